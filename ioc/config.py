@@ -1,0 +1,291 @@
+"""Settings: one typed object read from `IOC_*` environment variables (and `.env`).
+
+Nested groups use a double underscore: `IOC_KAFKA__SASL_USERNAME` sets
+`Settings().kafka.sasl_username`. Every variable is listed in `.env.example`.
+
+Example:
+    >>> from ioc.config import get_settings
+    >>> get_settings().kafka_bootstrap is None  # unset: `ioc up` starts an embedded broker
+    True
+"""
+
+from __future__ import annotations
+
+import functools
+import socket
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = [
+    "ConfigError",
+    "DatabaseSettings",
+    "EmbeddedSettings",
+    "Environment",
+    "KafkaSettings",
+    "Settings",
+    "env_name",
+    "get_settings",
+    "load_settings",
+    "mask_url",
+    "parse_bootstrap",
+]
+
+ENV_PREFIX = "IOC_"
+NESTED_DELIMITER = "__"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or wrong; the message names the variable and the fix."""
+
+
+class Environment(StrEnum):
+    """Where the product runs; unsafe defaults are refused outside `local`."""
+
+    LOCAL = "local"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+def env_name(*loc: str | int) -> str:
+    """The environment variable that sets the field at `loc`, e.g. `IOC_KAFKA__SASL_USERNAME`."""
+    return ENV_PREFIX + NESTED_DELIMITER.join(str(part) for part in loc).upper()
+
+
+def parse_bootstrap(value: str) -> list[tuple[str, int]]:
+    """Split a Kafka bootstrap list `host:port[,host:port…]` into (host, port) pairs.
+
+    Raises:
+        ValueError: an entry has no host, no port, or a port outside 1-65535.
+    """
+    servers: list[tuple[str, int]] = []
+    for raw in value.split(","):
+        entry = raw.strip()
+        host, sep, port = entry.rpartition(":")
+        host = host.strip("[]")  # IPv6 literals are written [::1]:9092
+        if not entry or not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(
+                f"{entry!r} is not host:port; write e.g. kafka-1:9092,kafka-2:9092 "
+                "(or unset it to let `ioc up` start the embedded broker)"
+            )
+        servers.append((host, int(port)))
+    return servers
+
+
+def mask_url(url: str) -> str:
+    """Return `url` with its password replaced by `***`, for logs and `ioc config`."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+class KafkaSettings(BaseModel):
+    """How the project's Kafka clients connect; every client is built from these.
+
+    The broker address itself is `IOC_KAFKA_BOOTSTRAP` (top level), so that a single variable
+    switches from the embedded broker to an external one.
+    """
+
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    ssl_check_hostname: bool = True
+    topic_prefix: str = Field(default="ioc", pattern=r"^[A-Za-z0-9._-]+$")
+    client_id: str = "ioc-monitor"
+    partitions: int = Field(default=6, ge=1, description="per event topic; bounds parallelism")
+    replication_factor: int = Field(default=1, ge=1, description="3 on a production cluster")
+    retention_hours: int = Field(default=7 * 24, ge=1, description="on broker append time")
+
+    @model_validator(mode="after")
+    def _sasl_needs_credentials(self) -> KafkaSettings:
+        if self.security_protocol.startswith("SASL") and not (
+            self.sasl_username and self.sasl_password
+        ):
+            raise ValueError(
+                f"security_protocol={self.security_protocol} needs "
+                f"{env_name('kafka', 'sasl_username')} and {env_name('kafka', 'sasl_password')}"
+            )
+        for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
+            path = getattr(self, name)
+            if path is not None and not Path(path).is_file():
+                raise ValueError(f"{env_name('kafka', name)}={path} is not a readable file")
+        return self
+
+
+class DatabaseSettings(BaseModel):
+    """How the project's PostgreSQL connections are made (the address is `IOC_DATABASE_URL`)."""
+
+    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = (
+        "prefer"
+    )
+    sslrootcert: Path | None = None
+    pool_min_size: int = Field(default=1, ge=0)
+    pool_max_size: int = Field(default=10, ge=1)
+    command_timeout_seconds: float = Field(default=60.0, gt=0)
+    statement_cache_size: int = Field(
+        default=100, ge=0, description="0 for poolers and the TimescaleDB WASM tier"
+    )
+
+
+class EmbeddedSettings(BaseModel):
+    """The embedded stack `ioc up` starts when no external broker or database is configured."""
+
+    kafka_version: str = Field(default="3.9.1", pattern=r"^3\.\d+\.\d+$")
+    kafka_port: int = Field(default=9092, ge=0, le=65535, description="0 picks a free port")
+    kafka_controller_port: int = Field(default=0, ge=0, le=65535)
+    kafka_heap: str = "512m"
+    postgres_port: int = Field(default=5432, ge=0, le=65535, description="0 picks a free port")
+    postgres_database: str = Field(default="ioc", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    start_timeout_seconds: float = Field(default=120.0, gt=0)
+    stop_grace_seconds: float = Field(
+        default=10.0, gt=0, description="SIGTERM, then SIGKILL after this long"
+    )
+    restart_backoff_max_seconds: float = Field(default=30.0, gt=0)
+
+
+class Settings(BaseSettings):
+    """Every setting of the product. Build with `get_settings()`; never at import time."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=NESTED_DELIMITER,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    environment: Environment = Environment.LOCAL
+    kafka_bootstrap: str | None = Field(
+        default=None, description="host:port list of an external broker; unset = embedded"
+    )
+    database_url: SecretStr | None = Field(
+        default=None, description="postgresql://user:password@host:port/db; unset = embedded"
+    )
+    state_dir: Path = Field(default=Path(".ioc"), description="broker and database data, logs")
+    cache_dir: Path = Field(
+        default=Path.home() / ".cache" / "ioc-monitor", description="downloaded Kafka jars"
+    )
+    areas_file: Path | None = Field(default=None, description="unset = shipped Hưng Yên file")
+    timezone: str = "Asia/Ho_Chi_Minh"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=0, le=65535)
+
+    kafka: KafkaSettings = KafkaSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    embedded: EmbeddedSettings = EmbeddedSettings()
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _valid_bootstrap(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            parse_bootstrap(value)
+            return value.strip()
+        return None
+
+    @field_validator("database_url")
+    @classmethod
+    def _valid_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        parts = urlsplit(value.get_secret_value().strip())
+        if parts.scheme not in ("postgresql", "postgres") or not parts.path.strip("/"):
+            raise ValueError(
+                "expected postgresql://user:password@host:port/database "
+                "(or unset it to let `ioc up` start the embedded PostgreSQL)"
+            )
+        try:
+            parts.port  # noqa: B018 - urlsplit validates the port lazily
+        except ValueError as err:
+            raise ValueError(f"bad port: {err}") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use e.g. Asia/Ho_Chi_Minh") from None
+        return value
+
+    @model_validator(mode="after")
+    def _no_unsafe_defaults_outside_local(self) -> Settings:
+        if self.environment is Environment.LOCAL:
+            return self
+        missing = [
+            env_name(name)
+            for name in ("kafka_bootstrap", "database_url")
+            if getattr(self, name) is None
+        ]
+        if missing:
+            raise ValueError(
+                f"{env_name('environment')}={self.environment.value} runs on real services, "
+                f"not the embedded stack: set {' and '.join(missing)}"
+            )
+        return self
+
+    @property
+    def embedded_kafka(self) -> bool:
+        """True when `ioc up` must start the broker itself."""
+        return self.kafka_bootstrap is None
+
+    @property
+    def embedded_postgres(self) -> bool:
+        """True when `ioc up` must start PostgreSQL itself."""
+        return self.database_url is None
+
+    def public_dict(self) -> dict[str, Any]:
+        """Settings as plain values with every secret masked, for `ioc config`."""
+        data = self.model_dump(mode="json")
+        if self.database_url is not None:
+            data["database_url"] = mask_url(self.database_url.get_secret_value())
+        return data
+
+
+def _explain(err: ValidationError) -> ConfigError:
+    lines = []
+    for problem in err.errors():
+        loc = [str(part) for part in problem["loc"]]
+        name = env_name(*loc) if loc else "settings"
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        given = problem.get("input")
+        secret = any(word in name.lower() for word in ("password", "url", "secret"))
+        shown = "" if isinstance(given, dict) or secret else f"={given!r}"
+        lines.append(f"  {name}{shown}: {message}")
+    return ConfigError("Invalid configuration:\n" + "\n".join(lines))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build `Settings` from the environment, turning validation errors into `ConfigError`."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:
+        raise _explain(err) from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once. Tests call `get_settings.cache_clear()`."""
+    return load_settings()
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """True when something already listens on host:port (used to explain startup failures)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0

@@ -1,0 +1,218 @@
+"""Apache Kafka for the embedded stack: the same broker as production, one KRaft node.
+
+The broker's jars are resolved from Maven Central with `mvn` (the pom next to this module)
+into a cache shared by every checkout; storage is formatted once under the state directory,
+so a restart keeps every event.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import re
+import shutil
+import socket
+import subprocess
+import uuid
+from importlib import resources
+from pathlib import Path
+
+from ioc.embedded.process import EmbeddedError, ProcessSpec
+
+__all__ = ["KafkaNode", "free_port", "port_open"]
+
+HOST = "127.0.0.1"
+MIN_JAVA = 17
+
+_SERVER_PROPERTIES = """\
+# Written by ioc-monitor on every start; edit IOC_EMBEDDED__* settings instead.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@{host}:{controller_port}
+listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{controller_port}
+advertised.listeners=PLAINTEXT://{host}:{port}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs={data_dir}
+num.partitions=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.retention.check.interval.ms=300000
+"""
+
+_LOG4J = """\
+log4j.rootLogger=WARN, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.server.KafkaRaftServer=INFO
+log4j.logger.kafka.server.BrokerServer=INFO
+"""
+
+_INSTALL_HINT = (
+    "Install Java 17+ and Maven (Debian: `apt install openjdk-17-jre-headless maven`), "
+    "or point at an existing broker with IOC_KAFKA_BOOTSTRAP=host:9092, "
+    "or run the production stack with `docker compose up`."
+)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(port: int, host: str = HOST) -> bool:
+    """True when something accepts connections on host:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _java_major(java: str) -> int:
+    out = subprocess.run([java, "-version"], capture_output=True, text=True, check=False)
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
+    if not match:
+        return 0
+    major = int(match.group(1))
+    return int(match.group(2) or 0) if major == 1 else major  # "1.8" means Java 8
+
+
+class KafkaNode:
+    """One KRaft broker+controller on 127.0.0.1 with its data under `state_dir`.
+
+    Args:
+        state_dir: the stack's state directory; data goes to `state_dir/kafka`.
+        cache_dir: where resolved jars are kept (shared between checkouts).
+        version: Apache Kafka version on Maven Central (`kafka_2.13`).
+        port: client port; 0 picks a free one.
+        controller_port: KRaft controller port; 0 picks a free one.
+        heap: JVM heap (`-Xmx`).
+    """
+
+    def __init__(
+        self,
+        state_dir: Path,
+        cache_dir: Path,
+        *,
+        version: str = "3.9.1",
+        port: int = 9092,
+        controller_port: int = 0,
+        heap: str = "512m",
+    ) -> None:
+        self.home = state_dir.resolve() / "kafka"
+        self.data_dir = self.home / "data"
+        self.libs_dir = cache_dir.expanduser().resolve() / f"kafka-{version}" / "libs"
+        self.version = version
+        self.port = port or free_port()
+        self.controller_port = controller_port or free_port()
+
+    @property
+    def bootstrap(self) -> str:
+        """The address clients connect to."""
+        return f"{HOST}:{self.port}"
+
+    def check_prerequisites(self) -> str:
+        """Find Java 17+ (and mvn, when the jars are not cached yet); returns the java path.
+
+        Raises:
+            EmbeddedError: something is missing; the message says what to install.
+        """
+        java = shutil.which("java")
+        if java is None:
+            raise EmbeddedError(f"The embedded Kafka needs Java {MIN_JAVA}+, and `java` is not on PATH. {_INSTALL_HINT}")
+        major = _java_major(java)
+        if major < MIN_JAVA:
+            raise EmbeddedError(f"The embedded Kafka needs Java {MIN_JAVA}+, found Java {major} at {java}. {_INSTALL_HINT}")
+        if not self.provisioned() and shutil.which("mvn") is None:
+            raise EmbeddedError(
+                f"The embedded Kafka {self.version} is not cached yet and `mvn` is not on PATH "
+                f"to fetch it from Maven Central. {_INSTALL_HINT}"
+            )
+        return java
+
+    def provisioned(self) -> bool:
+        """True when the jars are in the cache."""
+        return (self.libs_dir / f"kafka_2.13-{self.version}.jar").is_file()
+
+    def provision(self) -> None:
+        """Resolve the broker's jars from Maven Central into the cache (once; ~46 MB).
+
+        Raises:
+            EmbeddedError: Maven failed; the message carries its output.
+        """
+        if self.provisioned():
+            return
+        self.libs_dir.parent.mkdir(parents=True, exist_ok=True)
+        # Two first runs at once (tests, a user) must not write the same folder.
+        with (self.libs_dir.parent / ".lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if self.provisioned():
+                return
+            pom = self.libs_dir.parent / "pom.xml"
+            template = resources.files("ioc.embedded").joinpath("kafka-pom.xml").read_text("utf-8")
+            pom.write_text(template.replace("@KAFKA_VERSION@", self.version), encoding="utf-8")
+            staging = self.libs_dir.with_name("libs.partial")
+            shutil.rmtree(staging, ignore_errors=True)
+            result = subprocess.run(
+                ["mvn", "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
+                 f"-DoutputDirectory={staging}", "-DincludeScope=runtime"],
+                capture_output=True, text=True, check=False,
+            )
+            if result.returncode != 0:
+                raise EmbeddedError(
+                    f"Maven could not resolve Apache Kafka {self.version} from Maven Central "
+                    f"(exit {result.returncode}):\n{(result.stdout + result.stderr)[-2000:]}\n"
+                    f"Check network access to repo.maven.apache.org, or set IOC_KAFKA_BOOTSTRAP."
+                )
+            staging.rename(self.libs_dir)
+
+    def _java_cmd(self, java: str, main: str, heap: str = "256m") -> list[str]:
+        return [
+            java, f"-Xmx{heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            f"-Dlog4j.configuration=file:{self.home / 'log4j.properties'}",
+            f"-Dkafka.logs.dir={self.home / 'logs'}",
+            "-cp", f"{self.libs_dir}/*", main,
+        ]
+
+    def prepare(self, heap: str = "512m") -> ProcessSpec:
+        """Write the config, format storage on first use, and describe the broker process.
+
+        Raises:
+            EmbeddedError: a port is taken, Java is missing, or formatting failed.
+        """
+        java = self.check_prerequisites()
+        self.provision()
+        for port, variable in ((self.port, "IOC_EMBEDDED__KAFKA_PORT"),
+                               (self.controller_port, "IOC_EMBEDDED__KAFKA_CONTROLLER_PORT")):
+            if port_open(port):
+                raise EmbeddedError(
+                    f"Port {port} on {HOST} is already in use, so the embedded Kafka cannot listen "
+                    f"there. Stop what uses it, or set {variable} to a free port (0 picks one)."
+                )
+        self.home.mkdir(parents=True, exist_ok=True)
+        config = self.home / "server.properties"
+        config.write_text(_SERVER_PROPERTIES.format(
+            host=HOST, port=self.port, controller_port=self.controller_port, data_dir=self.data_dir
+        ), encoding="utf-8")
+        (self.home / "log4j.properties").write_text(_LOG4J, encoding="utf-8")
+        if not (self.data_dir / "meta.properties").exists():
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+            result = subprocess.run(
+                [*self._java_cmd(java, "kafka.tools.StorageTool"), "format",
+                 "-t", cluster_id, "-c", str(config)],
+                capture_output=True, text=True, check=False,
+            )
+            if result.returncode != 0:
+                raise EmbeddedError(f"Formatting Kafka storage in {self.data_dir} failed:\n{result.stdout}{result.stderr}")
+        return ProcessSpec(
+            name="kafka",
+            argv=self._java_cmd(java, "kafka.Kafka", heap) + [str(config)],
+            ready=lambda: port_open(self.port),
+            address=self.bootstrap,
+        )

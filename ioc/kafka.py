@@ -1,0 +1,156 @@
+"""Kafka clients and topics. Every client the project creates is built here, so the security
+settings (`IOC_KAFKA__SECURITY_PROTOCOL`, SASL, SSL) reach all of them.
+
+Topics are created by the project with explicit settings, never auto-created: in particular
+`message.timestamp.type=LogAppendTime`, because Kafka's time-based retention runs on record
+timestamps, and a backfill carrying event time as record time would be deleted on arrival.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
+
+from ioc.config import KafkaSettings, Settings
+from ioc.events import FEEDS
+from ioc.runstate import resolve_kafka_bootstrap
+
+__all__ = [
+    "TopicSpec",
+    "client_options",
+    "ensure_topics",
+    "kafka_health",
+    "make_admin",
+    "make_consumer",
+    "make_producer",
+    "project_topics",
+    "topic_name",
+]
+
+log = logging.getLogger(__name__)
+
+
+def _ssl_context(kafka: KafkaSettings) -> ssl.SSLContext | None:
+    if not kafka.security_protocol.endswith("SSL"):
+        return None
+    context = create_ssl_context(
+        cafile=kafka.ssl_cafile, certfile=kafka.ssl_certfile, keyfile=kafka.ssl_keyfile
+    )
+    context.check_hostname = kafka.ssl_check_hostname
+    return context
+
+
+def client_options(settings: Settings, bootstrap: str | None = None) -> dict[str, Any]:
+    """Keyword arguments shared by every aiokafka client (address, identity, security)."""
+    kafka = settings.kafka
+    options: dict[str, Any] = {
+        "bootstrap_servers": bootstrap or resolve_kafka_bootstrap(settings),
+        "client_id": kafka.client_id,
+        "security_protocol": kafka.security_protocol,
+        "ssl_context": _ssl_context(kafka),
+    }
+    if kafka.security_protocol.startswith("SASL"):
+        assert kafka.sasl_password is not None  # checked by KafkaSettings
+        options |= {
+            "sasl_mechanism": kafka.sasl_mechanism,
+            "sasl_plain_username": kafka.sasl_username,
+            "sasl_plain_password": kafka.sasl_password.get_secret_value(),
+        }
+    return options
+
+
+def make_producer(settings: Settings, bootstrap: str | None = None, **extra: Any) -> AIOKafkaProducer:
+    """An idempotent producer (acks=all) with the project's security settings."""
+    options = {"enable_idempotence": True, "acks": "all", "compression_type": "lz4"} | extra
+    return AIOKafkaProducer(**client_options(settings, bootstrap), **options)
+
+
+def make_consumer(
+    settings: Settings, *topics: str, bootstrap: str | None = None, **extra: Any
+) -> AIOKafkaConsumer:
+    """A consumer with the project's security settings (offsets are committed by the caller)."""
+    options = {"enable_auto_commit": False, "auto_offset_reset": "earliest"} | extra
+    return AIOKafkaConsumer(*topics, **client_options(settings, bootstrap), **options)
+
+
+def make_admin(settings: Settings, bootstrap: str | None = None) -> AIOKafkaAdminClient:
+    """An admin client with the project's security settings."""
+    return AIOKafkaAdminClient(**client_options(settings, bootstrap), request_timeout_ms=10_000)
+
+
+def topic_name(settings: Settings, *parts: str) -> str:
+    """`topic_name(s, "events", "dvc")` is `ioc.events.dvc` with the default prefix."""
+    return ".".join((settings.kafka.topic_prefix, *parts))
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic the project owns, with the settings it is created with."""
+
+    name: str
+    partitions: int
+    replication_factor: int
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def project_topics(settings: Settings) -> list[TopicSpec]:
+    """Every topic the project writes: one per feed, the dead-letter, late and alert topics."""
+    kafka = settings.kafka
+    config = {
+        "message.timestamp.type": "LogAppendTime",
+        "retention.ms": str(kafka.retention_hours * 3_600_000),
+        "cleanup.policy": "delete",
+    }
+    specs = [
+        TopicSpec(topic_name(settings, "events", feed), kafka.partitions, kafka.replication_factor, config)
+        for feed in FEEDS
+    ]
+    specs += [
+        TopicSpec(topic_name(settings, name), 1, kafka.replication_factor, config)
+        for name in ("dlq", "late", "alerts")
+    ]
+    return specs
+
+
+async def ensure_topics(settings: Settings, specs: list[TopicSpec], bootstrap: str | None = None) -> list[str]:
+    """Create the topics that do not exist yet; returns the names created (idempotent)."""
+    admin = make_admin(settings, bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [spec for spec in specs if spec.name not in existing]
+        if not missing:
+            return []
+        new = [
+            NewTopic(s.name, s.partitions, s.replication_factor, topic_configs=s.config)
+            for s in missing
+        ]
+        try:
+            await admin.create_topics(new)
+        except TopicAlreadyExistsError:
+            pass  # another process created them between list and create
+        log.info("created topics %s", ", ".join(s.name for s in missing))
+        return [s.name for s in missing]
+    finally:
+        await admin.close()
+
+
+async def kafka_health(settings: Settings, bootstrap: str | None = None, timeout: float = 5.0) -> str:
+    """Ask the cluster who its brokers are; returns a short description or raises."""
+    admin = make_admin(settings, bootstrap)
+    try:
+        async with asyncio.timeout(timeout):
+            await admin.start()
+            cluster = await admin.describe_cluster()
+    finally:
+        await admin.close()
+    brokers = cluster.get("brokers", [])
+    return f"{len(brokers)} broker(s), cluster {cluster.get('cluster_id')}"

@@ -1,0 +1,1 @@
+"""Stream processing: faust agents that aggregate events into windows (imported as `ioc.streams`)."""

@@ -1,0 +1,100 @@
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from ioc.config import ConfigError, Settings, env_name, load_settings, mask_url
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _env_names(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> set[str]:
+    names: set[str] = set()
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            names |= _env_names(annotation, (*prefix, name))
+        else:
+            names.add(env_name(*prefix, name))
+    return names
+
+
+def test_env_example_documents_every_setting_and_nothing_else() -> None:
+    documented = set(re.findall(r"^#?\s*(IOC_[A-Z0-9_]+)=", (REPO / ".env.example").read_text(), re.M))
+    settings_vars = _env_names(Settings)
+    assert settings_vars - documented == set(), "settings missing from .env.example"
+    compose = (REPO / "docker-compose.yml").read_text()
+    unknown = {name for name in documented - settings_vars if name not in compose}
+    assert unknown == set(), "documented variables that nothing reads"
+
+
+def test_nested_variables_and_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IOC_KAFKA__SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+    monkeypatch.setenv("IOC_KAFKA__SASL_USERNAME", "ioc")
+    monkeypatch.setenv("IOC_KAFKA__SASL_PASSWORD", "s3cret-kafka")
+    monkeypatch.setenv("IOC_DATABASE_URL", "postgresql://ioc:s3cret-db@db:5432/ioc")
+    settings = load_settings()
+    assert settings.kafka.sasl_username == "ioc"
+    assert settings.kafka.sasl_password is not None
+    assert settings.kafka.sasl_password.get_secret_value() == "s3cret-kafka"
+    shown = repr(settings) + str(settings.public_dict())
+    assert "s3cret" not in shown
+    assert settings.public_dict()["database_url"] == "postgresql://ioc:***@db:5432/ioc"
+
+
+@pytest.mark.parametrize("value", ["nope", "host:", ":9092", "host:99999", "a:1,b"])
+def test_bad_bootstrap_names_the_variable_and_the_fix(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("IOC_KAFKA_BOOTSTRAP", value)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert "IOC_KAFKA_BOOTSTRAP" in str(err.value)
+    assert "host:port" in str(err.value)
+
+
+def test_bootstrap_list_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IOC_KAFKA_BOOTSTRAP", " kafka-1:9092,[::1]:9093 ")
+    assert load_settings().kafka_bootstrap == "kafka-1:9092,[::1]:9093"
+
+
+def test_bad_database_url_does_not_echo_the_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IOC_DATABASE_URL", "mysql://root:topsecret@db/ioc")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert "IOC_DATABASE_URL" in str(err.value)
+    assert "topsecret" not in str(err.value)
+
+
+def test_production_refuses_the_embedded_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IOC_ENVIRONMENT", "production")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert "IOC_KAFKA_BOOTSTRAP" in str(err.value) and "IOC_DATABASE_URL" in str(err.value)
+
+
+def test_sasl_without_credentials_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IOC_KAFKA__SECURITY_PROTOCOL", "SASL_SSL")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert "IOC_KAFKA__SASL_USERNAME" in str(err.value)
+
+
+def test_port_out_of_range_names_nested_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IOC_EMBEDDED__POSTGRES_PORT", "70000")
+    with pytest.raises(ConfigError, match="IOC_EMBEDDED__POSTGRES_PORT"):
+        load_settings()
+
+
+def test_unknown_timezone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IOC_TIMEZONE", "Asia/Hanoi-City")
+    with pytest.raises(ConfigError, match="IOC_TIMEZONE"):
+        load_settings()
+
+
+def test_mask_url_keeps_everything_but_the_password() -> None:
+    assert mask_url("postgresql://u:p%40ss@h:5432/d?sslmode=require") == (
+        "postgresql://u:***@h:5432/d?sslmode=require"
+    )
+    assert mask_url("postgresql://u@h/d") == "postgresql://u@h/d"
