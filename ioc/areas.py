@@ -894,7 +894,8 @@ def _explain(exc: ValidationError, allowed: Sequence[str]) -> list[tuple[str, st
             msg = f"unknown field (allowed: {', '.join(allowed)})"
         else:
             msg = str(err["msg"]).removeprefix("Value error, ")
-            if loc and "input" in err and not isinstance(err["input"], dict | list):
+            # Our own messages already quote the value; pydantic's built-in ones do not.
+            if kind != "value_error" and loc and not isinstance(err["input"], dict | list):
                 msg = f"{msg} (got {err['input']!r})"
         out.append((".".join(loc), field, msg))
     return out

@@ -1,8 +1,7 @@
-"""Administrative areas: the shipped Hưng Yên file, both shapes, and the checks a clerk relies on."""
+"""Administrative areas: the shipped Hưng Yên file, both shapes, the checks clerks rely on."""
 
 from __future__ import annotations
 
-import textwrap
 import unicodedata
 from datetime import date
 from pathlib import Path
@@ -17,7 +16,7 @@ OLD_DAY = date(2024, 1, 1)
 NEW_DAY = date(2025, 8, 1)
 MERGER = date(2025, 7, 1)
 
-# The ten districts Hưng Yên had until 1/7/2025 (docs/DOMAIN.md), without their unit type.
+# The ten districts Hưng Yên had until 1/7/2025 (shared DOMAIN.md), without their unit type.
 OLD_DISTRICTS = {
     "Hưng Yên",
     "Mỹ Hào",
@@ -233,8 +232,8 @@ def test_duplicate_code_with_overlapping_periods(tmp_path: Path) -> None:
     assert "dup.yaml" in str(error)
     assert "325" in str(error)
     assert "overlap" in str(error)
-    # The second row starts at line 16 (4 header lines, 3 + 5 lines of rows before it).
-    assert "dup.yaml:16:" in str(error)
+    # The second row starts at line 13: 4 header lines, then 3 + 5 lines of rows before it.
+    assert "dup.yaml:13: areas[2] (code 325)" in str(error)
 
 
 def test_same_code_in_periods_that_do_not_overlap_is_fine(tmp_path: Path) -> None:
@@ -406,7 +405,8 @@ def test_key_written_twice_is_refused(tmp_path: Path) -> None:
 
 def test_file_not_in_utf8(tmp_path: Path) -> None:
     path = tmp_path / "legacy.yaml"
-    path.write_bytes((HEADER + PROVINCE).encode("cp1258"))
+    # Windows-1258, still found in offices; "ư" and "ê" exist precomposed in it.
+    path.write_bytes('province:\n  code: "33"\n  name_vi: "Hưng Yên"\n'.encode("cp1258"))
     error = load_error(path)
     assert "legacy.yaml" in str(error)
     assert "UTF-8" in str(error)

@@ -17,10 +17,16 @@ async def test_sasl_settings_reach_every_client(monkeypatch: pytest.MonkeyPatch)
     options = client_options(settings)
     assert options["sasl_mechanism"] == "SCRAM-SHA-512"
     assert options["sasl_plain_password"] == "pw"
-    for client in (make_producer(settings), make_consumer(settings, "t"), make_admin(settings)):
-        inner = getattr(client, "_client", client)
-        assert inner._security_protocol == "SASL_PLAINTEXT"
-        assert inner._sasl_plain_username == "ioc"
+    producer, consumer, admin = make_producer(settings), make_consumer(settings, "t"), make_admin(settings)
+    try:
+        for client in (producer, consumer, admin):
+            inner = client.client if hasattr(client, "client") else client._client
+            assert inner._security_protocol == "SASL_PLAINTEXT"
+            assert inner._sasl_plain_username == "ioc"
+    finally:
+        await producer.stop()
+        await consumer.stop()
+        await admin.close()
 
 
 def test_ssl_context_is_built_from_the_ca_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
