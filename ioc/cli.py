@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points, version
 from typing import Annotated
 
-import psutil
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -25,7 +24,7 @@ from ioc.config import ConfigError, Settings, get_settings
 from ioc.db import MigrationError
 from ioc.embedded.process import EmbeddedError
 from ioc.logs import configure_logging
-from ioc.runstate import RunState, resolve_database_url, resolve_kafka_bootstrap
+from ioc.runstate import RunState, pid_alive, resolve_database_url, resolve_kafka_bootstrap
 
 __all__ = ["app", "main"]
 
@@ -82,10 +81,12 @@ def down(
         raise typer.Exit(0)
     os.kill(state.supervisor_pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while psutil.pid_exists(state.supervisor_pid) and time.monotonic() < deadline:
+    while pid_alive(state.supervisor_pid) and time.monotonic() < deadline:
         time.sleep(0.2)
-    if psutil.pid_exists(state.supervisor_pid):
-        err_console.print(f"[red]`ioc up` (pid {state.supervisor_pid}) still runs after {timeout:.0f} s.[/]")
+    if pid_alive(state.supervisor_pid):
+        err_console.print(
+            f"[red]`ioc up` (pid {state.supervisor_pid}) still runs after {timeout:.0f} s.[/]"
+        )
         raise typer.Exit(1)
     err_console.print("Stopped.")
 
@@ -108,15 +109,17 @@ async def _check_services(settings: Settings) -> list[_Part]:
         bootstrap = resolve_kafka_bootstrap(settings)
         try:
             parts.append(_Part("kafka", True, bootstrap, await kafka_health(settings, bootstrap)))
-        except Exception as err:  # noqa: BLE001 - any failure is "unhealthy", reported as is
+        except Exception as err:
             parts.append(_Part("kafka", False, bootstrap, f"{type(err).__name__}: {err}"))
     except ConfigError as err:
         parts.append(_Part("kafka", False, "-", str(err)))
     try:
         url = resolve_database_url(settings)
         try:
-            parts.append(_Part("postgres", True, mask_url(url), await database_health(settings, url)))
-        except Exception as err:  # noqa: BLE001
+            parts.append(
+                _Part("postgres", True, mask_url(url), await database_health(settings, url))
+            )
+        except Exception as err:
             parts.append(_Part("postgres", False, mask_url(url), f"{type(err).__name__}: {err}"))
     except ConfigError as err:
         parts.append(_Part("postgres", False, "-", str(err)))
@@ -135,17 +138,32 @@ def status(
         for name, pid in state.pids.items():
             if name in ("kafka", "postgres"):
                 continue
-            alive = psutil.pid_exists(pid)
-            parts.append(_Part(name, alive, state.urls.get(name, "-"), f"pid {pid}" if alive else "not running"))
+            alive = pid_alive(pid)
+            parts.append(
+                _Part(
+                    name, alive, state.urls.get(name, "-"), f"pid {pid}" if alive else "not running"
+                )
+            )
     if as_json:
-        print(json.dumps({"supervisor_pid": state.supervisor_pid if state else None,
-                          "parts": [p.__dict__ for p in parts]}, ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {
+                    "supervisor_pid": state.supervisor_pid if state else None,
+                    "parts": [p.__dict__ for p in parts],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
-        table = Table(title=f"ioc-monitor — {'`ioc up` pid ' + str(state.supervisor_pid) if state else 'no `ioc up` running'}")
+        running = f"`ioc up` pid {state.supervisor_pid}" if state else "no `ioc up` running"
+        table = Table(title=f"ioc-monitor — {running}")
         for column in ("part", "health", "address", "detail"):
             table.add_column(column)
         for p in parts:
-            table.add_row(p.name, "[green]healthy[/]" if p.healthy else "[red]DOWN[/]", p.address, p.detail)
+            table.add_row(
+                p.name, "[green]healthy[/]" if p.healthy else "[red]DOWN[/]", p.address, p.detail
+            )
         Console().print(table)
     if not all(p.healthy for p in parts):
         raise typer.Exit(1)
@@ -167,8 +185,10 @@ def db_migrate() -> None:
             await conn.close()
 
     applied, areas = asyncio.run(run())
-    err_console.print(f"Applied {len(applied)} migration(s){': ' + ', '.join(applied) if applied else ''}; "
-                      f"{areas} area rows synced.")
+    err_console.print(
+        f"Applied {len(applied)} migration(s){': ' + ', '.join(applied) if applied else ''}; "
+        f"{areas} area rows synced."
+    )
 
 
 @app.command("config")

@@ -125,9 +125,7 @@ class KafkaSettings(BaseModel):
 class DatabaseSettings(BaseModel):
     """How the project's PostgreSQL connections are made (the address is `IOC_DATABASE_URL`)."""
 
-    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = (
-        "prefer"
-    )
+    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = "prefer"
     sslrootcert: Path | None = None
     pool_min_size: int = Field(default=1, ge=0)
     pool_max_size: int = Field(default=10, ge=1)

@@ -294,7 +294,9 @@ class Envelope(BaseModel):
     def _event_type_from_payload(cls, data: Any) -> Any:
         if isinstance(data, dict) and "event_type" not in data:
             payload = data.get("payload")
-            kind = payload.get("kind") if isinstance(payload, dict) else getattr(payload, "kind", None)
+            kind = (
+                payload.get("kind") if isinstance(payload, dict) else getattr(payload, "kind", None)
+            )
             if kind is not None:
                 data = {**data, "event_type": kind}
         return data

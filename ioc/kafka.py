@@ -1,5 +1,7 @@
-"""Kafka clients and topics. Every client the project creates is built here, so the security
-settings (`IOC_KAFKA__SECURITY_PROTOCOL`, SASL, SSL) reach all of them.
+"""Kafka clients and topics.
+
+Every client the project creates is built here, so the security settings
+(`IOC_KAFKA__SECURITY_PROTOCOL`, SASL, SSL) reach all of them.
 
 Topics are created by the project with explicit settings, never auto-created: in particular
 `message.timestamp.type=LogAppendTime`, because Kafka's time-based retention runs on record
@@ -9,6 +11,7 @@ timestamps, and a backfill carrying event time as record time would be deleted o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 from dataclasses import dataclass, field
@@ -41,7 +44,7 @@ log = logging.getLogger(__name__)
 def _ssl_context(kafka: KafkaSettings) -> ssl.SSLContext | None:
     if not kafka.security_protocol.endswith("SSL"):
         return None
-    context = create_ssl_context(
+    context: ssl.SSLContext = create_ssl_context(
         cafile=kafka.ssl_cafile, certfile=kafka.ssl_certfile, keyfile=kafka.ssl_keyfile
     )
     context.check_hostname = kafka.ssl_check_hostname
@@ -67,7 +70,9 @@ def client_options(settings: Settings, bootstrap: str | None = None) -> dict[str
     return options
 
 
-def make_producer(settings: Settings, bootstrap: str | None = None, **extra: Any) -> AIOKafkaProducer:
+def make_producer(
+    settings: Settings, bootstrap: str | None = None, **extra: Any
+) -> AIOKafkaProducer:
     """An idempotent producer (acks=all) with the project's security settings."""
     options = {"enable_idempotence": True, "acks": "all", "compression_type": "lz4"} | extra
     return AIOKafkaProducer(**client_options(settings, bootstrap), **options)
@@ -110,7 +115,9 @@ def project_topics(settings: Settings) -> list[TopicSpec]:
         "cleanup.policy": "delete",
     }
     specs = [
-        TopicSpec(topic_name(settings, "events", feed), kafka.partitions, kafka.replication_factor, config)
+        TopicSpec(
+            topic_name(settings, "events", feed), kafka.partitions, kafka.replication_factor, config
+        )
         for feed in FEEDS
     ]
     specs += [
@@ -120,7 +127,9 @@ def project_topics(settings: Settings) -> list[TopicSpec]:
     return specs
 
 
-async def ensure_topics(settings: Settings, specs: list[TopicSpec], bootstrap: str | None = None) -> list[str]:
+async def ensure_topics(
+    settings: Settings, specs: list[TopicSpec], bootstrap: str | None = None
+) -> list[str]:
     """Create the topics that do not exist yet; returns the names created (idempotent)."""
     admin = make_admin(settings, bootstrap)
     await admin.start()
@@ -133,17 +142,18 @@ async def ensure_topics(settings: Settings, specs: list[TopicSpec], bootstrap: s
             NewTopic(s.name, s.partitions, s.replication_factor, topic_configs=s.config)
             for s in missing
         ]
-        try:
+        # Another process may create them between list and create: that is fine.
+        with contextlib.suppress(TopicAlreadyExistsError):
             await admin.create_topics(new)
-        except TopicAlreadyExistsError:
-            pass  # another process created them between list and create
         log.info("created topics %s", ", ".join(s.name for s in missing))
         return [s.name for s in missing]
     finally:
         await admin.close()
 
 
-async def kafka_health(settings: Settings, bootstrap: str | None = None, timeout: float = 5.0) -> str:
+async def kafka_health(
+    settings: Settings, bootstrap: str | None = None, timeout: float = 5.0
+) -> str:
     """Ask the cluster who its brokers are; returns a short description or raises."""
     admin = make_admin(settings, bootstrap)
     try:

@@ -14,7 +14,7 @@ _STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "a
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per record; `extra=` fields are kept, text stays UTF-8 (no \\u escapes)."""
+    """One JSON object per record; `extra=` fields are kept, text stays UTF-8 (no escapes)."""
 
     def format(self, record: logging.LogRecord) -> str:
         """Render `record` as a JSON line."""

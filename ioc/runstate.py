@@ -15,7 +15,15 @@ import psutil
 
 from ioc.config import ConfigError, Settings
 
-__all__ = ["RunState", "resolve_database_url", "resolve_kafka_bootstrap"]
+__all__ = ["RunState", "pid_alive", "resolve_database_url", "resolve_kafka_bootstrap"]
+
+
+def pid_alive(pid: int) -> bool:
+    """True when `pid` runs (a zombie waiting for its parent to reap it does not count)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 @dataclass
@@ -50,7 +58,7 @@ class RunState:
             state = cls(**data)
         except (OSError, ValueError, TypeError):
             return None
-        return state if psutil.pid_exists(state.supervisor_pid) else None
+        return state if pid_alive(state.supervisor_pid) else None
 
 
 def resolve_kafka_bootstrap(settings: Settings) -> str:

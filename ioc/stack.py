@@ -1,5 +1,7 @@
-"""`ioc up`: start the embedded broker and database (unless external ones are configured),
-migrate, then run every component of the product under supervision.
+"""`ioc up`: the embedded stack and every component of the product, under supervision.
+
+It starts the embedded broker and database (unless external ones are configured),
+migrates, then runs every component.
 
 Components plug in through the entry-point group `ioc.components`: each entry point names a
 function `(settings, env) -> list[ProcessSpec]`, where `env` holds the resolved
@@ -90,10 +92,12 @@ class Supervisor:
                     child.restarts = 0
                 continue
             if child.restart_at is None:
-                delay = min(cap, 2.0 ** child.restarts)
+                delay = min(cap, 2.0**child.restarts)
                 child.restart_at = now + delay
-                message = (f"{proc.spec.name} exited with code {proc.poll()}; restarting in "
-                           f"{delay:.0f} s (log: {proc.log_file})")
+                message = (
+                    f"{proc.spec.name} exited with code {proc.poll()}; restarting in "
+                    f"{delay:.0f} s (log: {proc.log_file})"
+                )
                 child.history.append(message)
                 self.console.print(f"[yellow]![/] {message}")
                 log.warning(message)
@@ -170,12 +174,19 @@ def up(settings: Settings, console: Console) -> None:
         state = RunState(supervisor_pid=os.getpid(), started_at=datetime.now(UTC).isoformat())
         try:
             started = time.monotonic()
-            state.kafka_bootstrap = settings.kafka_bootstrap or _start_kafka(settings, supervisor, console)
-            state.database_url = _database_url(settings) or _start_postgres(settings, supervisor, console)
+            state.kafka_bootstrap = settings.kafka_bootstrap or _start_kafka(
+                settings, supervisor, console
+            )
+            state.database_url = _database_url(settings) or _start_postgres(
+                settings, supervisor, console
+            )
             with _step(console, "Migrating the database and creating topics"):
                 asyncio.run(_prepare_services(settings, state.kafka_bootstrap, state.database_url))
-            env = {"IOC_KAFKA_BOOTSTRAP": state.kafka_bootstrap, "IOC_DATABASE_URL": state.database_url,
-                   "IOC_STATE_DIR": str(state_dir)}
+            env = {
+                "IOC_KAFKA_BOOTSTRAP": state.kafka_bootstrap,
+                "IOC_DATABASE_URL": state.database_url,
+                "IOC_STATE_DIR": str(state_dir),
+            }
             for spec in component_specs(settings, env):
                 with _step(console, f"Starting {spec.name}"):
                     supervisor.start(dataclasses.replace(spec, env={**env, **spec.env}))
@@ -206,11 +217,19 @@ def _database_url(settings: Settings) -> str | None:
 
 def _start_kafka(settings: Settings, supervisor: Supervisor, console: Console) -> str:
     emb = settings.embedded
-    node = KafkaNode(settings.state_dir, settings.cache_dir, version=emb.kafka_version,
-                     port=emb.kafka_port, controller_port=emb.kafka_controller_port)
+    node = KafkaNode(
+        settings.state_dir,
+        settings.cache_dir,
+        version=emb.kafka_version,
+        port=emb.kafka_port,
+        controller_port=emb.kafka_controller_port,
+    )
     node.check_prerequisites()
     if not node.provisioned():
-        with _step(console, f"Resolving Apache Kafka {node.version} from Maven Central (first run only, ~46 MB)"):
+        with _step(
+            console,
+            f"Resolving Apache Kafka {node.version} from Maven Central (first run only, ~46 MB)",
+        ):
             node.provision()
     with _step(console, f"Starting Apache Kafka {node.version} (KRaft) on {node.bootstrap}"):
         supervisor.start(node.prepare(emb.kafka_heap))

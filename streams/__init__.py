@@ -1,1 +1,1 @@
-"""Stream processing: faust agents that aggregate events into windows (imported as `ioc.streams`)."""
+"""Stream processing: faust agents aggregating events into windows (`ioc.streams`)."""

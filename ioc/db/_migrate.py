@@ -61,12 +61,16 @@ def load_migrations() -> list[Migration]:
         if not match:
             continue
         companion = folder.joinpath(entry.name.removesuffix(".sql") + ".timescaledb.sql")
-        found.append(Migration(
-            version=int(match.group(1)),
-            name=match.group(2),
-            sql=entry.read_text(encoding="utf-8"),
-            timescaledb_sql=companion.read_text(encoding="utf-8") if companion.is_file() else None,
-        ))
+        found.append(
+            Migration(
+                version=int(match.group(1)),
+                name=match.group(2),
+                sql=entry.read_text(encoding="utf-8"),
+                timescaledb_sql=companion.read_text(encoding="utf-8")
+                if companion.is_file()
+                else None,
+            )
+        )
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
     if len(set(versions)) != len(versions):
@@ -126,7 +130,10 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
                 await conn.execute(
                     "INSERT INTO schema_migrations (version, name, checksum, timescaledb) "
                     "VALUES ($1, $2, $3, $4)",
-                    migration.version, migration.name, migration.checksum, timescale,
+                    migration.version,
+                    migration.name,
+                    migration.checksum,
+                    timescale,
                 )
             log.info("applied migration %s%s", label, " (+timescaledb)" if timescale else "")
             done.append(label)
@@ -142,8 +149,17 @@ async def sync_areas(conn: asyncpg.Connection, registry: AreaRegistry) -> int:
         The number of area rows written.
     """
     rows = [
-        (a.code, a.name_vi, a.name_en, a.level.value, a.parent, a.population, a.households,
-         a.valid_from, a.valid_to)
+        (
+            a.code,
+            a.name_vi,
+            a.name_en,
+            a.level.value,
+            a.parent,
+            a.population,
+            a.households,
+            a.valid_from,
+            a.valid_to,
+        )
         for a in registry
     ]
     async with conn.transaction():

@@ -1,0 +1,1 @@
+"""The embedded stack: Apache Kafka and PostgreSQL run by the project itself."""

@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import uuid
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -29,11 +30,11 @@ _SERVER_PROPERTIES = """\
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@{host}:{controller_port}
-listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{controller_port}
-advertised.listeners=PLAINTEXT://{host}:{port}
+listeners={protocol}://{host}:{port},CONTROLLER://{host}:{controller_port}
+advertised.listeners={protocol}://{host}:{port}
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name={protocol}
+listener.security.protocol.map={protocol}:{protocol},CONTROLLER:PLAINTEXT
 log.dirs={data_dir}
 num.partitions=1
 auto.create.topics.enable=false
@@ -92,7 +93,8 @@ class KafkaNode:
         version: Apache Kafka version on Maven Central (`kafka_2.13`).
         port: client port; 0 picks a free one.
         controller_port: KRaft controller port; 0 picks a free one.
-        heap: JVM heap (`-Xmx`).
+        sasl_users: when given, clients must log in with SASL/PLAIN as one of these
+            (user → password), as on a secured production cluster.
     """
 
     def __init__(
@@ -103,7 +105,7 @@ class KafkaNode:
         version: str = "3.9.1",
         port: int = 9092,
         controller_port: int = 0,
-        heap: str = "512m",
+        sasl_users: Mapping[str, str] | None = None,
     ) -> None:
         self.home = state_dir.resolve() / "kafka"
         self.data_dir = self.home / "data"
@@ -111,6 +113,21 @@ class KafkaNode:
         self.version = version
         self.port = port or free_port()
         self.controller_port = controller_port or free_port()
+        self.sasl_users = dict(sasl_users or {})
+
+    def _security_config(self) -> tuple[str, str]:
+        """The client listener's protocol and any extra broker lines for it."""
+        if not self.sasl_users:
+            return "PLAINTEXT", ""
+        broker_user, broker_password = next(iter(self.sasl_users.items()))
+        users = " ".join(f'user_{name}="{password}"' for name, password in self.sasl_users.items())
+        return "SASL_PLAINTEXT", (
+            "sasl.enabled.mechanisms=PLAIN\n"
+            "sasl.mechanism.inter.broker.protocol=PLAIN\n"
+            "listener.name.sasl_plaintext.plain.sasl.jaas.config="
+            "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            f'username="{broker_user}" password="{broker_password}" {users};\n'
+        )
 
     @property
     def bootstrap(self) -> str:
@@ -125,10 +142,16 @@ class KafkaNode:
         """
         java = shutil.which("java")
         if java is None:
-            raise EmbeddedError(f"The embedded Kafka needs Java {MIN_JAVA}+, and `java` is not on PATH. {_INSTALL_HINT}")
+            raise EmbeddedError(
+                f"The embedded Kafka needs Java {MIN_JAVA}+ and `java` is not on PATH. "
+                + _INSTALL_HINT
+            )
         major = _java_major(java)
         if major < MIN_JAVA:
-            raise EmbeddedError(f"The embedded Kafka needs Java {MIN_JAVA}+, found Java {major} at {java}. {_INSTALL_HINT}")
+            raise EmbeddedError(
+                f"The embedded Kafka needs Java {MIN_JAVA}+, found Java {major} at {java}. "
+                + _INSTALL_HINT
+            )
         if not self.provisioned() and shutil.which("mvn") is None:
             raise EmbeddedError(
                 f"The embedded Kafka {self.version} is not cached yet and `mvn` is not on PATH "
@@ -160,9 +183,19 @@ class KafkaNode:
             staging = self.libs_dir.with_name("libs.partial")
             shutil.rmtree(staging, ignore_errors=True)
             result = subprocess.run(
-                ["mvn", "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
-                 f"-DoutputDirectory={staging}", "-DincludeScope=runtime"],
-                capture_output=True, text=True, check=False,
+                [
+                    "mvn",
+                    "-q",
+                    "-B",
+                    "-f",
+                    str(pom),
+                    "dependency:copy-dependencies",
+                    f"-DoutputDirectory={staging}",
+                    "-DincludeScope=runtime",
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
             )
             if result.returncode != 0:
                 raise EmbeddedError(
@@ -174,10 +207,15 @@ class KafkaNode:
 
     def _java_cmd(self, java: str, main: str, heap: str = "256m") -> list[str]:
         return [
-            java, f"-Xmx{heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            java,
+            f"-Xmx{heap}",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
             f"-Dlog4j.configuration=file:{self.home / 'log4j.properties'}",
             f"-Dkafka.logs.dir={self.home / 'logs'}",
-            "-cp", f"{self.libs_dir}/*", main,
+            "-cp",
+            f"{self.libs_dir}/*",
+            main,
         ]
 
     def prepare(self, heap: str = "512m") -> ProcessSpec:
@@ -188,8 +226,10 @@ class KafkaNode:
         """
         java = self.check_prerequisites()
         self.provision()
-        for port, variable in ((self.port, "IOC_EMBEDDED__KAFKA_PORT"),
-                               (self.controller_port, "IOC_EMBEDDED__KAFKA_CONTROLLER_PORT")):
+        for port, variable in (
+            (self.port, "IOC_EMBEDDED__KAFKA_PORT"),
+            (self.controller_port, "IOC_EMBEDDED__KAFKA_CONTROLLER_PORT"),
+        ):
             if port_open(port):
                 raise EmbeddedError(
                     f"Port {port} on {HOST} is already in use, so the embedded Kafka cannot listen "
@@ -197,22 +237,43 @@ class KafkaNode:
                 )
         self.home.mkdir(parents=True, exist_ok=True)
         config = self.home / "server.properties"
-        config.write_text(_SERVER_PROPERTIES.format(
-            host=HOST, port=self.port, controller_port=self.controller_port, data_dir=self.data_dir
-        ), encoding="utf-8")
+        protocol, security = self._security_config()
+        config.write_text(
+            _SERVER_PROPERTIES.format(
+                host=HOST,
+                port=self.port,
+                controller_port=self.controller_port,
+                data_dir=self.data_dir,
+                protocol=protocol,
+            )
+            + security,
+            encoding="utf-8",
+        )
         (self.home / "log4j.properties").write_text(_LOG4J, encoding="utf-8")
         if not (self.data_dir / "meta.properties").exists():
             cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
             result = subprocess.run(
-                [*self._java_cmd(java, "kafka.tools.StorageTool"), "format",
-                 "-t", cluster_id, "-c", str(config)],
-                capture_output=True, text=True, check=False,
+                [
+                    *self._java_cmd(java, "kafka.tools.StorageTool"),
+                    "format",
+                    "-t",
+                    cluster_id,
+                    "-c",
+                    str(config),
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
             )
             if result.returncode != 0:
-                raise EmbeddedError(f"Formatting Kafka storage in {self.data_dir} failed:\n{result.stdout}{result.stderr}")
+                raise EmbeddedError(
+                    f"Formatting Kafka storage in {self.data_dir} failed:\n"
+                    + result.stdout
+                    + result.stderr
+                )
         return ProcessSpec(
             name="kafka",
-            argv=self._java_cmd(java, "kafka.Kafka", heap) + [str(config)],
+            argv=[*self._java_cmd(java, "kafka.Kafka", heap), str(config)],
             ready=lambda: port_open(self.port),
             address=self.bootstrap,
         )

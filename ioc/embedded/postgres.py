@@ -44,8 +44,11 @@ def _ensure_os_user() -> str | None:
     try:
         pwd.getpwnam(OS_USER)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", OS_USER],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", OS_USER],
+            check=True,
+            capture_output=True,
+        )
     return OS_USER
 
 
@@ -83,7 +86,17 @@ class PostgresNode:
         return f"postgresql://{SUPERUSER}@{HOST}:{self.port}/{database}"
 
     def _run(self, *argv: str, user: str | None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(list(argv), capture_output=True, text=True, check=False, user=user)
+        # Drop root's groups too: a root-group directory with mode 0701 would stop us otherwise.
+        gid = None if user is None else pwd.getpwnam(user).pw_gid
+        return subprocess.run(
+            list(argv),
+            capture_output=True,
+            text=True,
+            check=False,
+            user=user,
+            group=gid,
+            extra_groups=None if user is None else [],
+        )
 
     def prepare(self) -> ProcessSpec:
         """Run initdb on first use and describe the server process.
@@ -106,16 +119,37 @@ class PostgresNode:
             os.chown(self.home, entry.pw_uid, entry.pw_gid)
         if not (self.data_dir / "PG_VERSION").exists():
             result = self._run(
-                str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-U", SUPERUSER,
-                "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", user=user,
+                str(self.bin_dir / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                user=user,
             )
             if result.returncode != 0:
-                raise EmbeddedError(f"initdb failed in {self.data_dir}:\n{result.stdout}{result.stderr}")
+                raise EmbeddedError(
+                    f"initdb failed in {self.data_dir}:\n{result.stdout}{result.stderr}"
+                )
         return ProcessSpec(
             name="postgres",
-            argv=[str(self.bin_dir / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
-                  "-c", f"listen_addresses={HOST}", "-c", "unix_socket_directories=",
-                  "-c", "max_connections=200", "-c", "fsync=on"],
+            argv=[
+                str(self.bin_dir / "postgres"),
+                "-D",
+                str(self.data_dir),
+                "-p",
+                str(self.port),
+                "-c",
+                f"listen_addresses={HOST}",
+                "-c",
+                "unix_socket_directories=",
+                "-c",
+                "max_connections=200",
+                "-c",
+                "fsync=on",
+            ],
             user=user,
             # SIGINT is PostgreSQL's "fast" shutdown; SIGTERM waits for every client to leave.
             stop_signal=signal.SIGINT,
@@ -124,15 +158,36 @@ class PostgresNode:
         )
 
     def _ready(self) -> bool:
-        result = self._run(str(self.bin_dir / "pg_isready"), "-q", "-h", HOST, "-p", str(self.port),
-                           "-U", SUPERUSER, user=None)
+        result = self._run(
+            str(self.bin_dir / "pg_isready"),
+            "-q",
+            "-h",
+            HOST,
+            "-p",
+            str(self.port),
+            "-U",
+            SUPERUSER,
+            user=None,
+        )
         return result.returncode == 0
 
     def create_database(self) -> None:
         """Create the product's database if it does not exist (idempotent)."""
-        psql = [str(self.bin_dir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", self.url_for("postgres")]
-        exists = self._run(*psql, "-tAc",
-                           f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'", user=None)
+        psql = [
+            str(self.bin_dir / "psql"),
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            self.url_for("postgres"),
+        ]
+        exists = self._run(
+            # The name matches ^[a-z_][a-z0-9_]*$ (validated in settings): safe to interpolate.
+            *psql,
+            "-tAc",
+            f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'",  # noqa: S608
+            user=None,
+        )
         if exists.returncode != 0:
             raise EmbeddedError(f"Cannot query the embedded PostgreSQL: {exists.stderr}")
         if exists.stdout.strip() != "1":

@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import os
+import pwd
 import signal
 import subprocess
 import time
@@ -61,8 +62,12 @@ class ManagedProcess:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         self.pid_file.parent.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **self.spec.env}
+        # Switching user means dropping root's groups as well (group bits would apply otherwise).
+        gid = None if self.spec.user is None else pwd.getpwnam(self.spec.user).pw_gid
         with self.log_file.open("ab") as out:
-            out.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting {self.spec.name}\n".encode())
+            out.write(
+                f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting {self.spec.name}\n".encode()
+            )
             out.flush()
             self.popen = subprocess.Popen(
                 list(self.spec.argv),
@@ -73,6 +78,8 @@ class ManagedProcess:
                 cwd=self.spec.cwd,
                 user=self.spec.user,
                 start_new_session=True,
+                group=gid,
+                extra_groups=None if gid is None else [],
             )
         self.started_at = time.monotonic()
         record = {"pid": self.popen.pid, "argv": list(self.spec.argv)}
@@ -121,7 +128,12 @@ class ManagedProcess:
             try:
                 self.popen.wait(timeout=grace)
             except subprocess.TimeoutExpired:
-                log.warning("%s ignored %s for %.0f s; killing it", self.spec.name, self.spec.stop_signal.name, grace)
+                log.warning(
+                    "%s ignored %s for %.0f s; killing it",
+                    self.spec.name,
+                    self.spec.stop_signal.name,
+                    grace,
+                )
         # Grandchildren can outlive the leader: clear the whole group either way.
         _signal_group(self.popen.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):

@@ -21,7 +21,9 @@ def _env_names(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> set[str]
 
 
 def test_env_example_documents_every_setting_and_nothing_else() -> None:
-    documented = set(re.findall(r"^#?\s*(IOC_[A-Z0-9_]+)=", (REPO / ".env.example").read_text(), re.M))
+    documented = set(
+        re.findall(r"^#?\s*(IOC_[A-Z0-9_]+)=", (REPO / ".env.example").read_text(), re.M)
+    )
     settings_vars = _env_names(Settings)
     assert settings_vars - documented == set(), "settings missing from .env.example"
     compose = (REPO / "docker-compose.yml").read_text()

@@ -25,20 +25,50 @@ PAYLOADS = [
     CameraHeartbeat(camera_id="cam-1", online=False, lat=20.65, lon=106.05),
     CameraDetection(camera_id="cam-1", detection="violation", count=3, violation_type="red_light"),
     DossierEvent(
-        dossier_id="H33.01-250304-0001", stage="resolved", procedure_code="1.001234",
-        procedure_name="Đăng ký khai sinh", agency_code="UBND-AnThi", channel="online",
-        service_level="full", fee_bearing=True, fee_paid_online=True, on_time=False,
+        dossier_id="H33.01-250304-0001",
+        stage="resolved",
+        procedure_code="1.001234",
+        procedure_name="Đăng ký khai sinh",
+        agency_code="UBND-AnThi",
+        channel="online",
+        service_level="full",
+        fee_bearing=True,
+        fee_paid_online=True,
+        on_time=False,
         due_at=WHEN + timedelta(days=3),
     ),
     SatisfactionRating(dossier_id="d1", agency_code="STP", score=5, satisfied=True),
-    DvcService(procedure_code="1.0001", procedure_name="Cấp phiếu lý lịch tư pháp",
-               agency_code="STP", service_level="partial", eligible_full=True),
-    PaymentTransaction(transaction_id="t1", amount_vnd=150_000, channel="cash",
-                       sector="hospital", success=False, failure_reason="timeout"),
-    NetworkSample(point_id="tsl-ubnd-xa-1", point_kind="special_network", up=True,
-                  latency_ms=12.5, packet_loss=0.001, throughput_mbps=87.0),
-    NetworkSubscriptions(households=1000, fixed_broadband_households=900, fibre_households=850,
-                         population=4000, population_covered_4g=3990, population_covered_5g=2000),
+    DvcService(
+        procedure_code="1.0001",
+        procedure_name="Cấp phiếu lý lịch tư pháp",
+        agency_code="STP",
+        service_level="partial",
+        eligible_full=True,
+    ),
+    PaymentTransaction(
+        transaction_id="t1",
+        amount_vnd=150_000,
+        channel="cash",
+        sector="hospital",
+        success=False,
+        failure_reason="timeout",
+    ),
+    NetworkSample(
+        point_id="tsl-ubnd-xa-1",
+        point_kind="special_network",
+        up=True,
+        latency_ms=12.5,
+        packet_loss=0.001,
+        throughput_mbps=87.0,
+    ),
+    NetworkSubscriptions(
+        households=1000,
+        fixed_broadband_households=900,
+        fibre_households=850,
+        population=4000,
+        population_covered_4g=3990,
+        population_covered_5g=2000,
+    ),
 ]
 
 
@@ -70,25 +100,40 @@ def test_vietnamese_is_utf8_on_the_wire() -> None:
 def test_headers_describe_the_record() -> None:
     env = _envelope(PAYLOADS[5])
     assert dict(headers(env)) == {
-        "ioc-type": b"payment.transaction", "ioc-version": b"1", "ioc-source": b"test"
+        "ioc-type": b"payment.transaction",
+        "ioc-version": b"1",
+        "ioc-source": b"test",
     }
 
 
 def test_naive_event_time_is_rejected() -> None:
     with pytest.raises(ValidationError, match="timezone"):
-        _envelope(PAYLOADS[0], published_at=datetime(2025, 1, 1))  # noqa: DTZ001
+        _envelope(PAYLOADS[0], published_at=datetime(2025, 1, 1))
 
 
 def test_resolved_dossier_must_say_on_time() -> None:
     with pytest.raises(ValidationError, match="on_time"):
-        DossierEvent(dossier_id="d", stage="resolved", procedure_code="p", procedure_name="n",
-                     agency_code="a", channel="desk", service_level="none")
+        DossierEvent(
+            dossier_id="d",
+            stage="resolved",
+            procedure_code="p",
+            procedure_name="n",
+            agency_code="a",
+            channel="desk",
+            service_level="none",
+        )
 
 
 def test_parts_cannot_exceed_totals() -> None:
     with pytest.raises(ValidationError, match="exceed"):
-        NetworkSubscriptions(households=10, fixed_broadband_households=11, fibre_households=0,
-                             population=1, population_covered_4g=0, population_covered_5g=0)
+        NetworkSubscriptions(
+            households=10,
+            fixed_broadband_households=11,
+            fibre_households=0,
+            population=1,
+            population_covered_4g=0,
+            population_covered_5g=0,
+        )
 
 
 def _raw(**changes: object) -> bytes:
@@ -104,8 +149,11 @@ def _raw(**changes: object) -> bytes:
         (b"\xff\xfe", "not_utf8", "utf-8"),
         (b"{not json", "invalid", "JSON"),
         (_raw(event_type="camera.detection"), "invalid", "does not match payload kind"),
-        (_raw(payload={"kind": "camera.heartbeat", "camera_id": "c", "online": True, "x": 1}),
-         "invalid", "payload.camera.heartbeat.x"),
+        (
+            _raw(payload={"kind": "camera.heartbeat", "camera_id": "c", "online": True, "x": 1}),
+            "invalid",
+            "payload.camera.heartbeat.x",
+        ),
         (_raw(payload={"kind": "camera.teleport"}), "invalid", "payload"),
         (_raw(schema_version=99), "invalid", "schema_version"),
         (_raw(occurred_at="2025-01-01T00:00:00"), "invalid", "occurred_at"),

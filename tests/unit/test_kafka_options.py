@@ -17,7 +17,11 @@ async def test_sasl_settings_reach_every_client(monkeypatch: pytest.MonkeyPatch)
     options = client_options(settings)
     assert options["sasl_mechanism"] == "SCRAM-SHA-512"
     assert options["sasl_plain_password"] == "pw"
-    producer, consumer, admin = make_producer(settings), make_consumer(settings, "t"), make_admin(settings)
+    producer, consumer, admin = (
+        make_producer(settings),
+        make_consumer(settings, "t"),
+        make_admin(settings),
+    )
     try:
         for client in (producer, consumer, admin):
             inner = client.client if hasattr(client, "client") else client._client
@@ -29,7 +33,9 @@ async def test_sasl_settings_reach_every_client(monkeypatch: pytest.MonkeyPatch)
         await admin.close()
 
 
-def test_ssl_context_is_built_from_the_ca_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ssl_context_is_built_from_the_ca_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import ssl
 
     ca = tmp_path / "ca.pem"
@@ -46,6 +52,13 @@ def test_ssl_context_is_built_from_the_ca_file(tmp_path: Path, monkeypatch: pyte
 def test_project_topics_keep_backfills_alive() -> None:
     specs = project_topics(load_settings(kafka_bootstrap="k:9092"))
     names = {s.name for s in specs}
-    assert {"ioc.events.camera", "ioc.events.dvc", "ioc.events.payment", "ioc.events.network",
-            "ioc.dlq", "ioc.late", "ioc.alerts"} == names
+    assert {
+        "ioc.events.camera",
+        "ioc.events.dvc",
+        "ioc.events.payment",
+        "ioc.events.network",
+        "ioc.dlq",
+        "ioc.late",
+        "ioc.alerts",
+    } == names
     assert all(s.config["message.timestamp.type"] == "LogAppendTime" for s in specs)

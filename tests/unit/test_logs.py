@@ -17,7 +17,9 @@ def test_json_logs_are_one_object_per_line_with_extras_and_diacritics() -> None:
     assert len(lines) == 1
     entry = json.loads(lines[0])
     assert entry["message"] == "mất kết nối Ân Thi"
-    assert entry["area"] == "12097" and entry["level"] == "WARNING" and entry["logger"] == "ioc.test"
+    assert (
+        entry["area"] == "12097" and entry["level"] == "WARNING" and entry["logger"] == "ioc.test"
+    )
     assert "Ân Thi" in lines[0]
 
 

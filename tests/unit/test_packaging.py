@@ -15,14 +15,19 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(REPO)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     (path,) = out.glob("ioc_monitor-*.whl")
     return zipfile.ZipFile(path)
 
 
 def test_only_the_ioc_namespace_reaches_site_packages(wheel: zipfile.ZipFile) -> None:
-    top_level = {name.split("/")[0] for name in wheel.namelist() if not name.split("/")[0].endswith(".dist-info")}
+    top_level = {
+        name.split("/")[0]
+        for name in wheel.namelist()
+        if not name.split("/")[0].endswith(".dist-info")
+    }
     assert top_level == {"ioc"}
 
 
@@ -43,9 +48,16 @@ def test_data_files_ship(wheel: zipfile.ZipFile) -> None:
 
 
 def test_help_explains_every_command() -> None:
-    result = subprocess.run([sys.executable, "-m", "ioc", "--help"], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "ioc", "--help"], capture_output=True, text=True, check=True
+    )
     for command in ("up", "down", "status", "db", "config"):
         assert command in result.stdout
-    up = subprocess.run([sys.executable, "-m", "ioc", "up", "--help"], capture_output=True, text=True, check=True)
+    up = subprocess.run(
+        [sys.executable, "-m", "ioc", "up", "--help"], capture_output=True, text=True, check=True
+    )
     text = " ".join(up.stdout.split())
-    assert "Without IOC_KAFKA_BOOTSTRAP it starts Apache Kafka (jars fetched from Maven Central" in text
+    assert (
+        "Without IOC_KAFKA_BOOTSTRAP it starts Apache Kafka (jars fetched from Maven Central"
+        in text
+    )

@@ -13,12 +13,15 @@ import pytest
 from ioc.embedded.process import EmbeddedError, ManagedProcess, ProcessSpec, kill_stale
 
 # A child that ignores SIGTERM and starts a grandchild, like a stubborn faust worker.
-STUBBORN = [sys.executable, "-c",
-            "import signal, subprocess, time\n"
-            "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-            "subprocess.Popen(['sleep', '300'])\n"
-            "print('up', flush=True)\n"
-            "time.sleep(300)\n"]
+STUBBORN = [
+    sys.executable,
+    "-c",
+    "import signal, subprocess, time\n"
+    "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+    "subprocess.Popen(['sleep', '300'])\n"
+    "print('up', flush=True)\n"
+    "time.sleep(300)\n",
+]
 
 
 def _group_members(pgid: int) -> list[psutil.Process]:
@@ -58,8 +61,11 @@ def test_polite_child_stops_on_its_signal_within_grace(tmp_path: Path) -> None:
 
 
 def test_wait_ready_reports_a_crash_with_its_log(tmp_path: Path) -> None:
-    spec = ProcessSpec("crasher", [sys.executable, "-c", "print('boom: no config'); raise SystemExit(3)"],
-                       ready=lambda: False)
+    spec = ProcessSpec(
+        "crasher",
+        [sys.executable, "-c", "print('boom: no config'); raise SystemExit(3)"],
+        ready=lambda: False,
+    )
     proc = ManagedProcess(spec, tmp_path)
     proc.start()
     with pytest.raises(EmbeddedError, match=r"(?s)exited with code 3.*boom: no config"):
