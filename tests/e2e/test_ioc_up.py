@@ -74,7 +74,8 @@ class Stack:
             )
         while time.monotonic() - started < START_TIMEOUT:
             assert self.proc.poll() is None, f"ioc up exited early:\n{self.log.read_text()}"
-            if _run(self.env, "status").returncode == 0:
+            ready = (self.state / "run.json").exists()  # external services are healthy sooner
+            if ready and _run(self.env, "status").returncode == 0:
                 return time.monotonic() - started
             time.sleep(0.5)
         raise AssertionError(f"not healthy after {START_TIMEOUT} s:\n{self.log.read_text()}")
@@ -227,4 +228,37 @@ def test_port_in_use_stops_startup_naming_the_variable_and_leaves_nothing(tmp_pa
         result = _run(_env(state, IOC_EMBEDDED__KAFKA_PORT=str(port)), "up", timeout=120)
     assert result.returncode == 1
     assert f"Port {port}" in result.stderr and "IOC_EMBEDDED__KAFKA_PORT" in result.stderr
+    assert _processes_under(state) == []
+
+
+def test_without_java_the_message_says_what_to_install(tmp_path: Path) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    result = _run(_env(tmp_path / "state", PATH=str(empty)), "up")
+    assert result.returncode == 1
+    for hint in ("Java 17+", "apt install", "IOC_KAFKA_BOOTSTRAP", "docker compose"):
+        assert hint in result.stderr
+
+
+def test_external_broker_and_database_are_used_instead_of_embedded(
+    kafka: object, database_url: str, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    bootstrap = kafka.address  # type: ignore[attr-defined]
+    stack = Stack(state, _env(state, IOC_KAFKA_BOOTSTRAP=bootstrap, IOC_DATABASE_URL=database_url))
+    try:
+        stack.start()
+        assert stack.run_state()["pids"] == {}  # nothing embedded was started
+        assert stack.run_state()["kafka_bootstrap"] == bootstrap
+
+        async def migrated() -> int:
+            conn = await asyncpg.connect(database_url)
+            try:
+                return int(await conn.fetchval("SELECT count(*) FROM areas"))
+            finally:
+                await conn.close()
+
+        assert asyncio.run(migrated()) > 0
+    finally:
+        stack.ensure_stopped()
     assert _processes_under(state) == []
