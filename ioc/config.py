@@ -12,7 +12,6 @@ Example:
 from __future__ import annotations
 
 import functools
-import socket
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
@@ -237,16 +236,6 @@ class Settings(BaseSettings):
             )
         return self
 
-    @property
-    def embedded_kafka(self) -> bool:
-        """True when `ioc up` must start the broker itself."""
-        return self.kafka_bootstrap is None
-
-    @property
-    def embedded_postgres(self) -> bool:
-        """True when `ioc up` must start PostgreSQL itself."""
-        return self.database_url is None
-
     def public_dict(self) -> dict[str, Any]:
         """Settings as plain values with every secret masked, for `ioc config`."""
         data = self.model_dump(mode="json")
@@ -280,10 +269,3 @@ def load_settings(**overrides: Any) -> Settings:
 def get_settings() -> Settings:
     """The process-wide settings, read once. Tests call `get_settings.cache_clear()`."""
     return load_settings()
-
-
-def port_in_use(host: str, port: int) -> bool:
-    """True when something already listens on host:port (used to explain startup failures)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0

@@ -20,7 +20,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -60,7 +60,6 @@ class _Child:
     process: ManagedProcess
     restarts: int = 0
     restart_at: float | None = None
-    history: list[str] = field(default_factory=list)
 
 
 class Supervisor:
@@ -98,7 +97,6 @@ class Supervisor:
                     f"{proc.spec.name} exited with code {proc.poll()}; restarting in "
                     f"{delay:.0f} s (log: {proc.log_file})"
                 )
-                child.history.append(message)
                 self.console.print(f"[yellow]![/] {message}")
                 log.warning(message)
             elif now >= child.restart_at:
