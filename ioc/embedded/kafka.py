@@ -75,6 +75,18 @@ def port_open(port: int, host: str = HOST) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def _cluster_id() -> str:
+    """A random KRaft cluster id, as `kafka-storage random-uuid` makes them.
+
+    Like Kafka's own Uuid.randomUuid, never one starting with '-': command-line parsers
+    would take it for an option (seen here: 1 format in 64 failed before this).
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def _java_major(java: str) -> int:
     out = subprocess.run([java, "-version"], capture_output=True, text=True, check=False)
     match = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
@@ -251,13 +263,12 @@ class KafkaNode:
         )
         (self.home / "log4j.properties").write_text(_LOG4J, encoding="utf-8")
         if not (self.data_dir / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+            cluster_id = _cluster_id()
             result = subprocess.run(
                 [
                     *self._java_cmd(java, "kafka.tools.StorageTool"),
                     "format",
-                    "-t",
-                    cluster_id,
+                    f"--cluster-id={cluster_id}",
                     "-c",
                     str(config),
                 ],

@@ -94,3 +94,14 @@ def test_a_reused_pid_running_something_else_is_left_alone(tmp_path: Path) -> No
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_kraft_cluster_ids_never_look_like_an_option() -> None:
+    import base64
+
+    from ioc.embedded.kafka import _cluster_id
+
+    ids = [_cluster_id() for _ in range(5000)]
+    assert not any(i.startswith("-") for i in ids)
+    assert all(len(base64.urlsafe_b64decode(i + "==")) == 16 for i in ids)
+    assert len(set(ids)) == len(ids)
