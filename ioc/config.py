@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
     "ConfigError",
+    "ConnectorSettings",
     "DatabaseSettings",
     "EmbeddedSettings",
     "Environment",
@@ -150,6 +151,24 @@ class EmbeddedSettings(BaseModel):
     restart_backoff_max_seconds: float = Field(default=30.0, gt=0)
 
 
+class ConnectorSettings(BaseModel):
+    """How connectors publish, and which simulated feeds `ioc up` runs."""
+
+    run: list[str] = Field(
+        default=["camera-sim", "dvc-sim", "payment-sim", "network-sim"],
+        description="connectors `ioc up` starts, one process each",
+    )
+    rate: float = Field(default=1.0, gt=0, le=1000, description="volume multiplier, 1 = a province")
+    history_hours: float = Field(
+        default=24.0, ge=0, description="on first start, simulate this much history first"
+    )
+    spool_max_mb: int = Field(default=256, ge=1, description="disk spool while Kafka is away")
+    linger_ms: int = Field(default=20, ge=0, le=5000)
+    delivery_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="unacknowledged this long = broker away, spool"
+    )
+
+
 class Settings(BaseSettings):
     """Every setting of the product. Build with `get_settings()`; never at import time."""
 
@@ -183,6 +202,7 @@ class Settings(BaseSettings):
     kafka: KafkaSettings = KafkaSettings()
     database: DatabaseSettings = DatabaseSettings()
     embedded: EmbeddedSettings = EmbeddedSettings()
+    connectors: ConnectorSettings = ConnectorSettings()
 
     @field_validator("kafka_bootstrap")
     @classmethod

@@ -1,0 +1,227 @@
+"""The connector contract: one class with one async generator, `events()`.
+
+The runner (`ioc.connectors.runner`) owns everything else: the Kafka producer, batching,
+retries, spooling while the broker is away, back-pressure and shutdown. A connector only says
+what happened, as `Envelope`s, and what it could not understand, as `Rejected` records (which
+the runner sends to the dead-letter topic with the reason).
+
+Example (a complete feed; register it with one line in your package's pyproject.toml:
+`[project.entry-points."ioc.connectors"]` / `hello = "my_pkg:HelloConnector"`):
+
+    >>> import asyncio
+    >>> from datetime import timedelta
+    >>> from ioc.events import Envelope, PaymentTransaction
+    >>> class HelloConnector(Connector):
+    ...     '''One 10,000 đồng QR payment per second.'''
+    ...     feed = "payment"
+    ...     async def events(self):
+    ...         n = 0
+    ...         while not self.context.clock.finished:
+    ...             n += 1
+    ...             yield Envelope.create(
+    ...                 source=self.context.name, area="33", occurred_at=self.context.clock.now(),
+    ...                 payload=PaymentTransaction(transaction_id=f"hello-{n}",
+    ...                     amount_vnd=10_000, channel="qr", sector="retail", success=True))
+    ...             await self.context.clock.sleep(timedelta(seconds=1))
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, ClassVar
+
+from ioc.events import FEEDS, Envelope, utc_now
+
+if TYPE_CHECKING:
+    from ioc.areas import AreaRegistry
+    from ioc.config import Settings
+    from ioc.connectors.scenarios import Scenario
+
+__all__ = [
+    "Clock",
+    "Connector",
+    "ConnectorContext",
+    "ConnectorError",
+    "Item",
+    "Rejected",
+    "VirtualClock",
+    "WallClock",
+]
+
+
+class ConnectorError(Exception):
+    """A connector cannot run as configured (bad option, missing file, broken mapping)."""
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An input that could not become an envelope. It goes to `ioc.dlq`, never dropped.
+
+    Attributes:
+        original: the input exactly as received (a JSON line, an HTTP body part).
+        reason: a short code to group by, e.g. `not_json`, `mapping`, `invalid`, `unknown_area`.
+        detail: exactly what was wrong, for the engineer who reads the DLQ.
+        location: where the input came from, e.g. `/data/dvc.jsonl:1042` or `http:<request id>`.
+    """
+
+    original: bytes
+    reason: str
+    detail: str
+    location: str | None = None
+
+
+Item = Envelope | Rejected
+
+
+class Clock(ABC):
+    """Event time for a connector: the wall clock when live, a fast-forward one for backfill.
+
+    A connector that paces itself with `clock.sleep()` and stamps events with `clock.now()`
+    runs live and as a backfill without a single line of difference.
+    """
+
+    @abstractmethod
+    def now(self) -> datetime:
+        """The current event time (aware, UTC)."""
+
+    @abstractmethod
+    async def sleep_until(self, when: datetime) -> None:
+        """Wait until event time `when` (returns at once in a backfill)."""
+
+    async def sleep(self, delay: timedelta) -> None:
+        """Wait `delay` of event time."""
+        await self.sleep_until(self.now() + delay)
+
+    @property
+    def end(self) -> datetime | None:
+        """Where a backfill stops (exclusive); None when live."""
+        return None
+
+    @property
+    def finished(self) -> bool:
+        """True once a backfill has reached its end; never true when live."""
+        return self.end is not None and self.now() >= self.end
+
+
+class WallClock(Clock):
+    """Real time. `sleep_until` really sleeps."""
+
+    def now(self) -> datetime:  # noqa: D102 - documented on Clock
+        return utc_now()
+
+    async def sleep_until(self, when: datetime) -> None:  # noqa: D102
+        delay = (when - utc_now()).total_seconds()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+class VirtualClock(Clock):
+    """Fast-forward time from `start` to `end` for backfills: sleeping just moves the hands.
+
+    It still yields to the event loop on every sleep so the runner can send while the
+    connector generates.
+    """
+
+    def __init__(self, start: datetime, end: datetime) -> None:
+        if end <= start:
+            raise ValueError(f"backfill end {end.isoformat()} is not after {start.isoformat()}")
+        self.start = start
+        self._end = end
+        self._now = start
+
+    def now(self) -> datetime:  # noqa: D102 - documented on Clock
+        return self._now
+
+    async def sleep_until(self, when: datetime) -> None:  # noqa: D102
+        self._now = max(self._now, min(when, self._end))
+        await asyncio.sleep(0)
+
+    @property
+    def end(self) -> datetime:  # noqa: D102
+        return self._end
+
+
+@dataclass(frozen=True)
+class ConnectorContext:
+    """What a connector is given by whoever runs it (the CLI, `ioc up`, a test).
+
+    Attributes:
+        name: the registered name; use it as the envelope `source`.
+        settings: the project settings.
+        areas: the area registry (codes, names, populations and households for weights).
+        clock: event time; see `Clock`.
+        seed: makes simulated feeds reproducible.
+        rate: volume multiplier for simulated feeds (1.0 = one province).
+        scenario: incidents to inject (simulated feeds), or None.
+        options: connector-specific `key=value` options (`ioc connectors run NAME -o k=v`).
+    """
+
+    name: str
+    settings: Settings
+    areas: AreaRegistry
+    clock: Clock = field(default_factory=WallClock)
+    seed: int = 0
+    rate: float = 1.0
+    scenario: Scenario | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+
+    def option(self, key: str, default: str | None = None) -> str:
+        """An option's value; a missing required option raises a `ConnectorError` naming it."""
+        if key in self.options:
+            return self.options[key]
+        if default is None:
+            raise ConnectorError(
+                f"connector {self.name!r} needs the option {key!r}: pass -o {key}=VALUE"
+            )
+        return default
+
+
+class Connector(ABC):
+    """A source of events for one feed. Subclasses implement `events()` and set `feed`.
+
+    Class attributes:
+        feed: which feed's topic the events go to (camera, dvc, payment, network).
+        options_help: option name → what it does, shown by `ioc connectors describe`.
+
+    The first line of the class docstring is the description `ioc connectors list` shows.
+    """
+
+    feed: ClassVar[str]
+    options_help: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(self, context: ConnectorContext) -> None:
+        self.context = context
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        feed = cls.__dict__.get("feed")
+        if feed is not None and feed not in FEEDS:
+            raise TypeError(f"{cls.__qualname__}.feed = {feed!r}: must be one of {FEEDS}")
+
+    @abstractmethod
+    def events(self) -> AsyncIterator[Item]:
+        """Yield envelopes (and `Rejected` inputs) until the source ends or the clock finishes.
+
+        Yielding is back-pressure: the runner only asks for the next item once it has room
+        for it, so a connector never needs its own buffer.
+        """
+
+    async def commit(self) -> None:
+        """Save the source position: everything yielded so far is durable.
+
+        The runner calls this once every item yielded so far is in Kafka or the spool. A
+        connector that reads a file saves its position here. Default: nothing.
+        """
+
+    async def aclose(self) -> None:
+        """Release resources (files, servers). Called once, after the last item."""
+
+    @classmethod
+    def description(cls) -> str:
+        """The first line of the class docstring."""
+        doc = (cls.__doc__ or "").strip()
+        return doc.splitlines()[0] if doc else ""

@@ -1,0 +1,434 @@
+"""The runner: drives one connector and owns its Kafka producer.
+
+It pulls items from `Connector.events()` and publishes them: envelopes to
+`ioc.events.<feed>` (key = envelope key, headers = type/version/source), rejected inputs to
+`ioc.dlq`. The producer is idempotent with acks=all, lz4 compression and batching (linger).
+
+Two modes:
+
+- **direct**: records go straight to the producer; at most `max_in_flight` are unacknowledged.
+- **spooling**: entered when a delivery fails or is not acknowledged within
+  `IOC_CONNECTORS__DELIVERY_TIMEOUT_SECONDS` (the broker is away). Every unacknowledged
+  record, then every new one, is appended to the on-disk spool, in order. A drainer
+  reconnects with backoff and sends the spool oldest first; once it is empty the runner goes
+  back to direct, so per-key order is kept. A full spool stops pulling from the connector
+  (back-pressure), it never drops. Records that were in flight when the broker went away may
+  be delivered twice; downstream counts an event id once.
+
+A clean stop delivers everything still in flight, or spools it when the broker is away; the
+spool is delivered by the next run. Metrics are written every second to
+`<state>/connectors/<name>.json` for `ioc status` and the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from ioc.codec import encode, headers
+from ioc.config import Settings
+from ioc.connectors.base import Connector, Item, Rejected
+from ioc.connectors.spool import Spool, SpoolRecord
+from ioc.dlq import DeadLetter
+from ioc.events import FEEDS, Envelope, utc_now
+from ioc.kafka import make_producer, topic_name
+
+__all__ = ["ConnectorRunner", "RunnerMetrics", "metrics_path", "read_metrics"]
+
+log = logging.getLogger(__name__)
+
+MAX_IN_FLIGHT = 20_000
+DRAIN_BATCH = 2_000
+COMMIT_INTERVAL_SECONDS = 1.0
+METRICS_INTERVAL_SECONDS = 1.0
+_BACKOFF_MAX_SECONDS = 10.0
+_TRANSIENT = (KafkaError, OSError, TimeoutError)
+
+
+def metrics_path(state_dir: Path, name: str) -> Path:
+    """Where the runner of connector `name` writes its metrics."""
+    return state_dir / "connectors" / f"{name}.json"
+
+
+@dataclass
+class RunnerMetrics:
+    """Counters of one connector run, as written to its metrics file.
+
+    `sent` counts broker acknowledgements, `spooled` records written to the spool (each is
+    also counted in `sent` once the drainer delivers it), `failed` delivery attempts that
+    failed or timed out (each such record was spooled and retried, not lost), `dead_lettered`
+    rejected inputs sent to `ioc.dlq`. `rate`: acknowledged records per second, last 10 s.
+    """
+
+    name: str
+    feed: str
+    pid: int = field(default_factory=os.getpid)
+    state: str = "starting"
+    started_at: str = field(default_factory=lambda: utc_now().isoformat())
+    updated_at: str = ""
+    yielded: int = 0
+    sent: int = 0
+    spooled: int = 0
+    failed: int = 0
+    dead_lettered: int = 0
+    spool_records: int = 0
+    spool_bytes: int = 0
+    rate: float = 0.0
+    last_event_time: str | None = None
+
+
+def read_metrics(state_dir: Path) -> list[RunnerMetrics]:
+    """The metrics files of every connector that ran with this state directory."""
+    found = []
+    for path in sorted((state_dir / "connectors").glob("*.json")):
+        try:
+            found.append(RunnerMetrics(**json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError, TypeError):
+            continue  # half-written by an older version, or not ours
+    return found
+
+
+class ConnectorRunner:
+    """Publish everything one connector yields. See the module docstring for the modes.
+
+    Args:
+        connector: the connector instance to drive.
+        settings: project settings (Kafka security, topic prefix, spool size, timeouts).
+        bootstrap: broker address; default resolved from settings or the running `ioc up`.
+        state_dir: where the spool and metrics live; default `settings.state_dir`.
+        producer_options: extra aiokafka producer options (tests, benchmarks).
+    """
+
+    def __init__(
+        self,
+        connector: Connector,
+        settings: Settings,
+        *,
+        bootstrap: str | None = None,
+        state_dir: Path | None = None,
+        producer_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.connector = connector
+        self.settings = settings
+        self.name = connector.context.name
+        self._bootstrap = bootstrap
+        self._state_dir = state_dir or settings.state_dir
+        options = settings.connectors
+        self._timeout = options.delivery_timeout_seconds
+        self._producer_options = {
+            "linger_ms": options.linger_ms,
+            "max_batch_size": 256 * 1024,
+            "request_timeout_ms": int(self._timeout * 1000),
+        } | (producer_options or {})
+        self.spool = Spool(self._state_dir / "spool" / self.name, options.spool_max_mb * 2**20)
+        self.metrics = RunnerMetrics(self.name, type(connector).feed)
+        self._topics = {feed: topic_name(settings, "events", feed) for feed in FEEDS}
+        self._dlq_topic = topic_name(settings, "dlq")
+        self._producer: AIOKafkaProducer | None = None
+        self._generation = 0  # deliveries of a retired producer are not counted
+        self._in_flight: deque[tuple[SpoolRecord, asyncio.Future[Any], float]] = deque()
+        self._broker_error: BaseException | None = None
+        self._drainer: asyncio.Task[None] | None = None
+        self._room = asyncio.Event()
+        self._stopping = False
+        self._pulling = False
+        self._pump: asyncio.Task[None] | None = None
+        self._rate_samples: deque[tuple[float, int]] = deque(maxlen=11)
+        self._commits = type(connector).commit is not Connector.commit
+
+    # --- public ---------------------------------------------------------------------------
+    async def run(self) -> RunnerMetrics:
+        """Run until the connector ends or `stop()` is called; returns the final metrics."""
+        reporter = asyncio.create_task(self._report_forever())
+        try:
+            if self.spool.empty:
+                await self._connect_direct()
+            else:
+                self._enter_spooling("records left in the spool by a previous run")
+            self._pump = asyncio.create_task(self._pump_items())
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
+            await self._finish()
+        finally:
+            reporter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reporter
+            self.spool.close()
+            self._write_metrics("stopped")
+        return self.metrics
+
+    def stop(self) -> None:
+        """Ask the runner to stop: nothing more is pulled; what was pulled is delivered."""
+        self._stopping = True
+        # Interrupt only a pull (the connector is waiting for its source), never a publish.
+        if self._pulling and self._pump is not None:
+            self._pump.cancel()
+
+    # --- pulling --------------------------------------------------------------------------
+    async def _pump_items(self) -> None:
+        events = self.connector.events()
+        last_commit = time.monotonic()
+        try:
+            while not self._stopping:
+                self._pulling = True
+                try:
+                    item = await anext(events)
+                except StopAsyncIteration:
+                    break
+                finally:
+                    self._pulling = False
+                await self._publish(self._record(item))
+                if self._commits and time.monotonic() - last_commit >= COMMIT_INTERVAL_SECONDS:
+                    await self._commit()
+                    last_commit = time.monotonic()
+        finally:
+            await _close_generator(events)
+            await self.connector.aclose()
+
+    def _record(self, item: Item) -> SpoolRecord:
+        self.metrics.yielded += 1
+        if isinstance(item, Envelope):
+            self.metrics.last_event_time = item.occurred_at.isoformat()
+            topic = self._topics[item.feed]
+            return SpoolRecord(topic, item.key.encode(), encode(item), headers(item))
+        if isinstance(item, Rejected):
+            self.metrics.dead_lettered += 1
+            letter = DeadLetter(
+                original=item.original,
+                reason=item.reason,
+                detail=item.detail,
+                source=self.name,
+                stage="ingest",
+                location=item.location,
+            )
+            return SpoolRecord(self._dlq_topic, self.name.encode(), item.original, letter.headers())
+        raise TypeError(f"connector {self.name!r} yielded {type(item).__name__}, not an Envelope")
+
+    async def _commit(self) -> None:
+        """Let the connector save its position once everything it yielded is durable."""
+        if self._drainer is None:
+            await self._settle_in_flight()
+        await self.connector.commit()
+
+    # --- publishing -----------------------------------------------------------------------
+    async def _publish(self, record: SpoolRecord) -> None:
+        if self._drainer is None:
+            self._check_deliveries()
+        if self._drainer is None and self._producer is not None:
+            if len(self._in_flight) >= MAX_IN_FLIGHT:
+                await self._wait_oldest()
+            if self._drainer is None:
+                try:
+                    async with asyncio.timeout(self._timeout):
+                        future = await self._producer.send(
+                            record.topic, record.value, key=record.key, headers=record.headers
+                        )
+                except _TRANSIENT as err:
+                    self._enter_spooling(f"send failed: {err!r}")
+                else:
+                    self._track(record, future)
+                    return
+        await self._spool(record)
+
+    def _track(self, record: SpoolRecord, future: asyncio.Future[Any]) -> None:
+        generation = self._generation
+
+        def delivered(done: asyncio.Future[Any]) -> None:
+            if generation != self._generation:
+                return
+            error = None if done.cancelled() else done.exception()
+            if done.cancelled() or error is not None:
+                self._broker_error = self._broker_error or error or TimeoutError("cancelled")
+            else:
+                self.metrics.sent += 1
+
+        future.add_done_callback(delivered)
+        self._in_flight.append((record, future, time.monotonic()))
+
+    def _check_deliveries(self) -> None:
+        """Forget acknowledged records; switch to spooling on a failure or a stuck record."""
+        while self._in_flight and self._in_flight[0][1].done() and self._broker_error is None:
+            self._in_flight.popleft()
+        if self._broker_error is not None:
+            self._enter_spooling(f"delivery failed: {self._broker_error!r}")
+        elif self._in_flight and time.monotonic() - self._in_flight[0][2] > self._timeout:
+            self._enter_spooling(f"no acknowledgement for {self._timeout:g} s")
+
+    async def _wait_oldest(self) -> None:
+        _record, future, sent_at = self._in_flight[0]
+        remaining = max(0.0, self._timeout - (time.monotonic() - sent_at))
+        await asyncio.wait([future], timeout=remaining)
+        self._check_deliveries()
+
+    async def _settle_in_flight(self) -> None:
+        """Wait until every in-flight record is acknowledged or spooled."""
+        while self._in_flight and self._drainer is None:
+            await self._wait_oldest()
+
+    async def _spool(self, record: SpoolRecord) -> None:
+        frame = record.encode()
+        while not self.spool.has_room(len(frame)):
+            self.metrics.state = "back-pressure"
+            self._room.clear()
+            await self._room.wait()
+            self.metrics.state = "spooling"
+        self.spool.append([frame])
+        self.metrics.spooled += 1
+
+    # --- broker away / back ---------------------------------------------------------------
+    def _enter_spooling(self, why: str) -> None:
+        """Move every unacknowledged record to the spool, in order, and start draining."""
+        log.warning("connector %s: broker unavailable (%s); spooling to disk", self.name, why)
+        self._generation += 1
+        pending = [
+            record
+            for record, future, _ in self._in_flight
+            if not (future.done() and not future.cancelled() and future.exception() is None)
+        ]
+        self._in_flight.clear()
+        self._broker_error = None
+        if pending:
+            # Not bounded: these were already accepted; the bound applies to new records.
+            self.spool.append([r.encode() for r in pending])
+            self.metrics.spooled += len(pending)
+            self.metrics.failed += len(pending)
+        if self._producer is not None:
+            _retire(self._producer)
+            self._producer = None
+        self.metrics.state = "spooling"
+        self._drainer = asyncio.create_task(self._drain())
+
+    async def _connect_direct(self) -> None:
+        """Start a producer; when the broker cannot be reached, start in spooling mode."""
+        try:
+            self._producer = await self._start_producer()
+        except _TRANSIENT as err:
+            self._enter_spooling(f"cannot connect: {err!r}")
+            return
+        self.metrics.state = "running"
+
+    async def _start_producer(self) -> AIOKafkaProducer:
+        producer = make_producer(self.settings, self._bootstrap, **self._producer_options)
+        try:
+            async with asyncio.timeout(self._timeout):
+                await producer.start()
+        except BaseException:
+            _retire(producer)
+            raise
+        return producer
+
+    async def _drain(self) -> None:
+        """Deliver the spool oldest first, reconnecting with backoff, then go direct."""
+        backoff = 0.5
+        while True:
+            producer = None
+            records: list[SpoolRecord] = []
+            try:
+                producer = await self._start_producer()
+                while True:
+                    records, upto = self.spool.peek(DRAIN_BATCH)
+                    async with asyncio.timeout(self._timeout):
+                        futures = [
+                            await producer.send(r.topic, r.value, key=r.key, headers=r.headers)
+                            for r in records
+                        ]
+                        await asyncio.gather(*futures)
+                    self.spool.consume(upto, len(records))
+                    self.metrics.sent += len(records)
+                    self._room.set()
+                    if self.spool.empty:
+                        # No await between the last consume and this switch: a record
+                        # spooled meanwhile would otherwise be overtaken.
+                        self._producer, producer = producer, None
+                        self._drainer = None
+                        self.metrics.state = "running"
+                        log.info("connector %s: broker back, spool delivered", self.name)
+                        return
+                    backoff = 0.5
+            except _TRANSIENT as err:
+                log.debug("connector %s: spool delivery failed: %r", self.name, err)
+                self.metrics.failed += len(records)
+                if producer is not None:
+                    _retire(producer)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, _BACKOFF_MAX_SECONDS)
+
+    async def _finish(self) -> None:
+        """Deliver what is in flight (or spool it), then give the drainer a last chance."""
+        if self._drainer is None:
+            await self._settle_in_flight()
+        if self._drainer is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._drainer), self._timeout)
+        if self._drainer is not None:
+            self._drainer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._drainer
+            log.warning(
+                "connector %s: stopped with %d records spooled; the next run delivers them",
+                self.name,
+                len(self.spool),
+            )
+        if self._producer is not None:
+            with contextlib.suppress(*_TRANSIENT):
+                async with asyncio.timeout(self._timeout):
+                    await self._producer.stop()
+        if self._commits and self._drainer is None:
+            await self.connector.commit()
+
+    # --- metrics --------------------------------------------------------------------------
+    async def _report_forever(self) -> None:
+        while True:
+            self._write_metrics()
+            await asyncio.sleep(METRICS_INTERVAL_SECONDS)
+
+    def _write_metrics(self, state: str | None = None) -> None:
+        metrics = self.metrics
+        if state is not None:
+            metrics.state = state
+        now = time.monotonic()
+        self._rate_samples.append((now, metrics.sent))
+        first_at, first_sent = self._rate_samples[0]
+        metrics.rate = (metrics.sent - first_sent) / (now - first_at) if now > first_at else 0.0
+        metrics.spool_records = len(self.spool)
+        metrics.spool_bytes = self.spool.size_bytes
+        metrics.updated_at = utc_now().isoformat()
+        path = metrics_path(self._state_dir, self.name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(metrics), ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+
+
+_retiring: set[asyncio.Task[None]] = set()
+
+
+def _retire(producer: AIOKafkaProducer) -> None:
+    """Stop a producer in the background: with the broker away, stop() can take a while."""
+
+    async def stop() -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(producer.stop(), 5.0)
+
+    task = asyncio.create_task(stop())
+    _retiring.add(task)
+    task.add_done_callback(_retiring.discard)
+
+
+async def _close_generator(events: AsyncIterator[Item]) -> None:
+    aclose = getattr(events, "aclose", None)
+    if aclose is not None:
+        with contextlib.suppress(Exception):
+            await aclose()

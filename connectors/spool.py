@@ -1,0 +1,182 @@
+"""A bounded, ordered, on-disk queue of Kafka records for while the broker is away.
+
+Layout of a spool directory: `records` is an append-only file of framed records, `head`
+holds the byte offset of the first record not yet delivered. Records are only removed
+(`consume`) once the broker has acknowledged them, so a crash at any point loses nothing:
+the next run delivers the spool first (records acknowledged just before a crash may be sent
+again; consumers count an event id once). When everything is delivered, both files are
+reset to empty.
+
+Frame: 4-byte length, 4-byte CRC32 of the body, then the body (topic, key, value and
+headers, each length-prefixed). A torn frame at the end (a crash mid-write) is cut off on open.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import struct
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["Spool", "SpoolRecord"]
+
+log = logging.getLogger(__name__)
+
+_FRAME = struct.Struct(">II")  # body length, crc32
+_U16 = struct.Struct(">H")
+_U32 = struct.Struct(">I")
+_NONE = 0xFFFFFFFF  # length marker of a missing key
+
+
+@dataclass(frozen=True)
+class SpoolRecord:
+    """One Kafka record as the runner would send it."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+
+    def encode(self) -> bytes:
+        """The framed bytes of this record."""
+        topic = self.topic.encode()
+        parts = [_U16.pack(len(topic)), topic]
+        if self.key is None:
+            parts.append(_U32.pack(_NONE))
+        else:
+            parts += [_U32.pack(len(self.key)), self.key]
+        parts += [_U32.pack(len(self.value)), self.value, _U16.pack(len(self.headers))]
+        for name, value in self.headers:
+            raw = name.encode()
+            parts += [_U16.pack(len(raw)), raw, _U32.pack(len(value)), value]
+        body = b"".join(parts)
+        return _FRAME.pack(len(body), zlib.crc32(body)) + body
+
+    @classmethod
+    def decode(cls, body: bytes) -> SpoolRecord:
+        """Parse a frame body (without the length and CRC prefix)."""
+        pos = 0
+
+        def take(size: int) -> bytes:
+            nonlocal pos
+            chunk = body[pos : pos + size]
+            pos += size
+            return chunk
+
+        topic = take(_U16.unpack(take(2))[0]).decode()
+        (key_len,) = _U32.unpack(take(4))
+        key = None if key_len == _NONE else take(key_len)
+        value = take(_U32.unpack(take(4))[0])
+        headers = []
+        for _ in range(_U16.unpack(take(2))[0]):
+            name = take(_U16.unpack(take(2))[0]).decode()
+            headers.append((name, take(_U32.unpack(take(4))[0])))
+        return cls(topic, key, value, headers)
+
+
+class Spool:
+    """A FIFO of records on disk, bounded by `max_bytes` of file size.
+
+    Not thread-safe; the runner uses it from one event loop.
+    """
+
+    def __init__(self, directory: Path, max_bytes: int) -> None:
+        self.directory = directory
+        self.max_bytes = max_bytes
+        directory.mkdir(parents=True, exist_ok=True)
+        self._records_path = directory / "records"
+        self._head_path = directory / "head"
+        self._file = open(self._records_path, "a+b")  # noqa: SIM115 - lives as long as the spool
+        self._head = self._read_head()
+        self._tail, self._count = self._recover()
+
+    def _read_head(self) -> int:
+        try:
+            return int(self._head_path.read_text().strip() or 0)
+        except FileNotFoundError:
+            return 0
+
+    def _recover(self) -> tuple[int, int]:
+        """Count the records after `head`, cutting off a torn last frame."""
+        # A crash between emptying the file and rewriting `head` leaves head past the end.
+        self._head = min(self._head, self._file.seek(0, os.SEEK_END))
+        self._file.seek(self._head)
+        pos, count = self._head, 0
+        while True:
+            prefix = self._file.read(_FRAME.size)
+            if len(prefix) < _FRAME.size:
+                break
+            size, crc = _FRAME.unpack(prefix)
+            body = self._file.read(size)
+            if len(body) < size or zlib.crc32(body) != crc:
+                break
+            pos += _FRAME.size + size
+            count += 1
+        end = self._file.seek(0, os.SEEK_END)
+        if end > pos:
+            log.warning("spool %s: cut %d bytes of a torn record", self.directory, end - pos)
+            self._file.truncate(pos)
+        if count:
+            log.info("spool %s: %d records from a previous run to deliver", self.directory, count)
+        return pos, count
+
+    def __len__(self) -> int:
+        return self._count
+
+    @property
+    def empty(self) -> bool:
+        """True when every spooled record has been delivered."""
+        return self._count == 0
+
+    @property
+    def size_bytes(self) -> int:
+        """Bytes the spool file takes on disk."""
+        return self._tail
+
+    def has_room(self, frame_bytes: int) -> bool:
+        """Whether a frame of this size fits (an empty spool always takes one record)."""
+        return self._tail == 0 or self._tail + frame_bytes <= self.max_bytes
+
+    def append(self, frames: list[bytes]) -> None:
+        """Append encoded records (see `SpoolRecord.encode`); the caller checks `has_room`."""
+        data = b"".join(frames)
+        self._file.seek(0, os.SEEK_END)
+        self._file.write(data)
+        self._file.flush()  # in the OS page cache: survives a process crash
+        self._tail += len(data)
+        self._count += len(frames)
+
+    def peek(self, limit: int) -> tuple[list[SpoolRecord], int]:
+        """Up to `limit` records from the head, and the offset just past the last of them."""
+        self._file.seek(self._head)
+        records: list[SpoolRecord] = []
+        pos = self._head
+        while len(records) < limit and pos < self._tail:
+            size, _crc = _FRAME.unpack(self._file.read(_FRAME.size))
+            records.append(SpoolRecord.decode(self._file.read(size)))
+            pos += _FRAME.size + size
+        return records, pos
+
+    def consume(self, upto: int, records: int) -> None:
+        """Mark the records before offset `upto` as delivered."""
+        self._count -= records
+        if self._count == 0:
+            self._file.truncate(0)
+            self._head = self._tail = 0
+        else:
+            self._head = upto
+        tmp = self._head_path.with_suffix(".tmp")
+        tmp.write_text(str(self._head))
+        os.replace(tmp, self._head_path)
+
+    def sync(self) -> None:
+        """Force the spool to disk (survives a power cut, not only a crash)."""
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        """Sync and close the file."""
+        if not self._file.closed:
+            self.sync()
+            self._file.close()

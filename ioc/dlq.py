@@ -1,0 +1,91 @@
+"""The dead-letter topic `ioc.dlq`: what could not be turned into (or read as) an event.
+
+A dead letter keeps the input byte for byte as the Kafka record value, so replaying it is
+sending the value again; everything said about it travels in headers (`ioc-dlq-*`), so the
+DLQ can be browsed and grouped by reason without parsing the value. Connectors (a mapping
+rejected a line) and stream workers (a record failed to decode) write the same shape.
+
+Example:
+    >>> letter = DeadLetter(original=b'{"amount": "x"}', reason="conversion",
+    ...     detail="amount_vnd: 'x' is not an integer", source="hospital-payments",
+    ...     stage="ingest", location="/data/pay.jsonl:7")
+    >>> DeadLetter.from_record(letter.original, letter.headers()) == letter
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from ioc.codec import HEADER_SOURCE
+from ioc.events import utc_now
+
+__all__ = ["DETAIL_LIMIT", "DeadLetter", "Stage"]
+
+DETAIL_LIMIT = 2000  # characters; headers are not the place for a whole stack trace
+
+Stage = Literal["ingest", "stream"]
+
+_REASON = "ioc-dlq-reason"
+_DETAIL = "ioc-dlq-detail"
+_STAGE = "ioc-dlq-stage"
+_LOCATION = "ioc-dlq-location"
+_FAILED_AT = "ioc-dlq-failed-at"
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """One rejected input.
+
+    Attributes:
+        original: the input exactly as received; the Kafka record value.
+        reason: a short code to count and group by (`not_json`, `invalid`, `unknown_area`…).
+        detail: exactly what was wrong (truncated to `DETAIL_LIMIT` characters).
+        source: the connector (or stream agent) that rejected it.
+        stage: `ingest` (a connector could not map it) or `stream` (a worker could not
+            decode a record from an events topic).
+        location: where it came from: `file:line`, `http:<request id>#<index>`, or
+            `topic/partition/offset`.
+        failed_at: when it was rejected (UTC).
+    """
+
+    original: bytes
+    reason: str
+    detail: str
+    source: str
+    stage: Stage
+    location: str | None = None
+    failed_at: datetime = field(default_factory=utc_now)
+
+    def headers(self) -> list[tuple[str, bytes]]:
+        """The Kafka headers that describe this dead letter."""
+        pairs = [
+            (_REASON, self.reason),
+            (_DETAIL, self.detail[:DETAIL_LIMIT]),
+            (HEADER_SOURCE, self.source),
+            (_STAGE, self.stage),
+            (_FAILED_AT, self.failed_at.isoformat()),
+        ]
+        if self.location is not None:
+            pairs.append((_LOCATION, self.location))
+        return [(name, value.encode("utf-8")) for name, value in pairs]
+
+    @classmethod
+    def from_record(cls, value: bytes | None, headers: Iterable[tuple[str, bytes]]) -> DeadLetter:
+        """Rebuild a dead letter from a record read off `ioc.dlq`."""
+        fields = {name: raw.decode("utf-8", "replace") for name, raw in headers}
+        stage = fields.get(_STAGE, "ingest")
+        return cls(
+            original=value or b"",
+            reason=fields.get(_REASON, "unknown"),
+            detail=fields.get(_DETAIL, ""),
+            source=fields.get(HEADER_SOURCE, "unknown"),
+            stage="stream" if stage == "stream" else "ingest",
+            location=fields.get(_LOCATION),
+            failed_at=datetime.fromisoformat(fields[_FAILED_AT])
+            if _FAILED_AT in fields
+            else utc_now(),
+        )
