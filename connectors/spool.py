@@ -175,6 +175,12 @@ class Spool:
         """Force the spool to disk (survives a power cut, not only a crash)."""
         os.fsync(self._file.fileno())
 
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         """Sync and close the file."""
         if not self._file.closed:

@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from importlib.metadata import entry_points, version
 from typing import Annotated
 
@@ -25,6 +25,7 @@ from ioc.db import MigrationError
 from ioc.embedded.process import EmbeddedError
 from ioc.logs import configure_logging
 from ioc.runstate import RunState, pid_alive, resolve_database_url, resolve_kafka_bootstrap
+from ioc.telemetry import ConnectorMetrics, read_connector_metrics
 
 __all__ = ["app", "main"]
 
@@ -126,6 +127,16 @@ async def _check_services(settings: Settings) -> list[_Part]:
     return parts
 
 
+def _connector_part(metrics: ConnectorMetrics) -> _Part:
+    """A connector is healthy while it runs and delivers; spooling means the broker is away."""
+    detail = (
+        f"{metrics.state}, {metrics.rate:,.1f}/s, {metrics.sent:,} sent, "
+        f"{metrics.spool_records:,} in spool, {metrics.failed:,} failed, "
+        f"{metrics.dead_lettered:,} to DLQ, pid {metrics.pid}"
+    )
+    return _Part(f"connector {metrics.name}", metrics.state == "running", metrics.feed, detail)
+
+
 @app.command()
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
@@ -134,9 +145,10 @@ def status(
     settings = _settings()
     parts = asyncio.run(_check_services(settings))
     state = RunState.load(settings.state_dir)
+    connectors = {m.name: m for m in read_connector_metrics(settings.state_dir)}
     if state is not None:
         for name, pid in state.pids.items():
-            if name in ("kafka", "postgres"):
+            if name in ("kafka", "postgres") or name.startswith("connector-"):
                 continue
             alive = pid_alive(pid)
             parts.append(
@@ -144,12 +156,16 @@ def status(
                     name, alive, state.urls.get(name, "-"), f"pid {pid}" if alive else "not running"
                 )
             )
+    for metrics in connectors.values():
+        if metrics.live:
+            parts.append(_connector_part(metrics))
     if as_json:
         print(
             json.dumps(
                 {
                     "supervisor_pid": state.supervisor_pid if state else None,
                     "parts": [p.__dict__ for p in parts],
+                    "connectors": [asdict(m) | {"live": m.live} for m in connectors.values()],
                 },
                 ensure_ascii=False,
                 indent=2,

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
+from pathlib import Path
 
 import pytest
 
 from ioc.codec import decode
 from ioc.config import Settings, load_settings
-from ioc.connectors.runner import ConnectorRunner, metrics_path, read_metrics
+from ioc.connectors.runner import ConnectorRunner
 from ioc.dlq import DeadLetter
 from ioc.embedded.kafka import free_port
 from ioc.events import Envelope
 from ioc.kafka import ensure_topics, project_topics, topic_name
+from ioc.telemetry import connector_metrics_path, read_connector_metrics
 from tests._kafka import read_topic
 from tests._sequence import sequence_connector
 
@@ -78,9 +81,9 @@ async def test_rejected_inputs_go_to_the_dlq_with_reason_and_original_bytes(
 async def test_metrics_file_is_what_ioc_status_reads(topics_settings: Settings) -> None:
     await ConnectorRunner(sequence_connector(topics_settings, 50), topics_settings).run()
 
-    path = metrics_path(topics_settings.state_dir, "sequence")
+    path = connector_metrics_path(topics_settings.state_dir, "sequence")
     assert json.loads(path.read_text())["sent"] == 50
-    [metrics] = read_metrics(topics_settings.state_dir)
+    [metrics] = read_connector_metrics(topics_settings.state_dir)
     assert (metrics.name, metrics.feed, metrics.sent) == ("sequence", "payment", 50)
     assert metrics.last_event_time is not None
 
@@ -103,3 +106,27 @@ async def test_unreachable_broker_spools_and_the_next_run_delivers(
         topics_settings, topic_name(topics_settings, "events", "payment"), 300, settle=1.0
     )
     assert len({decode(r.value).event_id for r in records}) == 300
+
+
+async def test_a_full_spool_slows_the_source_instead_of_dropping(tmp_path: Path) -> None:
+    away = load_settings(
+        kafka_bootstrap=f"127.0.0.1:{free_port()}",
+        state_dir=tmp_path,
+        connectors={"delivery_timeout_seconds": 1, "spool_max_mb": 1},
+    )
+    connector = sequence_connector(away, 1_000_000)
+    runner = ConnectorRunner(connector, away)
+    run = asyncio.create_task(runner.run())
+    for _ in range(100):
+        await asyncio.sleep(0.1)
+        if runner.metrics.state == "back-pressure":
+            break
+    pulled = len(connector.yielded)
+    await asyncio.sleep(1.0)
+
+    assert runner.metrics.state == "back-pressure"
+    assert len(connector.yielded) == pulled, "a full spool stops pulling from the source"
+    assert runner.spool.size_bytes <= 2**20
+    runner.stop()
+    metrics = await asyncio.wait_for(run, 30)
+    assert metrics.spool_records == len(connector.yielded) == metrics.yielded < 1_000_000
