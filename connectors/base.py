@@ -201,8 +201,9 @@ class Connector(ABC):
     """A source of events for one feed. Subclasses implement `events()` and set `feed`.
 
     Class attributes:
-        feed: the feed of its events (camera, dvc, payment, network). The runner routes each
-            envelope by its own event type, so a generic connector may emit several feeds.
+        feed: the feed of its events (camera, dvc, payment, network), or None for a generic
+            connector whose events' feed is configured (ingest mappings). The runner routes
+            each envelope by its own event type either way.
         options_help: option name → what it does, shown by `ioc connectors describe`.
         waits_for_input: True when events only come from outside (an HTTP endpoint), so a
             run may yield nothing by itself.
@@ -210,7 +211,7 @@ class Connector(ABC):
     The first line of the class docstring is the description `ioc connectors list` shows.
     """
 
-    feed: ClassVar[str]
+    feed: ClassVar[str | None]
     options_help: ClassVar[Mapping[str, str]] = {}
     waits_for_input: ClassVar[bool] = False  # fed from outside (HTTP): may yield nothing alone
 
@@ -234,9 +235,21 @@ class Connector(ABC):
     async def commit(self) -> None:
         """Save the source position: everything yielded so far is durable.
 
-        The runner calls this once every item yielded so far is in Kafka or the spool. A
-        connector that reads a file saves its position here. Default: nothing.
+        The runner calls this once every item yielded so far is in Kafka or the spool, while
+        `events()` is suspended (at a yield, or waiting for input), and possibly once more
+        after `aclose()`. Read the position before any await. A connector that reads a file
+        saves its position here. Default: nothing.
         """
+
+    def request_stop(self) -> bool:
+        """The runner is stopping. Return True to drain first, False to be interrupted.
+
+        A connector holding input it has already accepted but not yet yielded (an HTTP
+        endpoint that answered 202) stops accepting more here, returns True, and lets
+        `events()` end once the rest is yielded. By default (False) the runner interrupts
+        the connector's wait for its source; nothing it yielded is lost either way.
+        """
+        return False
 
     async def aclose(self) -> None:
         """Release resources (files, servers). Called once, after the last item."""

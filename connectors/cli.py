@@ -191,7 +191,7 @@ def list_connectors() -> None:
             broken.append(str(err))
             table.add_row(name, "-", "[red]cannot be loaded[/]", entry.distribution)
             continue
-        table.add_row(name, cls.feed, cls.description(), entry.distribution)
+        table.add_row(name, cls.feed or "(mapping)", cls.description(), entry.distribution)
     Console().print(table)
     for problem in broken:
         console.print(f"[red]{problem}[/]")
@@ -207,7 +207,10 @@ def describe(name: str) -> None:
     cls = load_connector(name)
     out = Console()
     out.print(f"[bold]{name}[/] — {cls.description()}")
-    out.print(f"feed: {cls.feed} (topic ioc.events.{cls.feed})")
+    if cls.feed:
+        out.print(f"feed: {cls.feed} (topic ioc.events.{cls.feed})")
+    else:
+        out.print("feed: each event's own, set by its mapping (topic ioc.events.<feed>)")
     out.print(f"class: {entry.target if entry else cls.__qualname__}")
     out.print(f"package: {entry.distribution if entry else '-'}")
     doc = (cls.__doc__ or "").strip().split("\n", 1)

@@ -51,8 +51,11 @@ class RegisteredConnector:
         if getattr(loaded, "__abstractmethods__", None):
             missing = ", ".join(sorted(loaded.__abstractmethods__))
             raise RegistryError(f"{where} is abstract: implement {missing}")
-        if getattr(loaded, "feed", None) is None:
-            raise RegistryError(f"{where} does not set the class attribute `feed`")
+        if not hasattr(loaded, "feed"):
+            raise RegistryError(
+                f"{where} does not set the class attribute `feed` (a feed name, or None when "
+                "each event's feed is configured)"
+            )
         return loaded
 
 

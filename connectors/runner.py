@@ -88,16 +88,17 @@ class ConnectorRunner:
             "request_timeout_ms": int(self._timeout * 1000),
         } | (producer_options or {})
         self.spool = Spool(self._state_dir / "spool" / self.name, options.spool_max_mb * 2**20)
-        self.metrics = ConnectorMetrics(self.name, type(connector).feed)
+        self.metrics = ConnectorMetrics(self.name, type(connector).feed or "configured")
         self._topics = {feed: topic_name(settings, "events", feed) for feed in FEEDS}
         self._dlq_topic = topic_name(settings, "dlq")
         self._producer: AIOKafkaProducer | None = None
         self._generation = 0  # deliveries of a retired producer are not counted
         self._in_flight: deque[tuple[SpoolRecord, asyncio.Future[Any], float]] = deque()
-        self._broker_error: BaseException | None = None
         self._drainer: asyncio.Task[None] | None = None
         self._room = asyncio.Event()
         self._stopping = False
+        self._draining = False
+        self._uncommitted = False
         self._pulling = False
         self._pump: asyncio.Task[None] | None = None
         self._rate_samples: deque[tuple[float, int]] = deque(maxlen=11)
@@ -107,6 +108,7 @@ class ConnectorRunner:
     async def run(self) -> ConnectorMetrics:
         """Run until the connector ends or `stop()` is called; returns the final metrics."""
         reporter = asyncio.create_task(self._report_forever())
+        idle_commits = asyncio.create_task(self._commit_when_idle()) if self._commits else None
         try:
             if self.spool.empty:
                 await self._connect_direct()
@@ -117,19 +119,28 @@ class ConnectorRunner:
                 await self._pump
             await self._finish()
         finally:
-            reporter.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reporter
+            for task in (reporter, idle_commits):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             self.spool.close()
             self._write_metrics("stopped")
         return self.metrics
 
     def stop(self) -> None:
-        """Ask the runner to stop: nothing more is pulled; what was pulled is delivered."""
+        """Ask the runner to stop: nothing more is pulled; what was pulled is delivered.
+
+        A connector that accepted input it has not yielded yet (an HTTP endpoint) drains it:
+        its `request_stop()` returns True and its `events()` ends once it is all yielded.
+        """
+        if self._stopping:
+            return
         self._stopping = True
         self._room.set()
+        self._draining = self.connector.request_stop()
         # Interrupt only a pull (the connector is waiting for its source), never a publish.
-        if self._pulling and self._pump is not None:
+        if not self._draining and self._pulling and self._pump is not None:
             self._pump.cancel()
 
     # --- pulling --------------------------------------------------------------------------
@@ -137,7 +148,7 @@ class ConnectorRunner:
         events = self.connector.events()
         last_commit = time.monotonic()
         try:
-            while not self._stopping:
+            while self._draining or not self._stopping:
                 self._pulling = True
                 try:
                     item = await anext(events)
@@ -155,6 +166,7 @@ class ConnectorRunner:
 
     def _record(self, item: Item) -> SpoolRecord:
         self.metrics.yielded += 1
+        self._uncommitted = True
         if isinstance(item, Envelope):
             self.metrics.last_event_time = item.occurred_at.isoformat()
             topic = self._topics[item.feed]
@@ -176,7 +188,24 @@ class ConnectorRunner:
         """Let the connector save its position once everything it yielded is durable."""
         if self._drainer is None:
             await self._settle_in_flight()
+        self._uncommitted = False
         await self.connector.commit()
+
+    async def _commit_when_idle(self) -> None:
+        """Commit while the connector waits for input, so its last items get committed too.
+
+        Only when the pump is inside `events()` (every item it yielded has been handed to the
+        producer or the spool) and nothing is left unacknowledged.
+        """
+        while True:
+            await asyncio.sleep(COMMIT_INTERVAL_SECONDS)
+            if not (self._pulling and self._uncommitted):
+                continue
+            if self._drainer is None:
+                self._check_deliveries()
+            if self._pulling and (self._drainer is not None or not self._in_flight):
+                self._uncommitted = False
+                await self.connector.commit()
 
     # --- publishing -----------------------------------------------------------------------
     async def _publish(self, record: SpoolRecord) -> None:
@@ -202,12 +231,7 @@ class ConnectorRunner:
         generation = self._generation
 
         def delivered(done: asyncio.Future[Any]) -> None:
-            if generation != self._generation:
-                return
-            error = None if done.cancelled() else done.exception()
-            if done.cancelled() or error is not None:
-                self._broker_error = self._broker_error or error or TimeoutError("cancelled")
-            else:
+            if generation == self._generation and _succeeded(done):
                 self.metrics.sent += 1
 
         future.add_done_callback(delivered)
@@ -215,11 +239,14 @@ class ConnectorRunner:
 
     def _check_deliveries(self) -> None:
         """Forget acknowledged records; switch to spooling on a failure or a stuck record."""
-        while self._in_flight and self._in_flight[0][1].done() and self._broker_error is None:
+        while self._in_flight and self._in_flight[0][1].done():
+            future = self._in_flight[0][1]
+            if not _succeeded(future):
+                error = None if future.cancelled() else future.exception()
+                self._enter_spooling(f"delivery failed: {error!r}")
+                return
             self._in_flight.popleft()
-        if self._broker_error is not None:
-            self._enter_spooling(f"delivery failed: {self._broker_error!r}")
-        elif self._in_flight and time.monotonic() - self._in_flight[0][2] > self._timeout:
+        if self._in_flight and time.monotonic() - self._in_flight[0][2] > self._timeout:
             self._enter_spooling(f"no acknowledgement for {self._timeout:g} s")
 
     async def _wait_oldest(self) -> None:
@@ -249,13 +276,8 @@ class ConnectorRunner:
         """Move every unacknowledged record to the spool, in order, and start draining."""
         log.warning("connector %s: broker unavailable (%s); spooling to disk", self.name, why)
         self._generation += 1
-        pending = [
-            record
-            for record, future, _ in self._in_flight
-            if not (future.done() and not future.cancelled() and future.exception() is None)
-        ]
+        pending = [record for record, future, _ in self._in_flight if not _succeeded(future)]
         self._in_flight.clear()
-        self._broker_error = None
         if pending:
             # Not bounded: these were already accepted; the bound applies to new records.
             self.spool.append([r.encode() for r in pending])
@@ -378,6 +400,10 @@ def _retire(producer: AIOKafkaProducer) -> None:
     task = asyncio.create_task(stop())
     _retiring.add(task)
     task.add_done_callback(_retiring.discard)
+
+
+def _succeeded(future: asyncio.Future[Any]) -> bool:
+    return future.done() and not future.cancelled() and future.exception() is None
 
 
 async def _close_generator(events: AsyncIterator[Item]) -> None:

@@ -51,7 +51,13 @@ def kafka(state_root: Path) -> Iterator[LocalService | ExternalService]:
     if external:
         yield ExternalService(external)
         return
-    node = KafkaNode(state_root, load_settings().cache_dir, port=0)
+    # A retention check every 2 s instead of 5 min, so a test can watch retention act.
+    node = KafkaNode(
+        state_root,
+        load_settings().cache_dir,
+        port=0,
+        properties={"log.retention.check.interval.ms": "2000"},
+    )
     service = LocalService(node.prepare(), state_root, node.bootstrap)
     service.start()
     yield service
@@ -102,3 +108,17 @@ def settings(kafka: LocalService | ExternalService, database_url: str, tmp_path:
     return load_settings(
         kafka_bootstrap=kafka.address, database_url=database_url, state_dir=tmp_path / "state"
     )
+
+
+@pytest.fixture
+async def topics_settings(settings: Settings) -> Settings:
+    """Settings with a topic prefix of this test's own, and the project's topics created."""
+    from ioc.kafka import ensure_topics, project_topics
+
+    isolated = load_settings(
+        kafka_bootstrap=settings.kafka_bootstrap,
+        state_dir=settings.state_dir,
+        kafka={"topic_prefix": f"t{uuid.uuid4().hex[:10]}", "partitions": 3},
+    )
+    await ensure_topics(isolated, project_topics(isolated))
+    return isolated

@@ -107,6 +107,8 @@ class KafkaNode:
         controller_port: KRaft controller port; 0 picks a free one.
         sasl_users: when given, clients must log in with SASL/PLAIN as one of these
             (user → password), as on a secured production cluster.
+        properties: extra server.properties lines; later lines win (tests shorten
+            `log.retention.check.interval.ms` to watch retention act).
     """
 
     def __init__(
@@ -118,6 +120,7 @@ class KafkaNode:
         port: int = 9092,
         controller_port: int = 0,
         sasl_users: Mapping[str, str] | None = None,
+        properties: Mapping[str, str] | None = None,
     ) -> None:
         self.home = state_dir.resolve() / "kafka"
         self.data_dir = self.home / "data"
@@ -126,6 +129,7 @@ class KafkaNode:
         self.port = port or free_port()
         self.controller_port = controller_port or free_port()
         self.sasl_users = dict(sasl_users or {})
+        self.properties = dict(properties or {})
 
     def _security_config(self) -> tuple[str, str]:
         """The client listener's protocol and any extra broker lines for it."""
@@ -258,7 +262,8 @@ class KafkaNode:
                 data_dir=self.data_dir,
                 protocol=protocol,
             )
-            + security,
+            + security
+            + "".join(f"{key}={value}\n" for key, value in self.properties.items()),
             encoding="utf-8",
         )
         (self.home / "log4j.properties").write_text(_LOG4J, encoding="utf-8")

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -21,6 +22,7 @@ from ioc.codec import decode, encode, headers
 from ioc.config import load_settings
 from ioc.events import CameraHeartbeat, Envelope, utc_now
 from ioc.kafka import make_consumer, make_producer
+from ioc.telemetry import read_connector_metrics
 
 IOC = [sys.executable, "-m", "ioc"]
 START_TIMEOUT = 180.0
@@ -35,6 +37,8 @@ def _env(state: Path, **extra: str) -> dict[str, str]:
             "IOC_EMBEDDED__KAFKA_PORT": "0",
             "IOC_EMBEDDED__POSTGRES_PORT": "0",
             "IOC_EMBEDDED__STOP_GRACE_SECONDS": "10",
+            # The stack alone; test_up_runs_the_four_feeds turns the feeds on.
+            "IOC_CONNECTORS__RUN": "[]",
         }
         | extra
     )
@@ -262,3 +266,37 @@ def test_external_broker_and_database_are_used_instead_of_embedded(
     finally:
         stack.ensure_stopped()
     assert _processes_under(state) == []
+
+
+def test_up_runs_the_four_feeds_with_history_then_live(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    env = _env(state, IOC_CONNECTORS__HISTORY_HOURS="1", IOC_CONNECTORS__RATE="0.3")
+    del env["IOC_CONNECTORS__RUN"]  # the default: the four simulated feeds
+    stack = Stack(state, env)
+    try:
+        stack.start()  # waits until `ioc status` is all healthy, connectors included
+        feeds = {"camera-sim", "dvc-sim", "payment-sim", "network-sim"}
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            status = json.loads(_run(stack.env, "status", "--json").stdout)
+            live = {c["name"]: c for c in status["connectors"] if c["live"]}
+            if set(live) == feeds and all(c["sent"] > 0 for c in live.values()):
+                break
+            time.sleep(1)
+        else:
+            raise AssertionError(f"feeds not all live and sending: {status}")
+        assert {p["name"] for p in status["parts"]} >= {f"connector {f}" for f in feeds}
+
+        bootstrap = str(stack.run_state()["kafka_bootstrap"])
+        for feed in ("camera", "payment", "network"):
+            events = asyncio.run(_consume_all(bootstrap, f"ioc.events.{feed}", 200))
+            times = [e.occurred_at for e in events]
+            assert utc_now() - min(times) > timedelta(minutes=50), f"{feed}: an hour of history"
+        assert stack.interrupt() == 0
+    finally:
+        stack.ensure_stopped()
+    stopped = {c.name: c for c in read_connector_metrics(state)}
+    assert set(stopped) == feeds
+    for metrics in stopped.values():
+        assert metrics.state == "stopped" and metrics.spool_records == 0, metrics
+        assert metrics.sent == metrics.yielded, "a clean stop delivers everything pulled"

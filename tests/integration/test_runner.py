@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from pathlib import Path
-
-import pytest
 
 from ioc.codec import decode
 from ioc.config import Settings, load_settings
@@ -15,22 +12,10 @@ from ioc.connectors.runner import ConnectorRunner
 from ioc.dlq import DeadLetter
 from ioc.embedded.kafka import free_port
 from ioc.events import Envelope
-from ioc.kafka import ensure_topics, project_topics, topic_name
+from ioc.kafka import topic_name
 from ioc.telemetry import connector_metrics_path, read_connector_metrics
 from tests._kafka import read_topic
 from tests._sequence import sequence_connector
-
-
-@pytest.fixture
-async def topics_settings(settings: Settings) -> Settings:
-    """Settings with a topic prefix of this test's own, and its topics created."""
-    isolated = load_settings(
-        kafka_bootstrap=settings.kafka_bootstrap,
-        state_dir=settings.state_dir,
-        kafka={"topic_prefix": f"t{uuid.uuid4().hex[:10]}", "partitions": 3},
-    )
-    await ensure_topics(isolated, project_topics(isolated))
-    return isolated
 
 
 async def test_every_event_arrives_once_and_decodes_to_the_same_envelope(
