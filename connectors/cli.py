@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-import re
 import signal
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -21,11 +21,12 @@ from ioc.config import Settings, get_settings
 from ioc.connectors.base import Clock, ConnectorContext, ConnectorError, VirtualClock, WallClock
 from ioc.connectors.registry import RegistryError, load_connector, registered
 from ioc.connectors.runner import ConnectorRunner
+from ioc.connectors.scenarios import ScenarioError, load_scenario, parse_duration, parse_start
 from ioc.events import utc_now
 from ioc.logs import configure_logging
 from ioc.telemetry import ConnectorMetrics, read_connector_metrics
 
-__all__ = ["app", "parse_duration", "parse_when"]
+__all__ = ["app"]
 
 app = typer.Typer(
     help=(
@@ -38,42 +39,14 @@ app = typer.Typer(
 )
 console = Console(stderr=True, soft_wrap=True)
 
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
-
-def parse_duration(text: str) -> timedelta:
-    """`30d`, `24h`, `1h30m`, `90s` → a timedelta.
-
-    Raises:
-        typer.BadParameter: the text is not such a duration.
-    """
-    match = _DURATION.match(text.strip())
-    if not text.strip() or match is None:
-        raise typer.BadParameter(f"{text!r} is not a duration like 30d, 24h, 1h30m or 90s")
-    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-
-
-def parse_when(text: str, now: datetime, timezone: str) -> datetime:
-    """`now`, `30d` (ago), an ISO date or time (naive = `timezone`) → an aware UTC time.
-
-    Raises:
-        typer.BadParameter: the text is none of these.
-    """
+def _when(text: str, now: datetime) -> datetime:
+    """`30d` (ago), `now`, `-2h`, or an ISO date/time (naive = Asia/Ho_Chi_Minh) → UTC."""
     text = text.strip()
-    if text == "now":
-        return now
-    if _DURATION.match(text.removeprefix("-")) and text.removeprefix("-"):
-        return now - parse_duration(text.removeprefix("-"))
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{text!r} is not a time: use now, 30d (ago), 2026-10-01 or 2026-10-01T08:00"
-        ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=ZoneInfo(timezone))
-    return when.astimezone(UTC)
+    if text and text[0].isdigit():
+        with contextlib.suppress(ScenarioError):
+            return now - parse_duration(text)
+    return parse_start(text, now)
 
 
 P = ParamSpec("P")
@@ -87,7 +60,7 @@ def _friendly(command: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
-        except (RegistryError, ConnectorError, ValueError) as err:
+        except (RegistryError, ConnectorError, ScenarioError) as err:
             console.print(f"[red]{err}[/]")
             raise typer.Exit(2) from None
 
@@ -120,8 +93,6 @@ def _context(
     scenario: str | None,
     options: list[str],
 ) -> ConnectorContext:
-    from ioc.connectors.scenarios import load_scenario
-
     areas = load_areas(settings.areas_file)
     return ConnectorContext(
         name=name,
@@ -287,8 +258,8 @@ def backfill(
     """
     settings = _settings()
     now = utc_now()
-    start = parse_when(from_, now, settings.timezone)
-    end = parse_when(to, now, settings.timezone)
+    start = _when(from_, now)
+    end = _when(to, now)
     if end <= start:
         raise typer.BadParameter(f"--to {to} is not after --from {from_}")
     clock = VirtualClock(start, end)
@@ -296,8 +267,12 @@ def backfill(
         name, settings, clock, seed=seed, rate=rate, scenario=scenario, options=option
     )
     runner = ConnectorRunner(load_connector(name)(context), settings)
+
+    def local(when: datetime) -> str:
+        return f"{when.astimezone(ZoneInfo(settings.timezone)):%Y-%m-%d %H:%M}"
+
     columns = (
-        TextColumn(f"[bold]{name}[/] {start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} UTC"),
+        TextColumn(f"[bold]{name}[/] {local(start)} → {local(end)} ({settings.timezone})"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%  {task.fields[sent]:,} sent"),
         TimeElapsedColumn(),
