@@ -19,6 +19,7 @@ import asyncio
 import json
 import platform
 import sys
+import tempfile
 import time
 import uuid
 from datetime import timedelta
@@ -110,7 +111,9 @@ async def main(events: int, rate: float) -> dict[str, Any]:
     with kafka_bootstrap() as bootstrap:
         prefix = f"bench{uuid.uuid4().hex[:8]}"
         settings = load_settings(
-            kafka_bootstrap=bootstrap, state_dir=Path(".ioc-bench"), kafka={"topic_prefix": prefix}
+            kafka_bootstrap=bootstrap,
+            state_dir=Path(tempfile.mkdtemp(prefix="ioc-bench-state-")),
+            kafka={"topic_prefix": prefix},
         )
         await ensure_topics(settings, project_topics(settings))
         results: dict[str, Any] = {}
