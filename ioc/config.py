@@ -160,7 +160,7 @@ class ConnectorSettings(BaseModel):
     )
     rate: float = Field(default=1.0, gt=0, le=1000, description="volume multiplier, 1 = a province")
     history_hours: float = Field(
-        default=24.0, ge=0, description="on first start, simulate this much history first"
+        default=6.0, ge=0, description="on first start, simulate this much history first"
     )
     spool_max_mb: int = Field(default=256, ge=1, description="disk spool while Kafka is away")
     linger_ms: int = Field(default=20, ge=0, le=5000)
