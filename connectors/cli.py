@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import inspect
 import signal
 from collections.abc import Callable
 from datetime import datetime
@@ -85,6 +86,7 @@ def _settings() -> Settings:
 
 def _context(
     name: str,
+    instance: str | None,
     settings: Settings,
     clock: Clock,
     *,
@@ -95,7 +97,7 @@ def _context(
 ) -> ConnectorContext:
     areas = load_areas(settings.areas_file)
     return ConnectorContext(
-        name=name,
+        name=instance or name,
         settings=settings,
         areas=areas,
         clock=clock,
@@ -142,6 +144,14 @@ ScenarioOpt = Annotated[
         "`network_outage:area=11950,start=+5m,duration=15m`."
     ),
 ]
+InstanceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        help="Name of this instance: the events' source and the key of its spool, metrics and "
+        "read positions (default: the connector's name). Two instances need two names.",
+    ),
+]
 OptionsOpt = Annotated[
     list[str], typer.Option("--option", "-o", help="Connector option KEY=VALUE (repeatable).")
 ]
@@ -184,7 +194,7 @@ def describe(name: str) -> None:
         out.print("feed: each event's own, set by its mapping (topic ioc.events.<feed>)")
     out.print(f"class: {entry.target if entry else cls.__qualname__}")
     out.print(f"package: {entry.distribution if entry else '-'}")
-    doc = (cls.__doc__ or "").strip().split("\n", 1)
+    doc = (inspect.getdoc(cls) or "").split("\n", 1)
     if len(doc) > 1:
         out.print(doc[1].strip())
     if cls.options_help:
@@ -204,6 +214,7 @@ def run(
     rate: Rate = None,
     scenario: ScenarioOpt = None,
     option: OptionsOpt = [],  # noqa: B006 - typer reads the default, never mutates it
+    instance: InstanceOpt = None,
     history: Annotated[
         str | None,
         typer.Option(
@@ -222,15 +233,16 @@ def run(
     if history:
         now = utc_now()
         start = now - parse_duration(history)
-        previous = {m.name: m for m in read_connector_metrics(settings.state_dir)}.get(name)
+        metrics = {m.name: m for m in read_connector_metrics(settings.state_dir)}
+        previous = metrics.get(instance or name)
         if previous is not None and previous.last_event_time:
             start = max(start, datetime.fromisoformat(previous.last_event_time))
     clock = WallClock(start)
     context = _context(
-        name, settings, clock, seed=seed, rate=rate, scenario=scenario, options=option
+        name, instance, settings, clock, seed=seed, rate=rate, scenario=scenario, options=option
     )
     runner = ConnectorRunner(load_connector(name)(context), settings)
-    console.print(f"Running {name} (Ctrl-C stops; events are flushed or spooled first).")
+    console.print(f"Running {context.name} (Ctrl-C stops; events are flushed or spooled first).")
     asyncio.run(_run(runner, None, clock))
     console.print(_summary(runner.metrics))
 
@@ -250,6 +262,7 @@ def backfill(
     rate: Rate = None,
     scenario: ScenarioOpt = None,
     option: OptionsOpt = [],  # noqa: B006
+    instance: InstanceOpt = None,
 ) -> None:
     """Generate a past time range at full speed with correct event times.
 
@@ -264,7 +277,7 @@ def backfill(
         raise typer.BadParameter(f"--to {to} is not after --from {from_}")
     clock = VirtualClock(start, end)
     context = _context(
-        name, settings, clock, seed=seed, rate=rate, scenario=scenario, options=option
+        name, instance, settings, clock, seed=seed, rate=rate, scenario=scenario, options=option
     )
     runner = ConnectorRunner(load_connector(name)(context), settings)
 

@@ -13,12 +13,15 @@ headers, each length-prefixed). A torn frame at the end (a crash mid-write) is c
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import struct
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ioc.connectors.base import ConnectorError
 
 __all__ = ["Spool", "SpoolRecord"]
 
@@ -86,6 +89,16 @@ class Spool:
         self.directory = directory
         self.max_bytes = max_bytes
         directory.mkdir(parents=True, exist_ok=True)
+        # One writer per spool: a second instance under the same name would interleave.
+        self._lock = open(directory / "lock", "w")  # noqa: SIM115 - held while the spool lives
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise ConnectorError(
+                f"another process is running under this name (its spool {directory} is "
+                "locked): stop it, or give this one another name with --as NAME"
+            ) from None
         self._records_path = directory / "records"
         self._head_path = directory / "head"
         self._file = open(self._records_path, "a+b")  # noqa: SIM115 - lives as long as the spool
@@ -186,3 +199,4 @@ class Spool:
         if not self._file.closed:
             self.sync()
             self._file.close()
+            self._lock.close()

@@ -71,3 +71,14 @@ def test_bound_refuses_a_record_that_does_not_fit_but_an_empty_spool_takes_one(
         assert spool.has_room(len(frame) * 10)  # empty: a huge record must still be accepted
         spool.append([frame, frame])
         assert not spool.has_room(len(frame))
+
+
+def test_a_second_writer_under_the_same_name_is_refused(tmp_path: Path) -> None:
+    import pytest
+
+    from ioc.connectors import ConnectorError
+
+    with Spool(tmp_path, 1 << 20), pytest.raises(ConnectorError, match="--as NAME"):
+        Spool(tmp_path, 1 << 20)
+    with Spool(tmp_path, 1 << 20):  # released on close
+        pass
