@@ -15,15 +15,17 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 from ioc.codec import HEADER_SOURCE
+from ioc.config import Settings
 from ioc.events import utc_now
 
-__all__ = ["DETAIL_LIMIT", "DeadLetter", "Stage"]
+__all__ = ["DETAIL_LIMIT", "DeadLetter", "Stage", "read_dead_letters"]
 
 DETAIL_LIMIT = 2000  # characters; headers are not the place for a whole stack trace
 
@@ -89,3 +91,43 @@ class DeadLetter:
             if _FAILED_AT in fields
             else utc_now(),
         )
+
+
+async def read_dead_letters(
+    settings: Settings,
+    *,
+    source: str | None = None,
+    reason: str | None = None,
+    limit: int | None = None,
+    idle_seconds: float = 2.0,
+) -> list[tuple[int, DeadLetter]]:
+    """The dead letters on `ioc.dlq` from the beginning, as (offset, letter), oldest first.
+
+    Args:
+        settings: where the broker is and the topic prefix.
+        source: only those rejected by this connector.
+        reason: only those with this reason code.
+        limit: at most this many (the oldest that match).
+        idle_seconds: stop once nothing new arrived for this long (the end of the topic).
+    """
+    from ioc.kafka import make_consumer, topic_name
+
+    consumer = make_consumer(settings, topic_name(settings, "dlq"), group_id=None)
+    await consumer.start()
+    found: list[tuple[int, DeadLetter]] = []
+    try:
+        while limit is None or len(found) < limit:
+            batch = await asyncio.wait_for(
+                consumer.getmany(timeout_ms=int(idle_seconds * 1000)), idle_seconds + 30
+            )
+            if not batch:
+                break
+            for record in (r for records in batch.values() for r in records):
+                letter = DeadLetter.from_record(record.value, record.headers)
+                if (source is None or letter.source == source) and (
+                    reason is None or letter.reason == reason
+                ):
+                    found.append((record.offset, letter))
+    finally:
+        await consumer.stop()
+    return found[:limit] if limit is not None else found

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from ioc.areas import load_areas
@@ -121,3 +124,67 @@ async def test_http_records_reach_kafka_and_a_clean_stop_delivers_all_accepted(
         topics_settings, topic_name(topics_settings, "events", "payment"), len(GOOD)
     )
     assert len(events) == len(GOOD)
+
+
+async def test_dead_letters_can_be_listed_exported_and_replayed_after_a_fix(
+    topics_settings: Settings, tmp_path: Path
+) -> None:
+    export = tmp_path / "payments.jsonl"
+    export.write_bytes(b"\n".join([GOOD[0], BAD[2]]) + b"\n")
+    mapping = tmp_path / "payments.yaml"
+    mapping.write_text((EXAMPLES / "hospital-payments.yaml").read_text(encoding="utf-8"))
+
+    def context(path: Path, positions: str) -> ConnectorContext:
+        return ConnectorContext(
+            name="hospital-payments",
+            settings=topics_settings,
+            areas=load_areas(),
+            options={
+                "path": str(path),
+                "mapping": str(mapping),
+                "follow": "false",
+                "state": str(tmp_path / positions),
+            },
+        )
+
+    await ConnectorRunner(JsonLinesConnector(context(export, "a.json")), topics_settings).run()
+    env = {
+        **os.environ,
+        "IOC_KAFKA_BOOTSTRAP": str(topics_settings.kafka_bootstrap),
+        "IOC_KAFKA__TOPIC_PREFIX": topics_settings.kafka.topic_prefix,
+        "IOC_STATE_DIR": str(topics_settings.state_dir),
+    }
+    shown = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "ioc", "dlq", "show"],
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+    assert b"unmapped_value" in shown.stdout and b"BITCOIN" in shown.stdout
+    exported = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "ioc", "dlq", "export", "--source", "hospital-payments"],
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+    assert exported.stdout == BAD[2] + b"\n"
+
+    # The engineer learns the gateway's new channel code, fixes the mapping, and replays.
+    mapping.write_text(
+        mapping.read_text(encoding="utf-8").replace(
+            "      VI_DIEN_TU: e_wallet\n", "      VI_DIEN_TU: e_wallet\n      BITCOIN: e_wallet\n"
+        ),
+        encoding="utf-8",
+    )
+    again = tmp_path / "again.jsonl"
+    again.write_bytes(exported.stdout)
+    replay = JsonLinesConnector(context(again, "b.json"))
+    metrics = await ConnectorRunner(replay, topics_settings).run()
+    assert (metrics.sent, metrics.dead_lettered) == (1, 0)
+    events = await read_topic(
+        topics_settings, topic_name(topics_settings, "events", "payment"), 2, settle=1.0
+    )
+    ids = {decode(r.value).payload.transaction_id for r in events}  # type: ignore[union-attr]
+    assert ids == {"BV-20250601-0001", "X-3"}
