@@ -40,6 +40,7 @@ __all__ = [
     "leaf_weights",
     "ms_to_datetime",
     "ordinals",
+    "schedule",
     "spread",
     "stable_hash",
     "status_changes",
@@ -200,6 +201,21 @@ def spread(
     fixed = np.arange(weights.size) if one_each and count >= weights.size else np.array([], int)
     drawn = rng.choice(weights.size, size=count - fixed.size, p=weights)
     return np.sort(np.concatenate([fixed, drawn])).astype(np.int64)
+
+
+def schedule(phase_ms: IntArray, interval_ms: int, step_ms: int) -> list[tuple[IntArray, IntArray]]:
+    """Which entities report in each tick of their interval, in time order.
+
+    Entity `i` reports every `interval_ms` at offset `phase_ms[i]`. Entry `k` of the result is
+    (entities, their offsets within the tick) for the k-th tick of the interval.
+    """
+    slot_of = phase_ms // step_ms
+    due: list[tuple[IntArray, IntArray]] = []
+    for slot in range(interval_ms // step_ms):
+        members = np.flatnonzero(slot_of == slot)
+        members = members[np.argsort(phase_ms[members], kind="stable")]
+        due.append((members.astype(np.int64), phase_ms[members] - slot * step_ms))
+    return due
 
 
 def ordinals(groups: IntArray) -> IntArray:

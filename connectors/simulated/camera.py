@@ -32,7 +32,6 @@ from ioc.events import CameraDetection, CameraHeartbeat, DetectionKind, Envelope
 
 from ._base import (
     EventIds,
-    IntArray,
     Outages,
     SimulatedConnector,
     Tick,
@@ -40,6 +39,7 @@ from ._base import (
     down_at,
     leaf_weights,
     ordinals,
+    schedule,
     spread,
     stable_hash,
     status_changes,
@@ -130,13 +130,7 @@ class CameraSimulator(SimulatedConnector):
         ]
         self._area_code = [self.codes[a] for a in self._area.tolist()]
 
-        # Which cameras report in each tick of the minute, in time order.
-        slot_of = phase // self.step_ms
-        self._due: list[tuple[IntArray, IntArray]] = []
-        for slot in range(_INTERVAL_MS // self.step_ms):
-            members = np.flatnonzero(slot_of == slot)
-            members = members[np.argsort(phase[members], kind="stable")]
-            self._due.append((members.astype(np.int64), phase[members] - slot * self.step_ms))
+        self._due = schedule(phase, _INTERVAL_MS, self.step_ms)
 
         self._outages = Outages(
             key=self.key,

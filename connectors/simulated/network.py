@@ -42,6 +42,7 @@ from ._base import (
     down_at,
     leaf_weights,
     ordinals,
+    schedule,
     spread,
     stable_hash,
     to_ms,
@@ -140,12 +141,7 @@ class NetworkSimulator(SimulatedConnector):
         phase = rng.integers(0, _INTERVAL_MS, count)
         outage_draw = rng.random(count)
 
-        slot_of = phase // self.step_ms
-        self._due: list[tuple[IntArray, IntArray]] = []
-        for slot in range(_INTERVAL_MS // self.step_ms):
-            members = np.flatnonzero(slot_of == slot)
-            members = members[np.argsort(phase[members], kind="stable")]
-            self._due.append((members.astype(np.int64), phase[members] - slot * self.step_ms))
+        self._due = schedule(phase, _INTERVAL_MS, self.step_ms)
 
         self._outages = Outages(
             key=self.key,
