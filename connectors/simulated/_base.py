@@ -392,7 +392,9 @@ class SimulatedConnector(Connector):
         self.tz = ZoneInfo(context.settings.timezone)
         # SeedSequence wants non-negative entropy; wrapping keeps negative seeds distinct.
         self.key = (context.seed % 2**64, stable_hash(context.name))
-        self.started_at = context.clock.now()
+        # Whole milliseconds: event times are built from ms, and an event stamped at the start
+        # must not fall before it by the microseconds the clock had.
+        self.started_at = ms_to_datetime(to_ms(context.clock.now()))
         self.start_day = self.local_day(self.started_at)
         self.leaves = context.areas.leaves(on=self.start_day)
         if not self.leaves:

@@ -51,7 +51,10 @@ def test_stop_escalates_to_sigkill_and_clears_the_group(tmp_path: Path) -> None:
 
 
 def test_polite_child_stops_on_its_signal_within_grace(tmp_path: Path) -> None:
-    spec = ProcessSpec("polite", ["sleep", "300"], stop_signal=signal.SIGINT)
+    # The child restores SIGINT itself: a test run started in the background (`cmd &`)
+    # hands its children SIGINT ignored, and `sleep` would then ignore it.
+    polite = "import signal, time; signal.signal(signal.SIGINT, signal.SIG_DFL); time.sleep(300)"
+    spec = ProcessSpec("polite", [sys.executable, "-c", polite], stop_signal=signal.SIGINT)
     proc = ManagedProcess(spec, tmp_path)
     proc.start()
     started = time.monotonic()

@@ -3,7 +3,7 @@
 import math
 import statistics
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -573,3 +573,25 @@ async def test_all_four_feeds_together_make_twenty_to_sixty_events_a_second() ->
 def test_the_start_day_decides_the_areas() -> None:
     after_reform = make(CameraSimulator, datetime(2025, 9, 1, 9, tzinfo=TZ), timedelta(hours=1))
     assert len(after_reform.leaves) == len(AREAS.leaves(on=date(2025, 9, 1))) == 25
+
+
+async def test_a_start_between_milliseconds_still_sends_the_daily_snapshots() -> None:
+    # Regression: events stamped at the start (catalogue, subscriptions) were dropped as
+    # "before the start" when the clock's start had microseconds.
+    from ioc.areas import load_areas as _load_areas
+    from ioc.config import load_settings as _load_settings
+    from ioc.connectors import ConnectorContext as _Context
+    from ioc.connectors import VirtualClock as _Clock
+    from ioc.connectors.registry import load_connector as _load
+
+    start = datetime(2026, 11, 23, 5, 47, 25, 83871, tzinfo=UTC)  # 12:47 local: lunch break
+    for name, kind in (("dvc-sim", "dvc.service"), ("network-sim", "network.subscriptions")):
+        context = _Context(
+            name=name,
+            settings=_load_settings(),
+            areas=_load_areas(),
+            clock=_Clock(start, start + timedelta(minutes=1)),
+            rate=0.3,
+        )
+        kinds = [e.event_type async for e in _load(name)(context).events()]  # type: ignore[union-attr]
+        assert kind in kinds, name
