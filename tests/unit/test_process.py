@@ -53,10 +53,16 @@ def test_stop_escalates_to_sigkill_and_clears_the_group(tmp_path: Path) -> None:
 def test_polite_child_stops_on_its_signal_within_grace(tmp_path: Path) -> None:
     # The child restores SIGINT itself: a test run started in the background (`cmd &`)
     # hands its children SIGINT ignored, and `sleep` would then ignore it.
-    polite = "import signal, time; signal.signal(signal.SIGINT, signal.SIG_DFL); time.sleep(300)"
+    polite = (
+        "import signal, time; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+        "print('ready', flush=True); time.sleep(300)"
+    )
     spec = ProcessSpec("polite", [sys.executable, "-c", polite], stop_signal=signal.SIGINT)
     proc = ManagedProcess(spec, tmp_path)
     proc.start()
+    deadline = time.monotonic() + 10
+    while "ready" not in proc.log_tail() and time.monotonic() < deadline:
+        time.sleep(0.05)
     started = time.monotonic()
     proc.stop(grace=20.0)
     assert time.monotonic() - started < 5
