@@ -371,7 +371,7 @@ class ConnectorRunner:
             with contextlib.suppress(*_TRANSIENT):
                 async with asyncio.timeout(self._timeout):
                     await self._producer.stop()
-        if self._commits and self._drainer is None:
+        if self._commits:  # everything yielded is acknowledged or in the spool by now
             await self.connector.commit()
 
     # --- metrics --------------------------------------------------------------------------
