@@ -1,0 +1,107 @@
+"""The sink against a real PostgreSQL: exact counts, duplicates once, offsets atomic."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from ioc.db import migrate
+from ioc.streams.sink import Counted, load_offsets, prune_counted, window_start, write_batch
+
+MINUTE = timedelta(minutes=1)
+T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 08:00 in Hưng Yên
+
+
+@pytest.fixture
+async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(database_url)
+    await migrate(connection)
+    yield connection
+    await connection.close()
+
+
+def _event(at: datetime, area: str = "12142", *measures: tuple[str, float]) -> Counted:
+    return Counted(uuid.uuid4(), window_start(at, MINUTE), area, measures or (("m", 1),))
+
+
+async def _rows(conn: asyncpg.Connection) -> dict[tuple[datetime, str, str], tuple[object, ...]]:
+    rows = await conn.fetch("SELECT * FROM window_metrics")
+    return {
+        (r["window_start"], r["metric"], r["area"]): (r["count"], r["sum"], r["min"], r["max"])
+        for r in rows
+    }
+
+
+def test_windows_are_tumbling_minutes_aligned_on_the_epoch() -> None:
+    assert window_start(T0 + timedelta(seconds=59.999), MINUTE) == T0
+    assert window_start(T0 + MINUTE, MINUTE) == T0 + MINUTE
+    assert window_start(T0 + timedelta(minutes=7), timedelta(minutes=5)) == T0 + timedelta(
+        minutes=5
+    )
+
+
+async def test_batches_add_up_and_a_duplicate_counts_once(conn: asyncpg.Connection) -> None:
+    a = _event(T0, "12142", ("network.cell_site.latency_ms", 20), ("network.cell_site.up", 1))
+    b = _event(T0 + timedelta(seconds=30), "12142", ("network.cell_site.latency_ms", 40))
+    c = _event(T0 + MINUTE, "12073", ("network.cell_site.latency_ms", 5))
+    first = await write_batch(conn, "g", [a, b, a], {("topic", 0): 3})
+    second = await write_batch(conn, "g", [b, c], {("topic", 0): 5, ("topic", 1): 1})
+
+    assert (first.counted, first.duplicates) == (2, 1)
+    assert (second.counted, second.duplicates) == (1, 1)
+    assert await _rows(conn) == {
+        (T0, "network.cell_site.latency_ms", "12142"): (2, 60.0, 20.0, 40.0),
+        (T0, "network.cell_site.up", "12142"): (1, 1.0, 1.0, 1.0),
+        (T0 + MINUTE, "network.cell_site.latency_ms", "12073"): (1, 5.0, 5.0, 5.0),
+    }
+    assert await load_offsets(conn, "g", "topic") == {0: 5, 1: 1}
+    assert await load_offsets(conn, "other-group", "topic") == {}
+
+
+async def test_a_failed_batch_leaves_no_trace(conn: asyncpg.Connection) -> None:
+    await write_batch(conn, "g", [_event(T0)], {("topic", 0): 1})
+    broken = Counted(uuid.uuid4(), T0, None, (("m", 1),))  # type: ignore[arg-type]
+    with pytest.raises(asyncpg.NotNullViolationError):
+        await write_batch(conn, "g", [_event(T0), broken], {("topic", 0): 3})
+
+    assert await _rows(conn) == {(T0, "m", "12142"): (1, 1.0, 1.0, 1.0)}
+    assert await conn.fetchval("SELECT count(*) FROM counted_events") == 1
+    assert await load_offsets(conn, "g", "topic") == {0: 1}
+
+
+async def test_offsets_never_move_backwards(conn: asyncpg.Connection) -> None:
+    await write_batch(conn, "g", [], {("topic", 0): 10})
+    await write_batch(conn, "g", [], {("topic", 0): 4})  # a worker that lost the partition
+    assert await load_offsets(conn, "g", "topic") == {0: 10}
+
+
+async def test_roll_ups_bin_by_the_hour_and_the_local_day(conn: asyncpg.Connection) -> None:
+    late_evening = datetime(2026, 11, 23, 16, 59, tzinfo=UTC)  # 23:59 local
+    next_morning = datetime(2026, 11, 23, 17, 1, tzinfo=UTC)  # 00:01 local, the next day
+    await write_batch(
+        conn, "g", [_event(T0), _event(T0 + MINUTE), _event(late_evening), _event(next_morning)], {}
+    )
+    hours = await conn.fetch("SELECT bucket, count FROM window_metrics_1h ORDER BY bucket")
+    assert [(r["bucket"], r["count"]) for r in hours] == [
+        (T0, 2),
+        (datetime(2026, 11, 23, 16, 0, tzinfo=UTC), 1),
+        (datetime(2026, 11, 23, 17, 0, tzinfo=UTC), 1),
+    ]
+    days = await conn.fetch("SELECT bucket, count FROM window_metrics_1d ORDER BY bucket")
+    local_midnight = datetime(2026, 11, 22, 17, 0, tzinfo=UTC)  # 2026-11-23 00:00 +07
+    assert [(r["bucket"], r["count"]) for r in days] == [
+        (local_midnight, 3),
+        (local_midnight + timedelta(days=1), 1),
+    ]
+
+
+async def test_pruning_forgets_ids_of_closed_windows_only(conn: asyncpg.Connection) -> None:
+    old, new = _event(T0), _event(T0 + timedelta(minutes=30))
+    await write_batch(conn, "g", [old, new], {})
+    assert await prune_counted(conn, T0 + timedelta(minutes=10)) == 1
+    again = await write_batch(conn, "g", [new], {})
+    assert again.duplicates == 1
