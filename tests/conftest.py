@@ -77,6 +77,18 @@ def postgres(state_root: Path) -> Iterator[LocalService | ExternalService]:
     service.stop()
 
 
+@pytest.fixture(scope="session")
+def timescaledb(state_root: Path) -> Iterator[LocalService]:
+    """TimescaleDB (WASM) on loopback, migrated once; see tests/_timescale.py for its quirks."""
+    from tests._timescale import prepare
+
+    spec, url = prepare(load_settings().cache_dir, state_root / "timescaledb-data", state_root)
+    service = LocalService(spec, state_root, url)
+    service.start()
+    yield service
+    service.stop()
+
+
 @pytest.fixture
 async def database_url(postgres: LocalService | ExternalService) -> AsyncIterator[str]:
     """A fresh, empty database for one test, dropped afterwards."""

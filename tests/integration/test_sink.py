@@ -1,4 +1,8 @@
-"""The sink against a real PostgreSQL: exact counts, duplicates once, offsets atomic."""
+"""The sink on both database tiers: exact counts, duplicates once, offsets atomic.
+
+Every test runs on plain PostgreSQL (views for the roll-ups) and on TimescaleDB (hypertable,
+continuous aggregates under the same names).
+"""
 
 from __future__ import annotations
 
@@ -11,17 +15,52 @@ import pytest
 
 from ioc.db import migrate
 from ioc.streams.sink import Counted, load_offsets, prune_counted, window_start, write_batch
+from tests._services import LocalService
+from tests._timescale import close
 
 MINUTE = timedelta(minutes=1)
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 08:00 in Hưng Yên
 
 
+_TIMESCALE_MIGRATED: list[bool] = []
+
+
+@pytest.fixture(params=["postgresql", "timescaledb"])
+def tier(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """(tier, URL): a fresh PostgreSQL database, or the session's TimescaleDB server."""
+    if request.param == "postgresql":
+        return "postgresql", request.getfixturevalue("database_url")
+    return "timescaledb", request.getfixturevalue("timescaledb").address
+
+
+async def _connect(tier: tuple[str, str]) -> asyncpg.Connection:
+    name, url = tier
+    if name == "postgresql":
+        connection = await asyncpg.connect(url)
+        await migrate(connection)
+        return connection
+    # One server for the session (it cannot create databases): migrate once, then empty it.
+    connection = await asyncpg.connect(url, statement_cache_size=0)
+    if not _TIMESCALE_MIGRATED:
+        await migrate(connection)
+        _TIMESCALE_MIGRATED.append(True)
+    await connection.execute("TRUNCATE window_metrics, stream_offsets, counted_events")
+    return connection
+
+
 @pytest.fixture
-async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(database_url)
-    await migrate(connection)
+async def conn(tier: tuple[str, str]) -> AsyncIterator[asyncpg.Connection]:
+    """A migrated, empty database on each tier."""
+    connection = await _connect(tier)
     yield connection
-    await connection.close()
+    await close(connection) if tier[0] == "timescaledb" else await connection.close()
+
+
+@pytest.fixture
+async def timescale_conn(timescaledb: LocalService) -> AsyncIterator[asyncpg.Connection]:
+    connection = await _connect(("timescaledb", timescaledb.address))
+    yield connection
+    await close(connection)
 
 
 def _event(at: datetime, area: str = "12142", *measures: tuple[str, float]) -> Counted:
@@ -105,3 +144,40 @@ async def test_pruning_forgets_ids_of_closed_windows_only(conn: asyncpg.Connecti
     assert await prune_counted(conn, T0 + timedelta(minutes=10)) == 1
     again = await write_batch(conn, "g", [new], {})
     assert again.duplicates == 1
+
+
+async def test_timescaledb_has_hypertable_policies_and_aggregates_that_agree(
+    timescale_conn: asyncpg.Connection,
+) -> None:
+    conn = timescale_conn
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM timescaledb_information.hypertables "
+            "WHERE hypertable_name = 'window_metrics'"
+        )
+        == 1
+    )
+    views = await conn.fetch(
+        "SELECT view_name FROM timescaledb_information.continuous_aggregates ORDER BY 1"
+    )
+    assert [r["view_name"] for r in views] == ["window_metrics_1d", "window_metrics_1h"]
+    jobs = await conn.fetch("SELECT proc_name FROM timescaledb_information.jobs")
+    assert {r["proc_name"] for r in jobs} >= {
+        "policy_compression",
+        "policy_retention",
+        "policy_refresh_continuous_aggregate",
+    }
+
+    events = [_event(T0 + timedelta(minutes=m), area) for m in range(0, 180, 7) for area in "AB"]
+    await write_batch(conn, "g", events, {})
+    for view in ("window_metrics_1h", "window_metrics_1d"):
+        await conn.execute(f"CALL refresh_continuous_aggregate('{view}', NULL, NULL)")
+    expected = await conn.fetch(
+        "SELECT date_bin('1 hour', window_start, TIMESTAMPTZ '2000-01-01 00:00:00+07') AS bucket,"
+        " area, sum(count)::bigint AS count FROM window_metrics GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+    materialized = await conn.fetch(
+        "SELECT bucket, area, count FROM window_metrics_1h ORDER BY 1, 2"
+    )
+    assert [tuple(r) for r in materialized] == [tuple(r) for r in expected]
+    assert sum(r["count"] for r in materialized) == len(events)
