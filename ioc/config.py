@@ -28,6 +28,7 @@ __all__ = [
     "Environment",
     "KafkaSettings",
     "Settings",
+    "StreamSettings",
     "env_name",
     "get_settings",
     "load_settings",
@@ -169,6 +170,51 @@ class ConnectorSettings(BaseModel):
     )
 
 
+class StreamSettings(BaseModel):
+    """How stream workers window, dedupe and write events (see streams/README.md)."""
+
+    group: str = Field(
+        default="ioc-streams",
+        pattern=r"^[A-Za-z0-9._-]+$",
+        description="consumer group; workers in one group split the partitions",
+    )
+    workers: int = Field(default=1, ge=0, description="worker processes `ioc up` starts")
+    window_seconds: int = Field(default=60, ge=1, le=3600, description="tumbling window width")
+    allowed_lateness_seconds: int = Field(
+        default=300, ge=0, description="a window still takes events this long after it closes"
+    )
+    dedupe_horizon_seconds: int = Field(
+        default=3600, ge=0, description="a repeated event id is recognised within this much"
+    )
+    flush_interval_ms: int = Field(
+        default=500, ge=10, le=60_000, description="write window deltas at least this often"
+    )
+    max_batch: int = Field(default=20_000, ge=1, description="records per database transaction")
+    session_timeout_ms: int = Field(
+        default=10_000, ge=6_000, le=300_000, description="a dead worker's partitions move after this"
+    )
+
+    @field_validator("window_seconds")
+    @classmethod
+    def _divides_an_hour(cls, value: int) -> int:
+        if 3600 % value:
+            raise ValueError(
+                "must divide an hour (e.g. 10, 60, 300), so hourly and daily roll-ups add "
+                "whole windows"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StreamSettings:
+        if self.dedupe_horizon_seconds < self.allowed_lateness_seconds:
+            raise ValueError(
+                f"dedupe_horizon_seconds={self.dedupe_horizon_seconds} is shorter than "
+                f"allowed_lateness_seconds={self.allowed_lateness_seconds}: a repeat inside the "
+                "lateness would be counted twice; raise IOC_STREAMS__DEDUPE_HORIZON_SECONDS"
+            )
+        return self
+
+
 class Settings(BaseSettings):
     """Every setting of the product. Build with `get_settings()`; never at import time."""
 
@@ -203,6 +249,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     embedded: EmbeddedSettings = EmbeddedSettings()
     connectors: ConnectorSettings = ConnectorSettings()
+    streams: StreamSettings = StreamSettings()
 
     @field_validator("kafka_bootstrap")
     @classmethod

@@ -9,7 +9,8 @@ For each batch of events read from Kafka, one PostgreSQL transaction
 2. adds the counted events' measures to `window_metrics` with additive upserts keyed by
    (window start, metric, area), batched through `unnest` (works on PostgreSQL, TimescaleDB and
    through every proxy);
-3. stores the Kafka offsets after the batch in `stream_offsets`.
+3. stores, per partition, the Kafka offset after the batch and the partition's watermark (its
+   newest event time) in `stream_offsets`.
 
 A worker resumes from `stream_offsets`, never from Kafka's committed offsets, so whatever a
 crash interrupts is either wholly in the database or wholly read again.
@@ -18,7 +19,8 @@ crash interrupts is either wholly in the database or wholly read again.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -30,18 +32,22 @@ from ioc.measures import Measure, measures
 __all__ = [
     "BatchResult",
     "Counted",
-    "load_offsets",
+    "Position",
+    "load_positions",
     "prune_counted",
+    "refresh_rollups",
     "to_counted",
     "window_start",
     "write_batch",
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The roll-ups bin days from local midnight in Asia/Ho_Chi_Minh (see 0002_windows.sql).
+_DAY_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC) - timedelta(hours=7)
 
 _INSERT_IDS = """
-INSERT INTO counted_events (event_id, window_start)
-SELECT * FROM unnest($1::uuid[], $2::timestamptz[])
+INSERT INTO counted_events (event_id, window_start, topic, partition)
+SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::integer[])
 ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id
 """
@@ -60,12 +66,14 @@ ON CONFLICT (window_start, metric, area) DO UPDATE SET
     updated_at = now()
 """
 
-# GREATEST: a worker that lost a partition and writes late must not move it backwards.
-_UPSERT_OFFSETS = """
-INSERT INTO stream_offsets AS o (consumer_group, topic, partition, next_offset)
-SELECT $1, * FROM unnest($2::text[], $3::integer[], $4::bigint[])
+# GREATEST: a worker that lost a partition and writes late must not move it backwards (what it
+# counted twice is caught by counted_events).
+_UPSERT_POSITIONS = """
+INSERT INTO stream_offsets AS o (consumer_group, topic, partition, next_offset, watermark)
+SELECT $1, * FROM unnest($2::text[], $3::integer[], $4::bigint[], $5::timestamptz[])
 ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET
     next_offset = GREATEST(o.next_offset, EXCLUDED.next_offset),
+    watermark = GREATEST(o.watermark, EXCLUDED.watermark),
     updated_at = now()
 """
 
@@ -77,32 +85,44 @@ def window_start(at: datetime, width: timedelta) -> datetime:
     return _EPOCH + timedelta(microseconds=micros - micros % step)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Counted:
-    """One event as the sink counts it."""
+    """One event as the sink counts it, and the partition it was read from."""
 
     event_id: uuid.UUID
     window_start: datetime
     area: str
     measures: Sequence[Measure]
+    topic: str
+    partition: int
 
 
-def to_counted(envelope: Envelope, width: timedelta) -> Counted:
+def to_counted(envelope: Envelope, width: timedelta, topic: str, partition: int) -> Counted:
     """The event's id, window, area and measures."""
     return Counted(
         envelope.event_id,
         window_start(envelope.occurred_at, width),
         envelope.area,
         measures(envelope),
+        topic,
+        partition,
     )
 
 
 @dataclass(frozen=True)
-class BatchResult:
-    """What one batch changed."""
+class Position:
+    """Where a partition stands: the next offset to read and its watermark (newest event time)."""
 
-    counted: int
-    duplicates: int
+    next_offset: int
+    watermark: datetime | None = None
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What one batch changed: events counted and repeats skipped (by topic), rows upserted."""
+
+    counted: Counter[str]
+    duplicates: Counter[str]
     rows: int
 
 
@@ -110,30 +130,36 @@ async def write_batch(
     conn: asyncpg.Connection,
     consumer_group: str,
     events: Sequence[Counted],
-    offsets: Mapping[tuple[str, int], int],
+    positions: Mapping[tuple[str, int], Position],
 ) -> BatchResult:
-    """Count a batch exactly once and move the group's offsets past it, atomically.
+    """Count a batch exactly once and move the group's positions past it, atomically.
 
     Args:
         conn: a connection (not inside a transaction).
-        consumer_group: whose offsets these are.
+        consumer_group: whose positions these are.
         events: the batch, in any order; duplicates (same event id) are fine.
-        offsets: (topic, partition) → the offset of the next record to read.
+        positions: (topic, partition) → where the partition stands after the batch.
     """
     async with conn.transaction():
         fresh: set[uuid.UUID] = set()
         if events:
             rows = await conn.fetch(
-                _INSERT_IDS, [e.event_id for e in events], [e.window_start for e in events]
+                _INSERT_IDS,
+                [e.event_id for e in events],
+                [e.window_start for e in events],
+                [e.topic for e in events],
+                [e.partition for e in events],
             )
             fresh = {row[0] for row in rows}
         totals: dict[tuple[datetime, str, str], list[float]] = {}
-        counted = 0
+        counted: Counter[str] = Counter()
+        duplicates: Counter[str] = Counter()
         for event in events:
             if event.event_id not in fresh:
+                duplicates[event.topic] += 1
                 continue
             fresh.discard(event.event_id)  # a second copy inside the batch is a duplicate
-            counted += 1
+            counted[event.topic] += 1
             for metric, value in event.measures:
                 key = (event.window_start, metric, event.area)
                 total = totals.get(key)
@@ -142,8 +168,10 @@ async def write_batch(
                 else:
                     total[0] += 1
                     total[1] += value
-                    total[2] = min(total[2], value)
-                    total[3] = max(total[3], value)
+                    if value < total[2]:
+                        total[2] = value
+                    if value > total[3]:
+                        total[3] = value
         if totals:
             keys = list(totals)
             values = list(totals.values())
@@ -157,30 +185,75 @@ async def write_batch(
                 [v[2] for v in values],
                 [v[3] for v in values],
             )
-        if offsets:
-            parts = list(offsets)
+        if positions:
+            parts = list(positions)
             await conn.execute(
-                _UPSERT_OFFSETS,
+                _UPSERT_POSITIONS,
                 consumer_group,
                 [p[0] for p in parts],
                 [p[1] for p in parts],
-                [offsets[p] for p in parts],
+                [positions[p].next_offset for p in parts],
+                [positions[p].watermark for p in parts],
             )
-    return BatchResult(counted, len(events) - counted, len(totals))
+    return BatchResult(counted, duplicates, len(totals))
 
 
-async def load_offsets(conn: asyncpg.Connection, consumer_group: str, topic: str) -> dict[int, int]:
-    """Partition → next offset to read, as last committed with the window rows."""
+async def load_positions(
+    conn: asyncpg.Connection, consumer_group: str, topics: Iterable[str]
+) -> dict[tuple[str, int], Position]:
+    """(topic, partition) → where the group stands, as last committed with the window rows."""
     rows = await conn.fetch(
-        "SELECT partition, next_offset FROM stream_offsets "
-        "WHERE consumer_group = $1 AND topic = $2",
+        "SELECT topic, partition, next_offset, watermark FROM stream_offsets "
+        "WHERE consumer_group = $1 AND topic = ANY($2::text[])",
         consumer_group,
-        topic,
+        list(topics),
     )
-    return {row["partition"]: row["next_offset"] for row in rows}
+    return {(r["topic"], r["partition"]): Position(r["next_offset"], r["watermark"]) for r in rows}
 
 
-async def prune_counted(conn: asyncpg.Connection, before: datetime) -> int:
-    """Forget counted ids of windows before `before` (they can no longer change)."""
-    status: str = await conn.execute("DELETE FROM counted_events WHERE window_start < $1", before)
+async def prune_counted(
+    conn: asyncpg.Connection, topic: str, partition: int, before: datetime
+) -> int:
+    """Forget the counted ids read from one partition whose window starts before `before`."""
+    status: str = await conn.execute(
+        "DELETE FROM counted_events WHERE topic = $1 AND partition = $2 AND window_start < $3",
+        topic,
+        partition,
+        before,
+    )
     return int(status.rsplit(" ", 1)[-1])
+
+
+def _bucket(at: datetime, width: timedelta, origin: datetime) -> datetime:
+    return origin + (at - origin) // width * width
+
+
+async def refresh_rollups(conn: asyncpg.Connection, windows: Iterable[datetime]) -> int:
+    """Re-materialise the hourly and daily roll-up buckets holding `windows` (TimescaleDB).
+
+    On plain PostgreSQL the roll-ups are views and always current: nothing to do. Must run
+    outside a transaction (TimescaleDB refuses to refresh inside one).
+
+    Returns:
+        How many buckets were refreshed.
+    """
+    timescale = await conn.fetchval(
+        "SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'"
+    )
+    if not timescale:
+        return 0
+    done = 0
+    for view, width in (
+        ("window_metrics_1h", timedelta(hours=1)),
+        ("window_metrics_1d", timedelta(days=1)),
+    ):
+        for start in sorted({_bucket(w, width, _DAY_ORIGIN) for w in windows}):
+            # One bucket either side: TimescaleDB aligns refresh windows on its own bucket
+            # origin and refuses a window it cannot fit one whole bucket in.
+            await conn.execute(
+                f"CALL refresh_continuous_aggregate('{view}', $1::timestamptz, $2::timestamptz)",
+                start - width,
+                start + 2 * width,
+            )
+            done += 1
+    return done

@@ -14,7 +14,15 @@ import asyncpg
 import pytest
 
 from ioc.db import migrate
-from ioc.streams.sink import Counted, load_offsets, prune_counted, window_start, write_batch
+from ioc.streams.sink import (
+    Counted,
+    Position,
+    load_positions,
+    prune_counted,
+    refresh_rollups,
+    window_start,
+    write_batch,
+)
 from tests._services import LocalService
 from tests._timescale import close
 
@@ -64,7 +72,18 @@ async def timescale_conn(timescaledb: LocalService) -> AsyncIterator[asyncpg.Con
 
 
 def _event(at: datetime, area: str = "12142", *measures: tuple[str, float]) -> Counted:
-    return Counted(uuid.uuid4(), window_start(at, MINUTE), area, measures or (("m", 1),))
+    return Counted(
+        uuid.uuid4(), window_start(at, MINUTE), area, measures or (("m", 1),), "topic", 0
+    )
+
+
+def _at(offset: int, watermark: datetime | None = None) -> Position:
+    return Position(offset, watermark)
+
+
+async def _offsets(conn: asyncpg.Connection, group: str) -> dict[int, int]:
+    positions = await load_positions(conn, group, ["topic"])
+    return {partition: p.next_offset for (_, partition), p in positions.items()}
 
 
 async def _rows(conn: asyncpg.Connection) -> dict[tuple[datetime, str, str], tuple[object, ...]]:
@@ -87,35 +106,36 @@ async def test_batches_add_up_and_a_duplicate_counts_once(conn: asyncpg.Connecti
     a = _event(T0, "12142", ("network.cell_site.latency_ms", 20), ("network.cell_site.up", 1))
     b = _event(T0 + timedelta(seconds=30), "12142", ("network.cell_site.latency_ms", 40))
     c = _event(T0 + MINUTE, "12073", ("network.cell_site.latency_ms", 5))
-    first = await write_batch(conn, "g", [a, b, a], {("topic", 0): 3})
-    second = await write_batch(conn, "g", [b, c], {("topic", 0): 5, ("topic", 1): 1})
+    first = await write_batch(conn, "g", [a, b, a], {("topic", 0): _at(3)})
+    second = await write_batch(conn, "g", [b, c], {("topic", 0): _at(5), ("topic", 1): _at(1)})
 
-    assert (first.counted, first.duplicates) == (2, 1)
-    assert (second.counted, second.duplicates) == (1, 1)
+    assert (first.counted["topic"], first.duplicates["topic"]) == (2, 1)
+    assert (second.counted["topic"], second.duplicates["topic"]) == (1, 1)
     assert await _rows(conn) == {
         (T0, "network.cell_site.latency_ms", "12142"): (2, 60.0, 20.0, 40.0),
         (T0, "network.cell_site.up", "12142"): (1, 1.0, 1.0, 1.0),
         (T0 + MINUTE, "network.cell_site.latency_ms", "12073"): (1, 5.0, 5.0, 5.0),
     }
-    assert await load_offsets(conn, "g", "topic") == {0: 5, 1: 1}
-    assert await load_offsets(conn, "other-group", "topic") == {}
+    assert await _offsets(conn, "g") == {0: 5, 1: 1}
+    assert await _offsets(conn, "other-group") == {}
 
 
 async def test_a_failed_batch_leaves_no_trace(conn: asyncpg.Connection) -> None:
-    await write_batch(conn, "g", [_event(T0)], {("topic", 0): 1})
-    broken = Counted(uuid.uuid4(), T0, None, (("m", 1),))  # type: ignore[arg-type]
+    await write_batch(conn, "g", [_event(T0)], {("topic", 0): _at(1)})
+    broken = Counted(uuid.uuid4(), T0, None, (("m", 1),), "topic", 0)  # type: ignore[arg-type]
     with pytest.raises(asyncpg.NotNullViolationError):
-        await write_batch(conn, "g", [_event(T0), broken], {("topic", 0): 3})
+        await write_batch(conn, "g", [_event(T0), broken], {("topic", 0): _at(3)})
 
     assert await _rows(conn) == {(T0, "m", "12142"): (1, 1.0, 1.0, 1.0)}
     assert await conn.fetchval("SELECT count(*) FROM counted_events") == 1
-    assert await load_offsets(conn, "g", "topic") == {0: 1}
+    assert await _offsets(conn, "g") == {0: 1}
 
 
-async def test_offsets_never_move_backwards(conn: asyncpg.Connection) -> None:
-    await write_batch(conn, "g", [], {("topic", 0): 10})
-    await write_batch(conn, "g", [], {("topic", 0): 4})  # a worker that lost the partition
-    assert await load_offsets(conn, "g", "topic") == {0: 10}
+async def test_positions_never_move_backwards(conn: asyncpg.Connection) -> None:
+    await write_batch(conn, "g", [], {("topic", 0): _at(10, T0 + MINUTE)})
+    # A worker that lost the partition and has not noticed yet writes an older position.
+    await write_batch(conn, "g", [], {("topic", 0): _at(4, T0)})
+    assert await load_positions(conn, "g", ["topic"]) == {("topic", 0): _at(10, T0 + MINUTE)}
 
 
 async def test_roll_ups_bin_by_the_hour_and_the_local_day(conn: asyncpg.Connection) -> None:
@@ -140,10 +160,11 @@ async def test_roll_ups_bin_by_the_hour_and_the_local_day(conn: asyncpg.Connecti
 
 async def test_pruning_forgets_ids_of_closed_windows_only(conn: asyncpg.Connection) -> None:
     old, new = _event(T0), _event(T0 + timedelta(minutes=30))
-    await write_batch(conn, "g", [old, new], {})
-    assert await prune_counted(conn, T0 + timedelta(minutes=10)) == 1
-    again = await write_batch(conn, "g", [new], {})
-    assert again.duplicates == 1
+    elsewhere = Counted(uuid.uuid4(), T0, "12142", (("m", 1),), "topic", 1)
+    await write_batch(conn, "g", [old, new, elsewhere], {})
+    assert await prune_counted(conn, "topic", 0, T0 + timedelta(minutes=10)) == 1
+    again = await write_batch(conn, "g", [new, elsewhere], {})
+    assert again.duplicates["topic"] == 2  # the other partition's old id was kept
 
 
 async def test_timescaledb_has_hypertable_policies_and_aggregates_that_agree(
@@ -181,3 +202,23 @@ async def test_timescaledb_has_hypertable_policies_and_aggregates_that_agree(
     )
     assert [tuple(r) for r in materialized] == [tuple(r) for r in expected]
     assert sum(r["count"] for r in materialized) == len(events)
+
+
+async def test_a_late_correction_reaches_the_roll_ups(conn: asyncpg.Connection) -> None:
+    timescale = await conn.fetchval(
+        "SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'"
+    )
+    day = datetime(2026, 11, 22, 17, 0, tzinfo=UTC)  # 2026-11-23 00:00 +07
+    await write_batch(conn, "g", [_event(T0), _event(T0 + MINUTE)], {})
+    if timescale:  # materialise the buckets, as the refresh policy would
+        for view in ("window_metrics_1h", "window_metrics_1d"):
+            await conn.execute(f"CALL refresh_continuous_aggregate('{view}', NULL, NULL)")
+
+    correction = _event(T0 + timedelta(seconds=10))
+    await write_batch(conn, "g", [correction], {})
+    if timescale:  # materialised buckets do not see the correction until refreshed
+        assert await conn.fetchval("SELECT count FROM window_metrics_1h WHERE bucket=$1", T0) == 2
+    assert await refresh_rollups(conn, [correction.window_start]) == (2 if timescale else 0)
+
+    assert await conn.fetchval("SELECT count FROM window_metrics_1h WHERE bucket = $1", T0) == 3
+    assert await conn.fetchval("SELECT count FROM window_metrics_1d WHERE bucket = $1", day) == 3

@@ -19,22 +19,29 @@ CREATE INDEX window_metrics_metric_time ON window_metrics (metric, window_start 
 
 -- The Kafka position each consumer group has written up to, committed in the same transaction
 -- as the window rows: after a crash, a worker resumes exactly after what the database holds.
+-- watermark: the newest event time read from the partition before next_offset (its event-time
+-- clock, which decides lateness), so a restarted worker judges lateness as the old one did.
 CREATE TABLE stream_offsets (
     consumer_group  text        NOT NULL,
     topic           text        NOT NULL,
     partition       integer     NOT NULL CHECK (partition >= 0),
     next_offset     bigint      NOT NULL CHECK (next_offset >= 0),
+    watermark       timestamptz,
     updated_at      timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (consumer_group, topic, partition)
 );
 
 -- Event ids already counted, so an event delivered twice (a connector retry, a spool replay)
--- counts once. Kept while its window can still change (the allowed lateness), then pruned.
+-- counts once. A repeat always lands on the same partition as the first copy (same key), or
+-- on the late topic; ids are pruned per partition once their window is more than the dedupe
+-- horizon behind that partition's watermark.
 CREATE TABLE counted_events (
     event_id      uuid        PRIMARY KEY,
-    window_start  timestamptz NOT NULL
+    window_start  timestamptz NOT NULL,
+    topic         text        NOT NULL,
+    partition     integer     NOT NULL
 );
-CREATE INDEX counted_events_window ON counted_events (window_start);
+CREATE INDEX counted_events_prune ON counted_events (topic, partition, window_start);
 
 -- Roll-ups by the hour and by the local day (Asia/Ho_Chi_Minh has no daylight saving, so an
 -- origin at local midnight bins every day correctly).

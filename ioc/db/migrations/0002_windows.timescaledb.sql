@@ -33,9 +33,12 @@ FROM window_metrics
 GROUP BY 1, 2, 3
 WITH NO DATA;
 
+-- start_offset NULL: each run also re-materialises any older bucket a late correction changed
+-- (TimescaleDB logs those invalidations; untouched buckets cost nothing). The stream worker
+-- refreshes corrected buckets at once too; the policy is the safety net if it crashes first.
 SELECT add_continuous_aggregate_policy('window_metrics_1h',
-    start_offset => INTERVAL '3 days', end_offset => INTERVAL '1 hour',
+    start_offset => NULL, end_offset => INTERVAL '1 hour',
     schedule_interval => INTERVAL '5 minutes');
 SELECT add_continuous_aggregate_policy('window_metrics_1d',
-    start_offset => INTERVAL '35 days', end_offset => INTERVAL '1 day',
+    start_offset => NULL, end_offset => INTERVAL '1 day',
     schedule_interval => INTERVAL '1 hour');
