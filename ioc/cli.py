@@ -26,7 +26,12 @@ from ioc.db import MigrationError
 from ioc.embedded.process import EmbeddedError
 from ioc.logs import configure_logging
 from ioc.runstate import RunState, pid_alive, resolve_database_url, resolve_kafka_bootstrap
-from ioc.telemetry import ConnectorMetrics, read_connector_metrics
+from ioc.telemetry import (
+    ConnectorMetrics,
+    StreamMetrics,
+    read_connector_metrics,
+    read_stream_metrics,
+)
 
 __all__ = ["app", "main"]
 
@@ -143,6 +148,21 @@ def _connector_part(metrics: ConnectorMetrics) -> _Part:
     return _Part(f"connector {metrics.name}", metrics.state == "running", metrics.feed, detail)
 
 
+def _stream_part(metrics: StreamMetrics) -> _Part:
+    """A worker is healthy while it runs; recovering means the database or broker is away."""
+    agents = ", ".join(
+        f"{name} lag {a.lag:,} {a.rate:,.0f}/s counted {a.counted:,} dup {a.duplicates:,} "
+        f"dlq {a.dead_lettered:,} late {a.late:,}"
+        for name, a in metrics.agents.items()
+        if a.read or a.lag
+    )
+    detail = (
+        f"{metrics.state}, {len(metrics.partitions)} partitions, {metrics.flushes:,} flushes, "
+        f"{metrics.flush_errors:,} failed, pid {metrics.pid}" + (f"; {agents}" if agents else "")
+    )
+    return _Part(f"streams {metrics.name}", metrics.state == "running", metrics.group, detail)
+
+
 @app.command()
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
@@ -152,9 +172,10 @@ def status(
     parts = asyncio.run(_check_services(settings))
     state = RunState.load(settings.state_dir)
     connectors = {m.name: m for m in read_connector_metrics(settings.state_dir)}
+    workers = {m.name: m for m in read_stream_metrics(settings.state_dir)}
     if state is not None:
         for name, pid in state.pids.items():
-            if name in ("kafka", "postgres") or name.startswith("connector-"):
+            if name in ("kafka", "postgres") or name.startswith(("connector-", "streams-")):
                 continue
             alive = pid_alive(pid)
             parts.append(
@@ -165,6 +186,9 @@ def status(
     for metrics in connectors.values():
         if metrics.live:
             parts.append(_connector_part(metrics))
+    for worker in workers.values():
+        if worker.live:
+            parts.append(_stream_part(worker))
     if as_json:
         print(
             json.dumps(
@@ -172,6 +196,7 @@ def status(
                     "supervisor_pid": state.supervisor_pid if state else None,
                     "parts": [p.__dict__ for p in parts],
                     "connectors": [asdict(m) | {"live": m.live} for m in connectors.values()],
+                    "streams": [asdict(m) | {"live": m.live} for m in workers.values()],
                 },
                 ensure_ascii=False,
                 indent=2,

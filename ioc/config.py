@@ -191,7 +191,10 @@ class StreamSettings(BaseModel):
     )
     max_batch: int = Field(default=20_000, ge=1, description="records per database transaction")
     session_timeout_ms: int = Field(
-        default=10_000, ge=6_000, le=300_000, description="a dead worker's partitions move after this"
+        default=10_000,
+        ge=6_000,
+        le=300_000,
+        description="a dead worker's partitions move after this",
     )
 
     @field_validator("window_seconds")

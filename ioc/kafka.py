@@ -75,7 +75,7 @@ def make_producer(
 ) -> AIOKafkaProducer:
     """An idempotent producer (acks=all) with the project's security settings."""
     options = {"enable_idempotence": True, "acks": "all", "compression_type": "lz4"} | extra
-    return AIOKafkaProducer(**client_options(settings, bootstrap), **options)
+    return AIOKafkaProducer(**(client_options(settings, bootstrap) | options))
 
 
 def make_consumer(
@@ -83,7 +83,7 @@ def make_consumer(
 ) -> AIOKafkaConsumer:
     """A consumer with the project's security settings (offsets are committed by the caller)."""
     options = {"enable_auto_commit": False, "auto_offset_reset": "earliest"} | extra
-    return AIOKafkaConsumer(*topics, **client_options(settings, bootstrap), **options)
+    return AIOKafkaConsumer(*topics, **(client_options(settings, bootstrap) | options))
 
 
 def make_admin(settings: Settings, bootstrap: str | None = None) -> AIOKafkaAdminClient:

@@ -1,0 +1,46 @@
+"""One agent per feed: what a record on the feed's topic must satisfy to be counted.
+
+Every record is decoded and checked the same way first (`ioc.codec`: a valid envelope; then
+the worker: the topic's feed, a known area, not from the future). An agent adds the feed's own
+consistency rules: facts the payload schema cannot check alone because they involve the event
+time or several fields. A failed rule sends the record to `ioc.dlq` with the rule's reason.
+
+Adding a feed: a module here with `AGENT = Agent(feed=..., rules=(...))`, listed in `AGENTS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ioc.events import Envelope
+
+__all__ = ["AGENTS", "Agent", "Rule"]
+
+# A rule returns None when the event is fine, else (reason, detail) for the dead letter.
+Rule = Callable[[Envelope], tuple[str, str] | None]
+
+
+@dataclass(frozen=True)
+class Agent:
+    """The feed an events topic carries and the rules its events must pass."""
+
+    feed: str
+    rules: tuple[Rule, ...] = ()
+
+    def reject(self, envelope: Envelope) -> tuple[str, str] | None:
+        """(reason, detail) of the first rule the event breaks, or None."""
+        for rule in self.rules:
+            broken = rule(envelope)
+            if broken is not None:
+                return broken
+        return None
+
+
+def _agents() -> dict[str, Agent]:
+    from ioc.streams.agents import camera, dvc, network, payment
+
+    return {m.AGENT.feed: m.AGENT for m in (camera, dvc, payment, network)}
+
+
+AGENTS: dict[str, Agent] = _agents()

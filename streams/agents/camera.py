@@ -1,0 +1,11 @@
+"""Camera agent: heartbeats and AI detections.
+
+The schema already bounds counts, confidence and intervals; a camera event has no rule that
+spans fields or needs the event time, so only the shared checks apply.
+"""
+
+from __future__ import annotations
+
+from ioc.streams.agents import Agent
+
+AGENT = Agent(feed="camera")

@@ -1,0 +1,528 @@
+"""The stream worker: Kafka events → event-time windows in PostgreSQL, exactly counted.
+
+One worker is one aiokafka consumer in the group `IOC_STREAMS__GROUP`, subscribed to the four
+`ioc.events.<feed>` topics and to `ioc.late`. Workers in a group split the partitions; each
+partition is read by one worker at a time.
+
+For every record, in order, with no await in between (so a rebalance cannot interleave):
+1. decode and check it (`ioc.codec`, then the feed's agent in `ioc.streams.agents`); a bad
+   record becomes a dead letter on `ioc.dlq` with the reason and its topic/partition/offset;
+2. judge its lateness on its partition's event-time clock (the watermark: the newest event time
+   read from the partition). The exact rule: an event from an events topic is *late* when
+   `window_start + window + allowed_lateness <= watermark`, i.e. its window closed on that
+   partition more than the allowed lateness ago. A late event is not added to its window here;
+   it is forwarded to `ioc.late`, and every record read from `ioc.late` is added to its window
+   whatever its age (a correction), after which the hourly and daily roll-ups holding that
+   window are refreshed;
+3. otherwise its measures are added to the pending batch.
+
+At least every `IOC_STREAMS__FLUSH_INTERVAL_MS` (or `MAX_BATCH` records) the worker flushes:
+the dead letters and late records are sent and acknowledged first, then one PostgreSQL
+transaction (`ioc.streams.sink.write_batch`) adds the batch to `window_metrics`, records the
+event ids (a repeated id is counted once) and stores each partition's next offset and
+watermark. Kafka's own committed offsets are never used: on start, after a rebalance, and
+after any failed flush (database restarted, broker away) the worker drops what it holds in
+memory and seeks to the positions in the database, so a crash or SIGKILL at any instant
+neither loses nor doubles a count. What can repeat after a crash is a dead letter or a late
+record sent before the transaction that would have recorded it; a dead letter is keyed by its
+location (`ioc dlq` shows each location once) and a late record by its event id (counted
+once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord
+
+from ioc.areas import load_areas
+from ioc.codec import HEADER_SOURCE, DecodeError, decode
+from ioc.config import Settings
+from ioc.db import connect
+from ioc.dlq import DeadLetter
+from ioc.events import FEEDS, Envelope, utc_now
+from ioc.kafka import ensure_topics, make_consumer, make_producer, project_topics, topic_name
+from ioc.measures import measures
+from ioc.streams.agents import AGENTS
+from ioc.streams.sink import (
+    Counted,
+    Position,
+    load_positions,
+    prune_counted,
+    refresh_rollups,
+    to_counted,
+    window_start,
+    write_batch,
+)
+from ioc.telemetry import StreamMetrics
+
+__all__ = ["LATE_AGENT", "StreamWorker"]
+
+log = logging.getLogger(__name__)
+
+LATE_AGENT = "late"
+# An event stamped this far after the broker received it has a wrong clock; counting it would
+# push its partition's watermark ahead and make every honest event after it look late.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+PRUNE_EVERY_SECONDS = 60.0
+METRICS_EVERY_SECONDS = 1.0
+RATE_SECONDS = 10.0
+# What a failed flush or reset can raise while the database or the broker is away.
+_UNAVAILABLE = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, KafkaError, TimeoutError)
+
+
+@dataclass
+class _Partition:
+    """What the worker knows about one partition it owns."""
+
+    agent: str
+    next_offset: int
+    watermark: datetime | None
+    committed: Position | None  # what the database holds; None = no row yet
+
+    def position(self) -> Position:
+        return Position(self.next_offset, self.watermark)
+
+
+@dataclass
+class _Pending:
+    """Everything read since the last flush."""
+
+    counted: list[Counted] = field(default_factory=list)
+    dead: list[tuple[bytes, DeadLetter]] = field(default_factory=list)
+    late: list[ConsumerRecord] = field(default_factory=list)
+    corrected: set[datetime] = field(default_factory=set)
+    late_by: collections.Counter[str] = field(default_factory=collections.Counter)
+    dead_by: collections.Counter[str] = field(default_factory=collections.Counter)
+
+    def __len__(self) -> int:
+        return len(self.counted) + len(self.dead) + len(self.late)
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, worker: StreamWorker) -> None:
+        self.worker = worker
+
+    async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        await self.worker._on_revoked()
+
+    async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        await self.worker._on_assigned(list(assigned))
+
+
+class StreamWorker:
+    """One stream worker process. `await run()` until `stop()`.
+
+    Example:
+        >>> from ioc.config import load_settings
+        >>> worker = StreamWorker(load_settings(), name="worker-1")
+        >>> # asyncio.run(worker.run())  # needs Kafka and a migrated database
+    """
+
+    def __init__(self, settings: Settings, name: str) -> None:
+        self.settings = settings
+        options = settings.streams
+        self.group = options.group
+        self.width = timedelta(seconds=options.window_seconds)
+        self.lateness = timedelta(seconds=options.allowed_lateness_seconds)
+        self.horizon = timedelta(seconds=options.dedupe_horizon_seconds)
+        self.flush_interval = options.flush_interval_ms / 1000
+        self.max_batch = options.max_batch
+        self.agent_of = {topic_name(settings, "events", feed): feed for feed in FEEDS}
+        self.late_topic = topic_name(settings, "late")
+        self.agent_of[self.late_topic] = LATE_AGENT
+        self.dlq_topic = topic_name(settings, "dlq")
+        self.metrics = StreamMetrics(name=name, group=self.group)
+        for agent in (*FEEDS, LATE_AGENT):
+            self.metrics.agent(agent)
+        self._areas = load_areas(settings.areas_file)
+        self._zone = ZoneInfo(settings.timezone)
+        self._known_areas: dict[tuple[str, date], bool] = {}
+        self._partitions: dict[TopicPartition, _Partition] = {}
+        self._pending = _Pending()
+        self._lock = asyncio.Lock()  # one flush, reset or prune at a time
+        self._stopping = asyncio.Event()
+        self._needs_reset = False
+        self._conn: asyncpg.Connection | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._reads: collections.deque[tuple[float, dict[str, int]]] = collections.deque()
+
+    def stop(self) -> None:
+        """Ask the worker to flush what it holds and leave the group."""
+        self._stopping.set()
+
+    # --- the loop -------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Consume until `stop()`; survives database and broker outages by resuming."""
+        await ensure_topics(self.settings, project_topics(self.settings))
+        await self._check_schema()
+        options = self.settings.streams
+        consumer = make_consumer(
+            self.settings,
+            group_id=self.group,
+            client_id=f"{self.settings.kafka.client_id}-{self.metrics.name}",
+            session_timeout_ms=options.session_timeout_ms,
+            heartbeat_interval_ms=max(options.session_timeout_ms // 4, 1000),
+            max_partition_fetch_bytes=4 << 20,
+        )
+        producer = make_producer(self.settings, linger_ms=5)
+        self._consumer, self._producer = consumer, producer
+        consumer.subscribe(sorted(self.agent_of), listener=_Rebalance(self))
+        await producer.start()
+        await consumer.start()
+        self.metrics.state = "running"
+        last_flush = last_prune = last_metrics = time.monotonic()
+        try:
+            while not self._stopping.is_set():
+                if self._needs_reset:
+                    await self._recover()
+                    continue
+                batch = await consumer.getmany(
+                    timeout_ms=int(self.flush_interval * 1000), max_records=self.max_batch
+                )
+                for tp in self._take(batch):
+                    await self._resync(tp)
+                now = time.monotonic()
+                if len(self._pending) >= self.max_batch or now - last_flush >= self.flush_interval:
+                    await self._flush()
+                    last_flush = now
+                if now - last_prune >= PRUNE_EVERY_SECONDS:
+                    await self._prune()
+                    last_prune = now
+                if now - last_metrics >= METRICS_EVERY_SECONDS:
+                    self._save_metrics()
+                    last_metrics = now
+            await self._flush()
+        finally:
+            self.metrics.state = "stopped"
+            with contextlib.suppress(*_UNAVAILABLE):
+                await consumer.stop()  # leaves the group: the others take over at once
+            with contextlib.suppress(*_UNAVAILABLE):
+                await producer.stop()
+            await self._drop_connection()
+            self._save_metrics()
+
+    def _take(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> set[TopicPartition]:
+        """Classify a fetched batch into the pending one. Returns partitions to resync."""
+        resync = set()
+        for tp, records in batch.items():
+            part = self._partitions.get(tp)
+            if part is None:
+                continue  # fetched before this worker lost the partition
+            agent = self.metrics.agents[part.agent]
+            for record in records:
+                if record.offset < part.next_offset:
+                    continue  # fetched before a seek back to the stored position
+                if record.offset > part.next_offset:
+                    resync.add(tp)  # a gap: records deleted, or a stale fetch
+                    break
+                part.next_offset = record.offset + 1
+                agent.read += 1
+                self._one(tp, part, record)
+        return resync
+
+    def _one(self, tp: TopicPartition, part: _Partition, record: ConsumerRecord) -> None:
+        try:
+            envelope = decode(record.value)
+        except DecodeError as err:
+            self._dead(tp, part, record, err.reason, err.detail)
+            return
+        if part.agent == LATE_AGENT:  # a correction: checked when it was first read
+            counted = to_counted(envelope, self.width, tp.topic, tp.partition)
+            self._pending.counted.append(counted)
+            self._pending.corrected.add(counted.window_start)
+            self._advance(part, envelope.occurred_at)
+            return
+        problem = self._check(part.agent, envelope, record.timestamp)
+        if problem is not None:
+            self._dead(tp, part, record, *problem)
+            return
+        start = window_start(envelope.occurred_at, self.width)
+        if part.watermark is not None and start + self.width + self.lateness <= part.watermark:
+            self._pending.late.append(record)
+            self._pending.late_by[part.agent] += 1
+            return
+        self._pending.counted.append(
+            Counted(
+                envelope.event_id, start, envelope.area, measures(envelope), tp.topic, tp.partition
+            )
+        )
+        self._advance(part, envelope.occurred_at)
+
+    @staticmethod
+    def _advance(part: _Partition, occurred_at: datetime) -> None:
+        if part.watermark is None or occurred_at > part.watermark:
+            part.watermark = occurred_at
+
+    def _check(self, feed: str, envelope: Envelope, appended_ms: int) -> tuple[str, str] | None:
+        """(reason, detail) if a decoded event cannot be counted on this feed's topic."""
+        if envelope.feed != feed:
+            return "wrong_feed", f"a {envelope.event_type} event on the {feed} topic"
+        appended = datetime.fromtimestamp(appended_ms / 1000, UTC)
+        if envelope.occurred_at > appended + FUTURE_TOLERANCE:
+            return (
+                "future",
+                f"occurred_at {envelope.occurred_at.isoformat()} is after the broker received "
+                f"it ({appended.isoformat()}) by more than {FUTURE_TOLERANCE}",
+            )
+        day = envelope.occurred_at.astimezone(self._zone).date()
+        known = self._known_areas.get((envelope.area, day))
+        if known is None:
+            try:
+                self._areas.get(envelope.area, on=day)
+                known = True
+            except KeyError:
+                known = False
+            self._known_areas[(envelope.area, day)] = known
+        if not known:
+            return "unknown_area", f"area {envelope.area!r} does not exist on {day}"
+        return AGENTS[feed].reject(envelope)
+
+    def _dead(
+        self,
+        tp: TopicPartition,
+        part: _Partition,
+        record: ConsumerRecord,
+        reason: str,
+        detail: str,
+    ) -> None:
+        headers = dict(record.headers or ())
+        location = f"{tp.topic}/{tp.partition}/{record.offset}"
+        letter = DeadLetter(
+            original=record.value or b"",
+            reason=reason,
+            detail=detail,
+            source=headers.get(HEADER_SOURCE, b"").decode("utf-8", "replace")
+            or f"streams/{part.agent}",
+            stage="stream",
+            location=location,
+        )
+        self._pending.dead.append((location.encode(), letter))
+        self._pending.dead_by[part.agent] += 1
+
+    # --- flushing -------------------------------------------------------------------------
+
+    async def _flush(self) -> bool:
+        async with self._lock:
+            return await self._flush_locked()
+
+    async def _flush_locked(self) -> bool:
+        """Send dead letters and late records, then commit windows and positions in one go."""
+        moved = {
+            tp: part for tp, part in self._partitions.items() if part.committed != part.position()
+        }
+        pending, self._pending = self._pending, _Pending()
+        if not moved and not len(pending):
+            return True
+        try:
+            await self._send(pending)
+            conn = await self._connection()
+            result = await write_batch(
+                conn,
+                self.group,
+                pending.counted,
+                {(tp.topic, tp.partition): part.position() for tp, part in moved.items()},
+            )
+        except _UNAVAILABLE as err:
+            log.warning("flush failed, resuming from the database's positions: %r", err)
+            self.metrics.flush_errors += 1
+            self._needs_reset = True
+            await self._drop_connection()
+            return False
+        for part in moved.values():
+            part.committed = part.position()
+        self.metrics.flushes += 1
+        agent_of_topic = self.agent_of
+        for topic, n in result.counted.items():
+            self.metrics.agents[agent_of_topic[topic]].counted += n
+        for topic, n in result.duplicates.items():
+            self.metrics.agents[agent_of_topic[topic]].duplicates += n
+        for agent, n in pending.late_by.items():
+            self.metrics.agents[agent].late += n
+        for agent, n in pending.dead_by.items():
+            self.metrics.agents[agent].dead_lettered += n
+        if pending.corrected:
+            try:
+                await refresh_rollups(conn, pending.corrected)
+            except _UNAVAILABLE as err:  # the refresh policy catches up (start_offset NULL)
+                log.warning("could not refresh the roll-ups of corrected windows: %r", err)
+        return True
+
+    async def _send(self, pending: _Pending) -> None:
+        """Dead letters and late records, acknowledged before their offsets are committed."""
+        if not pending.dead and not pending.late:
+            return
+        assert self._producer is not None
+        futures = []
+        for key, letter in pending.dead:
+            futures.append(
+                await self._producer.send(
+                    self.dlq_topic, letter.original, key=key, headers=letter.headers()
+                )
+            )
+        for record in pending.late:
+            where = f"{record.topic}/{record.partition}/{record.offset}".encode()
+            futures.append(
+                await self._producer.send(
+                    self.late_topic,
+                    record.value,
+                    key=record.key,
+                    headers=[*(record.headers or ()), ("ioc-late-from", where)],
+                )
+            )
+        await asyncio.gather(*futures)
+
+    async def _prune(self) -> None:
+        """Forget counted ids whose window is beyond the dedupe horizon of its partition."""
+        async with self._lock:
+            try:
+                conn = await self._connection()
+                for tp, part in self._partitions.items():
+                    if part.committed is None or part.committed.watermark is None:
+                        continue
+                    before = part.committed.watermark - self.horizon - self.width
+                    await prune_counted(conn, tp.topic, tp.partition, before)
+            except _UNAVAILABLE as err:
+                log.warning("could not prune counted event ids (will retry): %r", err)
+                await self._drop_connection()
+
+    # --- positions: start, rebalance, recovery ----------------------------------------------
+
+    async def _on_revoked(self) -> None:
+        await self._flush()  # if it fails, the next owner re-reads from the stored positions
+        async with self._lock:
+            self._partitions.clear()
+            self._pending = _Pending()
+
+    async def _on_assigned(self, assigned: list[TopicPartition]) -> None:
+        # aiokafka logs and swallows exceptions raised here: remember to retry instead.
+        try:
+            async with self._lock:
+                await self._reset(assigned)
+        except _UNAVAILABLE as err:
+            log.warning("could not load stored positions, will retry: %r", err)
+            self._needs_reset = True
+        else:
+            self._needs_reset = False
+
+    async def _recover(self) -> None:
+        """Reset to the stored positions, retrying with backoff until the services are back."""
+        self.metrics.state = "recovering"
+        delay = 0.5
+        while not self._stopping.is_set():
+            assert self._consumer is not None
+            try:
+                async with self._lock:
+                    await self._reset(list(self._consumer.assignment()))
+            except _UNAVAILABLE as err:
+                log.warning("database or broker unavailable, retrying in %.1f s: %r", delay, err)
+                await self._drop_connection()
+                self._save_metrics()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            self._needs_reset = False
+            self.metrics.state = "running"
+            return
+
+    async def _reset(self, assigned: list[TopicPartition]) -> None:
+        """Forget everything held in memory; seek `assigned` to the stored positions."""
+        self._partitions.clear()
+        self._pending = _Pending()
+        self.metrics.partitions = sorted(f"{tp.topic}/{tp.partition}" for tp in assigned)
+        if not assigned:
+            return
+        assert self._consumer is not None
+        conn = await self._connection()
+        stored = await load_positions(conn, self.group, {tp.topic for tp in assigned})
+        new = [tp for tp in assigned if (tp.topic, tp.partition) not in stored]
+        first = await self._consumer.beginning_offsets(new) if new else {}
+        for tp in assigned:
+            committed = stored.get((tp.topic, tp.partition))
+            start = committed or Position(first[tp])
+            self._partitions[tp] = _Partition(
+                self.agent_of[tp.topic], start.next_offset, start.watermark, committed
+            )
+            self._consumer.seek(tp, start.next_offset)
+        log.info("reading %d partitions from their stored positions", len(assigned))
+
+    async def _resync(self, tp: TopicPartition) -> None:
+        """After a gap in offsets: skip what retention deleted, then seek to the position."""
+        part = self._partitions.get(tp)
+        if part is None or self._consumer is None:
+            return
+        try:
+            start = (await self._consumer.beginning_offsets([tp]))[tp]
+        except _UNAVAILABLE:
+            self._needs_reset = True
+            return
+        if start > part.next_offset:
+            lost = start - part.next_offset
+            log.error(
+                "%d records of %s/%d were deleted by retention before being read",
+                lost,
+                tp.topic,
+                tp.partition,
+            )
+            self.metrics.lost_to_retention += lost
+            part.next_offset = start
+        self._consumer.seek(tp, part.next_offset)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    async def _connection(self) -> asyncpg.Connection:
+        if self._conn is None or self._conn.is_closed():
+            self._conn = await connect(self.settings)
+        return self._conn
+
+    async def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.terminate()  # close() can wait on a dead server
+
+    async def _check_schema(self) -> None:
+        conn = await self._connection()
+        if await conn.fetchval("SELECT to_regclass('window_metrics')") is None:
+            raise RuntimeError(
+                "the database has no window_metrics table: run `ioc db migrate` first"
+            )
+
+    def _save_metrics(self) -> None:
+        now = time.monotonic()
+        consumer = self._consumer
+        lag: collections.Counter[str] = collections.Counter()
+        watermark: dict[str, datetime] = {}
+        for tp, part in self._partitions.items():
+            high = consumer.highwater(tp) if consumer is not None else None
+            if high is not None:
+                lag[part.agent] += max(high - part.next_offset, 0)
+            if part.watermark is not None and (
+                part.agent not in watermark or part.watermark > watermark[part.agent]
+            ):
+                watermark[part.agent] = part.watermark
+        reads = {name: agent.read for name, agent in self.metrics.agents.items()}
+        self._reads.append((now, reads))
+        while now - self._reads[0][0] > RATE_SECONDS:
+            self._reads.popleft()
+        then, before = self._reads[0]
+        for name, agent in self.metrics.agents.items():
+            agent.lag = lag[name]
+            agent.rate = (reads[name] - before[name]) / (now - then) if now > then else 0.0
+            if name in watermark:
+                agent.watermark = watermark[name].isoformat()
+        self.metrics.updated_at = utc_now().isoformat()
+        self.metrics.save(self.settings.state_dir)
