@@ -25,7 +25,7 @@ from ioc.connectors.runner import ConnectorRunner
 from ioc.connectors.scenarios import ScenarioError, load_scenario, parse_duration, parse_start
 from ioc.events import utc_now
 from ioc.logs import configure_logging
-from ioc.telemetry import ConnectorMetrics, read_connector_metrics
+from ioc.telemetry import ConnectorMetrics, health_problem, read_connector_metrics
 
 __all__ = ["app"]
 
@@ -296,3 +296,26 @@ def backfill(
     console.print(_summary(runner.metrics))
     if runner.metrics.spool_records:
         raise typer.Exit(1)
+
+
+@app.command()
+def health(
+    name: Annotated[str, typer.Argument(help="The connector (or its --as instance name).")],
+    within: Annotated[
+        float, typer.Option(help="Unhealthy if its metrics are older than this (seconds).")
+    ] = 30.0,
+) -> None:
+    """Exit 0 if the connector runs and reported within WITHIN seconds (liveness probes).
+
+    Spooling (the broker is away) counts as alive: the connector keeps every event on disk and
+    restarting it would not help. Back-pressure (spool full) does too, for the same reason.
+    """
+    settings = get_settings()
+    found = next((m for m in read_connector_metrics(settings.state_dir) if m.name == name), None)
+    problem = health_problem(
+        found, within, healthy=("starting", "running", "spooling", "back-pressure")
+    )
+    if problem is not None:
+        console.print(f"connector {name}: {problem}")
+        raise typer.Exit(1)
+    console.print(f"connector {name}: healthy")

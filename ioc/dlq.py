@@ -103,6 +103,9 @@ async def read_dead_letters(
 ) -> list[tuple[int, DeadLetter]]:
     """The dead letters on `ioc.dlq` from the beginning, as (offset, letter), oldest first.
 
+    A record rejected again at the same location (a connector or worker that crashed before
+    recording its progress reads it again) is listed once, at its first offset.
+
     Args:
         settings: where the broker is and the topic prefix.
         source: only those rejected by this connector.
@@ -115,6 +118,7 @@ async def read_dead_letters(
     consumer = make_consumer(settings, topic_name(settings, "dlq"), group_id=None)
     await consumer.start()
     found: list[tuple[int, DeadLetter]] = []
+    seen: set[tuple[str, str]] = set()
     try:
         while limit is None or len(found) < limit:
             batch = await asyncio.wait_for(
@@ -124,6 +128,11 @@ async def read_dead_letters(
                 break
             for record in (r for records in batch.values() for r in records):
                 letter = DeadLetter.from_record(record.value, record.headers)
+                if letter.location is not None:
+                    where = (letter.source, letter.location)
+                    if where in seen:
+                        continue
+                    seen.add(where)
                 if (source is None or letter.source == source) and (
                     reason is None or letter.reason == reason
                 ):

@@ -78,6 +78,7 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 PRUNE_EVERY_SECONDS = 60.0
 METRICS_EVERY_SECONDS = 1.0
 RATE_SECONDS = 10.0
+CONNECT_TIMEOUT_SECONDS = 10.0
 # What a failed flush or reset can raise while the database or the broker is away.
 _UNAVAILABLE = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, KafkaError, TimeoutError)
 
@@ -486,7 +487,8 @@ class StreamWorker:
 
     async def _connection(self) -> asyncpg.Connection:
         if self._conn is None or self._conn.is_closed():
-            self._conn = await connect(self.settings)
+            async with asyncio.timeout(CONNECT_TIMEOUT_SECONDS):
+                self._conn = await connect(self.settings)
         return self._conn
 
     async def _drop_connection(self) -> None:

@@ -268,6 +268,15 @@ def test_external_broker_and_database_are_used_instead_of_embedded(
     assert _processes_under(state) == []
 
 
+async def _feeds_with_windows(database_url: str) -> set[str]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch("SELECT DISTINCT split_part(metric, '.', 1) FROM window_metrics")
+    finally:
+        await conn.close()
+    return {r[0] for r in rows}
+
+
 def test_up_runs_the_four_feeds_with_history_then_live(tmp_path: Path) -> None:
     state = tmp_path / "state"
     env = _env(state, IOC_CONNECTORS__HISTORY_HOURS="1", IOC_CONNECTORS__RATE="0.3")
@@ -286,6 +295,21 @@ def test_up_runs_the_four_feeds_with_history_then_live(tmp_path: Path) -> None:
         else:
             raise AssertionError(f"feeds not all live and sending: {status}")
         assert {p["name"] for p in status["parts"]} >= {f"connector {f}" for f in feeds}
+
+        # The stream worker turns all four feeds into window rows.
+        database_url = str(stack.run_state()["database_url"])
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            feeds_in_windows = asyncio.run(_feeds_with_windows(database_url))
+            if feeds_in_windows == {"camera", "dvc", "payment", "network"}:
+                break
+            time.sleep(1)
+        else:
+            raise AssertionError(f"window rows only for {feeds_in_windows}")
+        status = json.loads(_run(stack.env, "status", "--json").stdout)
+        [worker] = [w for w in status["streams"] if w["live"]]
+        assert worker["state"] == "running" and worker["partitions"], worker
+        assert {"streams worker-1"} <= {p["name"] for p in status["parts"] if p["healthy"]}
 
         bootstrap = str(stack.run_state()["kafka_bootstrap"])
         for feed in ("camera", "payment", "network"):
