@@ -79,8 +79,17 @@ PRUNE_EVERY_SECONDS = 60.0
 METRICS_EVERY_SECONDS = 1.0
 RATE_SECONDS = 10.0
 CONNECT_TIMEOUT_SECONDS = 10.0
+AREA_CACHE_MAX = 100_000
 # What a failed flush or reset can raise while the database or the broker is away.
-_UNAVAILABLE = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, KafkaError, TimeoutError)
+# InternalClientError: a connection whose server died while it was idle is left mid-error.
+_UNAVAILABLE = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    KafkaError,
+    TimeoutError,
+)
 
 
 @dataclass
@@ -287,6 +296,8 @@ class StreamWorker:
                 known = True
             except KeyError:
                 known = False
+            if len(self._known_areas) > AREA_CACHE_MAX:  # bad codes must not grow it forever
+                self._known_areas.clear()
             self._known_areas[(envelope.area, day)] = known
         if not known:
             return "unknown_area", f"area {envelope.area!r} does not exist on {day}"
@@ -471,6 +482,8 @@ class StreamWorker:
         except _UNAVAILABLE:
             self._needs_reset = True
             return
+        if self._partitions.get(tp) is not part:
+            return  # a rebalance happened meanwhile and sought the partition already
         if start > part.next_offset:
             lost = start - part.next_offset
             log.error(
