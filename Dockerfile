@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 #
-# The ioc-monitor image: the `ioc` command and everything it starts (connectors, faust stream
+# The ioc-monitor image: the `ioc` command and everything it starts (connectors, stream
 # workers, the API and live board). Production talks to real Kafka and TimescaleDB, so the
 # `embedded` extra (a PyPI PostgreSQL) is deliberately not installed.
 #

@@ -12,7 +12,7 @@ import pytest
 
 from ioc.embedded.process import EmbeddedError, ManagedProcess, ProcessSpec, kill_stale
 
-# A child that ignores SIGTERM and starts a grandchild, like a stubborn faust worker.
+# A child that ignores SIGTERM and starts a grandchild, like a stubborn worker.
 STUBBORN = [
     sys.executable,
     "-c",
