@@ -75,11 +75,13 @@ LATE_AGENT = "late"
 # An event stamped this far after the broker received it has a wrong clock; counting it would
 # push its partition's watermark ahead and make every honest event after it look late.
 FUTURE_TOLERANCE = timedelta(minutes=5)
+FUTURE_TOLERANCE_MS = FUTURE_TOLERANCE.total_seconds() * 1000
 PRUNE_EVERY_SECONDS = 60.0
 METRICS_EVERY_SECONDS = 1.0
 RATE_SECONDS = 10.0
 CONNECT_TIMEOUT_SECONDS = 10.0
 AREA_CACHE_MAX = 100_000
+WINDOW_CACHE_MAX = 100_000
 # What a failed flush or reset can raise while the database or the broker is away.
 # InternalClientError: a connection whose server died while it was idle is left mid-error.
 _UNAVAILABLE = (
@@ -159,9 +161,13 @@ class StreamWorker:
         self._areas = load_areas(settings.areas_file)
         self._zone = ZoneInfo(settings.timezone)
         self._known_areas: dict[tuple[str, date], bool] = {}
+        self.width_seconds = options.window_seconds
+        self._windows: dict[int, tuple[datetime, date]] = {}
         self._partitions: dict[TopicPartition, _Partition] = {}
         self._pending = _Pending()
-        self._lock = asyncio.Lock()  # one flush, reset or prune at a time
+        self._lock = asyncio.Lock()  # one transaction, reset or prune at a time
+        self._flush_gate = asyncio.Lock()  # one caller hands over a batch at a time
+        self._inflight: asyncio.Task[bool] | None = None
         self._stopping = asyncio.Event()
         self._needs_reset = False
         self._conn: asyncpg.Connection | None = None
@@ -198,16 +204,20 @@ class StreamWorker:
         try:
             while not self._stopping.is_set():
                 if self._needs_reset:
+                    await self._settle()
                     await self._recover()
                     continue
+                # Wait no longer than the next flush is due, so a window's last events are
+                # written within one interval of arriving.
+                wait = max(last_flush + self.flush_interval - time.monotonic(), 0.0)
                 batch = await consumer.getmany(
-                    timeout_ms=int(self.flush_interval * 1000), max_records=self.max_batch
+                    timeout_ms=int(wait * 1000), max_records=self.max_batch
                 )
                 for tp in self._take(batch):
                     await self._resync(tp)
                 now = time.monotonic()
                 if len(self._pending) >= self.max_batch or now - last_flush >= self.flush_interval:
-                    await self._flush()
+                    await self._start_flush()
                     last_flush = now
                 if now - last_prune >= PRUNE_EVERY_SECONDS:
                     await self._prune()
@@ -256,11 +266,11 @@ class StreamWorker:
             self._pending.corrected.add(counted.window_start)
             self._advance(part, envelope.occurred_at)
             return
-        problem = self._check(part.agent, envelope, record.timestamp)
+        start, day = self._window(envelope.occurred_at)
+        problem = self._check(part.agent, envelope, record.timestamp, day)
         if problem is not None:
             self._dead(tp, part, record, *problem)
             return
-        start = window_start(envelope.occurred_at, self.width)
         if part.watermark is not None and start + self.width + self.lateness <= part.watermark:
             self._pending.late.append(record)
             self._pending.late_by[part.agent] += 1
@@ -277,18 +287,33 @@ class StreamWorker:
         if part.watermark is None or occurred_at > part.watermark:
             part.watermark = occurred_at
 
-    def _check(self, feed: str, envelope: Envelope, appended_ms: int) -> tuple[str, str] | None:
+    def _window(self, at: datetime) -> tuple[datetime, date]:
+        """The window holding `at` and its local day, cached: most events share a window."""
+        key = int(at.timestamp() // self.width_seconds)
+        found = self._windows.get(key)
+        if found is None:
+            start = window_start(at, self.width)
+            # Windows divide an hour and the zone's offset is whole hours (UTC+7): the
+            # window's start and its events share a local day.
+            found = (start, start.astimezone(self._zone).date())
+            if len(self._windows) > WINDOW_CACHE_MAX:
+                self._windows.clear()
+            self._windows[key] = found
+        return found
+
+    def _check(
+        self, feed: str, envelope: Envelope, appended_ms: int, day: date
+    ) -> tuple[str, str] | None:
         """(reason, detail) if a decoded event cannot be counted on this feed's topic."""
         if envelope.feed != feed:
             return "wrong_feed", f"a {envelope.event_type} event on the {feed} topic"
-        appended = datetime.fromtimestamp(appended_ms / 1000, UTC)
-        if envelope.occurred_at > appended + FUTURE_TOLERANCE:
+        if envelope.occurred_at.timestamp() * 1000 > appended_ms + FUTURE_TOLERANCE_MS:
+            appended = datetime.fromtimestamp(appended_ms / 1000, UTC)
             return (
                 "future",
                 f"occurred_at {envelope.occurred_at.isoformat()} is after the broker received "
                 f"it ({appended.isoformat()}) by more than {FUTURE_TOLERANCE}",
             )
-        day = envelope.occurred_at.astimezone(self._zone).date()
         known = self._known_areas.get((envelope.area, day))
         if known is None:
             try:
@@ -328,17 +353,44 @@ class StreamWorker:
     # --- flushing -------------------------------------------------------------------------
 
     async def _flush(self) -> bool:
-        async with self._lock:
-            return await self._flush_locked()
+        """Commit everything read so far and wait for it (rebalance, stop)."""
+        await self._start_flush()
+        return await self._settle()
 
-    async def _flush_locked(self) -> bool:
+    async def _start_flush(self) -> None:
+        """Hand what is pending to a background transaction, at most one in flight.
+
+        The worker keeps reading and decoding while the database writes (the write used to
+        leave the worker idle a quarter of the time). Positions are snapshotted here, so the
+        transaction commits exactly the records in its batch.
+        """
+        async with self._flush_gate:
+            if not await self._settle():
+                return  # the previous batch failed: everything since is dropped by the reset
+            moved = {
+                tp: (part, part.position())
+                for tp, part in self._partitions.items()
+                if part.committed != part.position()
+            }
+            pending, self._pending = self._pending, _Pending()
+            if moved or len(pending):
+                self._inflight = asyncio.create_task(self._commit(pending, moved))
+
+    async def _settle(self) -> bool:
+        """Wait for the transaction in flight; False if it failed."""
+        task, self._inflight = self._inflight, None
+        return True if task is None else await task
+
+    async def _commit(
+        self, pending: _Pending, moved: dict[TopicPartition, tuple[_Partition, Position]]
+    ) -> bool:
         """Send dead letters and late records, then commit windows and positions in one go."""
-        moved = {
-            tp: part for tp, part in self._partitions.items() if part.committed != part.position()
-        }
-        pending, self._pending = self._pending, _Pending()
-        if not moved and not len(pending):
-            return True
+        async with self._lock:
+            return await self._commit_locked(pending, moved)
+
+    async def _commit_locked(
+        self, pending: _Pending, moved: dict[TopicPartition, tuple[_Partition, Position]]
+    ) -> bool:
         try:
             await self._send(pending)
             conn = await self._connection()
@@ -346,7 +398,7 @@ class StreamWorker:
                 conn,
                 self.group,
                 pending.counted,
-                {(tp.topic, tp.partition): part.position() for tp, part in moved.items()},
+                {(tp.topic, tp.partition): position for tp, (_, position) in moved.items()},
             )
         except _UNAVAILABLE as err:
             log.warning("flush failed, resuming from the database's positions: %r", err)
@@ -354,8 +406,8 @@ class StreamWorker:
             self._needs_reset = True
             await self._drop_connection()
             return False
-        for part in moved.values():
-            part.committed = part.position()
+        for part, position in moved.values():
+            part.committed = position
         self.metrics.flushes += 1
         agent_of_topic = self.agent_of
         for topic, n in result.counted.items():
