@@ -66,7 +66,7 @@ from ioc.db import connect, migrate
 from ioc.embedded.postgres import PostgresNode
 from ioc.embedded.process import ManagedProcess, ProcessSpec
 from ioc.events import FEEDS, utc_now
-from ioc.kafka import ensure_topics, make_consumer, project_topics, topic_name
+from ioc.kafka import ensure_topics, make_admin, make_consumer, project_topics, topic_name
 from ioc.telemetry import StreamMetrics, read_stream_metrics
 
 REPO = Path(__file__).resolve().parent.parent
@@ -76,6 +76,7 @@ PARTITIONS = 6
 MAX_RECORDS = 20_000  # = IOC_STREAMS__MAX_BATCH, the worker's getmany size
 FETCH_BYTES = 4 << 20  # = the worker's max_partition_fetch_bytes
 FAUST_BATCH = 10_000
+BARE_RUNS = 2  # the bare loops take seconds: best of two
 MAX_SPAN = timedelta(minutes=50)  # under the dedupe horizon (1 h): nothing is pruned mid-run
 POLL = 0.1
 START_TIMEOUT = 90.0
@@ -232,14 +233,16 @@ def _event_topics(settings: Settings) -> list[str]:
 
 
 async def _end_offsets(settings: Settings, topics: list[str]) -> dict[tuple[str, int], int]:
+    admin = make_admin(settings)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    tps = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
     consumer = make_consumer(settings, group_id=None)
     await consumer.start()
     try:
-        tps = [
-            TopicPartition(t, p)
-            for t in topics
-            for p in sorted(consumer.partitions_for_topic(t) or range(PARTITIONS))
-        ]
         ends = await consumer.end_offsets(tps)
     finally:
         await consumer.stop()
@@ -348,7 +351,7 @@ async def produce(bench: Bench, settings: Settings, events: int, rate: float) ->
 
 
 async def bare_consumer(
-    bench: Bench, settings: Settings, total: int, *, decode_each: bool
+    bench: Bench, settings: Settings, total: int, decode_each: bool
 ) -> dict[str, Any]:
     """A bare getmany loop over the feed topics (no group), reading and maybe decoding."""
     label = "bare decode" if decode_each else "bare read"
@@ -394,6 +397,14 @@ async def bare_consumer(
         "cpu_percent": 100 * (cpu_end - first[2]) / sustained,
         **_service_delta(services, _service_cpu(), ended - started),
     }
+
+
+async def best_of(runs: int, measure: Any, *args: Any) -> dict[str, Any]:
+    """The fastest of `runs` measurements (short runs: one hiccup of the machine shows)."""
+    tries = [await measure(*args) for _ in range(runs)]
+    best: dict[str, Any] = max(tries, key=lambda r: r["events_per_second"])
+    best["all_runs_events_per_second"] = [r["events_per_second"] for r in tries]
+    return best
 
 
 async def _drain(
@@ -471,7 +482,7 @@ async def _check(settings: Settings, database_url: str, name: str, expected: int
     out = {
         "counted_events": counted,
         "window_rows": rows,
-        "measure_contributions": contributions,
+        "measure_contributions": int(contributions or 0),
         "flushes": metrics.flushes if metrics else None,
         "flush_errors": metrics.flush_errors if metrics else None,
         "dead_lettered": sum(a.dead_lettered for a in agents),
@@ -630,14 +641,15 @@ def _hot_spots(raw: Path, top: int = 15) -> dict[str, Any]:
         count = int(count_text)
         frames = [_frame(f) for f in stack.split(";")]
         total += count
-        if frames[-1].startswith(("select (", "poll (")):
-            idle += count
+        if frames[-1].split(" (")[0].endswith(("select", "poll")):  # EpollSelector.select
+            idle += count  # the event loop waiting for Kafka or PostgreSQL
             continue
         own[frames[-1]] += count
         for frame in set(frames):
             inclusive[frame] += count
     busy = max(total - idle, 1)
     project = ("ioc/", "streams/", "connectors/")
+    roots = ("ioc/cli.py", "ioc/__main__.py", "streams/cli.py")  # the whole run
 
     def share(counter: collections.Counter[str], keep: Any) -> list[dict[str, Any]]:
         return [
@@ -650,7 +662,10 @@ def _hot_spots(raw: Path, top: int = 15) -> dict[str, Any]:
         "samples": total,
         "idle_percent": 100 * idle / max(total, 1),
         "self": share(own, lambda f: True),
-        "inclusive_project": share(inclusive, lambda f: any(p in f for p in project)),
+        "inclusive_project": share(
+            inclusive,
+            lambda f: any(p in f for p in project) and not any(r in f for r in roots),
+        ),
         "inclusive_libraries": share(
             inclusive,
             lambda f: any(lib in f for lib in ("pydantic", "asyncpg", "aiokafka", "json", "uuid")),
@@ -876,8 +891,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         results["produce"] = await produce(bench, settings, args.events, args.rate)
         total = results["produce"]["events"]
         backlog: dict[str, Any] = {}
-        backlog["bare_read"] = await bare_consumer(bench, settings, total, decode_each=False)
-        backlog["bare_decode"] = await bare_consumer(bench, settings, total, decode_each=True)
+        for key, decode_each in (("bare_read", False), ("bare_decode", True)):
+            backlog[key] = await best_of(
+                BARE_RUNS, bare_consumer, bench, settings, total, decode_each
+            )
         backlog["worker"] = await worker_backlog(bench, settings, total, args.flush_ms[0])
         if not args.no_faust:
             try:
@@ -917,6 +934,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "getmany_max_records": MAX_RECORDS,
         "max_partition_fetch_bytes": FETCH_BYTES,
         "faust_take_events": [FAUST_BATCH, 0.5],
+        "bare_runs_best_of": BARE_RUNS,
         "live_seconds": args.live_seconds,
         "live_rate": args.live_rate,
         "flush_interval_ms": args.flush_ms,
@@ -931,7 +949,7 @@ def _ms(value: float | None) -> str:
 
 
 def render(outcome: dict[str, Any]) -> None:
-    out = Console()
+    out = Console(width=max(Console().width, 150))
     produced = outcome["produce"]
     table = Table(
         title=f"Backlog: {produced['events']:,} events, 4 topics × {PARTITIONS} partitions "
@@ -950,12 +968,12 @@ def render(outcome: dict[str, Any]) -> None:
     ):
         table.add_column(column, justify="left" if column == "run" else "right")
     labels = {
-        "bare_read": "a′ bare aiokafka, read only",
-        "bare_decode": "a  bare aiokafka + decode",
-        "worker": "c  stream worker → PostgreSQL",
-        "faust": "d  faust agent + decode",
+        "bare_decode": "a. bare aiokafka + decode",
+        "bare_read": "b. bare aiokafka, read only",
+        "worker": "c. stream worker → PostgreSQL",
+        "faust": "d. faust agent + decode",
     }
-    for key in ("bare_read", "bare_decode", "worker", "faust"):
+    for key in ("bare_decode", "bare_read", "worker", "faust"):
         row = outcome["backlog"].get(key)
         if row is None:
             continue
@@ -973,7 +991,7 @@ def render(outcome: dict[str, Any]) -> None:
             f"{row.get('kafka_cpu_percent', 0):.0f}",
         )
     table.add_row(
-        "   (produce: 4 connectors, not a reader)",
+        "(produce: 4 connectors → Kafka)",
         f"{produced['events_per_second']:,.0f}",
         "",
         "",
@@ -1062,16 +1080,17 @@ def _arguments() -> argparse.Namespace:
         help="IOC_STREAMS__FLUSH_INTERVAL_MS; repeat for one live run each (default 500)",
     )
     parser.add_argument("--window-seconds", type=int, default=None, help="live window width")
-    parser.add_argument("--quick", action="store_true", help="50k events, 40 s live, 10 s windows")
+    parser.add_argument("--quick", action="store_true", help="50k events, 70 s live, 30 s windows")
     parser.add_argument("--no-faust", action="store_true", help="skip the faust agent")
     parser.add_argument("--profile", action="store_true", help="add a py-spy run of the worker")
+    parser.add_argument("--label", help="suffix of the results file, e.g. `tuning`")
     parser.add_argument("--faust-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.flush_ms = args.flush_ms or [500]
     if args.quick:
         args.events = min(args.events, 50_000)
-        args.live_seconds = min(args.live_seconds, 40.0)
-        args.window_seconds = args.window_seconds or 10
+        args.live_seconds = min(args.live_seconds, 70.0)
+        args.window_seconds = args.window_seconds or 30
     args.window_seconds = args.window_seconds or 60
     return args
 
@@ -1083,7 +1102,7 @@ if __name__ == "__main__":
         sys.exit(0)
     outcome = asyncio.run(main(arguments))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    suffix = "-quick" if arguments.quick else ""
+    suffix = "".join(f"-{s}" for s in ("quick" if arguments.quick else "", arguments.label) if s)
     path = RESULTS / f"streams_pipeline-{utc_now().date().isoformat()}{suffix}.json"
     path.write_text(json.dumps(outcome, indent=2, default=str) + "\n", encoding="utf-8")
     render(outcome)
