@@ -50,7 +50,6 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import numpy as np
 import psutil
-from aiokafka import TopicPartition
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -66,7 +65,13 @@ from ioc.db import connect, migrate
 from ioc.embedded.postgres import PostgresNode
 from ioc.embedded.process import ManagedProcess, ProcessSpec
 from ioc.events import FEEDS, utc_now
-from ioc.kafka import ensure_topics, make_admin, make_consumer, project_topics, topic_name
+from ioc.kafka import (
+    end_offsets,
+    ensure_topics,
+    make_consumer,
+    project_topics,
+    topic_name,
+)
 from ioc.telemetry import StreamMetrics, read_stream_metrics
 
 REPO = Path(__file__).resolve().parent.parent
@@ -232,23 +237,6 @@ def _event_topics(settings: Settings) -> list[str]:
     return [topic_name(settings, "events", feed) for feed in FEEDS]
 
 
-async def _end_offsets(settings: Settings, topics: list[str]) -> dict[tuple[str, int], int]:
-    admin = make_admin(settings)
-    await admin.start()
-    try:
-        described = await admin.describe_topics(topics)
-    finally:
-        await admin.close()
-    tps = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
-    consumer = make_consumer(settings, group_id=None)
-    await consumer.start()
-    try:
-        ends = await consumer.end_offsets(tps)
-    finally:
-        await consumer.stop()
-    return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
-
-
 async def _positions(conn: asyncpg.Connection, group: str) -> dict[tuple[str, int], int]:
     rows = await conn.fetch(
         "SELECT topic, partition, next_offset FROM stream_offsets WHERE consumer_group = $1",
@@ -334,7 +322,7 @@ async def produce(bench: Bench, settings: Settings, events: int, rate: float) ->
     elapsed = time.perf_counter() - started
     sent = {r.name: (await run).sent for r, run in zip(runners, runs, strict=True)}
     bench.progress.update(task, completed=sum(sent.values()), total=sum(sent.values()))
-    ends = await _end_offsets(settings, _event_topics(settings))
+    ends = await end_offsets(settings, _event_topics(settings))
     total = sum(ends.values())
     if total != sum(sent.values()):
         raise RuntimeError(f"{sum(sent.values())} events acknowledged but {total} on the topics")
@@ -451,7 +439,7 @@ async def _drain(
             # A late event is forwarded to the late topic and counted from there: wait for it.
             late_topic = topic_name(settings, "late")
             while True:
-                ends = await _end_offsets(settings, [late_topic])
+                ends = await end_offsets(settings, [late_topic])
                 stored = await _positions(conn, group)
                 if all(stored.get(tp, 0) >= end for tp, end in ends.items()):
                     break
@@ -796,9 +784,7 @@ async def live(
         service_use = _service_delta(services, _service_cpu(), wall)
         sent = sum(m.sent for m in await asyncio.gather(*runs))
         bench.progress.update(task, completed=seconds)
-        ends = await _end_offsets(
-            settings, [*_event_topics(settings), topic_name(settings, "late")]
-        )
+        ends = await end_offsets(settings, [*_event_topics(settings), topic_name(settings, "late")])
         async with _connection(url) as conn:
             async with asyncio.timeout(60):
                 while True:

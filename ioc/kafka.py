@@ -29,6 +29,7 @@ from ioc.runstate import resolve_kafka_bootstrap
 __all__ = [
     "TopicSpec",
     "client_options",
+    "end_offsets",
     "ensure_topics",
     "kafka_health",
     "make_admin",
@@ -164,3 +165,23 @@ async def kafka_health(
         await admin.close()
     brokers = cluster.get("brokers", [])
     return f"{len(brokers)} broker(s), cluster {cluster.get('cluster_id')}"
+
+
+async def end_offsets(settings: Settings, topics: list[str]) -> dict[tuple[str, int], int]:
+    """(topic, partition) → the offset after its last record, for every partition of `topics`."""
+    from aiokafka import TopicPartition
+
+    admin = make_admin(settings)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    tps = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
+    consumer = make_consumer(settings, group_id=None)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets(tps)
+    finally:
+        await consumer.stop()
+    return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}

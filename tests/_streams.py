@@ -28,7 +28,7 @@ from ioc.events import (
     NetworkSample,
     PaymentTransaction,
 )
-from ioc.kafka import make_admin, make_producer, topic_name
+from ioc.kafka import end_offsets, make_producer, topic_name
 from ioc.measures import measures
 from ioc.streams.sink import window_start
 
@@ -197,28 +197,6 @@ async def produce(settings: Settings, records: list[Record]) -> None:
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
-
-
-async def end_offsets(settings: Settings, topics: list[str]) -> dict[tuple[str, int], int]:
-    """(topic, partition) → end offset, for every partition of `topics`."""
-    from aiokafka import TopicPartition
-
-    from ioc.kafka import make_consumer
-
-    admin = make_admin(settings)
-    await admin.start()
-    try:
-        described = await admin.describe_topics(topics)
-    finally:
-        await admin.close()
-    tps = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
-    consumer = make_consumer(settings, group_id=None)
-    await consumer.start()
-    try:
-        ends = await consumer.end_offsets(tps)
-    finally:
-        await consumer.stop()
-    return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
 
 
 def stream_topics(settings: Settings) -> list[str]:
