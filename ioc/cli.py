@@ -57,6 +57,17 @@ dlq_app = typer.Typer(
 )
 app.add_typer(dlq_app, name="dlq")
 
+
+def _add_domain_commands() -> None:
+    from ioc.alerts.cli import app as alerts_app
+    from ioc.kpis_cli import app as kpis_app
+
+    app.add_typer(kpis_app, name="kpis")
+    app.add_typer(alerts_app, name="alerts")
+
+
+_add_domain_commands()
+
 err_console = Console(stderr=True, soft_wrap=True)
 
 

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import functools
+from datetime import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
@@ -21,12 +22,14 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
+    "AlertSettings",
     "ConfigError",
     "ConnectorSettings",
     "DatabaseSettings",
     "EmbeddedSettings",
     "Environment",
     "KafkaSettings",
+    "NotifySettings",
     "Settings",
     "StreamSettings",
     "env_name",
@@ -218,6 +221,53 @@ class StreamSettings(BaseModel):
         return self
 
 
+class AlertSettings(BaseModel):
+    """The KPI catalogue, the alert rules, the recipients, and how often rules are evaluated."""
+
+    kpis_file: Path | None = Field(default=None, description="unset = shipped catalogue")
+    rules_file: Path | None = Field(default=None, description="unset = shipped alert rules")
+    recipients_file: Path | None = Field(default=None, description="unset = shipped sample")
+    grace_seconds: float = Field(
+        default=15.0, ge=0, description="a window is judged this long after it ends"
+    )
+    evaluate_every_seconds: float = Field(default=5.0, gt=0, le=3600)
+
+
+class NotifySettings(BaseModel):
+    """How alert notifications are sent (email over SMTP, JSON webhooks).
+
+    Attributes:
+        smtp_host: SMTP server; unset = no email is sent (emails wait in the outbox).
+        smtp_port: 587 (STARTTLS), 465 (`smtp_use_tls`) or 25 (relay).
+        smtp_sender: the From of every email, e.g. "IOC Hưng Yên <ioc@hungyen.gov.vn>".
+        smtp_username: SMTP login, if the server wants one.
+        smtp_password: its password.
+        smtp_starttls: require STARTTLS.
+        smtp_use_tls: implicit TLS (port 465).
+        smtp_timeout_seconds: per connection and command.
+        webhook_timeout_seconds: per request.
+        webhook_secret: default HMAC secret for webhook bodies (per-URL ones come from the
+            recipients file's `secret_env`).
+        poll_seconds: how often the outbox is polled.
+        batch: rows per poll.
+        digest_at: local time after which yesterday's digest is enqueued; None = no digest.
+    """
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_sender: str = "IOC <ioc@localhost>"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_use_tls: bool = False
+    smtp_timeout_seconds: float = 30.0
+    webhook_timeout_seconds: float = 10.0
+    webhook_secret: SecretStr | None = None
+    poll_seconds: float = 1.0
+    batch: int = 50
+    digest_at: time | None = time(7, 0)
+
+
 class Settings(BaseSettings):
     """Every setting of the product. Build with `get_settings()`; never at import time."""
 
@@ -253,6 +303,8 @@ class Settings(BaseSettings):
     embedded: EmbeddedSettings = EmbeddedSettings()
     connectors: ConnectorSettings = ConnectorSettings()
     streams: StreamSettings = StreamSettings()
+    alerts: AlertSettings = AlertSettings()
+    notify: NotifySettings = NotifySettings()
 
     @field_validator("kafka_bootstrap")
     @classmethod

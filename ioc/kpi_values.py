@@ -1,0 +1,539 @@
+"""KPI values per bucket and area, persisted in ``kpi_values``, and how they stand vs target.
+
+:func:`compute` turns window rows into KPI rows with one set-based statement: for every KPI
+of a catalogue it sums the numerator and the denominator metric per bucket, for each area that
+has data and for every area above it (district, province), and upserts the two sums. The
+value is always ``sum(numerator) / sum(denominator)`` — a district's value is never the mean
+of its communes' values, and a day's never the mean of its hours'.
+
+Reading:
+
+- :func:`series`: the stored buckets of one KPI and area over any range;
+- :func:`totals`: one ratio of sums over a range;
+- :func:`current`: value over a recent span, target and gap for the area's level, trend per
+  day and the forecast day the target is met (:mod:`ioc.forecast`);
+- :func:`by_child`: each direct child area's sums (what a provincial alert quotes to say
+  where a gap comes from).
+
+Days are local days in Asia/Ho_Chi_Minh (UTC+7, no daylight saving), as in the roll-up
+views of migration 0002; times are stored and passed as aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Final, Literal, NamedTuple, get_args
+
+import asyncpg
+
+from ioc.areas import AreaLevel
+from ioc.forecast import Forecast, forecast_target_date, linear_trend
+from ioc.kpis import Kpi
+
+__all__ = [
+    "ChildSums",
+    "Point",
+    "Resolution",
+    "Status",
+    "Totals",
+    "by_child",
+    "compute",
+    "current",
+    "local_day_start",
+    "series",
+    "totals",
+]
+
+Resolution = Literal["1m", "1h", "1d"]
+"""``1m``: the stream windows themselves (one minute by default); ``1h``, ``1d``: roll-ups."""
+
+_LOCAL: Final = timezone(timedelta(hours=7))
+_WIDTHS: Final[dict[str, str]] = {"1m": "", "1h": "1 hour", "1d": "1 day"}
+# Where compute reads each resolution ($4 = start, $5 = end, $6 = metrics). The roll-ups are
+# TimescaleDB continuous aggregates (materialised, fast over months); on plain PostgreSQL they
+# are views over date_bin(window_start), which no index serves, so there the same buckets are
+# binned here (same origin as the views of 0002) with a window_start range the primary key
+# and the (metric, window_start) index can use: a bucket in [start, end) only holds windows
+# starting in [start, end + width).
+_RAW = """
+    SELECT window_start AS bucket, metric, area, sum FROM window_metrics
+    WHERE window_start >= $4 AND window_start < $5 AND metric = ANY($6::text[])"""
+_ROLLUP = """
+    SELECT bucket, metric, area, sum FROM window_metrics_{resolution}
+    WHERE bucket >= $4 AND bucket < $5 AND metric = ANY($6::text[])"""
+_BINNED = """
+    SELECT * FROM (
+        SELECT date_bin(INTERVAL '{width}', window_start, TIMESTAMPTZ '2000-01-01 00:00:00+07')
+               AS bucket, metric, area, sum
+        FROM window_metrics
+        WHERE window_start >= $4::timestamptz
+          AND window_start < $5::timestamptz + INTERVAL '{width}'
+          AND metric = ANY($6::text[])
+    ) binned
+    WHERE bucket >= $4 AND bucket < $5"""
+# The local day of a bucket, to match areas' validity dates (fixed +07, like the views).
+_LOCAL_DAY = "((w.bucket AT TIME ZONE 'UTC') + interval '7 hours')::date"
+
+# One statement for the whole catalogue. `placed` puts every window sum on its own area and,
+# through area_ancestors (on the days the link is valid), on each area above it; grouping by
+# (kpi, area, bucket) then adds the sums up — a ratio of sums at every level.
+_COMPUTE = """
+WITH k (kpi, numerator, denominator) AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+),
+w AS ({source}
+),
+placed AS (
+    SELECT w.bucket, w.metric, w.area, w.sum FROM w
+    UNION ALL
+    SELECT w.bucket, w.metric, a.ancestor, w.sum
+    FROM w
+    JOIN area_ancestors a
+      ON a.area = w.area AND a.depth > 0
+     AND a.valid_from <= {day} AND {day} < a.valid_to
+)
+INSERT INTO kpi_values AS v (kpi, resolution, area, bucket, numerator, denominator)
+SELECT k.kpi, $7, p.area, p.bucket,
+       coalesce(sum(p.sum) FILTER (WHERE p.metric = k.numerator), 0),
+       coalesce(sum(p.sum) FILTER (WHERE p.metric = k.denominator), 0)
+FROM placed p
+JOIN k ON p.metric IN (k.numerator, k.denominator)
+GROUP BY k.kpi, p.area, p.bucket
+ON CONFLICT (kpi, resolution, area, bucket) DO UPDATE SET
+    numerator = EXCLUDED.numerator,
+    denominator = EXCLUDED.denominator,
+    computed_at = now()
+"""
+
+# Children valid at some point of the range (a reform inside the range lists both shapes).
+# A child's stored values count only on the days it is the parent's child, so a commune code
+# reused under another parent after a reform does not bring its other period along.
+_BY_CHILD = """
+WITH links AS (
+    SELECT code, name_vi,
+           coalesce(valid_from, '-infinity'::date) AS valid_from,
+           coalesce(valid_to, 'infinity'::date) AS valid_to
+    FROM areas
+    WHERE parent = $1 AND coalesce(valid_from, '-infinity'::date) <= $7::date
+      AND $6::date < coalesce(valid_to, 'infinity'::date)
+),
+children AS (
+    SELECT DISTINCT ON (code) code, name_vi FROM links ORDER BY code, valid_from DESC
+),
+sums AS (
+    SELECT v.area, sum(v.numerator) AS numerator, sum(v.denominator) AS denominator
+    FROM kpi_values v
+    JOIN links l
+      ON l.code = v.area
+     AND l.valid_from <= {day} AND {day} < l.valid_to
+    WHERE v.kpi = $2 AND v.resolution = $3 AND v.bucket >= $4 AND v.bucket < $5
+    GROUP BY v.area
+)
+SELECT c.code, c.name_vi,
+       coalesce(s.numerator, 0) AS numerator, coalesce(s.denominator, 0) AS denominator
+FROM children c
+LEFT JOIN sums s ON s.area = c.code
+ORDER BY c.code
+"""
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+class Point(NamedTuple):
+    """One stored bucket of a KPI in one area.
+
+    Attributes:
+        bucket: Start of the bucket (aware, UTC).
+        numerator: Sum of the numerator metric.
+        denominator: Sum of the denominator metric.
+        value: ``numerator / denominator``; None when the denominator is 0.
+    """
+
+    bucket: datetime
+    numerator: float
+    denominator: float
+    value: float | None
+
+
+class Totals(NamedTuple):
+    """A KPI's sums over a range: its value there is a ratio of these, not a mean of values.
+
+    Attributes:
+        numerator: Sum of the numerator metric.
+        denominator: Sum of the denominator metric.
+        value: ``numerator / denominator``; None when the denominator is 0.
+        buckets: How many stored buckets the range held.
+    """
+
+    numerator: float
+    denominator: float
+    value: float | None
+    buckets: int
+
+
+class ChildSums(NamedTuple):
+    """One direct child area's sums of a KPI over a range.
+
+    Attributes:
+        area: Code of the child area.
+        name_vi: Its Vietnamese name.
+        numerator: Sum of the numerator metric (0 when it sent nothing).
+        denominator: Sum of the denominator metric.
+    """
+
+    area: str
+    name_vi: str
+    numerator: float
+    denominator: float
+
+    @property
+    def value(self) -> float | None:
+        """``numerator / denominator``; None when the denominator is 0."""
+        return _ratio(self.numerator, self.denominator)
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where a KPI stands in one area: now, against its target, and where it is heading.
+
+    Attributes:
+        kpi_id: The KPI.
+        area: The area code.
+        level: The area's level; it picks the target.
+        start: Start of the span ``value`` covers (aware, UTC).
+        end: End of that span, exclusive.
+        numerator: Sum of the numerator over the span.
+        denominator: Sum of the denominator over the span.
+        value: Their ratio; None when there is no data.
+        target: The level's target; None when the KPI has none.
+        gap: ``Kpi.gap``: positive = short of the target by that much, negative = ahead.
+        meets: Whether the value reaches the target (True when there is no target).
+        trend_per_day: Slope of the weighted linear trend of the daily values, in KPI units
+            per day (0.002 = +0.2 points a day); None with fewer than two days of data.
+        forecast: When the target is met at the current trajectory; None without a target.
+        daily: The complete local days the trend was drawn from, oldest first.
+    """
+
+    kpi_id: str
+    area: str
+    level: AreaLevel
+    start: datetime
+    end: datetime
+    numerator: float
+    denominator: float
+    value: float | None
+    target: float | None
+    gap: float | None
+    meets: bool
+    trend_per_day: float | None
+    forecast: Forecast | None
+    daily: list[Point]
+
+
+def local_day_start(at: datetime) -> datetime:
+    """Return the start of the local day (Asia/Ho_Chi_Minh) that ``at`` falls in, in UTC.
+
+    Args:
+        at: An aware datetime.
+
+    Returns:
+        Local midnight of that day as an aware UTC datetime — the bucket of the ``1d`` roll-up.
+    """
+    day = at.astimezone(_LOCAL).date()
+    return datetime.combine(day, time(0), _LOCAL).astimezone(UTC)
+
+
+def _local_date(at: datetime) -> date:
+    return at.astimezone(_LOCAL).date()
+
+
+def _check(resolution: str, start: datetime, end: datetime) -> None:
+    if resolution not in _WIDTHS:
+        raise ValueError(
+            f"resolution {resolution!r} is not one of {', '.join(get_args(Resolution))}"
+        )
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("start and end must be aware datetimes (e.g. tzinfo=UTC)")
+    if end <= start:
+        raise ValueError(f"empty range: end ({end}) must be after start ({start})")
+
+
+async def _window_source(conn: asyncpg.Connection, resolution: str) -> str:
+    """The SELECT giving (bucket, metric, area, sum) of the windows at a resolution."""
+    if resolution == "1m":
+        return _RAW
+    timescale = await conn.fetchval(
+        "SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'"
+    )
+    if timescale:
+        return _ROLLUP.format(resolution=resolution)
+    return _BINNED.format(width=_WIDTHS[resolution])
+
+
+async def compute(
+    conn: asyncpg.Connection,
+    kpis: Iterable[Kpi],
+    start: datetime,
+    end: datetime,
+    resolution: Resolution = "1m",
+) -> int:
+    """Compute and store KPI values for every bucket starting in [start, end).
+
+    For each KPI, each bucket and each area with window rows — and every area above it, on
+    the days the link exists (see the ``area_ancestors`` view) — the numerator and
+    denominator metric sums are upserted into ``kpi_values``. One INSERT … SELECT … GROUP BY
+    … ON CONFLICT DO UPDATE statement does the whole catalogue; recomputing a bucket replaces
+    its rows, so this is safe to repeat (e.g. after late events). A bucket whose window rows
+    have gone (retention) keeps its stored values.
+
+    ``1m`` reads ``window_metrics``; ``1h`` and ``1d`` read the continuous aggregates on
+    TimescaleDB, and on plain PostgreSQL bin ``window_metrics`` the same way the
+    ``window_metrics_1h/_1d`` views do (those views cannot use an index on a range).
+
+    Args:
+        conn: A connection to a migrated database whose ``areas`` table is synced.
+        kpis: The KPIs, e.g. a whole :class:`~ioc.kpis.KpiCatalogue`.
+        start: First bucket start included (aware). Align it to the resolution: a bucket
+            that starts before ``start`` is left out even if it overlaps the range.
+        end: Bucket starts before this are included (aware).
+        resolution: ``1m`` (the stream windows), ``1h`` or ``1d``.
+
+    Returns:
+        The number of ``kpi_values`` rows written.
+
+    Raises:
+        ValueError: If the resolution is unknown or the range empty or naive.
+    """
+    _check(resolution, start, end)
+    chosen = list(kpis)
+    if not chosen:
+        return 0
+    metrics = sorted({m for k in chosen for m in (k.numerator, k.denominator)})
+    sql = _COMPUTE.format(source=await _window_source(conn, resolution), day=_LOCAL_DAY)
+    status: str = await conn.execute(
+        sql,
+        [k.id for k in chosen],
+        [k.numerator for k in chosen],
+        [k.denominator for k in chosen],
+        start,
+        end,
+        metrics,
+        resolution,
+    )
+    return int(status.split()[-1])
+
+
+async def series(
+    conn: asyncpg.Connection,
+    kpi_id: str,
+    area: str,
+    start: datetime,
+    end: datetime,
+    resolution: Resolution = "1h",
+) -> list[Point]:
+    """Return the stored values of one KPI in one area, bucket by bucket.
+
+    Args:
+        conn: A database connection.
+        kpi_id: The KPI's id.
+        area: The area code.
+        start: First bucket start included (aware).
+        end: Bucket starts before this are included.
+        resolution: Which stored resolution to read.
+
+    Returns:
+        The buckets that were computed, oldest first; a bucket without data is absent.
+
+    Raises:
+        ValueError: If the resolution is unknown or the range empty or naive.
+    """
+    _check(resolution, start, end)
+    rows = await conn.fetch(
+        "SELECT bucket, numerator, denominator FROM kpi_values "
+        "WHERE kpi = $1 AND resolution = $2 AND area = $3 AND bucket >= $4 AND bucket < $5 "
+        "ORDER BY bucket",
+        kpi_id,
+        resolution,
+        area,
+        start,
+        end,
+    )
+    return [
+        Point(
+            r["bucket"], r["numerator"], r["denominator"], _ratio(r["numerator"], r["denominator"])
+        )
+        for r in rows
+    ]
+
+
+async def totals(
+    conn: asyncpg.Connection,
+    kpi_id: str,
+    area: str,
+    start: datetime,
+    end: datetime,
+    resolution: Resolution = "1h",
+) -> Totals:
+    """Return one KPI's sums, and their ratio, over a range of stored buckets.
+
+    Args:
+        conn: A database connection.
+        kpi_id: The KPI's id.
+        area: The area code.
+        start: First bucket start included (aware).
+        end: Bucket starts before this are included.
+        resolution: Which stored resolution to add up.
+
+    Returns:
+        The sums and value; zeros and None when nothing is stored for the range.
+
+    Raises:
+        ValueError: If the resolution is unknown or the range empty or naive.
+    """
+    _check(resolution, start, end)
+    row = await conn.fetchrow(
+        "SELECT coalesce(sum(numerator), 0) AS n, coalesce(sum(denominator), 0) AS d, "
+        "count(*) AS buckets FROM kpi_values "
+        "WHERE kpi = $1 AND resolution = $2 AND area = $3 AND bucket >= $4 AND bucket < $5",
+        kpi_id,
+        resolution,
+        area,
+        start,
+        end,
+    )
+    numerator, denominator = float(row["n"]), float(row["d"])
+    return Totals(numerator, denominator, _ratio(numerator, denominator), int(row["buckets"]))
+
+
+async def current(
+    conn: asyncpg.Connection,
+    kpi: Kpi,
+    area: str,
+    level: AreaLevel | str,
+    now: datetime,
+    *,
+    window: timedelta = timedelta(days=1),
+    resolution: Resolution = "1h",
+    days: int = 30,
+    half_life_days: float | None = 14.0,
+) -> Status:
+    """Tell where a KPI stands in an area: value, target, gap, trend and forecast.
+
+    Reads ``kpi_values`` only, so :func:`compute` must have run for the span (at
+    ``resolution``) and for the last ``days`` days (at ``1d``); ``ioc kpis show`` does both.
+
+    - value: ratio of sums over the buckets starting in [now - window, now);
+    - target and gap: for the area's level (:meth:`Kpi.gap`: positive = short of target);
+    - trend: slope per day of the weighted linear trend of the daily values of the last
+      ``days`` complete local days (today, still incomplete, is left out);
+    - forecast: the day the target is met if that trend continues
+      (:func:`ioc.forecast.forecast_target_date`, with its backtest error).
+
+    Args:
+        conn: A database connection.
+        kpi: The KPI.
+        area: The area code.
+        level: The area's level ("province", "district", "commune").
+        now: The present moment (aware).
+        window: Span of the current value; a day by default, so daily feeds (catalogue
+            snapshots, subscriptions) have a value too.
+        resolution: Stored resolution the current value is summed from.
+        days: How many complete days the trend and forecast use.
+        half_life_days: Weighting of the trend (see :func:`ioc.forecast.forecast_target_date`).
+
+    Returns:
+        The status.
+
+    Raises:
+        ValueError: If the resolution is unknown, ``now`` naive or ``days`` below 1.
+    """
+    if days < 1:
+        raise ValueError(f"days must be 1 or more, got {days}")
+    level = AreaLevel(level)
+    start = now - window
+    now_totals = await totals(conn, kpi.id, area, start, now, resolution)
+    today = local_day_start(now)
+    daily = await series(conn, kpi.id, area, today - timedelta(days=days), today, "1d")
+    ordinals = [_local_date(p.bucket).toordinal() for p in daily if p.value is not None]
+    values = [p.value for p in daily if p.value is not None]
+    target = kpi.target_for(level)
+    forecast = (
+        forecast_target_date(
+            ordinals,
+            values,
+            target,
+            kpi.direction,
+            today=_local_date(now),
+            half_life_days=half_life_days,
+        )
+        if target is not None
+        else None
+    )
+    return Status(
+        kpi_id=kpi.id,
+        area=area,
+        level=level,
+        start=start,
+        end=now,
+        numerator=now_totals.numerator,
+        denominator=now_totals.denominator,
+        value=now_totals.value,
+        target=target,
+        gap=kpi.gap(now_totals.value, level),
+        meets=kpi.meets(now_totals.value, level),
+        trend_per_day=linear_trend(ordinals, values, half_life_days=half_life_days),
+        forecast=forecast,
+        daily=daily,
+    )
+
+
+async def by_child(
+    conn: asyncpg.Connection,
+    kpi_id: str,
+    parent_area: str,
+    start: datetime,
+    end: datetime,
+    resolution: Resolution = "1m",
+) -> list[ChildSums]:
+    """Return each direct child area's sums of a KPI, to say where a parent's figure comes from.
+
+    Reads ``kpi_values``, so :func:`compute` must have run for the range at ``resolution``.
+    A child's buckets count only on the days it is a child of ``parent_area`` (a commune
+    code reused under another parent after a reform brings nothing from its other period),
+    so the children's sums add up to the parent's, except for data attributed to the
+    parent area itself. Children valid at any time in the range are listed, those without
+    data with zero sums.
+
+    Args:
+        conn: A connection to a migrated database whose ``areas`` table is synced.
+        kpi_id: The KPI's id.
+        parent_area: Code of the parent (the province, or a district).
+        start: First bucket start included (aware).
+        end: Bucket starts before this are included.
+        resolution: Which stored resolution to add up.
+
+    Returns:
+        One entry per child, ordered by code; empty for an area without children.
+
+    Raises:
+        ValueError: If the resolution is unknown or the range empty or naive.
+    """
+    _check(resolution, start, end)
+    rows = await conn.fetch(
+        _BY_CHILD.format(day=_LOCAL_DAY.replace("w.bucket", "v.bucket")),
+        parent_area,
+        kpi_id,
+        resolution,
+        start,
+        end,
+        _local_date(start),
+        _local_date(end - timedelta(microseconds=1)),
+    )
+    return [
+        ChildSums(r["code"], r["name_vi"], float(r["numerator"]), float(r["denominator"]))
+        for r in rows
+    ]

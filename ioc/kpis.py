@@ -1,0 +1,594 @@
+"""The KPI catalogue: what each indicator divides by what, and the target it is held to.
+
+A KPI is a ratio of window sums: ``sum(numerator metric) / sum(denominator metric)`` over a
+span of time and an area (see :mod:`ioc.measures` for the metric names). Because both sums
+add up, a KPI rolls up from commune to district to province and from minutes to days exactly;
+a KPI is never an average of per-area ratios.
+
+The catalogue is data a province edits (``ioc/data/kpis.yaml`` is the shipped example; its
+header documents every field). :func:`load_kpis` checks it on load and reports every problem
+at once, each as ``file:line: field: reason``.
+
+Typical use::
+
+    kpis = load_kpis()                                  # the shipped catalogue
+    kpi = kpis.get("dvc_online_dossier_rate")
+    kpi.target_for("commune")                           # 0.8
+    kpi.gap(0.72, "province")                           # 0.08: 8 points short
+    [k.id for k in kpis.for_feed("payment")]
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from ioc.areas import AreaLevel
+from ioc.measures import METRICS
+
+__all__ = [
+    "Direction",
+    "Kpi",
+    "KpiCatalogue",
+    "KpiFileError",
+    "Target",
+    "Unit",
+    "load_kpis",
+]
+
+Unit = Literal["percent", "ratio", "number"]
+"""How a value reads: ``percent`` and ``ratio`` are fractions 0–1 (shown as 95,3 % or 0,953);
+``number`` is any other ratio of sums (e.g. a mean score), with no bound on its target."""
+
+Direction = Literal["higher", "lower"]
+"""Which way is better: ``higher`` (coverage, success) or ``lower`` (failure, latency)."""
+
+_FRACTION_UNITS: Final[frozenset[str]] = frozenset({"percent", "ratio"})
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_TOP_KEYS: Final[tuple[str, ...]] = ("kpis",)
+
+
+def _nfc(value: str) -> str:
+    # Text pasted from Word or macOS is often decomposed (NFD): it looks the same but compares
+    # unequal, which breaks searches, joins and alert de-duplication.
+    value = unicodedata.normalize("NFC", value.strip())
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def _fraction_problems(unit: Any, target: Any) -> list[tuple[str, str]]:
+    """Return (field under ``target``, reason) for each target outside 0–1 of a fraction KPI.
+
+    Works on the raw mapping from the file as well as on a :class:`Target`, so the loader can
+    report a bad value even when something else in the same target is wrong too.
+    """
+    if unit not in _FRACTION_UNITS:
+        return []
+    if isinstance(target, Target):
+        values: dict[str, Any] = {"value": target.value}
+        values |= {f"by_level.{lv.value}": v for lv, v in target.by_level.items()}
+    elif isinstance(target, dict):
+        values = {"value": target.get("value")}
+        by_level = target.get("by_level")
+        if isinstance(by_level, dict):
+            values |= {f"by_level.{lv}": v for lv, v in by_level.items()}
+    else:
+        return []
+    out: list[tuple[str, str]] = []
+    for where, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or 0 <= value <= 1:
+            continue
+        hint = f"; write {value / 100:g} if you meant {value:g} %" if 1 < value <= 100 else ""
+        out.append((where, f"{value:g} is outside 0–1, the range of a {unit} KPI{hint}"))
+    return out
+
+
+class Target(BaseModel):
+    """What a KPI should reach, by when, and on whose authority.
+
+    Attributes:
+        value: The target for every level without its own entry in ``by_level``; a fraction
+            0–1 for percent and ratio KPIs (0.8 means 80 %).
+        deadline: The day it must be reached by; None for a standing target (an SLO).
+        source: The legal or administrative source, e.g. "QĐ 942/QĐ-TTg" or
+            "NQ 06-NQ/TU Hưng Yên"; for a province's own operational target, say so.
+        by_level: Targets that differ per administrative level, e.g.
+            ``{"province": 0.9, "district": 0.8, "commune": 0.7}``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    value: float
+    deadline: date | None = None
+    source: str
+    by_level: dict[AreaLevel, float] = Field(default_factory=dict)
+
+    @field_validator("source")
+    @classmethod
+    def _source_nfc(cls, value: str) -> str:
+        return _nfc(value)
+
+    @field_validator("deadline", mode="before")
+    @classmethod
+    def _deadline_is_a_day(cls, value: Any) -> Any:
+        # YAML reads 2025-12-31 as a date; anything else ("31/12/2025", 2025) is a typo.
+        if value is None or isinstance(value, date):
+            return value
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            return value.strip()
+        raise ValueError(f"{value!r} is not a date: write it as YYYY-MM-DD, e.g. 2025-12-31")
+
+    def for_level(self, level: AreaLevel | str) -> float:
+        """Return the target of one administrative level.
+
+        Args:
+            level: "province", "district" or "commune".
+
+        Returns:
+            ``by_level[level]`` when given, else ``value``.
+        """
+        return self.by_level.get(AreaLevel(level), self.value)
+
+
+class Kpi(BaseModel):
+    """One indicator: a ratio of two window sums, its unit, direction and target.
+
+    Attributes:
+        id: Stable identifier (lower-case slug); alert rules and boards refer to it.
+        name_vi: Vietnamese name with diacritics, stored in Unicode NFC.
+        name_en: English name.
+        feed: The feed its metrics come from ("dvc", "payment", "network", "camera").
+        numerator: Metric summed above the line, e.g. "dvc.received_online".
+        denominator: Metric summed below the line, e.g. "dvc.received".
+        unit: How the value reads (:data:`Unit`).
+        direction: Which way is better (:data:`Direction`).
+        target: The target, or None when none is set (the KPI is shown, never judged).
+        description_vi: What it measures, in Vietnamese.
+        description_en: What it measures, in English.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    name_vi: str
+    name_en: str
+    feed: str
+    numerator: str
+    denominator: str
+    unit: Unit
+    direction: Direction
+    target: Target | None = None
+    description_vi: str | None = None
+    description_en: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_a_slug(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError(
+                f"{value!r} is not a valid id: use lower-case letters, digits and '_', "
+                "starting with a letter, e.g. dvc_online_dossier_rate"
+            )
+        return value
+
+    @field_validator("name_vi", "name_en", "description_vi", "description_en")
+    @classmethod
+    def _text_nfc(cls, value: str | None) -> str | None:
+        return None if value is None else _nfc(value)
+
+    @field_validator("numerator", "denominator")
+    @classmethod
+    def _known_metric(cls, value: str, info: ValidationInfo) -> str:
+        if value not in METRICS:
+            close = difflib.get_close_matches(value, list(METRICS), n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ValueError(
+                f"unknown metric {value!r}{hint} (the metrics are listed in ioc/measures.py)"
+            )
+        feed = info.data.get("feed")
+        if feed is not None and value.split(".", 1)[0] != feed:
+            raise ValueError(f"metric {value!r} does not come from feed {feed!r}")
+        if info.field_name == "denominator" and value == info.data.get("numerator"):
+            raise ValueError(f"the denominator must differ from the numerator ({value!r})")
+        return value
+
+    @field_validator("target")
+    @classmethod
+    def _target_in_range(cls, value: Target | None, info: ValidationInfo) -> Target | None:
+        problems = _fraction_problems(info.data.get("unit"), value)
+        if problems:
+            # One error per validator call: the loader reports the others from the raw file.
+            where, reason = problems[0]
+            raise PydanticCustomError("target_range", "{reason}", {"reason": reason, "at": where})
+        return value
+
+    @property
+    def formula(self) -> str:
+        """The ratio as text: ``"dvc.received_online / dvc.received"``."""
+        return f"{self.numerator} / {self.denominator}"
+
+    def target_for(self, level: AreaLevel | str) -> float | None:
+        """Return the target an area of one level is held to.
+
+        Args:
+            level: "province", "district" or "commune".
+
+        Returns:
+            The level's own target, else the general one; None when the KPI has no target.
+        """
+        return None if self.target is None else self.target.for_level(level)
+
+    def gap(self, value: float | None, level: AreaLevel | str) -> float | None:
+        """Return how far a value falls short of the level's target, in the KPI's units.
+
+        The sign is the same for both directions: **positive = short of the target** (worse
+        than it), 0 = exactly on it, negative = better than it by that much. For a ``higher``
+        KPI that is ``target - value``; for a ``lower`` KPI ``value - target``. For percent
+        KPIs 0.05 means 5 percentage points.
+
+        Args:
+            value: The KPI's value; None when there is no data.
+            level: The level of the area the value belongs to.
+
+        Returns:
+            The gap, or None when there is no value or no target.
+        """
+        target = self.target_for(level)
+        if value is None or target is None:
+            return None
+        return target - value if self.direction == "higher" else value - target
+
+    def meets(self, value: float | None, level: AreaLevel | str) -> bool:
+        """Tell whether a value reaches the level's target.
+
+        Args:
+            value: The KPI's value; None (no data) never meets a target.
+            level: The level of the area the value belongs to.
+
+        Returns:
+            True when the gap is 0 or less, or when the KPI has no target (nothing to miss).
+        """
+        if self.target_for(level) is None:
+            return True
+        gap = self.gap(value, level)
+        return gap is not None and gap <= 0
+
+
+class KpiFileError(ValueError):
+    """A KPI catalogue that cannot be used, with every problem found.
+
+    Each problem reads ``file:line: field: reason``, so the person editing the file can fix
+    them all in one pass.
+
+    Attributes:
+        source: Path of the file, or a label for a catalogue built in memory.
+        problems: One line per problem.
+    """
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        self.source = source
+        self.problems: tuple[str, ...] = tuple(problems)
+        count = len(self.problems)
+        head = f"{source}: {count} problem{'' if count == 1 else 's'} in the KPI catalogue:"
+        super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
+
+
+class KpiCatalogue:
+    """The KPIs of a province, in file order, looked up by id or feed."""
+
+    def __init__(
+        self,
+        kpis: Iterable[Kpi],
+        *,
+        source: str | Path | None = None,
+        lines: Sequence[int | None] | None = None,
+    ) -> None:
+        """Build a catalogue, checking that ids are unique.
+
+        Args:
+            kpis: The KPIs, in the order to show them.
+            source: Path of the file they come from, used in error messages.
+            lines: Line of each KPI in the file, used in error messages.
+
+        Raises:
+            KpiFileError: If two KPIs share an id.
+        """
+        self._kpis: tuple[Kpi, ...] = tuple(kpis)
+        self._source = str(source) if source is not None else "<kpis>"
+        problems = _duplicate_ids(self._source, self._kpis, list(range(len(self._kpis))), lines)
+        if problems:
+            raise KpiFileError(self._source, problems)
+        self._by_id = {k.id: k for k in self._kpis}
+
+    def __iter__(self) -> Iterator[Kpi]:
+        return iter(self._kpis)
+
+    def __len__(self) -> int:
+        return len(self._kpis)
+
+    def __contains__(self, kpi_id: object) -> bool:
+        return kpi_id in self._by_id
+
+    def __repr__(self) -> str:
+        return f"KpiCatalogue({len(self._kpis)} KPIs from {self._source!r})"
+
+    @property
+    def source(self) -> str:
+        """Path of the file the KPIs come from, or a label for a catalogue built in memory."""
+        return self._source
+
+    @property
+    def ids(self) -> list[str]:
+        """Every KPI id, in catalogue order."""
+        return [k.id for k in self._kpis]
+
+    def get(self, kpi_id: str) -> Kpi:
+        """Return the KPI with this id.
+
+        Args:
+            kpi_id: The KPI's id.
+
+        Returns:
+            The KPI.
+
+        Raises:
+            KeyError: If no KPI has that id; the message lists the ids there are.
+        """
+        kpi = self._by_id.get(kpi_id)
+        if kpi is None:
+            close = difflib.get_close_matches(kpi_id, self.ids, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise KeyError(
+                f"no KPI {kpi_id!r} in {self._source}.{hint} Known KPIs: {', '.join(self.ids)}"
+            )
+        return kpi
+
+    def for_feed(self, feed: str) -> list[Kpi]:
+        """Return the KPIs computed from one feed's metrics.
+
+        Args:
+            feed: "dvc", "payment", "network", "camera", ...
+
+        Returns:
+            Those KPIs in catalogue order; empty for a feed without KPIs.
+        """
+        return [k for k in self._kpis if k.feed == feed]
+
+
+def _duplicate_ids(
+    source: str,
+    kpis: Sequence[Kpi],
+    indices: Sequence[int],
+    lines: Sequence[int | None] | None,
+) -> list[str]:
+    problems: list[str] = []
+    first: dict[str, int] = {}
+    for pos, kpi in enumerate(kpis):
+        line = lines[pos] if lines is not None and pos < len(lines) else None
+        if kpi.id in first:
+            earlier = first[kpi.id]
+            where = f"{source}:{line}" if line is not None else source
+            problems.append(
+                f"{where}: kpis[{indices[pos]}].id: duplicate id {kpi.id!r}, already used by "
+                f"kpis[{indices[earlier]}]; every KPI needs its own id"
+            )
+        else:
+            first[kpi.id] = pos
+    return problems
+
+
+# --- reading the file ------------------------------------------------------------------------
+
+
+def _node_line(root: yaml.Node | None, path: Sequence[str | int]) -> int | None:
+    """Return the 1-based line of the deepest node of ``path`` found in the YAML tree.
+
+    A mapping key resolves to the line of the key (``value:``), so a message about a field
+    points at the line that names it; a missing key falls back to its parent's line.
+    """
+    if root is None:
+        return None
+    line = root.start_mark.line + 1
+    node: yaml.Node = root
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if str(key_node.value) == str(part):
+                    line = key_node.start_mark.line + 1
+                    node = value_node
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                return line
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def _repeated_keys(node: yaml.Node, path: str = "") -> Iterator[tuple[str, int]]:
+    """Yield (key path, line) of every key written twice in one mapping (YAML keeps the last)."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            here = f"{path}.{key}" if path else key
+            if key in seen:
+                yield here, key_node.start_mark.line + 1
+            seen.add(key)
+            yield from _repeated_keys(value_node, here)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from _repeated_keys(item, f"{path}[{i}]")
+
+
+_KPI_FIELDS: Final[tuple[str, ...]] = tuple(Kpi.model_fields)
+_TARGET_FIELDS: Final[tuple[str, ...]] = tuple(Target.model_fields)
+
+
+def _explain(exc: ValidationError) -> list[tuple[list[str | int], str]]:
+    """Turn pydantic errors into (key path, message) someone editing the file can act on."""
+    out: list[tuple[list[str | int], str]] = []
+    for err in exc.errors(include_url=False):
+        loc: list[str | int] = list(err["loc"])
+        kind = err["type"]
+        ctx = err.get("ctx") or {}
+        if "at" in ctx:
+            loc += str(ctx["at"]).split(".")
+        if loc and loc[-1] == "[key]":
+            # A bad key of by_level: pydantic points at "[key]", people at the key itself.
+            loc.pop()
+            levels = ", ".join(level.value for level in AreaLevel)
+            msg = f"unknown level {err['input']!r} (allowed: {levels})"
+        elif kind == "missing":
+            msg = "required field is missing"
+        elif kind == "extra_forbidden":
+            allowed = _TARGET_FIELDS if "target" in loc[:-1] else _KPI_FIELDS
+            msg = f"unknown field (allowed: {', '.join(allowed)})"
+        elif kind == "literal_error":
+            msg = f"{err['msg']} (got {err['input']!r})"
+        else:
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            if kind not in ("value_error", "target_range") and not isinstance(
+                err["input"], dict | list
+            ):
+                msg = f"{msg} (got {err['input']!r})"
+        out.append((loc, msg))
+    return out
+
+
+def _read(path: Path | str | None) -> tuple[str, str]:
+    """Return (source label, text) of the file, the shipped one if ``path`` is None."""
+    if path is None:
+        resource = resources.files("ioc") / "data" / "kpis.yaml"
+        source = str(resource)
+        reader = resource.read_text
+    else:
+        source = str(path)
+        reader = Path(path).read_text
+    try:
+        return source, reader(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise KpiFileError(
+            source, [f"{source}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"]
+        ) from exc
+    except OSError as exc:
+        raise KpiFileError(source, [f"{source}: cannot read the file: {exc}"]) from exc
+
+
+def _path_text(path: Sequence[str | int]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def load_kpis(path: Path | str | None = None) -> KpiCatalogue:
+    """Read a KPI catalogue file and return it checked.
+
+    The file is YAML in UTF-8 with one top-level key, ``kpis:``, a list of KPIs; the header
+    of the shipped ``ioc/data/kpis.yaml`` documents every field for the people who edit it.
+
+    Args:
+        path: The file; None reads the catalogue shipped in the ``ioc`` package.
+
+    Returns:
+        The catalogue, in file order.
+
+    Raises:
+        KpiFileError: If the file cannot be read or parsed, or breaks any rule: an id used
+            twice or not a slug, an unknown metric, numerator equal to denominator, a target
+            outside 0–1 for a percent or ratio KPI, a deadline that is not a date, an unknown
+            unit, direction, level or key. The message lists every problem, each as
+            ``file:line: field: reason``.
+    """
+    source, text = _read(path)
+    try:
+        raw = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        location = f"{source}:{mark.line + 1}" if mark is not None else source
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise KpiFileError(source, [f"{location}: not valid YAML: {problem}"]) from exc
+
+    def at(where: Sequence[str | int]) -> str:
+        line = _node_line(root, where)
+        return f"{source}:{line}" if line is not None else source
+
+    if not isinstance(raw, dict):
+        raise KpiFileError(source, [f"{source}: expected 'kpis:' at the top of the file"])
+    problems: list[str] = []
+    for key in raw:
+        if key not in _TOP_KEYS:
+            problems.append(f"{at([str(key)])}: {key}: unknown top-level key (expected 'kpis')")
+    if root is not None:
+        for repeated, line in _repeated_keys(root):
+            problems.append(
+                f"{source}:{line}: {repeated}: written twice; YAML would silently keep the last"
+            )
+
+    items = raw.get("kpis")
+    if not isinstance(items, list) or not items:
+        problems.append(f"{at(['kpis'])}: kpis: must be a non-empty list of KPIs")
+        items = []
+
+    parsed: list[Kpi] = []
+    indices: list[int] = []
+    first_use: dict[str, int] = {}
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            problems.append(
+                f"{at(['kpis', i])}: kpis[{i}]: expected 'field: value' lines, got {item!r}"
+            )
+            continue
+        kpi_id = item.get("id")
+        label = f" (id {kpi_id})" if isinstance(kpi_id, str) else ""
+        if isinstance(kpi_id, str):
+            # Checked on the raw ids, so a duplicate is found even if either KPI has errors.
+            if kpi_id in first_use:
+                problems.append(
+                    f"{at(['kpis', i, 'id'])}: kpis[{i}].id: duplicate id {kpi_id!r}, already "
+                    f"used by kpis[{first_use[kpi_id]}]; every KPI needs its own id"
+                )
+            else:
+                first_use[kpi_id] = i
+        try:
+            parsed.append(Kpi.model_validate(item))
+            indices.append(i)
+        except ValidationError as exc:
+            found = _explain(exc)
+            reported = {tuple(loc) for loc, _ in found}
+            # A target whose deadline (say) is wrong never reaches the range check: do it here.
+            for where, reason in _fraction_problems(item.get("unit"), item.get("target")):
+                extra: list[str | int] = ["target", *where.split(".")]
+                if tuple(extra) not in reported:
+                    found.append((extra, reason))
+            for loc, msg in found:
+                key_path: list[str | int] = ["kpis", i, *loc]
+                problems.append(f"{at(key_path)}: {_path_text(key_path)}{label}: {msg}")
+
+    if problems:
+        raise KpiFileError(source, problems)
+    return KpiCatalogue(parsed, source=source)

@@ -1,0 +1,279 @@
+"""The daily digest: one message per leader summing up yesterday's alerts in their scope.
+
+`daily_digest` reads the `alerts` table (one row per alert lifecycle, written by the alert
+engine) for the alerts that were open at some time during the local day in the recipient's
+area or below it, and writes: how many, by severity and by state, how many started, ended and
+were still open at midnight, and the longest-open ones. `enqueue_digests` puts one digest per
+recipient (with `digest: true`) into the outbox, keyed `alert_id = 0`, `transition =
+"digest:YYYY-MM-DD"`, so it too is sent exactly once per recipient and channel.
+
+KPI values are shown as percentages unless `units` says otherwise: every KPI of the
+catalogue is a ratio.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from ioc.alerts.model import AlertState, Severity
+from ioc.areas import AreaRegistry
+from ioc.notify.outbox import OutboxRow, enqueue_rows
+from ioc.notify.routing import SEVERITY_ORDER, Recipient
+from ioc.notify.templates import (
+    DEFAULT_TIMEZONE,
+    Language,
+    Message,
+    format_duration,
+    format_number,
+    format_time,
+    format_value,
+)
+
+__all__ = ["DIGEST_TYPE", "daily_digest", "enqueue_digests"]
+
+DIGEST_TYPE: Final = "ioc.digest"
+_TOP: Final = 5
+
+_SEVERITY: Final[dict[str, dict[str, str]]] = {
+    "vi": {"info": "Thông tin", "warning": "Cảnh báo", "critical": "Nghiêm trọng"},
+    "en": {"info": "Info", "warning": "Warning", "critical": "Critical"},
+}
+_STATE: Final[dict[str, dict[str, str]]] = {
+    "vi": {"firing": "đang cảnh báo", "acknowledged": "đã tiếp nhận", "resolved": "đã khắc phục"},
+    "en": {"firing": "firing", "acknowledged": "acknowledged", "resolved": "resolved"},
+}
+
+
+@dataclass(frozen=True)
+class _Alert:
+    id: int
+    rule_id: str
+    area: str
+    severity: str
+    state: str
+    started_at: datetime
+    resolved_at: datetime | None
+    kpi_id: str | None
+    last_value: float | None
+    target: float | None
+
+
+def _scope(area: str, areas: AreaRegistry, day: date) -> tuple[str, list[str]]:
+    """The area's name and the codes of it and everything below it on `day`."""
+    try:
+        name = areas.get(area, on=day).name_vi
+        return name, [area, *(a.code for a in areas.descendants(area, on=day))]
+    except KeyError:
+        rows = areas.versions(area)
+        return (rows[-1].name_vi if rows else area), [area]
+
+
+async def _alerts(
+    conn: asyncpg.Connection, codes: list[str], start: datetime, end: datetime
+) -> list[_Alert]:
+    rows = await conn.fetch(
+        """SELECT id, rule_id, area, severity, state, started_at, resolved_at, kpi_id,
+                  last_value, target
+             FROM alerts
+            WHERE area = ANY($1::text[]) AND started_at < $3
+              AND (resolved_at IS NULL OR resolved_at >= $2)
+            ORDER BY started_at, id""",
+        codes,
+        start,
+        end,
+    )
+    return [
+        _Alert(
+            id=r["id"],
+            rule_id=r["rule_id"],
+            area=r["area"],
+            severity=str(r["severity"]),
+            state=str(r["state"]),
+            started_at=r["started_at"],
+            resolved_at=r["resolved_at"],
+            kpi_id=r["kpi_id"],
+            last_value=None if r["last_value"] is None else float(r["last_value"]),
+            target=None if r["target"] is None else float(r["target"]),
+        )
+        for r in rows
+    ]
+
+
+async def daily_digest(
+    conn: asyncpg.Connection,
+    day: date,
+    language: str = "vi",
+    recipient_area: str | None = None,
+    *,
+    areas: AreaRegistry,
+    tz: str = DEFAULT_TIMEZONE,
+    units: Mapping[str, str] | None = None,
+) -> Message:
+    """Summarise one local day's alerts in an area and below it.
+
+    Args:
+        conn: a connection.
+        day: the local day (00:00–24:00 in `tz`).
+        language: `vi` or `en`.
+        recipient_area: the recipient's area code; None = the province.
+        areas: the areas file (scope and names, as valid on `day`).
+        tz: the province's time zone.
+        units: KPI id → unit for values (default `percent`).
+
+    Returns:
+        The digest: subject, text and a `ioc.digest` payload.
+
+    Raises:
+        asyncpg.UndefinedTableError: the `alerts` table does not exist yet.
+    """
+    lang: Language = "en" if language == "en" else "vi"
+    if recipient_area is None:
+        provinces = areas.by_level("province", on=day)
+        recipient_area = provinces[0].code if provinces else ""
+    area = recipient_area
+    area_name, codes = _scope(area, areas, day)
+    zone = ZoneInfo(tz)
+    start = datetime.combine(day, time(0), zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(UTC)
+    alerts = await _alerts(conn, codes, start, end)
+    now = datetime.now(UTC)
+
+    by_severity = Counter(a.severity for a in alerts)
+    by_state = Counter(a.state for a in alerts)
+    started = sum(a.started_at >= start for a in alerts)
+    ended = sum(a.resolved_at is not None and a.resolved_at < end for a in alerts)
+    still_open = len(alerts) - ended
+
+    def open_for(a: _Alert) -> timedelta:
+        return min(a.resolved_at or end, end, now) - a.started_at
+
+    longest = sorted(alerts, key=open_for, reverse=True)[:_TOP]
+    names = {a.area: _scope(a.area, areas, day)[0] for a in longest}
+    critical = by_severity.get(Severity.CRITICAL.value, 0)
+    when = day.strftime("%d/%m/%Y")
+    sev_order = sorted(SEVERITY_ORDER, key=SEVERITY_ORDER.__getitem__, reverse=True)
+    severities = " · ".join(
+        f"{_SEVERITY[lang][s.value]} {by_severity.get(s.value, 0)}" for s in sev_order
+    )
+    states = " · ".join(f"{_STATE[lang][s.value]} {by_state.get(s.value, 0)}" for s in AlertState)
+
+    def num(n: int) -> str:
+        return format_number(n, 0, lang)
+
+    lines: list[str]
+    if lang == "vi":
+        subject = f"[Tổng hợp ngày {when}] {area_name}: {num(len(alerts))} cảnh báo" + (
+            f" ({num(critical)} nghiêm trọng)" if critical else ""
+        )
+        lines = [f"Tổng hợp cảnh báo ngày {when} — {area_name} (gồm các địa bàn trực thuộc)", ""]
+        if not alerts:
+            lines.append("Không có cảnh báo nào trong ngày.")
+        else:
+            lines += [
+                f"Trong ngày có {num(len(alerts))} cảnh báo: {num(started)} mới, "
+                f"{num(ended)} đã kết thúc, {num(still_open)} còn mở lúc 24:00.",
+                f"Theo mức độ: {severities}",
+                f"Theo trạng thái hiện tại: {states}",
+                "",
+                "Kéo dài nhất:",
+            ]
+    else:
+        subject = f"[Daily digest {when}] {area_name}: {num(len(alerts))} alert(s)" + (
+            f" ({num(critical)} critical)" if critical else ""
+        )
+        lines = [f"Alert digest for {when} — {area_name} (and the areas below it)", ""]
+        if not alerts:
+            lines.append("No alerts that day.")
+        else:
+            lines += [
+                f"{num(len(alerts))} alert(s) that day: {num(started)} new, {num(ended)} "
+                f"ended, {num(still_open)} still open at midnight.",
+                f"By severity: {severities}",
+                f"By current state: {states}",
+                "",
+                "Longest open:",
+            ]
+    longest_data: list[dict[str, Any]] = []
+    for rank, a in enumerate(longest, start=1):
+        unit = (units or {}).get(a.kpi_id or "", "percent")
+        what = a.kpi_id or a.rule_id
+        value = format_value(a.last_value, unit, lang)
+        if a.target is not None:
+            target_word = "mục tiêu" if lang == "vi" else "target"
+            value += f" / {target_word} {format_value(a.target, unit, lang)}"
+        since = "từ" if lang == "vi" else "since"
+        lines.append(
+            f"  {rank}. [{_SEVERITY[lang].get(a.severity, a.severity)}] {what} — "
+            f"{names[a.area]}: {since} {format_time(a.started_at, tz)}, "
+            f"{format_duration(open_for(a), lang)} ({_STATE[lang].get(a.state, a.state)}); "
+            f"{value}"
+        )
+        longest_data.append(
+            {
+                "alert_id": a.id,
+                "rule_id": a.rule_id,
+                "kpi": a.kpi_id,
+                "area": a.area,
+                "area_name": names[a.area],
+                "severity": a.severity,
+                "state": a.state,
+                "since": a.started_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                "open_seconds": int(open_for(a).total_seconds()),
+                "value": a.last_value,
+                "target": a.target,
+            }
+        )
+    text = "\n".join(lines)
+    data: dict[str, Any] = {
+        "type": DIGEST_TYPE,
+        "schema_version": 1,
+        "day": day.isoformat(),
+        "area": area,
+        "area_name": area_name,
+        "total": len(alerts),
+        "started": started,
+        "ended": ended,
+        "still_open": still_open,
+        "by_severity": {s.value: by_severity.get(s.value, 0) for s in Severity},
+        "by_state": {s.value: by_state.get(s.value, 0) for s in AlertState},
+        "longest": longest_data,
+        "language": lang,
+        "subject": subject,
+        "text": text,
+    }
+    return Message(subject=subject, text=text, data=data)
+
+
+async def enqueue_digests(
+    conn: asyncpg.Connection,
+    day: date,
+    recipients: Iterable[Recipient],
+    areas: AreaRegistry,
+    tz: str = DEFAULT_TIMEZONE,
+) -> int:
+    """Put one digest of `day` per recipient (with `digest: true`) and channel in the outbox.
+
+    Idempotent: a second call for the same day adds nothing.
+
+    Returns:
+        How many rows were new.
+    """
+    rendered: dict[tuple[str, str], Message] = {}
+    rows: list[OutboxRow] = []
+    for r in recipients:
+        if not r.digest:
+            continue
+        key = (r.area, r.language)
+        if key not in rendered:
+            rendered[key] = await daily_digest(conn, day, r.language, r.area, areas=areas, tz=tz)
+        rows.extend(
+            OutboxRow(r.id, c.type, c.target, r.language, rendered[key]) for c in r.channels
+        )
+    return await enqueue_rows(conn, 0, f"digest:{day.isoformat()}", 0, rows)
