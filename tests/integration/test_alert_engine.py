@@ -1,0 +1,177 @@
+"""The alert evaluator on real PostgreSQL: a network outage in one ward, window by window.
+
+Window rows are written as the stream workers would; the evaluator runs pass by pass with a
+moving clock. The ward's alert fires after the rule's number of windows and names the ward,
+the provincial alert ranks the ward first in its explanation, acknowledging stops
+escalation, recovery resolves, and every transition puts exactly one message per recipient
+and channel in the outbox — however often a pass is repeated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import pytest
+
+from ioc.alerts.engine import Evaluator
+from ioc.alerts.model import TransitionKind
+from ioc.alerts.rules import load_rules
+from ioc.areas import load_areas
+from ioc.db import migrate, sync_areas
+from ioc.kpis import load_kpis
+from ioc.notify.outbox import enqueue
+from ioc.notify.routing import load_recipients, route
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 08:00 in Hưng Yên
+MINUTE = timedelta(minutes=1)
+OUTAGE = "11953"  # Phường Phố Hiến; it has its own leader in the shipped recipients file
+OTHERS = ("11983", "11980")
+DOWN = range(5, 12)  # windows (minutes after T0) when the ward's points are down
+GRACE = timedelta(seconds=15)
+
+RULES = """rules:
+  - id: network_special_down
+    kind: threshold
+    kpi: network_special_availability
+    below: 0.98
+    hysteresis: 0.01
+    for_windows: 3
+    clear_windows: 2
+    severity: critical
+    levels: [province, commune]
+    escalate_after_minutes: 5
+"""
+
+
+@pytest.fixture
+async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(database_url)
+    await migrate(connection)
+    await sync_areas(connection, load_areas())
+    yield connection
+    await connection.close()
+
+
+def _evaluator(tmp_path: Path) -> Evaluator:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES, encoding="utf-8")
+    catalogue = load_kpis()
+    areas = load_areas()
+    recipients = load_recipients(None, areas)
+    return Evaluator(
+        catalogue,
+        load_rules(path, {k.id for k in catalogue}),
+        areas,
+        window=MINUTE,
+        grace=GRACE,
+        zone=ZoneInfo("Asia/Ho_Chi_Minh"),
+        route=lambda t: route(t, recipients, areas),
+        enqueue=enqueue,
+    )
+
+
+async def _write_minute(conn: asyncpg.Connection, minute: int) -> None:
+    """Four special-network samples per ward; the outage ward's are down in DOWN."""
+    start = T0 + minute * MINUTE
+    rows = []
+    for area in (OUTAGE, *OTHERS):
+        up = 0 if area == OUTAGE and minute in DOWN else 4
+        rows.append((start, "network.special_network.samples", area, 4, 4.0, 1.0, 1.0))
+        if up:
+            rows.append((start, "network.special_network.up", area, up, float(up), 1.0, 1.0))
+    await conn.executemany(
+        "INSERT INTO window_metrics (window_start, metric, area, count, sum, min, max) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        rows,
+    )
+
+
+async def _run(conn: asyncpg.Connection, evaluator: Evaluator, minutes: range) -> list:
+    transitions = []
+    for minute in minutes:
+        await _write_minute(conn, minute)
+        now = T0 + (minute + 1) * MINUTE + GRACE  # the window just closed
+        transitions += await evaluator.run_once(conn, now)
+        assert await evaluator.run_once(conn, now) == []  # a repeated pass changes nothing
+    return transitions
+
+
+async def test_an_outage_fires_names_the_ward_explains_and_resolves(
+    conn: asyncpg.Connection, tmp_path: Path
+) -> None:
+    evaluator = _evaluator(tmp_path)
+    transitions = await _run(conn, evaluator, range(0, 9))
+
+    fired = {t.area: t for t in transitions if t.kind is TransitionKind.FIRED}
+    assert set(fired) == {OUTAGE, "33"}
+    ward = fired[OUTAGE]
+    assert ward.since == T0 + 5 * MINUTE  # since the first bad window
+    assert ward.at == T0 + 8 * MINUTE  # after three bad windows: within the rule's duration
+    assert ward.value == 0.0 and ward.area_name_vi == "Phường Phố Hiến"
+    assert "Phường Phố Hiến" in ward.summary_vi and "từ 08:05 23/11/2026" in ward.summary_vi
+    province = fired["33"]
+    assert province.value == pytest.approx(8 / 12)
+    assert province.contributors[0].area == OUTAGE  # the explanation ranks the ward first
+    assert province.contributors[0].rate_effect > 0.3
+
+    # Acknowledging the ward's alert stops its escalation; nobody acknowledges the province's,
+    # which has no level above it.
+    await evaluator.acknowledge(conn, ward.alert_id, "Trực ban IOC", T0 + 9 * MINUTE)
+    transitions = await _run(conn, evaluator, range(9, 16))
+    kinds = [(t.area, t.kind) for t in transitions]
+    assert (OUTAGE, TransitionKind.ESCALATED) not in kinds
+    assert (OUTAGE, TransitionKind.RESOLVED) in kinds and ("33", TransitionKind.RESOLVED) in kinds
+    resolved = next(t for t in transitions if t.area == OUTAGE)
+    assert resolved.at == T0 + 14 * MINUTE  # two clear windows after the outage ended
+
+    rows = await conn.fetch(
+        "SELECT alert_id, transition, recipient, channel, count(*) AS n "
+        "FROM notification_outbox GROUP BY 1, 2, 3, 4"
+    )
+    assert rows and all(r["n"] == 1 for r in rows)
+    ward_messages = {
+        (r["transition"], r["recipient"]) for r in rows if r["alert_id"] == ward.alert_id
+    }
+    assert {t for t, _ in ward_messages} == {"fired", "acknowledged", "resolved"}
+    history = await conn.fetch(
+        "SELECT kind, actor FROM alert_history WHERE alert_id = $1 ORDER BY id", ward.alert_id
+    )
+    assert [(r["kind"], r["actor"]) for r in history] == [
+        ("fired", None),
+        ("acknowledged", "Trực ban IOC"),
+        ("resolved", None),
+    ]
+
+
+async def test_an_unacknowledged_alert_escalates_and_a_silence_holds_messages(
+    conn: asyncpg.Connection, tmp_path: Path
+) -> None:
+    evaluator = _evaluator(tmp_path)
+    await conn.execute(
+        "INSERT INTO silences (rule_pattern, area, starts_at, ends_at, reason, created_by) "
+        "VALUES ('network_*', '33', $1, $2, 'bảo trì', 'test')",
+        T0,
+        T0 + timedelta(hours=1),
+    )
+    transitions = await _run(conn, evaluator, range(0, 13))
+    escalated = [t for t in transitions if t.kind is TransitionKind.ESCALATED]
+    assert [(t.area, t.level) for t in escalated] == [(OUTAGE, 1)]
+    assert escalated[0].at >= T0 + 13 * MINUTE  # five minutes after firing
+
+    province = next(t for t in transitions if t.area == "33")
+    notified = await conn.fetchval(
+        "SELECT bool_or(notified) FROM alert_history WHERE alert_id = $1", province.alert_id
+    )
+    assert notified is False  # silenced: recorded, nobody told
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM notification_outbox WHERE alert_id = $1", province.alert_id
+        )
+        == 0
+    )
