@@ -182,7 +182,7 @@ class Kpi(BaseModel):
     @field_validator("id")
     @classmethod
     def _id_is_a_slug(cls, value: str) -> str:
-        if not _ID.match(value):
+        if not _ID.fullmatch(value):
             raise ValueError(
                 f"{value!r} is not a valid id: use lower-case letters, digits and '_', "
                 "starting with a letter, e.g. dvc_online_dossier_rate"
