@@ -39,6 +39,9 @@ def _env(state: Path, **extra: str) -> dict[str, str]:
             "IOC_EMBEDDED__STOP_GRACE_SECONDS": "10",
             # The stack alone; test_up_runs_the_four_feeds turns the feeds on.
             "IOC_CONNECTORS__RUN": "[]",
+            "IOC_ALERTS__RECIPIENTS_FILE": str(
+                Path(__file__).with_name("recipients-email-only.yaml")
+            ),
         }
         | extra
     )
@@ -151,7 +154,8 @@ def test_up_status_ctrl_c_and_restart_keep_every_event_and_row(stack: Stack) -> 
     first = stack.start()
     state = stack.run_state()
     status = json.loads(_run(stack.env, "status", "--json").stdout)
-    assert {p["name"]: p["healthy"] for p in status["parts"]} == {"kafka": True, "postgres": True}
+    parts = {p["name"]: p["healthy"] for p in status["parts"]}
+    assert {"kafka", "postgres", "alerts"} <= set(parts) and all(parts.values()), parts
     events = asyncio.run(_produce(str(state["kafka_bootstrap"]), 50))
 
     async def write_row() -> None:
@@ -253,7 +257,7 @@ def test_external_broker_and_database_are_used_instead_of_embedded(
     try:
         stack.start()
         # Nothing embedded was started: only the project's own worker runs.
-        assert set(stack.run_state()["pids"]) == {"streams-1"}  # type: ignore[arg-type]
+        assert set(stack.run_state()["pids"]) == {"streams-1", "alerts"}  # type: ignore[arg-type]
         assert stack.run_state()["kafka_bootstrap"] == bootstrap
 
         async def migrated() -> int:

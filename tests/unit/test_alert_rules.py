@@ -110,3 +110,22 @@ def test_values_are_shown_with_a_vietnamese_decimal_comma() -> None:
     assert format_value(0.9534, "percent") == "95,3 %"
     assert format_value(0.9534, "percent", "en") == "95.3 %"
     assert format_value(None, "percent") == "—"
+
+
+def test_an_anomaly_fires_on_a_drop_far_outside_the_usual_spread_and_does_not_learn_it() -> None:
+    from ioc.alerts.engine import Evaluator, _State
+    from ioc.alerts.rules import Rule
+    from ioc.kpis import load_kpis
+
+    rule = Rule(
+        id="a", kind="anomaly", kpi="payment_success_rate", severity="warning", z=4, min_history=20
+    )
+    kpi = load_kpis().get("payment_success_rate")
+    state = _State()
+    for i in range(40):  # 97 % ± 0.5 point
+        breach, _, _ = Evaluator._anomaly(rule, kpi, 0.97 + (0.005 if i % 2 else -0.005), state)
+        assert not breach
+    learned = state.mean
+    assert Evaluator._anomaly(rule, kpi, 0.80, state)[0]  # a gateway failure
+    assert state.mean == learned  # the anomaly did not become the new normal
+    assert not Evaluator._anomaly(rule, kpi, 0.99, state)[0]  # better than usual is no alarm
