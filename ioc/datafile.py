@@ -56,8 +56,13 @@ def read_text(path: Path) -> str:
 
 
 def line_of(root: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
-    """1-based line of the deepest node along `loc` (mapping keys, sequence indexes)."""
-    node, line = root, None
+    """1-based line of the deepest node along `loc` (mapping keys, sequence indexes).
+
+    A mapping key resolves to the line naming it; a missing key falls back to its parent's.
+    """
+    if root is None:
+        return None
+    node, line = root, root.start_mark.line + 1
     for part in loc:
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:

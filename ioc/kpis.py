@@ -41,6 +41,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ioc.areas import AreaLevel
+from ioc.datafile import line_of
 from ioc.measures import METRICS
 
 __all__ = [
@@ -398,35 +399,6 @@ def _duplicate_ids(
 # --- reading the file ------------------------------------------------------------------------
 
 
-def _node_line(root: yaml.Node | None, path: Sequence[str | int]) -> int | None:
-    """Return the 1-based line of the deepest node of ``path`` found in the YAML tree.
-
-    A mapping key resolves to the line of the key (``value:``), so a message about a field
-    points at the line that names it; a missing key falls back to its parent's line.
-    """
-    if root is None:
-        return None
-    line = root.start_mark.line + 1
-    node: yaml.Node = root
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if str(key_node.value) == str(part):
-                    line = key_node.start_mark.line + 1
-                    node = value_node
-                    break
-            else:
-                return line
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                return line
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
-
-
 def _repeated_keys(node: yaml.Node, path: str = "") -> Iterator[tuple[str, int]]:
     """Yield (key path, line) of every key written twice in one mapping (YAML keeps the last)."""
     if isinstance(node, yaml.MappingNode):
@@ -534,7 +506,7 @@ def load_kpis(path: Path | str | None = None) -> KpiCatalogue:
         raise KpiFileError(source, [f"{location}: not valid YAML: {problem}"]) from exc
 
     def at(where: Sequence[str | int]) -> str:
-        line = _node_line(root, where)
+        line = line_of(root, where)
         return f"{source}:{line}" if line is not None else source
 
     if not isinstance(raw, dict):
