@@ -66,3 +66,17 @@ async def close(connection: asyncpg.Connection) -> None:
     """End a connection to this server: drop the socket, and let the server notice."""
     connection.terminate()
     await asyncio.sleep(0.05)
+
+
+async def reset(conn: asyncpg.Connection) -> None:
+    """Empty the session's TimescaleDB for the next test, roll-ups included.
+
+    The server cannot create databases, so tests share one. TRUNCATE alone leaves the
+    continuous aggregates' materialised buckets behind; a full refresh afterwards empties them.
+    """
+    await conn.execute(
+        "TRUNCATE window_metrics, stream_offsets, counted_events, kpi_values, alerts, "
+        "alert_history, alert_rule_state, alert_cursor, silences, notification_outbox"
+    )
+    for view in ("window_metrics_1h", "window_metrics_1d"):
+        await conn.execute(f"CALL refresh_continuous_aggregate('{view}', NULL, NULL)")

@@ -31,7 +31,7 @@ from ioc.kpis import Kpi, load_kpis
 from ioc.kpis_cli import app
 from ioc.streams.sink import Counted, write_batch
 from tests._services import LocalService
-from tests._timescale import close
+from tests._timescale import close, reset
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +77,7 @@ async def conn(tier: tuple[str, str]) -> AsyncIterator[asyncpg.Connection]:
         if not _TIMESCALE_MIGRATED:
             await migrate(connection)
             _TIMESCALE_MIGRATED.append(True)
-        await connection.execute("TRUNCATE window_metrics, counted_events, kpi_values")
+        await reset(connection)
     await sync_areas(connection, load_areas())
     yield connection
     if name == "timescaledb":

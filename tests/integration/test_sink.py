@@ -24,7 +24,7 @@ from ioc.streams.sink import (
     write_batch,
 )
 from tests._services import LocalService
-from tests._timescale import close
+from tests._timescale import close, reset
 
 MINUTE = timedelta(minutes=1)
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 08:00 in Hưng Yên
@@ -52,7 +52,7 @@ async def _connect(tier: tuple[str, str]) -> asyncpg.Connection:
     if not _TIMESCALE_MIGRATED:
         await migrate(connection)
         _TIMESCALE_MIGRATED.append(True)
-    await connection.execute("TRUNCATE window_metrics, stream_offsets, counted_events")
+    await reset(connection)
     return connection
 
 
