@@ -40,6 +40,32 @@ BASELINE = timedelta(days=1)  # explanations compare with the day before the ale
 _LEVELS = ("province", "district", "commune")
 
 
+_SUMMARY_WORDS: dict[str, dict[str, str]] = {
+    "vi": {
+        "in": "tại",
+        "target": "mục tiêu",
+        "since": "từ",
+        "time": "%H:%M %d/%m/%Y",
+        "largest": "nơi ảnh hưởng nhiều nhất",
+        "fired": "cảnh báo",
+        "escalated": "chuyển cấp trên",
+        "acknowledged": "đã tiếp nhận ({actor})",
+        "resolved": "đã trở lại bình thường",
+    },
+    "en": {
+        "in": "in",
+        "target": "target",
+        "since": "since",
+        "time": "%Y-%m-%d %H:%M",
+        "largest": "largest contributor",
+        "fired": "alert",
+        "escalated": "escalated",
+        "acknowledged": "acknowledged by {actor}",
+        "resolved": "back to normal",
+    },
+}
+
+
 def format_value(value: float | None, unit: str, language: str = "vi") -> str:
     """`0.953` in percent → `95,3 %` (Vietnamese) or `95.3 %` (English)."""
     if value is None:
@@ -602,35 +628,17 @@ class Evaluator:
         return bool(silenced)
 
     def _summary(self, t: Transition, language: str) -> str:
+        """One line: what, where, value (vs target), since when, what happened, who weighs most."""
+        words = _SUMMARY_WORDS[language]
         local = t.since.astimezone(self.zone)
-        value = format_value(t.value, t.unit, language)
-        target = format_value(t.target, t.unit, language)
-        if language == "vi":
-            what = {
-                TransitionKind.FIRED: "cảnh báo",
-                TransitionKind.ESCALATED: "chuyển cấp trên",
-                TransitionKind.ACKNOWLEDGED: f"đã tiếp nhận ({t.actor})",
-                TransitionKind.RESOLVED: "đã trở lại bình thường",
-            }[t.kind]
-            text = f"{t.kpi_name_vi} tại {t.area_name_vi}: {value}"
-            if t.target is not None:
-                text += f" (mục tiêu {target})"
-            text += f", từ {local:%H:%M %d/%m/%Y} — {what}"
-            if t.contributors:
-                text += f"; nơi ảnh hưởng nhiều nhất: {t.contributors[0].name_vi}"
-            return text
-        what_en = {
-            TransitionKind.FIRED: "alert",
-            TransitionKind.ESCALATED: "escalated",
-            TransitionKind.ACKNOWLEDGED: f"acknowledged by {t.actor}",
-            TransitionKind.RESOLVED: "back to normal",
-        }[t.kind]
-        text = f"{t.kpi_name_en} in {t.area_name_vi}: {value}"
+        what = words[t.kind.value].format(actor=t.actor)
+        name = t.kpi_name_vi if language == "vi" else t.kpi_name_en
+        text = f"{name} {words['in']} {t.area_name_vi}: {format_value(t.value, t.unit, language)}"
         if t.target is not None:
-            text += f" (target {target})"
-        text += f", since {local:%Y-%m-%d %H:%M} — {what_en}"
+            text += f" ({words['target']} {format_value(t.target, t.unit, language)})"
+        text += f", {words['since']} {local.strftime(words['time'])} — {what}"
         if t.contributors:
-            text += f"; largest contributor: {t.contributors[0].name_vi}"
+            text += f"; {words['largest']}: {t.contributors[0].name_vi}"
         return text
 
     async def _contributors(
