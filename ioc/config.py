@@ -23,6 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
     "AlertSettings",
+    "ApiSettings",
     "ConfigError",
     "ConnectorSettings",
     "DatabaseSettings",
@@ -268,6 +269,27 @@ class NotifySettings(BaseModel):
     digest_at: time | None = time(7, 0)
 
 
+class ApiSettings(BaseModel):
+    """The API and live board (`ioc api`); its address is `IOC_API_HOST` / `IOC_API_PORT`.
+
+    Attributes:
+        requests_per_minute: per key; a request over it gets 429 with Retry-After.
+        burst: requests a key may make at once before the per-minute rate applies.
+        failed_auth_per_minute: per client address; stops guessing keys.
+        trusted_proxies: addresses of reverse proxies whose X-Forwarded-For names the client
+            (audit lines and per-address limits); empty = use the connection's address.
+        live_every_seconds: how often the live stream looks for new KPI values and alerts.
+        pool_size: database connections of one API process.
+    """
+
+    requests_per_minute: int = Field(default=600, ge=1)
+    burst: int = Field(default=60, ge=1)
+    failed_auth_per_minute: int = Field(default=20, ge=1)
+    trusted_proxies: list[str] = Field(default_factory=list)
+    live_every_seconds: float = Field(default=2.0, gt=0, le=60)
+    pool_size: int = Field(default=10, ge=1, le=100)
+
+
 class Settings(BaseSettings):
     """Every setting of the product. Build with `get_settings()`; never at import time."""
 
@@ -305,6 +327,7 @@ class Settings(BaseSettings):
     streams: StreamSettings = StreamSettings()
     alerts: AlertSettings = AlertSettings()
     notify: NotifySettings = NotifySettings()
+    api: ApiSettings = ApiSettings()
 
     @field_validator("kafka_bootstrap")
     @classmethod

@@ -15,6 +15,10 @@ Reading:
 - :func:`by_child`: each direct child area's sums (what a provincial alert quotes to say
   where a gap comes from).
 
+Keeping them current: :func:`keep_current` (run by ``ioc alerts run`` every pass) recomputes
+the recent stream windows and rolls them up into hours and local days, so the API and the
+Grafana boards can read any range at any resolution from ``kpi_values``.
+
 Days are local days in Asia/Ho_Chi_Minh (UTC+7, no daylight saving), as in the roll-up
 views of migration 0002; times are stored and passed as aware UTC datetimes.
 """
@@ -41,6 +45,7 @@ __all__ = [
     "by_child",
     "compute",
     "current",
+    "keep_current",
     "local_day_start",
     "series",
     "totals",
@@ -325,6 +330,86 @@ async def compute(
         resolution,
     )
     return int(status.split()[-1])
+
+
+# Hours and local days are sums of the finer stored buckets: a ratio of sums stays exact.
+# Every finer bucket lies in exactly one coarser one (the +07 origin, like the views of 0002).
+_ROLL_UP = """
+INSERT INTO kpi_values AS v (kpi, resolution, area, bucket, numerator, denominator)
+SELECT kpi, $2, area,
+       date_bin($3::interval, bucket, TIMESTAMPTZ '2000-01-01 00:00:00+07') AS coarse,
+       sum(numerator), sum(denominator)
+FROM kpi_values
+WHERE resolution = $1 AND bucket >= $4 AND bucket < $5
+GROUP BY kpi, area, coarse
+ON CONFLICT (kpi, resolution, area, bucket) DO UPDATE SET
+    numerator = EXCLUDED.numerator,
+    denominator = EXCLUDED.denominator,
+    computed_at = now()
+"""
+_CURSOR = "kpi_values"  # its row in alert_cursor: stream windows computed up to here
+
+
+def _floor(at: datetime, step: timedelta) -> datetime:
+    seconds = step.total_seconds()
+    return datetime.fromtimestamp(at.timestamp() // seconds * seconds, UTC)
+
+
+async def keep_current(
+    conn: asyncpg.Connection,
+    kpis: Iterable[Kpi],
+    now: datetime,
+    *,
+    window: timedelta,
+    recompute: timedelta,
+    first_days: int = 2,
+    max_span: timedelta = timedelta(days=1),
+) -> datetime | None:
+    """Bring ``kpi_values`` up to ``now`` at every resolution; safe to run from many processes.
+
+    Each pass recomputes the stream windows since the last pass minus ``recompute`` (events may
+    still join a window until the allowed lateness has passed, so that span's values change),
+    the current one included, then rolls the touched buckets up into hours and local days.
+    The first pass starts at local midnight ``first_days - 1`` days ago; a pass after a long
+    pause catches up ``max_span`` at a time, so no pass holds its lock for long.
+
+    Args:
+        conn: A connection to a migrated database whose ``areas`` table is synced.
+        kpis: The KPIs.
+        now: The present moment (aware).
+        window: The stream workers' window width (``IOC_STREAMS__WINDOW_SECONDS``).
+        recompute: How far back each pass recomputes: the allowed lateness plus a window.
+        first_days: How many local days the very first pass computes.
+        max_span: The most event time one pass computes.
+
+    Returns:
+        Where the values are complete up to, or None if another process holds the lock.
+    """
+    async with conn.transaction():
+        if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext('ioc-kpi-values'))"):
+            return None
+        done = await conn.fetchval(
+            "SELECT evaluated_until FROM alert_cursor WHERE name = $1", _CURSOR
+        )
+        if done is None:
+            start = local_day_start(now) - timedelta(days=first_days - 1)
+        else:
+            start = _floor(done - recompute, window)
+        end = min(_floor(now, window) + window, start + max_span)
+        await compute(conn, kpis, start, end, "1m")
+        hours = (_floor(start, timedelta(hours=1)), _floor(end - window, timedelta(hours=1)))
+        await conn.execute(
+            _ROLL_UP, "1m", "1h", timedelta(hours=1), hours[0], hours[1] + timedelta(hours=1)
+        )
+        days = (local_day_start(start), local_day_start(end - window) + timedelta(days=1))
+        await conn.execute(_ROLL_UP, "1h", "1d", timedelta(days=1), days[0], days[1])
+        await conn.execute(
+            "INSERT INTO alert_cursor (name, evaluated_until) VALUES ($1, $2) "
+            "ON CONFLICT (name) DO UPDATE SET evaluated_until = EXCLUDED.evaluated_until",
+            _CURSOR,
+            end,
+        )
+        return end
 
 
 async def series(

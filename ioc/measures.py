@@ -16,8 +16,9 @@ Example:
     ...     payload=PaymentTransaction(transaction_id="t1", amount_vnd=50_000,
     ...         channel="qr", sector="school", success=True))
     >>> measures(env)  # doctest: +NORMALIZE_WHITESPACE
-    [('payment.attempts', 1), ('payment.attempts.qr', 1), ('payment.succeeded', 1),
-     ('payment.succeeded.qr', 1), ('payment.cashless', 1), ('payment.amount_vnd', 50000)]
+    [('payment.events', 1), ('payment.attempts', 1), ('payment.attempts.qr', 1),
+     ('payment.succeeded', 1), ('payment.succeeded.qr', 1), ('payment.cashless', 1),
+     ('payment.amount_vnd', 50000)]
 """
 
 from __future__ import annotations
@@ -113,11 +114,25 @@ def _service(p: DvcService) -> list[Measure]:
     return out
 
 
+# Metric names built once, not with f-strings per event (this runs for every event read).
+_PAYMENT_NAMES = {
+    channel: (f"payment.attempts.{channel.value}", f"payment.succeeded.{channel.value}")
+    for channel in PaymentChannel
+}
+_SAMPLE_NAMES = {
+    kind: tuple(
+        f"network.{kind.value}.{part}"
+        for part in ("samples", "up", "latency_ms", "packet_loss", "throughput_mbps")
+    )
+    for kind in NetworkPointKind
+}
+
+
 def _payment(p: PaymentTransaction) -> list[Measure]:
-    channel = p.channel.value
-    out: list[Measure] = [("payment.attempts", 1), (f"payment.attempts.{channel}", 1)]
+    attempts, succeeded = _PAYMENT_NAMES[p.channel]
+    out: list[Measure] = [("payment.attempts", 1), (attempts, 1)]
     if p.success:
-        out += [("payment.succeeded", 1), (f"payment.succeeded.{channel}", 1)]
+        out += [("payment.succeeded", 1), (succeeded, 1)]
         if p.cashless:
             out.append(("payment.cashless", 1))
         out.append(("payment.amount_vnd", p.amount_vnd))
@@ -125,16 +140,16 @@ def _payment(p: PaymentTransaction) -> list[Measure]:
 
 
 def _sample(p: NetworkSample) -> list[Measure]:
-    kind = p.point_kind.value
-    out: list[Measure] = [(f"network.{kind}.samples", 1)]
+    samples, up, latency, loss, throughput = _SAMPLE_NAMES[p.point_kind]
+    out: list[Measure] = [(samples, 1)]
     if p.up:
-        out.append((f"network.{kind}.up", 1))
+        out.append((up, 1))
     if p.latency_ms is not None:
-        out.append((f"network.{kind}.latency_ms", p.latency_ms))
+        out.append((latency, p.latency_ms))
     if p.packet_loss is not None:
-        out.append((f"network.{kind}.packet_loss", p.packet_loss))
+        out.append((loss, p.packet_loss))
     if p.throughput_mbps is not None:
-        out.append((f"network.{kind}.throughput_mbps", p.throughput_mbps))
+        out.append((throughput, p.throughput_mbps))
     return out
 
 
@@ -161,13 +176,21 @@ _BY_PAYLOAD: dict[type[Any], Callable[[Any], list[Measure]]] = {
 }
 
 
+_EVENTS = {feed: (f"{feed}.events", 1) for feed in ("camera", "dvc", "payment", "network")}
+
+
 def measures(envelope: Envelope) -> list[Measure]:
-    """The (metric, value) pairs one event adds to its window (area = the event's area)."""
-    return _BY_PAYLOAD[type(envelope.payload)](envelope.payload)
+    """The (metric, value) pairs one event adds to its window (area = the event's area).
+
+    The first is always ``<feed>.events``: every valid event counted once, so boards can show
+    each feed's volume without knowing its payloads.
+    """
+    return [_EVENTS[envelope.feed], *_BY_PAYLOAD[type(envelope.payload)](envelope.payload)]
 
 
 def _catalogue() -> dict[str, str]:
-    metrics = {
+    metrics = {f"{feed}.events": f"valid {feed} events, each counted once" for feed in _EVENTS}
+    metrics |= {
         "camera.heartbeats": "camera heartbeats (denominator of the camera online rate)",
         "camera.online": "heartbeats saying online",
         "camera.vehicles": "vehicles counted",

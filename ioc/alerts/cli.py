@@ -186,6 +186,9 @@ def _evaluator_or_exit(settings: Settings) -> Any:
 def run() -> None:
     """Evaluate the rules every IOC_ALERTS__EVALUATE_EVERY_SECONDS and deliver notifications.
 
+    Each pass also keeps the KPI values of every area current at 1m, 1h and 1d (what the API,
+    the live board and the Grafana boards read).
+
     Safe to run twice: passes take a database lock, and the outbox delivers each message once.
     """
     settings = _settings()
@@ -195,8 +198,11 @@ def run() -> None:
 
 async def _run(settings: Settings, evaluator: Any) -> None:
     from ioc.db import connect
+    from ioc.kpi_values import keep_current
     from ioc.notify.outbox import Notifier
 
+    # Events join a window until the allowed lateness has passed: recompute that span.
+    recompute = timedelta(seconds=settings.streams.allowed_lateness_seconds) + 2 * evaluator.window
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -211,6 +217,13 @@ async def _run(settings: Settings, evaluator: Any) -> None:
                 if conn is None or conn.is_closed():
                     conn = await connect(settings)
                 await evaluator.run_once(conn)
+                await keep_current(
+                    conn,
+                    evaluator.catalogue,
+                    datetime.now(UTC),
+                    window=evaluator.window,
+                    recompute=recompute,
+                )
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
                 log.warning("alert pass failed, retrying: %r", err)
                 conn = None

@@ -10,11 +10,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
+import httpx
 import psutil
 import pytest
 
@@ -23,6 +24,7 @@ from ioc.config import load_settings
 from ioc.events import CameraHeartbeat, Envelope, utc_now
 from ioc.kafka import make_consumer, make_producer
 from ioc.telemetry import read_connector_metrics
+from tests._notify import free_port
 
 IOC = [sys.executable, "-m", "ioc"]
 START_TIMEOUT = 180.0
@@ -37,6 +39,7 @@ def _env(state: Path, **extra: str) -> dict[str, str]:
             "IOC_EMBEDDED__KAFKA_PORT": "0",
             "IOC_EMBEDDED__POSTGRES_PORT": "0",
             "IOC_EMBEDDED__STOP_GRACE_SECONDS": "10",
+            "IOC_API_PORT": str(free_port()),  # never a user's 8000, nor another test's
             # The stack alone; test_up_runs_the_four_feeds turns the feeds on.
             "IOC_CONNECTORS__RUN": "[]",
             "IOC_ALERTS__RECIPIENTS_FILE": str(
@@ -45,6 +48,24 @@ def _env(state: Path, **extra: str) -> dict[str, str]:
         }
         | extra
     )
+
+
+def _get(url: str, key: str | None = None) -> int:
+    """HTTP status of a GET (0 when nothing answers)."""
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    try:
+        return httpx.get(url, headers=headers, timeout=5).status_code
+    except httpx.HTTPError:
+        return 0
+
+
+def _wait_for(check: Callable[[], bool], seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+    return True
 
 
 def _run(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -155,7 +176,13 @@ def test_up_status_ctrl_c_and_restart_keep_every_event_and_row(stack: Stack) -> 
     state = stack.run_state()
     status = json.loads(_run(stack.env, "status", "--json").stdout)
     parts = {p["name"]: p["healthy"] for p in status["parts"]}
-    assert {"kafka", "postgres", "alerts"} <= set(parts) and all(parts.values()), parts
+    assert {"kafka", "postgres", "alerts", "api"} <= set(parts) and all(parts.values()), parts
+    api = f"http://127.0.0.1:{stack.env['IOC_API_PORT']}"
+    assert _wait_for(lambda: _get(api + "/readyz") == 200)
+    assert _get(api + "/api/v1/alerts") == 401  # a local stack is not an open one
+    admin_key = (stack.state / "api-admin-key").read_text().strip()
+    assert _get(api + "/api/v1/me", admin_key) == 200
+    assert (stack.state / "api-admin-key").stat().st_mode & 0o777 == 0o600
     events = asyncio.run(_produce(str(state["kafka_bootstrap"]), 50))
 
     async def write_row() -> None:
@@ -257,7 +284,7 @@ def test_external_broker_and_database_are_used_instead_of_embedded(
     try:
         stack.start()
         # Nothing embedded was started: only the project's own worker runs.
-        assert set(stack.run_state()["pids"]) == {"streams-1", "alerts"}  # type: ignore[arg-type]
+        assert set(stack.run_state()["pids"]) == {"streams-1", "alerts", "api"}  # type: ignore[arg-type]
         assert stack.run_state()["kafka_bootstrap"] == bootstrap
 
         async def migrated() -> int:

@@ -28,7 +28,11 @@ def test_a_failed_cash_payment_counts_as_an_attempt_only() -> None:
     failed = PaymentTransaction(
         transaction_id="t", amount_vnd=10_000, channel="cash", sector="retail", success=False
     )
-    assert measures(_env(failed)) == [("payment.attempts", 1), ("payment.attempts.cash", 1)]
+    assert measures(_env(failed)) == [
+        ("payment.events", 1),
+        ("payment.attempts", 1),
+        ("payment.attempts.cash", 1),
+    ]
 
 
 def test_a_late_fee_bearing_dossier_paid_online() -> None:
@@ -45,6 +49,7 @@ def test_a_late_fee_bearing_dossier_paid_online() -> None:
         on_time=False,
     )
     assert measures(_env(resolved)) == [
+        ("dvc.events", 1),
         ("dvc.resolved", 1),
         ("dvc.fee_resolved", 1),
         ("dvc.fee_paid_online", 1),
@@ -56,13 +61,18 @@ def test_measured_values_are_contributed_as_they_are() -> None:
         point_id="p", point_kind="cell_site", up=True, latency_ms=23.5, packet_loss=0.01
     )
     assert measures(_env(sample)) == [
+        ("network.events", 1),
         ("network.cell_site.samples", 1),
         ("network.cell_site.up", 1),
         ("network.cell_site.latency_ms", 23.5),
         ("network.cell_site.packet_loss", 0.01),
     ]
     rating = SatisfactionRating(dossier_id="d", agency_code="a", score=2, satisfied=False)
-    assert measures(_env(rating)) == [("dvc.ratings", 1), ("dvc.rating_score", 2)]
+    assert measures(_env(rating)) == [
+        ("dvc.events", 1),
+        ("dvc.ratings", 1),
+        ("dvc.rating_score", 2),
+    ]
 
 
 async def test_the_simulated_feeds_contribute_only_catalogued_metrics_and_most_of_them() -> None:

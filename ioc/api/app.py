@@ -1,0 +1,193 @@
+"""The FastAPI application: API, live stream, metrics and the built-in board, in one process.
+
+``create_app(settings)`` builds it; ``ioc api`` serves it with uvicorn. At start it loads the
+KPI catalogue, rules and areas (the same files the evaluator uses), opens a connection pool,
+and starts two background tasks: the live hub's poller and the dead-letter index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.routing import Match
+
+from ioc.api.context import ApiContext, RateLimiter, TtlCache
+from ioc.api.problems import install_handlers, problem_response
+from ioc.api.routes import metrics_router, router
+from ioc.config import Settings
+
+__all__ = ["BOARD_DIR", "create_app"]
+
+log = logging.getLogger(__name__)
+
+BOARD_DIR = Path(str(files("ioc.api").joinpath("board", "dist")))
+# The board loads nothing from elsewhere: no CDN, no inline script or style, no framing.
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": _CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+async def _context(settings: Settings) -> ApiContext:
+    from ioc.alerts.cli import build_evaluator
+    from ioc.db import connect_kwargs
+
+    evaluator = build_evaluator(settings)
+    # min_size=0: the API starts (and answers /healthz) while the database is still coming up.
+    pool = await asyncpg.create_pool(
+        **connect_kwargs(settings), min_size=0, max_size=settings.api.pool_size
+    )
+    options = settings.api
+    ctx = ApiContext(
+        settings=settings,
+        pool=pool,
+        catalogue=evaluator.catalogue,
+        rules=evaluator.rules,
+        areas=evaluator.areas,
+        limiter=RateLimiter(options.requests_per_minute, options.burst),
+        auth_limiter=RateLimiter(options.failed_auth_per_minute, options.failed_auth_per_minute),
+        cache=TtlCache(options.live_every_seconds),
+    )
+    ctx.extras["evaluator"] = evaluator
+    return ctx
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The application for these settings (nothing connects until it starts)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from ioc.api.dead_letters import DeadLetterIndex
+        from ioc.api.live import Hub
+
+        ctx = await _context(settings)
+        app.state.ctx = ctx
+        hub = Hub(ctx)
+        index = DeadLetterIndex(settings)
+        ctx.extras |= {"hub": hub, "dead_letters": index}
+        tasks = [asyncio.create_task(hub.run()), asyncio.create_task(index.run())]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await ctx.pool.close()
+
+    app = FastAPI(
+        title="ioc-monitor API",
+        version=_version(),
+        summary="KPIs, alerts, feeds and windows of a provincial Intelligent Operations Centre",
+        description=(
+            "Every `/api/v1` endpoint and `/metrics` needs `Authorization: Bearer <key>` "
+            "(`ioc api keys create`). Keys have a role (operator, leader, engineer, admin) and "
+            "may be limited to an area and below. Errors are `application/problem+json`. "
+            "Times are UTC; the board shows them in Asia/Ho_Chi_Minh."
+        ),
+        lifespan=lifespan,
+        docs_url=None,  # Swagger UI loads from a CDN; the schema is at /openapi.json
+        redoc_url=None,
+    )
+    install_handlers(app)
+    app.include_router(router)
+    app.include_router(metrics_router)
+    _add_health(app)
+    _add_board(app)
+    app.middleware("http")(_headers_and_timing)
+    return app
+
+
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("ioc-monitor")
+
+
+async def _headers_and_timing(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    from ioc.api.metrics import REQUEST_SECONDS
+
+    started = time.perf_counter()
+    try:
+        response = await call_next(request)
+    except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as err:
+        # The database or broker went away mid-request: say so instead of a bare 500.
+        log.warning("%s %s: %r", request.method, request.url.path, err)
+        response = problem_response(
+            503,
+            "unavailable",
+            "the database is unreachable; retry shortly",
+            headers={"Retry-After": "5"},
+        )
+    response.headers.update(_SECURITY_HEADERS)
+    if request.url.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    route = _route_template(request)
+    REQUEST_SECONDS.labels(route, request.method, str(response.status_code)).observe(
+        time.perf_counter() - started
+    )
+    return response
+
+
+def _route_template(request: Request) -> str:
+    for route in request.app.routes:
+        if route.matches(request.scope)[0] is Match.FULL:
+            return str(getattr(route, "path", "other"))
+    return "unmatched"
+
+
+def _add_health(app: FastAPI) -> None:
+    @app.get("/healthz", summary="Liveness: the process answers (no key needed)")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(
+        "/readyz",
+        summary="Readiness: the database answers (no key needed)",
+        responses={503: {"description": "database unreachable"}},
+    )
+    async def readyz(request: Request) -> Any:
+        ctx: ApiContext = request.app.state.ctx
+        try:
+            async with asyncio.timeout(3):
+                await ctx.pool.fetchval("SELECT 1")
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+            return problem_response(503, "not-ready", f"database unreachable: {err!r}")
+        return JSONResponse({"status": "ready"})
+
+
+def _add_board(app: FastAPI) -> None:
+    @app.get("/", include_in_schema=False)
+    async def board_index() -> Response:
+        return _board_file("index.html")
+
+    @app.get("/board/{name:path}", include_in_schema=False)
+    async def board_asset(name: str) -> Response:
+        return _board_file(name)
+
+
+def _board_file(name: str) -> Response:
+    path = (BOARD_DIR / name).resolve()
+    if not path.is_relative_to(BOARD_DIR.resolve()) or not path.is_file():
+        return problem_response(404, "not-found", f"no board file {name!r}")
+    return FileResponse(path, headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,182 @@
+"""`ioc api`: serve the API and live board; `ioc api keys …`: manage who may use it."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import os
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ioc.config import Environment, Settings, get_settings
+from ioc.logs import configure_logging
+
+__all__ = ["ADMIN_KEY_FILE", "app"]
+
+log = logging.getLogger(__name__)
+console = Console(stderr=True, soft_wrap=True)
+ADMIN_KEY_FILE = "api-admin-key"  # under IOC_STATE_DIR, written on a local stack's first start
+
+app = typer.Typer(
+    help=(
+        "The API and the live board. `ioc api` serves them on IOC_API_HOST:IOC_API_PORT "
+        "(`ioc up` runs it); `ioc api keys` creates, lists and revokes API keys."
+    ),
+    invoke_without_command=True,
+    rich_markup_mode="markdown",
+)
+keys_app = typer.Typer(help="API keys: a role and an optional area scope each.")
+app.add_typer(keys_app, name="keys")
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+async def _with_connection(settings: Settings, work: Any) -> Any:
+    from ioc.db import connect
+
+    conn = await connect(settings)
+    try:
+        return await work(conn)
+    finally:
+        await conn.close()
+
+
+@app.callback()
+def serve(ctx: typer.Context) -> None:
+    """Serve the API, the live stream, `/metrics` and the board (http://IOC_API_HOST:IOC_API_PORT/)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import uvicorn
+
+    from ioc.api.app import create_app
+
+    settings = _settings()
+    if settings.environment is Environment.LOCAL:
+        asyncio.run(_first_admin_key(settings))
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,  # our logging (text or json) applies to uvicorn too
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,  # X-Forwarded-For is believed only from IOC_API__TRUSTED_PROXIES
+    )
+    console.print(f"API and live board on http://{settings.api_host}:{settings.api_port}/")
+    uvicorn.Server(config).run()
+
+
+async def _first_admin_key(settings: Settings) -> None:
+    """On a local stack with no key yet, create an admin key and keep it in a 0600 file."""
+    from ioc.api.keys import create_key
+
+    path = settings.state_dir / ADMIN_KEY_FILE
+
+    async def work(conn: asyncpg.Connection) -> None:
+        async with conn.transaction():
+            await conn.execute("LOCK TABLE api_keys IN EXCLUSIVE MODE")
+            if await conn.fetchval("SELECT count(*) FROM api_keys"):
+                return
+            _, key = await create_key(conn, "Quản trị (ioc up)", "admin", None, "ioc up")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(key + "\n")
+        log.info("first admin API key written to %s (open the board and paste it)", path)
+
+    for attempt in range(30):
+        try:
+            await _with_connection(settings, work)
+            return
+        except (OSError, asyncpg.PostgresError) as err:
+            if attempt == 29:
+                log.warning("no first admin key: %r; create one with `ioc api keys create`", err)
+            await asyncio.sleep(1)
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help='Who holds it, e.g. "Trực ban IOC ca 1".')],
+    role: Annotated[str, typer.Option(help="operator, leader, engineer or admin.")],
+    area: Annotated[
+        str | None, typer.Option(help="Limit the key to this area code and below.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Write the key to this file (mode 0600) instead.")
+    ] = None,
+) -> None:
+    """Create a key and print it once (only its hash is stored)."""
+    from ioc.api.keys import ROLES, create_key
+    from ioc.areas import load_areas
+
+    settings = _settings()
+    if role not in ROLES:
+        raise typer.BadParameter(f"{role!r} is not one of {', '.join(ROLES)}", param_hint="--role")
+    if area is not None and not load_areas(settings.areas_file).versions(area):
+        raise typer.BadParameter(f"no area has code {area!r}", param_hint="--area")
+
+    async def work(conn: asyncpg.Connection) -> tuple[str, str]:
+        return await create_key(conn, name, role, area, getpass.getuser())
+
+    key_id, key = asyncio.run(_with_connection(settings, work))
+    if output is not None:
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(key + "\n")
+        console.print(f"Key {key_id} for {name} ({role}) written to {output}.")
+    else:
+        print(key)
+        console.print(f"Key {key_id} for {name} ({role}). It is shown once: keep it now.")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Every key: id, holder, role, scope, when created and last used, revoked or not."""
+    from ioc.api.keys import list_keys
+
+    settings = _settings()
+    rows = asyncio.run(_with_connection(settings, list_keys))
+    zone = ZoneInfo(settings.timezone)
+    table = Table(title=f"{len(rows)} API keys")
+    for column in ("id", "name", "role", "area", "created", "last used", "revoked"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            r["id"],
+            r["name"],
+            r["role"],
+            r["area"] or "province",
+            f"{r['created_at'].astimezone(zone):%d/%m/%Y %H:%M}",
+            f"{r['last_used_at'].astimezone(zone):%d/%m/%Y %H:%M}" if r["last_used_at"] else "-",
+            f"{r['revoked_at'].astimezone(zone):%d/%m/%Y %H:%M}" if r["revoked_at"] else "-",
+        )
+    Console().print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (`ioc api keys list`).")],
+) -> None:
+    """Revoke a key (effective within seconds)."""
+    from ioc.api.keys import revoke_key
+
+    settings = _settings()
+
+    async def work(conn: asyncpg.Connection) -> bool:
+        return await revoke_key(conn, key_id)
+
+    if not asyncio.run(_with_connection(settings, work)):
+        console.print(f"[red]No unrevoked key {key_id}.[/] See `ioc api keys list`.")
+        raise typer.Exit(2)
+    console.print(f"Key {key_id} revoked.")

@@ -1,0 +1,135 @@
+"""The live stream: one poller per API process, fanned out to every connected board.
+
+Every ``IOC_API__LIVE_EVERY_SECONDS`` the hub asks the database two cheap questions — did
+``kpi_values`` change, are there new rows in ``alert_history`` — and pushes to each subscriber
+what its scope may see. KPI tiles and feed health are computed once per area per change (the
+shared cache), however many screens show the same area.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from ioc.api.context import ApiContext
+from ioc.api.queries import alert_json
+
+__all__ = ["Hub", "Subscriber", "sse"]
+
+log = logging.getLogger(__name__)
+FEEDS_EVERY_SECONDS = 5.0  # also keeps proxies from closing an idle stream
+_QUEUE = 256  # events a slow client may fall behind by before it is dropped
+
+
+def sse(event: str, data: Any) -> bytes:
+    """One server-sent event."""
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One connected board: its scope and the events waiting for it."""
+
+    scope: frozenset[str] | None  # None: the whole province
+    queue: asyncio.Queue[tuple[str, Any]] = field(
+        default_factory=lambda: asyncio.Queue(maxsize=_QUEUE)
+    )
+    dropped: bool = False
+
+
+class Hub:
+    """Polls for changes and tells subscribers; see the module docstring."""
+
+    def __init__(self, ctx: ApiContext) -> None:
+        self.ctx = ctx
+        self.subscribers: set[Subscriber] = set()
+        self.kpis_version = 0  # bumps when kpi_values changed; boards then refetch their tiles
+        self._kpis_mark: Any = None
+        self._alerts_after: int | None = None
+
+    def subscribe(self, scope: frozenset[str] | None) -> Subscriber:
+        """Register a board."""
+        sub = Subscriber(scope)
+        self.subscribers.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        """Forget a board (it disconnected)."""
+        self.subscribers.discard(sub)
+
+    def _push(self, sub: Subscriber, event: str, data: Any) -> None:
+        try:
+            sub.queue.put_nowait((event, data))
+        except asyncio.QueueFull:
+            sub.dropped = True  # its stream ends; the board reconnects and starts afresh
+
+    async def poll_once(self) -> None:
+        """Look for new KPI values and alert transitions once; push what changed."""
+        async with self.ctx.pool.acquire() as conn:
+            mark = await conn.fetchval(
+                "SELECT max(computed_at) FROM kpi_values WHERE resolution = '1h'"
+            )
+            if self._alerts_after is None:
+                self._alerts_after = await conn.fetchval(
+                    "SELECT coalesce(max(id), 0) FROM alert_history"
+                )
+            rows = await conn.fetch(
+                "SELECT h.id AS history_id, h.kind, a.* FROM alert_history h "
+                "JOIN alerts a ON a.id = h.alert_id WHERE h.id > $1 ORDER BY h.id LIMIT 500",
+                self._alerts_after,
+            )
+        if mark != self._kpis_mark:
+            self._kpis_mark = mark
+            self.kpis_version += 1
+            self.ctx.cache.clear()
+            for sub in list(self.subscribers):
+                self._push(sub, "kpis-changed", self.kpis_version)
+        for row in rows:
+            self._alerts_after = row["history_id"]
+            data = {"kind": row["kind"], "alert": alert_json(self.ctx, row)}
+            for sub in list(self.subscribers):
+                if sub.scope is None or row["area"] in sub.scope:
+                    self._push(sub, "alert", data)
+
+    async def run(self) -> None:
+        """Poll until cancelled; a database outage only delays the next poll."""
+        every = self.ctx.settings.api.live_every_seconds
+        while True:
+            try:
+                await self.poll_once()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+                log.warning("live stream poll failed: %r", err)
+            await asyncio.sleep(every)
+
+    async def stream(
+        self,
+        sub: Subscriber,
+        kpis: Callable[[], Awaitable[Any]],
+        feeds: Callable[[], Awaitable[Any]],
+    ) -> AsyncIterator[bytes]:
+        """The bytes of one board's stream: snapshots first, then changes, feeds every 5 s."""
+        try:
+            yield sse("kpis", await kpis())
+            yield sse("feeds", await feeds())
+            next_feeds = time.monotonic() + FEEDS_EVERY_SECONDS
+            while not sub.dropped:
+                timeout = max(0.0, next_feeds - time.monotonic())
+                try:
+                    event, data = await asyncio.wait_for(sub.queue.get(), timeout)
+                except TimeoutError:
+                    yield sse("feeds", await feeds())
+                    next_feeds = time.monotonic() + FEEDS_EVERY_SECONDS
+                    continue
+                if event == "kpis-changed":
+                    yield sse("kpis", await kpis())
+                else:
+                    yield sse(event, data)
+        finally:
+            self.unsubscribe(sub)

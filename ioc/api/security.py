@@ -1,0 +1,181 @@
+"""Who may call what: key authentication, roles, area scope, rate limits and the audit log.
+
+Every ``/api/v1`` route depends on :func:`require` with the permission it needs. A request
+without a valid key gets 401, one whose role lacks the permission or that names an area
+outside the key's scope gets 403; each refusal leaves an audit line, as does every change
+(acknowledgement, silence, replay, key management).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import Depends, Request
+
+from ioc.api.context import ApiContext
+from ioc.api.keys import Permission, Principal, find_principal
+from ioc.api.problems import Problem
+
+__all__ = ["Ctx", "audit", "client_address", "context", "in_scope", "require"]
+
+log = logging.getLogger(__name__)
+
+
+def context(request: Request) -> ApiContext:
+    """The process's shared state."""
+    ctx: ApiContext = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[ApiContext, Depends(context)]
+
+
+def client_address(request: Request, ctx: ApiContext) -> str:
+    """The caller's address; X-Forwarded-For only when the peer is a trusted proxy."""
+    peer = request.client.host if request.client else "unknown"
+    forwarded = request.headers.get("x-forwarded-for")
+    if forwarded and peer in ctx.settings.api.trusted_proxies:
+        candidate = forwarded.split(",")[-1].strip()
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            return peer
+    return peer
+
+
+async def audit(
+    ctx: ApiContext,
+    request: Request,
+    principal: Principal | None,
+    action: str,
+    outcome: str,
+    status: int,
+    target: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Write one audit line; a database outage is logged, never turned into a 500."""
+    try:
+        await ctx.pool.execute(
+            "INSERT INTO audit_log (key_id, actor, role, action, target, outcome, status, "
+            "client, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)",
+            principal.key_id if principal else None,
+            principal.name if principal else None,
+            principal.role if principal else None,
+            action,
+            target if target is not None else _request_target(request),
+            outcome,
+            status,
+            client_address(request, ctx),
+            json.dumps(detail or {}, ensure_ascii=False),
+        )
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+        log.error("audit line not written (%s %s %s): %r", action, outcome, status, err)
+
+
+def _request_target(request: Request) -> str:
+    query = request.url.query
+    return f"{request.method} {request.url.path}" + (f"?{query}" if query else "")
+
+
+async def _authenticate(request: Request, ctx: ApiContext) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    principal = None
+    if scheme.lower() == "bearer" and key.strip():
+        principal = await find_principal_cached(ctx, key.strip())
+    if principal is not None:
+        return principal
+    address = client_address(request, ctx)
+    wait = ctx.auth_limiter.take(address)
+    if wait:
+        raise Problem(
+            429,
+            "too-many-failed-authentications",
+            f"too many requests without a valid key from {address}; wait {wait:.0f} s",
+            headers={"Retry-After": str(max(1, round(wait)))},
+        )
+    reason = "no Authorization header" if not header else "invalid or revoked API key"
+    await audit(ctx, request, None, "auth.denied", "denied", 401, detail={"reason": reason})
+    raise Problem(
+        401,
+        "unauthorized",
+        f"{reason}: send `Authorization: Bearer <key>`; an admin creates keys with "
+        "`ioc api keys create`",
+        headers={"WWW-Authenticate": 'Bearer realm="ioc"'},
+    )
+
+
+async def find_principal_cached(ctx: ApiContext, key: str) -> Principal | None:
+    """The key's holder, looked up at most once per cache period (revocation takes that long)."""
+
+    async def lookup() -> Principal | None:
+        async with ctx.pool.acquire() as conn:
+            return await find_principal(conn, key)
+
+    found: Principal | None = await ctx.cache.get(("key", key), lookup)
+    return found
+
+
+def require(permission: Permission) -> Any:
+    """A dependency: the caller, authenticated, rate-limited and allowed ``permission``.
+
+    Use as ``who: Annotated[Principal, require("ack")]``.
+    """
+
+    async def dependency(request: Request, ctx: Ctx) -> Principal:
+        principal = await _authenticate(request, ctx)
+        wait = ctx.limiter.take(principal.key_id)
+        if wait:
+            raise Problem(
+                429,
+                "rate-limited",
+                f"key {principal.key_id} made more than "
+                f"{ctx.settings.api.requests_per_minute} requests a minute; wait {wait:.1f} s",
+                headers={"Retry-After": str(max(1, round(wait + 0.5)))},
+            )
+        if permission not in principal.permissions:
+            await audit(
+                ctx,
+                request,
+                principal,
+                "auth.forbidden",
+                "denied",
+                403,
+                detail={"needs": permission},
+            )
+            raise Problem(
+                403,
+                "forbidden",
+                f"role {principal.role} may not {permission}; ask an admin for a key whose "
+                "role allows it",
+            )
+        request.state.principal = principal
+        return principal
+
+    return Depends(dependency)
+
+
+async def in_scope(ctx: ApiContext, request: Request, principal: Principal, area: str) -> None:
+    """Refuse (403, audited) an area outside the key's scope; 404 for an unknown code."""
+    if not ctx.areas.versions(area):
+        raise Problem(404, "unknown-area", f"no area has code {area!r}; see GET /api/v1/areas")
+    if principal.area is None or area in ctx.scope(principal.area):
+        return
+    await audit(
+        ctx,
+        request,
+        principal,
+        "scope.denied",
+        "denied",
+        403,
+        detail={"area": area, "scope": principal.area},
+    )
+    raise Problem(
+        403,
+        "out-of-scope",
+        f"area {area} is outside this key's scope (area {principal.area} and below)",
+    )
