@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -12,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 __all__ = ["PROBLEM_TYPE", "Problem", "install_handlers", "problem_response"]
 
 PROBLEM_TYPE = "https://ioc-monitor.invalid/problems/"
+log = logging.getLogger(__name__)
 _TITLES = {
     400: "Bad request",
     401: "Unauthorized",
@@ -22,6 +25,7 @@ _TITLES = {
     415: "Unsupported media type",
     422: "Invalid request",
     429: "Too many requests",
+    500: "Internal error",
     503: "Service unavailable",
 }
 
@@ -97,6 +101,18 @@ def install_handlers(app: FastAPI) -> None:
         detail = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors)
         return problem_response(422, "invalid-request", detail, errors=errors)
 
+    async def on_unstorable(request: Request, exc: Exception) -> JSONResponse:
+        # e.g. a NUL character in a query parameter, which PostgreSQL text cannot hold.
+        return problem_response(
+            422, "invalid-value", f"a parameter has a value the database refuses: {exc}"
+        )
+
+    async def on_bug(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return problem_response(500, "internal-error", "internal error; the API log has details")
+
     app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(asyncpg.DataError, on_unstorable)
+    app.add_exception_handler(Exception, on_bug)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_invalid)
