@@ -23,6 +23,7 @@ from ioc.kpi_values import (
     by_child,
     compute,
     current,
+    keep_current,
     local_day_start,
     series,
     totals,
@@ -166,6 +167,44 @@ async def test_hourly_and_daily_values_equal_the_minute_sums(conn: asyncpg.Conne
         assert (minute.numerator, minute.denominator) == (hour.numerator, hour.denominator)
         assert (day.numerator, day.denominator) == (minute.numerator, minute.denominator)
         assert day.buckets == 1
+
+
+async def _stored(conn: asyncpg.Connection, resolution: str) -> set[tuple[object, ...]]:
+    rows = await conn.fetch(
+        "SELECT kpi, area, bucket, numerator, denominator FROM kpi_values WHERE resolution = $1",
+        resolution,
+    )
+    return {tuple(r) for r in rows}
+
+
+async def test_keep_current_rolls_minutes_into_hours_and_days_and_catches_late_events(
+    conn: asyncpg.Connection,
+) -> None:
+    """What `ioc alerts run` keeps current equals `compute` at each resolution from scratch."""
+    await sample(conn)  # T0 and T0 + 61 min; the first pass starts a local day back
+    now = T0 + 2 * HOUR
+    done = None
+    passes = 0
+    while done is None or done <= now:  # at most a day per pass
+        done = await keep_current(conn, [ONLINE], now, window=MINUTE, recompute=6 * MINUTE)
+        passes += 1
+    assert passes == 2 and done == now + MINUTE  # the open window is included
+    # A late event joins the window of 3 minutes ago; the next pass picks it up.
+    await write_batch(conn, "g", [received(now - 3 * MINUTE, LAC_DAO, 20, 20)], {})
+    await keep_current(
+        conn, [ONLINE], now + timedelta(seconds=30), window=MINUTE, recompute=6 * MINUTE
+    )
+    kept = {r: await _stored(conn, r) for r in ("1m", "1h", "1d")}
+    await conn.execute("TRUNCATE kpi_values")
+    await refresh(conn)
+    local_midnight = local_day_start(T0)
+    await compute(conn, [ONLINE], T0, now + HOUR, "1m")
+    await compute(conn, [ONLINE], T0, now + HOUR, "1h")
+    await compute(conn, [ONLINE], local_midnight, local_midnight + DAY, "1d")
+    for resolution in ("1m", "1h", "1d"):
+        assert kept[resolution] == await _stored(conn, resolution), resolution
+    day = await totals(conn, ONLINE.id, PROVINCE, local_midnight, local_midnight + DAY, "1d")
+    assert (day.numerator, day.denominator) == (9 + 6 + 10 + 20, 10 + 30 + 100 + 20)
 
 
 async def test_by_child_splits_a_parent_into_its_children(conn: asyncpg.Connection) -> None:
