@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,8 @@ from typing import Any
 import asyncpg
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
-from starlette.routing import Match
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ioc.api.context import ApiContext, RateLimiter, TtlCache
 from ioc.api.problems import install_handlers, problem_response
@@ -112,7 +113,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(metrics_router)
     _add_health(app)
     _add_board(app)
-    app.middleware("http")(_headers_and_timing)
+    app.add_middleware(_Edge)
     return app
 
 
@@ -122,38 +123,42 @@ def _version() -> str:
     return version("ioc-monitor")
 
 
-async def _headers_and_timing(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    from ioc.api.metrics import REQUEST_SECONDS
+class _Edge:
+    """Security headers on every response, and each request's latency in /metrics.
 
-    started = time.perf_counter()
-    try:
-        response = await call_next(request)
-    except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as err:
-        # The database or broker went away mid-request: say so instead of a bare 500.
-        log.warning("%s %s: %r", request.method, request.url.path, err)
-        response = problem_response(
-            503,
-            "unavailable",
-            "the database is unreachable; retry shortly",
-            headers={"Retry-After": "5"},
-        )
-    response.headers.update(_SECURITY_HEADERS)
-    if request.url.path.startswith("/api/"):
-        response.headers.setdefault("Cache-Control", "no-store")
-    route = _route_template(request)
-    REQUEST_SECONDS.labels(route, request.method, str(response.status_code)).observe(
-        time.perf_counter() - started
-    )
-    return response
+    Pure ASGI rather than an HTTP middleware, so the live stream passes through unbuffered.
+    """
 
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
-def _route_template(request: Request) -> str:
-    for route in request.app.routes:
-        if route.matches(request.scope)[0] is Match.FULL:
-            return str(getattr(route, "path", "other"))
-    return "unmatched"
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from ioc.api.metrics import REQUEST_SECONDS
+
+        started = time.perf_counter()
+        status = 500
+        api = scope["path"].startswith("/api/")
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers.update(_SECURITY_HEADERS)
+                if api and "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            REQUEST_SECONDS.labels(route, scope["method"], str(status)).observe(
+                time.perf_counter() - started
+            )
 
 
 def _add_health(app: FastAPI) -> None:

@@ -107,12 +107,24 @@ def install_handlers(app: FastAPI) -> None:
             422, "invalid-value", f"a parameter has a value the database refuses: {exc}"
         )
 
+    async def on_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # The database (or broker) went away mid-request: say so instead of a bare 500.
+        log.warning("%s %s: %r", request.method, request.url.path, exc)
+        return problem_response(
+            503,
+            "unavailable",
+            "the database is unreachable; retry shortly",
+            headers={"Retry-After": "5"},
+        )
+
     async def on_bug(request: Request, exc: Exception) -> JSONResponse:
         log.exception("%s %s failed", request.method, request.url.path, exc_info=exc)
         return problem_response(500, "internal-error", "internal error; the API log has details")
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(asyncpg.DataError, on_unstorable)
+    for unavailable in (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+        app.add_exception_handler(unavailable, on_unavailable)
     app.add_exception_handler(Exception, on_bug)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_invalid)

@@ -95,7 +95,10 @@ def _problem(response: httpx.Response, status: int) -> dict[str, object]:
 
 async def test_health_is_open_and_everything_else_needs_a_key(stack: Stack) -> None:
     async with stack.api.client() as anonymous:
-        assert (await anonymous.get("/healthz")).json() == {"status": "ok"}
+        health = await anonymous.get("/healthz")
+        assert health.json() == {"status": "ok"}
+        assert "default-src 'self'" in health.headers["content-security-policy"]
+        assert health.headers["x-frame-options"] == "DENY"
         assert (await anonymous.get("/readyz")).json() == {"status": "ready"}
         assert "/api/v1/alerts" in (await anonymous.get("/openapi.json")).json()["paths"]
         before = len(await _audit(stack, "auth.denied"))
@@ -103,6 +106,7 @@ async def test_health_is_open_and_everything_else_needs_a_key(stack: Stack) -> N
             response = await anonymous.get(path)
             body = _problem(response, 401)
             assert "Authorization: Bearer" in str(body["detail"])
+            assert response.headers.get("cache-control", "no-store") == "no-store"
             assert response.headers["www-authenticate"].startswith("Bearer")
         bad = await anonymous.get(
             "/api/v1/me", headers={"Authorization": "Bearer ioc_000000000000_" + "x" * 43}

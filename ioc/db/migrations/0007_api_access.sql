@@ -26,3 +26,6 @@ CREATE TABLE audit_log (
     detail    jsonb       NOT NULL DEFAULT '{}'
 );
 CREATE INDEX audit_log_at ON audit_log (at DESC);
+
+-- The board reads every KPI of one area (tiles, map): by area first, not by KPI.
+CREATE INDEX kpi_values_area ON kpi_values (area, resolution, bucket);

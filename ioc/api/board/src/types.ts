@@ -1,0 +1,170 @@
+/** The shapes of the API (see the API contract); only what the board reads. */
+
+export type Level = "province" | "district" | "commune";
+
+export interface Area {
+  code: string;
+  name_vi: string;
+  name_en: string | null;
+  level: Level;
+  parent: string | null;
+  population?: number | null;
+  households?: number | null;
+}
+
+export type Permission = "read" | "ack" | "silence" | "dlq" | "metrics" | "audit" | "keys";
+
+export interface Me {
+  name: string;
+  role: string;
+  area: string | null;
+  area_name_vi: string | null;
+  permissions: Permission[];
+}
+
+export type Quality = "ok" | "stale" | "no_data" | "low_volume";
+
+export interface TrendPoint {
+  bucket: string;
+  value: number | null;
+}
+
+export interface KpiCurrent {
+  kpi: string;
+  name_vi: string;
+  name_en: string;
+  unit: string;
+  direction: "higher" | "lower";
+  feed: string;
+  value: number | null;
+  target: number | null;
+  gap: number | null;
+  meets: boolean | null;
+  trend: TrendPoint[];
+  quality: Quality;
+  last_bucket: string | null;
+  numerator: number;
+  denominator: number;
+}
+
+export interface KpisCurrent {
+  area: Area;
+  at: string;
+  items: KpiCurrent[];
+}
+
+export interface KpiInfo {
+  id: string;
+  name_vi: string;
+  name_en: string;
+  feed: string;
+  unit: string;
+  direction: string;
+  target: number | null;
+  deadline: string | null;
+  source: string | null;
+}
+
+export type MapStatus = "ok" | "warning" | "critical" | "no_data";
+
+export interface MapChild {
+  code: string;
+  name_vi: string;
+  name_en: string | null;
+  level: Level;
+  status: MapStatus;
+  firing: number;
+  below_target: number;
+  events_last_hour: number;
+  has_children: boolean;
+}
+
+export interface MapResponse {
+  area: Area;
+  children: MapChild[];
+}
+
+export type FeedName = "camera" | "dvc" | "payment" | "network";
+
+export interface ConnectorHealth {
+  name: string;
+  state: string;
+  live: boolean;
+  rate: number | null;
+  sent: number | null;
+  spooled: number | null;
+  failed: number | null;
+  dead_lettered: number | null;
+}
+
+export interface StreamHealth {
+  lag: number | null;
+  rate: number | null;
+  counted: number | null;
+  duplicates: number | null;
+  dead_lettered: number | null;
+  late: number | null;
+  watermark: string | null;
+}
+
+export interface Feed {
+  feed: FeedName;
+  state: "ok" | "stale" | "down";
+  last_window: string | null;
+  events_last_5m: number;
+  series: { bucket: string; events: number }[];
+  connectors: ConnectorHealth[];
+  stream: StreamHealth | null;
+}
+
+export interface Feeds {
+  /** When the API computed it (not in the contract; used when present). */
+  at?: string;
+  items: Feed[];
+}
+
+export type Severity = "info" | "warning" | "critical";
+export type AlertState = "firing" | "acknowledged" | "resolved";
+
+export interface Alert {
+  id: number;
+  rule: string;
+  kpi: string | null;
+  kpi_name_vi: string | null;
+  kpi_name_en: string | null;
+  area: string;
+  area_name_vi: string | null;
+  area_name_en: string | null;
+  severity: Severity;
+  state: AlertState;
+  level: string | number | null;
+  started_at: string;
+  fired_at: string | null;
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+  resolved_at: string | null;
+  value: number | null;
+  target: number | null;
+  summary_vi: string | null;
+  summary_en: string | null;
+}
+
+export interface AlertEvent {
+  kind: "fired" | "acknowledged" | "escalated" | "resolved";
+  alert: Alert;
+}
+
+export interface Page<T> {
+  items: T[];
+  limit: number;
+  offset: number;
+  total: number;
+  next_offset: number | null;
+}
+
+export interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+}
