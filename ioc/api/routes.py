@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -29,6 +30,7 @@ Resolution = Literal["1m", "1h", "1d"]
 _MAX_POINTS = 20_000  # per series request; a wider range needs a coarser resolution
 _STEP = {"1m": timedelta(minutes=1), "1h": timedelta(hours=1), "1d": timedelta(days=1)}
 _LIMIT_DEFAULT = 50
+Reading = Callable[[ApiContext, asyncpg.Connection], Awaitable[dict[str, Any]]]
 
 
 def _page(items: list[Any], limit: int, offset: int, total: int) -> dict[str, Any]:
@@ -135,13 +137,21 @@ async def kpis_current(
     return await _cached_current(ctx, chosen)
 
 
-async def _cached_current(ctx: ApiContext, chosen: Area) -> dict[str, Any]:
-    async def compute() -> Any:
-        async with ctx.pool.acquire() as conn:
-            return await queries.kpis_current(ctx, conn, chosen)
+async def _cached(ctx: ApiContext, key: tuple[str, str | None], read: Reading) -> dict[str, Any]:
+    """A read shared by every client asking the same within the cache period."""
 
-    result: dict[str, Any] = await ctx.cache.get(("kpis", chosen.code), compute)
+    async def compute() -> dict[str, Any]:
+        async with ctx.pool.acquire() as conn:
+            return await read(ctx, conn)
+
+    result: dict[str, Any] = await ctx.cache.get(key, compute)
     return result
+
+
+async def _cached_current(ctx: ApiContext, chosen: Area) -> dict[str, Any]:
+    return await _cached(
+        ctx, ("kpis", chosen.code), lambda c, conn: queries.kpis_current(c, conn, chosen)
+    )
 
 
 @router.get("/kpis/{kpi}/series", summary="One KPI's stored buckets over a range")
@@ -186,13 +196,9 @@ async def area_map(
     ctx: Ctx, who: Reader, request: Request, area: str | None = None
 ) -> dict[str, Any]:
     chosen = await _area(ctx, request, who, area)
-
-    async def compute() -> Any:
-        async with ctx.pool.acquire() as conn:
-            return await queries.map_children(ctx, conn, chosen)
-
-    result: dict[str, Any] = await ctx.cache.get(("map", chosen.code), compute)
-    return result
+    return await _cached(
+        ctx, ("map", chosen.code), lambda c, conn: queries.map_children(c, conn, chosen)
+    )
 
 
 @router.get("/feeds", summary="Each feed: events per minute, freshness, connectors, stream lag")
@@ -202,13 +208,7 @@ async def feeds(ctx: Ctx, who: Reader) -> dict[str, Any]:
 
 async def _cached_feeds(ctx: ApiContext, who: Principal) -> dict[str, Any]:
     scope = _scope(ctx, who)
-
-    async def compute() -> Any:
-        async with ctx.pool.acquire() as conn:
-            return await queries.feeds(ctx, conn, scope)
-
-    result: dict[str, Any] = await ctx.cache.get(("feeds", who.area), compute)
-    return result
+    return await _cached(ctx, ("feeds", who.area), lambda c, conn: queries.feeds(c, conn, scope))
 
 
 @router.get("/windows", summary="Window rows of one metric: 1m windows or the 1h/1d roll-ups")
