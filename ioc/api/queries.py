@@ -131,7 +131,10 @@ async def kpis_current(ctx: ApiContext, conn: asyncpg.Connection, area: Area) ->
                 "value": value,
                 "target": kpi.target_for(level),
                 "gap": _ahead(kpi, value, level),
-                "meets": None if value is None else kpi.meets(value, level),
+                # None: no data, or no target to judge against (shown, not judged).
+                "meets": None
+                if value is None or kpi.target_for(level) is None
+                else kpi.meets(value, level),
                 "trend": [
                     {
                         "bucket": _iso(hour),
