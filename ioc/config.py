@@ -29,6 +29,7 @@ __all__ = [
     "DatabaseSettings",
     "EmbeddedSettings",
     "Environment",
+    "GrafanaSettings",
     "KafkaSettings",
     "NotifySettings",
     "Settings",
@@ -137,6 +138,11 @@ class DatabaseSettings(BaseModel):
     command_timeout_seconds: float = Field(default=60.0, gt=0)
     statement_cache_size: int = Field(
         default=100, ge=0, description="0 for poolers and the TimescaleDB WASM tier"
+    )
+    # A migration cannot know a password: `ioc dashboards db-role` sets this one on the
+    # read-only role `ioc_grafana` that migration 0006 creates without a login.
+    grafana_password: SecretStr | None = Field(
+        default=None, description="password of the read-only role ioc_grafana (Grafana's login)"
     )
 
 
@@ -290,6 +296,38 @@ class ApiSettings(BaseModel):
     pool_size: int = Field(default=10, ge=1, le=100)
 
 
+class GrafanaSettings(BaseModel):
+    """How `ioc dashboards push` reaches Grafana, and how Grafana reaches the database.
+
+    Attributes:
+        url: Grafana's address, e.g. http://grafana:3000 (a sub-path is kept).
+        token: a service account token (Editor or Admin role); preferred to a password.
+        username: basic-auth user, when no token is given.
+        password: basic-auth password.
+        timeout_seconds: per HTTP request.
+        database_host: host:port at which Grafana reaches the database; unset = the host and
+            port of IOC_DATABASE_URL (right when Grafana runs next to the product).
+        timescaledb: the datasource's TimescaleDB switch (Grafana's `$__timeGroup` then uses
+            `time_bucket`); false for plain PostgreSQL.
+    """
+
+    url: str = "http://127.0.0.1:3000"
+    token: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    database_host: str | None = None
+    timescaledb: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected Grafana's address, e.g. http://grafana:3000")
+        return value.strip()
+
+
 class Settings(BaseSettings):
     """Every setting of the product. Build with `get_settings()`; never at import time."""
 
@@ -327,6 +365,7 @@ class Settings(BaseSettings):
     streams: StreamSettings = StreamSettings()
     alerts: AlertSettings = AlertSettings()
     notify: NotifySettings = NotifySettings()
+    grafana: GrafanaSettings = GrafanaSettings()
     api: ApiSettings = ApiSettings()
 
     @field_validator("kafka_bootstrap")
@@ -396,7 +435,7 @@ def _explain(err: ValidationError) -> ConfigError:
         name = env_name(*loc) if loc else "settings"
         message = str(problem["msg"]).removeprefix("Value error, ")
         given = problem.get("input")
-        secret = any(word in name.lower() for word in ("password", "url", "secret"))
+        secret = any(word in name.lower() for word in ("password", "url", "secret", "token"))
         shown = "" if isinstance(given, dict) or secret else f"={given!r}"
         lines.append(f"  {name}{shown}: {message}")
     return ConfigError("Invalid configuration:\n" + "\n".join(lines))

@@ -15,6 +15,7 @@ import re
 import shlex
 import shutil
 import subprocess
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +83,11 @@ def _ioc_cli() -> Any:
     """
     typer_main = pytest.importorskip("typer.main")
     cli = importlib.import_module("ioc.cli")
-    return typer_main.get_command(cli.app)
+    root = typer_main.get_command(cli.app)
+    # The sub-commands `ioc` adds from the ioc.commands entry points at start (ioc.cli.main).
+    for point in entry_points(group=cli.COMMAND_GROUP):
+        root.add_command(typer_main.get_command(point.load()), point.name)
+    return root
 
 
 def _is_group(command: Any) -> bool:
@@ -407,6 +412,6 @@ def test_dashboard_provider_reads_the_mounted_dashboards() -> None:
     assert provider["options"]["foldersFromFilesStructure"] is False
     grafana = _services()["grafana"]
     mounts = {v.split(":")[1]: v.split(":")[0] for v in grafana["volumes"]}
-    assert mounts[provider["options"]["path"]] == "./dashboards"
+    assert mounts[provider["options"]["path"]] == "./dashboards/json"
     assert mounts["/etc/grafana/provisioning"] == "./deploy/grafana/provisioning"
     assert grafana["environment"]["GF_DATE_FORMATS_DEFAULT_TIMEZONE"] == "Asia/Ho_Chi_Minh"

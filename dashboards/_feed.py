@@ -1,0 +1,199 @@
+"""The shape of a feed's board, and the window panels the feed boards draw from it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from grafana_foundation_sdk.builders import dashboard as builders
+from grafana_foundation_sdk.builders import timeseries
+from grafana_foundation_sdk.cog import builder as cogbuilder
+from grafana_foundation_sdk.models import common
+from grafana_foundation_sdk.models import dashboard as models
+
+from ioc.dashboards import _sql
+from ioc.dashboards._common import (
+    MAX_DATA_POINTS,
+    BoardContext,
+    area_variables,
+    board,
+    by_area_table,
+    datasource,
+    kpi_stat,
+    kpi_trend,
+    query,
+)
+
+__all__ = ["feed_board", "labelled_rates", "labelled_ratio", "single_series"]
+
+
+def feed_board(
+    ctx: BoardContext,
+    *,
+    feed: str,
+    uid: str,
+    title_vi: str,
+    description_en: str,
+    variables: Sequence[cogbuilder.Builder[models.VariableModel]] = (),
+    window_panels: Sequence[timeseries.Panel] = (),
+) -> builders.Dashboard:
+    """A feed's board: KPI tiles, KPI trends, the feed's own window panels, areas below.
+
+    Args:
+        ctx: The catalogue and window width.
+        feed: The feed whose KPIs it shows.
+        uid: The board's uid (stable: links and bookmarks use it).
+        title_vi: Its title.
+        description_en: What it shows.
+        variables: The feed's own variables, after the area ones.
+        window_panels: Panels of the feed's window metrics (volumes, latencies, ...).
+    """
+    kpis = ctx.catalogue.for_feed(feed)
+    if not kpis:
+        raise ValueError(f"the catalogue has no KPI of feed {feed!r}; its board would be empty")
+    out = board(uid, title_vi, description_en)
+    for variable in [*area_variables(), *variables]:
+        out = out.with_variable(variable)
+    out = out.with_row(builders.Row("Chỉ tiêu so với mục tiêu"))
+    for kpi in kpis:
+        out = out.with_panel(kpi_stat(ctx, kpi))
+    out = out.with_row(builders.Row("Diễn biến chỉ tiêu"))
+    for kpi in kpis:
+        out = out.with_panel(kpi_trend(ctx, kpi))
+    if window_panels:
+        out = out.with_row(builders.Row("Số liệu vận hành"))
+        for panel in window_panels:
+            out = out.with_panel(panel)
+    out = out.with_row(builders.Row("Theo địa bàn"))
+    return out.with_panel(by_area_table(ctx, uid, "Chỉ tiêu theo địa bàn", kpis))
+
+
+def _window_panel(
+    ctx: BoardContext, title: str, description: str, sql: str, unit: str
+) -> timeseries.Panel:
+    return (
+        timeseries.Panel()
+        .title(title)
+        .description(description)
+        .datasource(datasource())
+        .with_target(query(sql, "time_series"))
+        .unit(unit)
+        .max_data_points(MAX_DATA_POINTS)
+        .interval(ctx.min_interval)
+        .span_nulls(True)
+        .fill_opacity(10)
+        .height(8)
+        .span(12)
+    )
+
+
+def labelled_rates(
+    ctx: BoardContext,
+    *,
+    title: str,
+    description: str,
+    metric_filter: str,
+    labels: Sequence[tuple[str, str]],
+    unit: str = "suffix: /giờ",
+) -> timeseries.Panel:
+    """Counts per hour of several metrics in ``$area``, one series per Vietnamese label.
+
+    Args:
+        ctx: The board context.
+        title: Panel title (Vietnamese).
+        description: What it shows (English).
+        metric_filter: Condition on ``metric`` choosing the rows (it may use a variable).
+        labels: (metric, label) of every metric the filter can let through.
+        unit: Grafana unit of the rate.
+    """
+    sql = f"""WITH w AS (
+    {_sql.windows(metric_filter, ctx.window_ms)}
+)
+SELECT $__timeGroupAlias(w.t, $__interval), m.label AS metric,
+       {_sql.per_hour("sum(w.sum)", "w.width_ms")} AS value
+FROM w
+JOIN ({_sql.values(labels, ("text", "text"))}) AS m (metric, label) ON m.metric = w.metric
+{_sql.in_area("w", "t")}
+GROUP BY 1, 2
+ORDER BY 1, 2
+"""
+    return _window_panel(ctx, title, description, sql, unit)
+
+
+def labelled_ratio(
+    ctx: BoardContext,
+    *,
+    title: str,
+    description: str,
+    metric_filter: str,
+    key: str,
+    labels: Sequence[tuple[str, str]],
+    numerator: str,
+    denominator: str,
+    unit: str,
+) -> timeseries.Panel:
+    """A ratio of sums per time step in ``$area``, one series per label.
+
+    Args:
+        ctx: The board context.
+        title: Panel title (Vietnamese).
+        description: What it shows (English).
+        metric_filter: Condition on ``metric`` choosing the rows.
+        key: SQL giving each row's series key from ``w.metric`` (matched against ``labels``).
+        labels: (key, label) of every series.
+        numerator: Aggregate SQL above the line, over the rows ``w`` of one step and series.
+        denominator: Aggregate SQL below it.
+        unit: Grafana unit of the ratio.
+    """
+    sql = f"""WITH w AS (
+    {_sql.windows(metric_filter, ctx.window_ms)}
+)
+SELECT $__timeGroupAlias(w.t, $__interval), k.label AS metric,
+       {numerator} / nullif({denominator}, 0) AS value
+FROM w
+JOIN ({_sql.values(labels, ("text", "text"))}) AS k (key, label) ON k.key = {key}
+{_sql.in_area("w", "t")}
+GROUP BY 1, 2
+ORDER BY 1, 2
+"""
+    return _window_panel(ctx, title, description, sql, unit)
+
+
+def single_series(
+    ctx: BoardContext,
+    *,
+    title: str,
+    description: str,
+    metric: str,
+    column: str,
+    value: str,
+    unit: str,
+    display_name: str,
+) -> timeseries.Panel:
+    """One series computed from one metric's rows ``w`` in ``$area``.
+
+    Args:
+        ctx: The board context.
+        title: Panel title (Vietnamese).
+        description: What it shows (English).
+        metric: The metric.
+        column: Name of the value column (an identifier).
+        value: SQL aggregate over the rows ``w`` of one time step.
+        unit: Grafana unit.
+        display_name: The series' name on the board.
+    """
+    sql = f"""WITH w AS (
+    {_sql.windows(f"metric = {_sql.literal(metric)}", ctx.window_ms)}
+)
+SELECT $__timeGroupAlias(w.t, $__interval), {value} AS "{column}"
+FROM w
+{_sql.in_area("w", "t")}
+GROUP BY 1
+ORDER BY 1
+"""
+    return (
+        _window_panel(ctx, title, description, sql, unit)
+        .override_by_name(
+            column, [models.DynamicConfigValue(id_val="displayName", value=display_name)]
+        )
+        .draw_style(common.GraphDrawStyle.LINE)
+    )

@@ -1,0 +1,323 @@
+"""Bảng tổng quan: every KPI of the province against its target, in one view."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from grafana_foundation_sdk.builders import dashboard as builders
+from grafana_foundation_sdk.builders import stat, table, timeseries
+from grafana_foundation_sdk.models import common
+from grafana_foundation_sdk.models import dashboard as models
+
+from ioc.dashboards import _sql
+from ioc.dashboards._common import (
+    MAX_DATA_POINTS,
+    BoardContext,
+    area_variables,
+    board,
+    custom_variable,
+    datasource,
+    kpi_stat,
+    kpi_unit,
+    query,
+)
+from ioc.dashboards.alerts import UID as ALERTS_UID
+from ioc.kpis import Kpi
+
+__all__ = ["PILLARS", "UID", "build"]
+
+UID = "ioc-overview"
+
+PILLARS: Final[dict[str, str]] = {
+    "dvc": "Chính quyền số — dịch vụ công trực tuyến",
+    "payment": "Kinh tế số — thanh toán không dùng tiền mặt",
+    "network": "Hạ tầng số — mạng, băng rộng, di động",
+    "camera": "An ninh, trật tự — camera giám sát thông minh",
+}
+"""The row heading of each feed's KPIs, by feed (the three pillars of the CĐS resolutions)."""
+
+
+def _catalogue_rows(kpis: list[Kpi]) -> str:
+    rows: list[tuple[_sql.Cell, ...]] = []
+    for order, kpi in enumerate(kpis, start=1):
+        target = kpi.target
+        rows.append(
+            (
+                order,
+                kpi.id,
+                kpi.feed,
+                kpi.name_vi,
+                kpi.direction,
+                kpi.target_for("province"),
+                kpi.target_for("district"),
+                kpi.target_for("commune"),
+                target.deadline if target else None,
+                target.source if target else None,
+            )
+        )
+    types: tuple[_sql.ColumnType, ...] = (
+        "int",
+        "text",
+        "text",
+        "text",
+        "text",
+        "float8",
+        "float8",
+        "float8",
+        "date",
+        "text",
+    )
+    return _sql.values(rows, types)
+
+
+def _kpi_table(ctx: BoardContext) -> table.Panel:
+    kpis = list(ctx.catalogue)
+    sql = f"""WITH catalogue (ord, kpi, feed, name, direction, t_province, t_district, t_commune,
+                deadline, source) AS (
+    {_catalogue_rows(kpis)}
+),
+here AS (
+    SELECT level FROM areas WHERE code = '$area'
+    ORDER BY coalesce(valid_from, '-infinity'::date) DESC LIMIT 1
+),
+v AS (
+    SELECT kpi, sum(numerator) AS n, sum(denominator) AS d
+    FROM kpi_values
+    WHERE kpi IN ($kpi) AND resolution = {_sql.KPI_RESOLUTION}
+      AND area = '$area' AND $__timeFilter(bucket)
+    GROUP BY kpi
+),
+rows AS (
+    SELECT c.ord, c.kpi, c.feed, c.name, c.direction, c.deadline, c.source,
+           v.n / nullif(v.d, 0) AS value,
+           CASE h.level WHEN 'province' THEN c.t_province
+                        WHEN 'district' THEN c.t_district ELSE c.t_commune END AS target
+    FROM catalogue c
+    CROSS JOIN here h
+    LEFT JOIN v ON v.kpi = c.kpi
+    WHERE c.kpi IN ($kpi)
+)
+SELECT kpi, feed, name, value, target,
+       CASE WHEN direction = 'higher' THEN target - value ELSE value - target END AS gap,
+       CASE WHEN target IS NULL THEN 'Không đặt mục tiêu'
+            WHEN value IS NULL THEN 'Chưa có số liệu'
+            WHEN (CASE WHEN direction = 'higher' THEN target - value ELSE value - target END) <= 0
+                 THEN 'Đạt'
+            ELSE 'Chưa đạt' END AS status,
+       deadline, source
+FROM rows
+ORDER BY ord
+"""
+    status_colours = models.ValueMap(
+        options={
+            "Đạt": models.ValueMappingResult(color="green", index=0),
+            "Chưa đạt": models.ValueMappingResult(color="red", index=1),
+            "Chưa có số liệu": models.ValueMappingResult(color="text", index=2),
+            "Không đặt mục tiêu": models.ValueMappingResult(color="blue", index=3),
+        }
+    )
+    feed_link = (
+        "/d/ioc-${__data.fields.feed}?${__url_time_range}&var-province=${province}"
+        "&var-district=${district}&var-area=${area}"
+    )
+
+    def named(name: str, *more: models.DynamicConfigValue) -> list[models.DynamicConfigValue]:
+        return [models.DynamicConfigValue(id_val="displayName", value=name), *more]
+
+    hidden = [models.DynamicConfigValue(id_val="custom.hidden", value=True)]
+    return (
+        table.Panel()
+        .title("Bảng chỉ tiêu chuyển đổi số")
+        .description(
+            "Every KPI of the catalogue over the range in the chosen area: value, the target "
+            "for the area's level (province, district or commune), the gap (positive = short "
+            "of the target), deadline and legal source. Click a KPI to open its feed's board."
+        )
+        .datasource(datasource())
+        .with_target(query(sql))
+        .max_data_points(MAX_DATA_POINTS)
+        .interval(ctx.min_interval)
+        .override_by_name("kpi", hidden)
+        .override_by_name("feed", hidden)
+        .override_by_name(
+            "name",
+            named(
+                "Chỉ tiêu",
+                models.DynamicConfigValue(
+                    id_val="links",
+                    value=[{"title": "Mở bảng của nguồn dữ liệu", "url": feed_link}],
+                ),
+            ),
+        )
+        .override_by_name(
+            "value", named("Giá trị", models.DynamicConfigValue(id_val="unit", value="percentunit"))
+        )
+        .override_by_name(
+            "target",
+            named("Mục tiêu", models.DynamicConfigValue(id_val="unit", value="percentunit")),
+        )
+        .override_by_name(
+            "gap", named("Còn thiếu", models.DynamicConfigValue(id_val="unit", value="percentunit"))
+        )
+        .override_by_name(
+            "status",
+            named(
+                "Đánh giá",
+                models.DynamicConfigValue(id_val="mappings", value=[status_colours]),
+                models.DynamicConfigValue(
+                    id_val="custom.cellOptions", value={"type": "color-text"}
+                ),
+            ),
+        )
+        .override_by_name("deadline", named("Thời hạn"))
+        .override_by_name("source", named("Căn cứ"))
+        .decimals(1)
+        .height(12)
+        .span(24)
+    )
+
+
+def _feed_trend(ctx: BoardContext, feed: str) -> timeseries.Panel:
+    kpis = ctx.catalogue.for_feed(feed)
+    columns = ",\n       ".join(
+        f"sum(numerator) FILTER (WHERE kpi = {_sql.literal(k.id)})"
+        f' / nullif(sum(denominator) FILTER (WHERE kpi = {_sql.literal(k.id)}), 0) AS "{k.id}"'
+        for k in kpis
+    )
+    ids = ", ".join(_sql.literal(k.id) for k in kpis)
+    sql = f"""SELECT $__timeGroupAlias(bucket, $__interval),
+       {columns}
+FROM kpi_values
+WHERE kpi IN ({ids}) AND kpi IN ($kpi) AND resolution = {_sql.KPI_RESOLUTION}
+  AND area = '$area' AND $__timeFilter(bucket)
+GROUP BY 1
+ORDER BY 1
+"""
+    panel = (
+        timeseries.Panel()
+        .title(f"Xu hướng: {PILLARS[feed]}")
+        .description(
+            f"The {feed} KPIs per time step in the chosen area (ratios of sums); their "
+            "targets are on the feed's own board."
+        )
+        .datasource(datasource())
+        .with_target(query(sql, "time_series"))
+        .unit(kpi_unit(kpis[0]) if len({kpi_unit(k) for k in kpis}) == 1 else "short")
+        .decimals(1)
+        .span_nulls(True)
+        .max_data_points(MAX_DATA_POINTS)
+        .interval(ctx.min_interval)
+        .height(8)
+        .span(12)
+    )
+    for kpi in kpis:
+        panel = panel.override_by_name(
+            kpi.id,
+            [
+                models.DynamicConfigValue(id_val="displayName", value=kpi.name_vi),
+                models.DynamicConfigValue(id_val="unit", value=kpi_unit(kpi)),
+            ],
+        )
+    return panel
+
+
+def _open_alerts(ctx: BoardContext) -> stat.Panel:
+    sql = """SELECT count(*) FILTER (WHERE a.severity = 'critical') AS critical,
+       count(*) FILTER (WHERE a.severity = 'warning') AS warning,
+       count(*) FILTER (WHERE a.severity = 'info') AS info
+FROM alerts a
+WHERE a.state <> 'resolved'
+  AND EXISTS (SELECT 1 FROM area_ancestors x WHERE x.area = a.area AND x.ancestor = '$area')
+"""
+    return (
+        stat.Panel()
+        .title("Cảnh báo đang mở")
+        .description(
+            "Alerts not yet resolved (firing or acknowledged) in the chosen area and below, by "
+            "severity. Click to open the alerts board."
+        )
+        .datasource(datasource())
+        .with_target(query(sql))
+        .max_data_points(MAX_DATA_POINTS)
+        .interval(ctx.min_interval)
+        .unit("none")
+        .decimals(0)
+        .color_mode(common.BigValueColorMode.VALUE)
+        .graph_mode(common.BigValueGraphMode.NONE)
+        .text_mode(common.BigValueTextMode.VALUE_AND_NAME)
+        .override_by_name(
+            "critical",
+            [
+                models.DynamicConfigValue(id_val="displayName", value="Nghiêm trọng"),
+                models.DynamicConfigValue(
+                    id_val="color", value={"mode": "fixed", "fixedColor": "red"}
+                ),
+            ],
+        )
+        .override_by_name(
+            "warning",
+            [
+                models.DynamicConfigValue(id_val="displayName", value="Cảnh báo"),
+                models.DynamicConfigValue(
+                    id_val="color", value={"mode": "fixed", "fixedColor": "orange"}
+                ),
+            ],
+        )
+        .override_by_name(
+            "info",
+            [
+                models.DynamicConfigValue(id_val="displayName", value="Thông tin"),
+                models.DynamicConfigValue(
+                    id_val="color", value={"mode": "fixed", "fixedColor": "blue"}
+                ),
+            ],
+        )
+        .links(
+            [
+                builders.DashboardLink("Bảng cảnh báo")
+                .type(models.DashboardLinkType.LINK)
+                .url(
+                    f"/d/{ALERTS_UID}?${{__url_time_range}}&var-province=${{province}}"
+                    "&var-district=${district}&var-area=${area}"
+                )
+            ]
+        )
+        .height(5)
+        .span(24)
+    )
+
+
+def build(ctx: BoardContext) -> builders.Dashboard:
+    """The province overview: KPI tiles per pillar, the KPI table, trends, open alerts."""
+    feeds = ctx.feeds()
+    unnamed = [feed for feed in feeds if feed not in PILLARS]
+    if unnamed:
+        raise ValueError(f"feeds without a pillar heading in dashboards/overview.py: {unnamed}")
+    out = board(
+        UID,
+        "Tổng quan chuyển đổi số tỉnh",
+        "Province overview of the digital transformation (CĐS) KPIs: each KPI of the "
+        "catalogue against its legal target, the KPI table with gaps and deadlines, trends "
+        "and open alerts; drill down from the province to a district or a commune.",
+    )
+    for variable in area_variables():
+        out = out.with_variable(variable)
+    out = out.with_variable(
+        custom_variable(
+            "kpi",
+            "Chỉ tiêu",
+            "KPIs shown in the table and the trends",
+            [(kpi.name_vi, kpi.id) for kpi in ctx.catalogue],
+        )
+    )
+    out = out.with_panel(_open_alerts(ctx))
+    for feed in feeds:
+        out = out.with_row(builders.Row(PILLARS[feed]))
+        for kpi in ctx.catalogue.for_feed(feed):
+            out = out.with_panel(kpi_stat(ctx, kpi, link_to_feed=True))
+    out = out.with_row(builders.Row("Bảng chỉ tiêu"))
+    out = out.with_panel(_kpi_table(ctx))
+    out = out.with_row(builders.Row("Xu hướng"))
+    for feed in feeds:
+        out = out.with_panel(_feed_trend(ctx, feed))
+    return out
