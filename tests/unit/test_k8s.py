@@ -53,11 +53,6 @@ KUBERNETES_VERSION = "1.29.0"
 
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job"}
 
-# Commands the manifests already run that a later issue delivers. Each is asserted to be
-# still missing, so this test fails the day it lands: then check the manifest against the
-# real command and its endpoints, and remove the entry.
-NOT_YET_BUILT: set[tuple[str, ...]] = set()
-
 
 # --- loading ------------------------------------------------------------------------------
 
@@ -238,10 +233,6 @@ def _command_problem(words: list[str]) -> str | None:
     return None
 
 
-def _pending(words: list[str]) -> tuple[str, ...] | None:
-    return next((p for p in NOT_YET_BUILT if tuple(words[: len(p)]) == p), None)
-
-
 def _commands() -> Iterator[tuple[str, list[str]]]:
     """(where, words after `ioc`) for every container's args and every exec probe."""
     for where, container, _ in _containers():
@@ -405,19 +396,9 @@ def test_every_args_and_exec_probe_is_a_real_ioc_command() -> None:
     problems = []
     for where, words in _commands():
         assert words and words[0] != "ioc", f"{where}: {words} (the entrypoint is `ioc`)"
-        if _pending(words) is None and (problem := _command_problem(words)) is not None:
+        if (problem := _command_problem(words)) is not None:
             problems.append(f"{where}: {problem}")
     assert not problems, "\n".join(problems)
-
-
-@pytest.mark.parametrize("words", sorted(NOT_YET_BUILT), ids=" ".join)
-def test_not_yet_built_commands_are_still_missing(words: tuple[str, ...]) -> None:
-    used = [where for where, w in _commands() if tuple(w[: len(words)]) == words]
-    assert used, f"no manifest runs `ioc {' '.join(words)}`: drop it from NOT_YET_BUILT"
-    assert _lookup(words) is None, (
-        f"`ioc {' '.join(words)}` exists now: check {used} against it and its endpoints, "
-        "then remove it from NOT_YET_BUILT"
-    )
 
 
 # --- the workloads, one by one ------------------------------------------------------------
