@@ -109,16 +109,7 @@ async def seed(url: str, hours: int) -> tuple[int, str]:
                 now - timedelta(minutes=10),
             )
         catalogue = load_kpis()
-        done = None
-        while done is None or done <= now:
-            done = await keep_current(
-                conn,
-                catalogue,
-                now + timedelta(seconds=30),
-                window=timedelta(minutes=1),
-                recompute=timedelta(minutes=6),
-                first_days=2,
-            )
+        await keep_current(conn, catalogue, first_days=2)
         _, key = await create_key(conn, "bench", "admin", None, "bench")
         return rows, key
     finally:

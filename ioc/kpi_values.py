@@ -16,8 +16,8 @@ Reading:
   where a gap comes from).
 
 Keeping them current: :func:`keep_current` (run by ``ioc alerts run`` every pass) recomputes
-the recent stream windows and rolls them up into hours and local days, so the API and the
-Grafana boards can read any range at any resolution from ``kpi_values``.
+the windows written since its last pass and rolls them up into hours and local days, so the
+API and the Grafana boards can read any range at any resolution from ``kpi_values``.
 
 Days are local days in Asia/Ho_Chi_Minh (UTC+7, no daylight saving), as in the roll-up
 views of migration 0002; times are stored and passed as aware UTC datetimes.
@@ -347,7 +347,11 @@ ON CONFLICT (kpi, resolution, area, bucket) DO UPDATE SET
     denominator = EXCLUDED.denominator,
     computed_at = now()
 """
-_CURSOR = "kpi_values"  # its row in alert_cursor: stream windows computed up to here
+_CURSOR = "kpi_values"  # its row in alert_cursor: window rows written up to here (DB time)
+# A flush commits within seconds of its now(); rows stamped up to this long before the cursor
+# may become visible after a pass read past them, so each pass looks back this far again.
+_COMMIT_SLACK = timedelta(seconds=60)
+_SPAN = timedelta(minutes=10)  # window rows are recomputed in spans of this length
 
 
 def _floor(at: datetime, step: timedelta) -> datetime:
@@ -355,61 +359,75 @@ def _floor(at: datetime, step: timedelta) -> datetime:
     return datetime.fromtimestamp(at.timestamp() // seconds * seconds, UTC)
 
 
+_TOUCHED = """
+SELECT DISTINCT date_bin($2::interval, window_start, TIMESTAMPTZ '2000-01-01 00:00:00+07') AS span
+FROM window_metrics WHERE updated_at > $1 ORDER BY span
+"""
+
+
 async def keep_current(
     conn: asyncpg.Connection,
     kpis: Iterable[Kpi],
-    now: datetime,
     *,
-    window: timedelta,
-    recompute: timedelta,
     first_days: int = 2,
-    max_span: timedelta = timedelta(days=1),
-) -> datetime | None:
-    """Bring ``kpi_values`` up to ``now`` at every resolution; safe to run from many processes.
+) -> int:
+    """Bring ``kpi_values`` up to date with the window rows at 1m, 1h and 1d.
 
-    Each pass recomputes the stream windows since the last pass minus ``recompute`` (events may
-    still join a window until the allowed lateness has passed, so that span's values change),
-    the current one included, then rolls the touched buckets up into hours and local days.
-    The first pass starts at local midnight ``first_days - 1`` days ago; a pass after a long
-    pause catches up ``max_span`` at a time, so no pass holds its lock for long.
+    Follows what the stream workers wrote, not the clock: each pass finds the windows written
+    since the last one (``window_metrics.updated_at``, a BRIN index), recomputes their spans
+    at 1m and rolls the touched hours and local days up. So a worker catching up after a
+    pause, a backfill, or an event that joins a window late all reach the KPI values. The
+    very first pass computes the last ``first_days`` local days. Safe to run from many
+    processes: one pass at a time.
 
     Args:
         conn: A connection to a migrated database whose ``areas`` table is synced.
         kpis: The KPIs.
-        now: The present moment (aware).
-        window: The stream workers' window width (``IOC_STREAMS__WINDOW_SECONDS``).
-        recompute: How far back each pass recomputes: the allowed lateness plus a window.
         first_days: How many local days the very first pass computes.
-        max_span: The most event time one pass computes.
 
     Returns:
-        Where the values are complete up to, or None if another process holds the lock.
+        How many 10-minute spans of windows were recomputed; -1 if another process holds the
+        lock.
     """
+    kpis = list(kpis)
     async with conn.transaction():
         if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext('ioc-kpi-values'))"):
-            return None
+            return -1
+        now = await conn.fetchval("SELECT now()")
         done = await conn.fetchval(
             "SELECT evaluated_until FROM alert_cursor WHERE name = $1", _CURSOR
         )
         if done is None:
-            start = local_day_start(now) - timedelta(days=first_days - 1)
+            first = local_day_start(now) - timedelta(days=first_days - 1)
+            spans = [first + i * _SPAN for i in range(int((now - first) / _SPAN) + 1)]
         else:
-            start = _floor(done - recompute, window)
-        end = min(_floor(now, window) + window, start + max_span)
-        await compute(conn, kpis, start, end, "1m")
-        hours = (_floor(start, timedelta(hours=1)), _floor(end - window, timedelta(hours=1)))
-        await conn.execute(
-            _ROLL_UP, "1m", "1h", timedelta(hours=1), hours[0], hours[1] + timedelta(hours=1)
-        )
-        days = (local_day_start(start), local_day_start(end - window) + timedelta(days=1))
-        await conn.execute(_ROLL_UP, "1h", "1d", timedelta(days=1), days[0], days[1])
+            spans = [r["span"] for r in await conn.fetch(_TOUCHED, done - _COMMIT_SLACK, _SPAN)]
+        for start, end in _runs(spans, _SPAN):
+            await compute(conn, kpis, start, end, "1m")
+        hours = sorted({_floor(s, timedelta(hours=1)) for s in spans})
+        for start, end in _runs(hours, timedelta(hours=1)):
+            await conn.execute(_ROLL_UP, "1m", "1h", timedelta(hours=1), start, end)
+        days = sorted({local_day_start(h) for h in hours})
+        for start, end in _runs(days, timedelta(days=1)):
+            await conn.execute(_ROLL_UP, "1h", "1d", timedelta(days=1), start, end)
         await conn.execute(
             "INSERT INTO alert_cursor (name, evaluated_until) VALUES ($1, $2) "
             "ON CONFLICT (name) DO UPDATE SET evaluated_until = EXCLUDED.evaluated_until",
             _CURSOR,
-            end,
+            now,
         )
-        return end
+        return len(spans)
+
+
+def _runs(starts: list[datetime], step: timedelta) -> list[tuple[datetime, datetime]]:
+    """Sorted bucket starts as [start, end) ranges of consecutive buckets."""
+    out: list[tuple[datetime, datetime]] = []
+    for start in starts:
+        if out and out[-1][1] == start:
+            out[-1] = (out[-1][0], start + step)
+        else:
+            out.append((start, start + step))
+    return out
 
 
 async def series(

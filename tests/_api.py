@@ -64,11 +64,7 @@ async def seed(conn: asyncpg.Connection, settings: Settings, minutes: int = 30) 
     evaluator = build_evaluator(settings)
     for i in range(1, minutes + 1):
         await evaluator.run_once(conn, first + i * MINUTE + timedelta(seconds=16))
-    done = None
-    while done is None or done <= now:  # a pass computes at most a day: the first takes two
-        done = await keep_current(
-            conn, evaluator.catalogue, now + timedelta(seconds=30), window=MINUTE, recompute=MINUTE
-        )
+    await keep_current(conn, evaluator.catalogue)
     return now
 
 

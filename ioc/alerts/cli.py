@@ -201,8 +201,6 @@ async def _run(settings: Settings, evaluator: Any) -> None:
     from ioc.kpi_values import keep_current
     from ioc.notify.outbox import Notifier
 
-    # Events join a window until the allowed lateness has passed: recompute that span.
-    recompute = timedelta(seconds=settings.streams.allowed_lateness_seconds) + 2 * evaluator.window
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -217,13 +215,7 @@ async def _run(settings: Settings, evaluator: Any) -> None:
                 if conn is None or conn.is_closed():
                     conn = await connect(settings)
                 await evaluator.run_once(conn)
-                await keep_current(
-                    conn,
-                    evaluator.catalogue,
-                    datetime.now(UTC),
-                    window=evaluator.window,
-                    recompute=recompute,
-                )
+                await keep_current(conn, evaluator.catalogue)
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
                 log.warning("alert pass failed, retrying: %r", err)
                 conn = None

@@ -29,3 +29,8 @@ CREATE INDEX audit_log_at ON audit_log (at DESC);
 
 -- The board reads every KPI of one area (tiles, map): by area first, not by KPI.
 CREATE INDEX kpi_values_area ON kpi_values (area, resolution, bucket);
+
+-- KPI values follow the window rows written since their last pass (ioc.kpi_values.keep_current).
+-- BRIN: rows are written roughly in updated_at order, so a few pages answer, and it costs the
+-- workers' upserts almost nothing to maintain.
+CREATE INDEX window_metrics_updated ON window_metrics USING brin (updated_at);
