@@ -21,7 +21,12 @@ the area, fails half the transactions, makes about half of the dossiers late. An
 a commune, a district or the province (it covers the areas under it), given by code or by a
 name that `AreaRegistry.find` resolves to exactly one area.
 
-Inline form (several incidents separated by `;`)::
+The simulators also fail on their own now and then (a connection point or a camera goes down
+for half an hour, a link degrades), as real fleets do. `background: false` turns those everyday
+faults off, so that only the scenario's incidents happen: a drill that shows one outage, or a
+test that must know exactly which areas break.
+
+Inline form (several incidents separated by `;`, `background:off` as one of them)::
 
     network_outage:area=11950,start=+5m,duration=15m,intensity=1;dvc_backlog:agency=SO-TP,duration=2h
 
@@ -34,6 +39,7 @@ YAML form (examples in `ioc/connectors/simulated/scenarios/`)::
         start: "+5m"          # relative to now, or 2025-03-04T09:00:00+07:00
         duration: 15m
         intensity: 1
+    background: true          # false: none of the simulators' everyday random faults
 
 Example:
     >>> from datetime import UTC, datetime
@@ -89,7 +95,8 @@ _TARGETS: Final[dict[str, dict[str, bool]]] = {
 }
 _COMMON_FIELDS: Final[tuple[str, ...]] = ("kind", "start", "duration", "intensity", "name")
 _ALL_FIELDS: Final[tuple[str, ...]] = (*_COMMON_FIELDS, "area", "agency", "channel")
-_TOP_FIELDS: Final[tuple[str, ...]] = ("name", "description", "incidents")
+_TOP_FIELDS: Final[tuple[str, ...]] = ("name", "description", "incidents", "background")
+_SWITCH: Final[dict[str, bool]] = {"on": True, "true": True, "off": False, "false": False}
 
 _DURATION = re.compile(
     r"^(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+(?:\.\d+)?)s)?$"
@@ -215,11 +222,13 @@ class Scenario:
     Attributes:
         incidents: the incidents, in the order written.
         name: a label for the whole scenario, if the file gives one.
+        background: whether the simulators' everyday random faults happen too.
         source: where it was read from (a path, or `inline`).
     """
 
     incidents: tuple[Incident, ...] = ()
     name: str | None = None
+    background: bool = True
     source: str | None = field(default=None, compare=False)
 
     def of_kind(self, kind: str) -> list[Incident]:
@@ -491,13 +500,24 @@ def _from_yaml(text: str, source: str, now: datetime, areas: AreaRegistry | None
             raise ScenarioError(f"expected 'field: value' lines, got {raw!r}", where=where(None))
         incidents.append(_incident(raw, now=now, areas=areas, where=where))
     name = data.get("name")
+    background = data.get("background", True)
+    if not isinstance(background, bool):
+        raise ScenarioError(
+            f"{background!r} is not true or false",
+            field="background",
+            where=f"{source}:{top.get('background', 1)}",
+        )
     return Scenario(
-        incidents=tuple(incidents), name=str(name) if name is not None else None, source=source
+        incidents=tuple(incidents),
+        name=str(name) if name is not None else None,
+        background=background,
+        source=source,
     )
 
 
 def _from_inline(spec: str, now: datetime, areas: AreaRegistry | None) -> Scenario:
     incidents: list[Incident] = []
+    background = True
     parts = [p.strip() for p in spec.split(";") if p.strip()]
     for number, part in enumerate(parts, start=1):
 
@@ -505,6 +525,11 @@ def _from_inline(spec: str, now: datetime, areas: AreaRegistry | None) -> Scenar
             return f"inline incident {n} {p!r}"
 
         kind, _, rest = part.partition(":")
+        if kind.strip() == "background":
+            if rest.strip().lower() not in _SWITCH:
+                raise ScenarioError("write background:off or background:on", where=where(None))
+            background = _SWITCH[rest.strip().lower()]
+            continue
         raw: dict[str, str] = {"kind": kind.strip()}
         for pair in (p for p in rest.split(",") if p.strip()):
             key, sep, value = pair.partition("=")
@@ -517,7 +542,7 @@ def _from_inline(spec: str, now: datetime, areas: AreaRegistry | None) -> Scenar
         incidents.append(_incident(raw, now=now, areas=areas, where=where))
     if not incidents:
         raise ScenarioError("no incident given", where="inline scenario")
-    return Scenario(incidents=tuple(incidents), source="inline")
+    return Scenario(incidents=tuple(incidents), background=background, source="inline")
 
 
 def load_scenario(

@@ -418,6 +418,11 @@ class SimulatedConnector(Connector):
         scenario = self.context.scenario
         return scenario.of_kind(kind) if scenario is not None else []
 
+    def background(self, per_hour: float) -> float:
+        """The chance per entity and hour of an everyday random fault: 0 if the scenario says so."""
+        scenario = self.context.scenario
+        return per_hour if scenario is None or scenario.background else 0.0
+
     def covered(self, incident: Incident) -> BoolArray:
         """Which leaf areas (in `self.leaves` order) an incident's area covers."""
         return np.array(

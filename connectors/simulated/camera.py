@@ -13,10 +13,11 @@ reports once a minute:
   in the evening, more at weekends);
 - any camera: a rare `fire_smoke` (about 3 a day in the province).
 
-Cameras fail and recover at random (about 1% an hour start an outage, 45 min on average), so
-the online rate sits near 99%. That makes about 1.0–1.1 million events a day (≈ 12/s):
-576,000 heartbeats, 432,000 vehicle counts, the rest detections. `rate` scales the number of
-cameras. A `cameras_dark` incident takes the cameras of its area (or all) offline.
+Cameras fail and recover at random (about 1% an hour start an outage, 45 min on average; none
+under a scenario with `background: false`), so the online rate sits near 99%. That makes
+about 1.0–1.1 million events a day (≈ 12/s): 576,000 heartbeats, 432,000 vehicle counts, the
+rest detections. `rate` scales the number of cameras. A `cameras_dark` incident takes the
+cameras of its area (or all) offline.
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ class CameraSimulator(SimulatedConnector):
             key=self.key,
             stream=1,
             count=count,
-            per_hour=0.01,
+            per_hour=self.background(0.01),
             mean=timedelta(minutes=45),
             longest=timedelta(hours=6),
             fixed=self.scenario_intervals("cameras_dark", self._area, dark_draw),

@@ -13,12 +13,12 @@ Each point is sampled every 30 s (phases staggered so samples spread over the ti
 down, latency (fibre 5–20 ms, 4G 30–60 ms, 5G 10–25 ms, higher under load and when degraded),
 packet loss and throughput following a daily curve (office hours for government networks,
 evenings for cells and broadband). About 0.2% of points start an outage each hour (30 min on
-average) and 1% a degradation. That makes 1,751,000 samples a day (≈ 20/s); `rate` scales the
-number of points. Once a local day per commune (at the first tick after local midnight, and at
-startup) a `network.subscriptions` event gives households, fixed-broadband (85–92%) and fibre
-households, population and 4G (≈ 99%) / 5G (growing since 2024) coverage, consistent with the
-area file's figures. A `network_outage` incident takes down every point of its area (a share
-equal to the intensity).
+average) and 1% a degradation (neither under a scenario with `background: false`). That makes
+1,751,000 samples a day (≈ 20/s); `rate` scales the number of points. Once a local day per
+commune (at the first tick after local midnight, and at startup) a `network.subscriptions`
+event gives households, fixed-broadband (85–92%) and fibre households, population and 4G
+(≈ 99%) / 5G (growing since 2024) coverage, consistent with the area file's figures. A
+`network_outage` incident takes down every point of its area (a share equal to the intensity).
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ class NetworkSimulator(SimulatedConnector):
             key=self.key,
             stream=1,
             count=count,
-            per_hour=0.002,
+            per_hour=self.background(0.002),
             mean=timedelta(minutes=30),
             longest=timedelta(hours=4),
             fixed=self.scenario_intervals("network_outage", self._area, outage_draw),
@@ -156,7 +156,7 @@ class NetworkSimulator(SimulatedConnector):
             key=self.key,
             stream=2,
             count=count,
-            per_hour=0.01,
+            per_hour=self.background(0.01),
             mean=timedelta(minutes=20),
             longest=timedelta(hours=2),
         )

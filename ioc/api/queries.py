@@ -17,7 +17,12 @@ from ioc.alerts.engine import format_value
 from ioc.api.context import ApiContext
 from ioc.areas import Area
 from ioc.kpis import Kpi
-from ioc.telemetry import read_connector_metrics, read_stream_metrics
+from ioc.telemetry import (
+    ConnectorMetrics,
+    StreamMetrics,
+    read_connector_metrics,
+    read_stream_metrics,
+)
 
 __all__ = [
     "FEEDS",
@@ -33,7 +38,7 @@ FEEDS: Final = ("camera", "dvc", "payment", "network")
 _LOCAL: Final = timedelta(hours=7)
 _LOW_VOLUME: Final = 20  # a ratio of fewer events than this is shown, but flagged
 _FRESH: Final = timedelta(minutes=3)  # a feed whose newest window is older is not live
-_STALE: Final = timedelta(minutes=15)  # … and older than this, down
+_STALE: Final = timedelta(minutes=15)  # … and older than this, down (unless idle)
 
 
 def local_today(now: datetime) -> date:
@@ -221,6 +226,17 @@ async def map_children(ctx: ApiContext, conn: asyncpg.Connection, area: Area) ->
     return {"area": area_json(area), "children": out}
 
 
+def _idle(feed: str, connectors: list[ConnectorMetrics], workers: list[StreamMetrics]) -> bool:
+    """A quiet source, not a broken pipe: its connector runs and nothing waits to be counted.
+
+    DVC, for one, receives no dossiers outside office hours: its feed has no new windows then,
+    yet nothing is wrong.
+    """
+    sending = any(c.feed == feed and c.live and c.state == "running" for c in connectors)
+    counting = [w.agents[feed] for w in workers if w.state == "running" and feed in w.agents]
+    return sending and bool(counting) and all(a.lag == 0 for a in counting)
+
+
 async def feeds(
     ctx: ApiContext, conn: asyncpg.Connection, scope: frozenset[str] | None
 ) -> dict[str, Any]:
@@ -248,13 +264,15 @@ async def feeds(
     for feed in FEEDS:
         counts = per_minute.get(feed, {})
         newest = last.get(feed)
+        agents = [w.agents[feed] for w in workers if feed in w.agents]
         if newest is not None and now - newest <= _FRESH:
             state = "ok"
+        elif _idle(feed, connectors, workers):
+            state = "idle"
         elif newest is not None and now - newest <= _STALE:
             state = "stale"
         else:
             state = "down"
-        agents = [w.agents[feed] for w in workers if feed in w.agents]
         stream = (
             {
                 "lag": sum(a.lag for a in agents),

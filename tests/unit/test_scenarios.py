@@ -270,6 +270,21 @@ def test_yaml_shape_errors(text: str, match: str) -> None:
         load_scenario(text if "\n" in text else text + "\n", now=NOW, areas=AREAS)
 
 
+def test_background_faults_are_on_unless_turned_off_in_either_form() -> None:
+    outage = "network_outage:area=325,duration=5m"
+    assert load_scenario(outage, now=NOW).background
+    assert not load_scenario(f"background:off;{outage}", now=NOW).background
+    assert load_scenario(f"{outage};background:on", now=NOW).background
+    yaml_text = "incidents:\n  - kind: cameras_dark\n    duration: 5m\nbackground: false\n"
+    assert not load_scenario(yaml_text, now=NOW).background
+    with pytest.raises(ScenarioError, match=r"background:off or background:on"):
+        load_scenario(f"background:maybe;{outage}", now=NOW)
+    with pytest.raises(ScenarioError, match=r"<scenario>:4: background: 'no' is not true or false"):
+        load_scenario(yaml_text.replace("false", "'no'"), now=NOW)
+    with pytest.raises(ScenarioError, match="no incident given"):
+        load_scenario("background:off", now=NOW)
+
+
 def test_a_missing_file_is_a_scenario_error(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="cannot read the scenario file"):
         load_scenario(str(tmp_path / "nope.yaml"), now=NOW)

@@ -561,6 +561,28 @@ async def test_outage_intensity_is_the_share_of_points_down() -> None:
     assert 0.4 < len(down) / len({p.point_id for p in samples}) < 0.6
 
 
+async def test_without_background_faults_only_the_scenario_breaks_anything() -> None:
+    # Over six hours the fleet has its own outages and degradations; without background faults
+    # every point is up and fast except those of the scenario's incident.
+    start, length = MONDAY + timedelta(hours=8), timedelta(hours=6)
+    spec = "network_outage:area=325,start=+1h,duration=10m"  # Huyện Văn Lâm
+    communes = {a.code for a in AREAS.children("325", on=start.date())}
+
+    def broken(events: list[Any]) -> set[str]:
+        return {
+            e.payload.point_id
+            for e in of(events, "network.sample")
+            if e.area not in communes and (not e.payload.up or e.payload.packet_loss > 0.01)
+        }
+
+    assert broken(await run(NetworkSimulator, start, length, rate=0.5, scenario=spec))
+    quiet = await run(NetworkSimulator, start, length, rate=0.5, scenario=f"background:off;{spec}")
+    assert not broken(quiet)
+    assert any(not e.payload.up for e in of(quiet, "network.sample") if e.area in communes)
+    cameras = await run(CameraSimulator, start, length, rate=0.5, scenario="background:off;" + spec)
+    assert all(e.payload.online for e in of(cameras, "camera.heartbeat"))
+
+
 # --- the whole product --------------------------------------------------------------------------
 async def test_all_four_feeds_together_make_twenty_to_sixty_events_a_second() -> None:
     cameras = await run(CameraSimulator, MONDAY + timedelta(hours=12), timedelta(minutes=10))

@@ -53,6 +53,8 @@ export function iconFor(status: string): IconName {
     case "running":
     case "live":
       return "ok";
+    case "idle":
+      return "live";
     case "warning":
     case "low_volume":
     case "info":

@@ -109,7 +109,8 @@ export interface StreamHealth {
 
 export interface Feed {
   feed: FeedName;
-  state: "ok" | "stale" | "down";
+  /** idle: the connector runs and nothing waits to be counted, the source is just quiet. */
+  state: "ok" | "idle" | "stale" | "down";
   last_window: string | null;
   events_last_5m: number;
   series: { bucket: string; events: number }[];
