@@ -411,6 +411,7 @@ async def _drain(
     sampler = Sampler(psutil.Process(process.pid))
     services = _service_cpu()
     spawned = process.started_at
+    cpu_start = _cpu(sampler.proc)
     first: tuple[float, int, float] | None = None
     async with _connection(database_url) as conn:
         async with asyncio.timeout(CAUGHT_UP_TIMEOUT):
@@ -445,6 +446,8 @@ async def _drain(
                     break
                 await asyncio.sleep(0.5)
     assert first is not None
+    if first[1] >= total:  # a backlog read in one batch: only the time from the start is known
+        first = (spawned, 0, cpu_start)
     sustained = ended - first[0]
     return {
         "events": total,

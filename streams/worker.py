@@ -56,7 +56,7 @@ from ioc.kafka import ensure_topics, make_consumer, make_producer, project_topic
 from ioc.measures import measures
 from ioc.streams.agents import AGENTS
 from ioc.streams.sink import (
-    Counted,
+    Batch,
     Position,
     load_positions,
     prune_counted,
@@ -111,7 +111,7 @@ class _Partition:
 class _Pending:
     """Everything read since the last flush."""
 
-    counted: list[Counted] = field(default_factory=list)
+    batch: Batch = field(default_factory=Batch)
     dead: list[tuple[bytes, DeadLetter]] = field(default_factory=list)
     late: list[ConsumerRecord] = field(default_factory=list)
     corrected: set[datetime] = field(default_factory=set)
@@ -119,7 +119,7 @@ class _Pending:
     dead_by: collections.Counter[str] = field(default_factory=collections.Counter)
 
     def __len__(self) -> int:
-        return len(self.counted) + len(self.dead) + len(self.late)
+        return len(self.batch) + len(self.dead) + len(self.late)
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -261,9 +261,11 @@ class StreamWorker:
             self._dead(tp, part, record, err.reason, err.detail)
             return
         if part.agent == LATE_AGENT:  # a correction: checked when it was first read
-            counted = to_counted(envelope, self.width, tp.topic, tp.partition)
-            self._pending.counted.append(counted)
-            self._pending.corrected.add(counted.window_start)
+            c = to_counted(envelope, self.width, tp.topic, tp.partition)
+            self._pending.batch.add(
+                c.event_id, c.window_start, c.area, c.measures, c.topic, c.partition
+            )
+            self._pending.corrected.add(c.window_start)
             self._advance(part, envelope.occurred_at)
             return
         start, day = self._window(envelope.occurred_at)
@@ -275,10 +277,9 @@ class StreamWorker:
             self._pending.late.append(record)
             self._pending.late_by[part.agent] += 1
             return
-        self._pending.counted.append(
-            Counted(
-                envelope.event_id, start, envelope.area, measures(envelope), tp.topic, tp.partition
-            )
+        # Its measures go into the batch's window totals now: the flush only writes them.
+        self._pending.batch.add(
+            envelope.event_id, start, envelope.area, measures(envelope), tp.topic, tp.partition
         )
         self._advance(part, envelope.occurred_at)
 
@@ -397,7 +398,7 @@ class StreamWorker:
             result = await write_batch(
                 conn,
                 self.group,
-                pending.counted,
+                pending.batch,
                 {(tp.topic, tp.partition): position for tp, (_, position) in moved.items()},
             )
         except _UNAVAILABLE as err:

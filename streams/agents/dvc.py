@@ -13,7 +13,7 @@ def on_time_matches_deadline(envelope: Envelope) -> tuple[str, str] | None:
     deadline would skew the KPI silently, so such a record is dead-lettered instead.
     """
     p = envelope.payload
-    if not isinstance(p, DossierEvent) or p.stage is not DossierStage.RESOLVED or p.due_at is None:
+    if type(p) is not DossierEvent or p.stage is not DossierStage.RESOLVED or p.due_at is None:
         return None
     actually = envelope.occurred_at <= p.due_at
     if p.on_time is actually:

@@ -9,7 +9,7 @@ from ioc.streams.agents import Agent
 def down_point_moves_no_traffic(envelope: Envelope) -> tuple[str, str] | None:
     """A point reported down cannot report throughput (the availability KPI counts `up`)."""
     p = envelope.payload
-    if isinstance(p, NetworkSample) and not p.up and p.throughput_mbps:
+    if type(p) is NetworkSample and not p.up and p.throughput_mbps:
         return (
             "inconsistent",
             f"point {p.point_id} is down but reports {p.throughput_mbps} Mbit/s",

@@ -9,7 +9,7 @@ from ioc.streams.agents import Agent
 def success_has_no_failure_reason(envelope: Envelope) -> tuple[str, str] | None:
     """A transaction cannot both succeed and carry a failure reason (success rate KPI)."""
     p = envelope.payload
-    if isinstance(p, PaymentTransaction) and p.success and p.failure_reason:
+    if type(p) is PaymentTransaction and p.success and p.failure_reason:
         return (
             "inconsistent",
             f"transaction {p.transaction_id} succeeded with failure_reason={p.failure_reason!r}",

@@ -1,0 +1,306 @@
+"""Tables and a chart from a benchmark's JSON: `python -m bench.report [RESULTS.json]`.
+
+Writes the PNG chart next to the JSON and regenerates the results section of
+`bench/README.md` (between the `bench:results` markers). Without an argument it takes the
+newest full (not `--quick`) `bench/results/bench-*.json`, else the newest quick one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+README = Path(__file__).parent / "README.md"
+RESULTS = Path(__file__).parent / "results"
+BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
+NAMES = {
+    "bare_read": "bare aiokafka, read only",
+    "bare_decode": "bare aiokafka + decode (consumer ceiling)",
+    "bare_writer": "bare asyncpg batch upserts (writer ceiling)",
+    "ours": "**ours: stream worker → PostgreSQL**",
+    "ours_before": "ours before the fix",
+    "quixstreams": "quixstreams",
+    "bytewax": "bytewax",
+    "faust": "faust agent + windowed Table",
+}
+IMPLS = ("ours", "quixstreams", "bytewax", "faust")
+
+
+def _n(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def _x(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}×"
+
+
+def _s(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f} s"
+
+
+def tables(r: dict[str, Any]) -> str:
+    """The markdown results section."""
+    meta, inputs, sl, bf = r["meta"], r["inputs"], r["slice"], r["backfill"]
+    out = []
+    load = ", ".join(f"{v:.2f}" for v in meta["load_average_at_start"])
+    out.append(
+        f"Run of {meta['date'][:10]} on {meta['machine']} (load average at start {load}); "
+        f"Python {meta['python']}, {meta['kafka']}, PostgreSQL {meta.get('postgresql', '?')}; "
+        f"aiokafka {meta['aiokafka']}, asyncpg {meta['asyncpg']}, pydantic {meta['pydantic']}, "
+        f"quixstreams {meta['quixstreams']}, bytewax {meta['bytewax']} (confluent-kafka "
+        f"{meta['confluent-kafka']}), faust-streaming {meta['faust-streaming']}."
+        + (" **Quick run** (smoke test, not for comparison)." if r["parameters"]["quick"] else "")
+    )
+    s = inputs["slice"]
+    ours = sl["ours"]
+    out.append(
+        f"\n**Same input, every implementation** — the first {s['days']:g} days of the history, "
+        f"{s['events']:,} events ({r['expected']['rows']:,} window rows of 60 s; totals "
+        "checked row by row against the input):\n"
+    )
+    out.append(
+        "| implementation | events/s | ours ÷ this | CPU µs/event | CPU % | RSS MB "
+        "| rows identical |"
+    )
+    out.append("|---|---:|---:|---:|---:|---:|---|")
+    for key in ("bare_read", "bare_decode", "bare_writer", "ours", "ours_before", *IMPLS[1:]):
+        row = sl.get(key)
+        if row is None:
+            continue
+        name = NAMES[key] + (f" (`{Path(row['ref']).name[:12]}`)" if key == "ours_before" else "")
+        if "error" in row:
+            out.append(f"| {name} | failed | | | | | {row['error'][-80:]!r} |")
+            continue
+        check = row.get("check", {})
+        same = check.get("identical")
+        out.append(
+            f"| {name} | {_n(row['events_per_second'])} | "
+            f"{'' if key == 'ours' else _x(ours['events_per_second'] / row['events_per_second'])}"
+            f" | {_n(row.get('cpu_us_per_event'), 1)} | {_n(row.get('cpu_percent'))} | "
+            f"{_n(row.get('rss_mb_peak')) if 'rss_mb_peak' in row else '(bench)'} | "
+            f"{'–' if same is None else ('yes' if same else 'NO')} |"
+        )
+    fs = r.get("faust_slice")
+    if fs:
+        f = inputs["faust_slice"]
+        out.append(
+            f"\n**faust, on a smaller slice** (the first {f['days']:g} days, {f['events']:,} "
+            "events; its per-update changelog makes the whole slice take too long):\n"
+        )
+        out.append(
+            "| implementation | events/s | ours ÷ this | CPU µs/event | RSS MB | rows identical |"
+        )
+        out.append("|---|---:|---:|---:|---:|---|")
+        for key in ("ours", "faust"):
+            row = fs.get(key, {})
+            if "error" in row or not row:
+                out.append(f"| {NAMES[key]} | failed | | | | {row.get('error', '')[-80:]!r} |")
+                continue
+            same = row.get("check", {}).get("identical")
+            ratio = (
+                ""
+                if key == "ours"
+                else _x(fs["ours"]["events_per_second"] / row["events_per_second"])
+            )
+            out.append(
+                f"| {NAMES[key]} | {_n(row['events_per_second'])} | {ratio} | "
+                f"{_n(row.get('cpu_us_per_event'), 1)} | {_n(row.get('rss_mb_peak'))} | "
+                f"{'–' if same is None else ('yes' if same else 'NO')} |"
+            )
+    h = inputs["backfill"]
+    minutes = bf["ours"].get("seconds_from_start", math.inf) / 60
+    out.append(
+        f"\n**Backfill** — {h['days']:g} days of history at rate {h['rate']:g}, "
+        f"{h['events']:,} events:\n"
+    )
+    out.append("| step | events/s | time | ratio |")
+    out.append("|---|---:|---:|---|")
+    out.append(
+        f"| produce ({h.get('how', 'ioc connectors backfill')}) | "
+        f"{_n(h['events_per_second'])} | {h['seconds'] / 60:.1f} min | |"
+    )
+    out.append(
+        f"| bare aiokafka + decode | {_n(bf['bare_decode']['events_per_second'])} | "
+        f"{bf['bare_decode']['seconds'] / 60:.1f} min | |"
+    )
+    if "error" in bf["ours"]:
+        out.append(f"| **ours** | failed: {bf['ours']['error'][-80:]!r} | | |")
+    else:
+        check = bf["ours"]["check"]
+        out.append(
+            f"| **ours** (all counted: {'yes' if check['all_counted'] else 'NO'}, "
+            f"{check['late']:,} late, {check['duplicates']:,} repeats) | "
+            f"{_n(bf['ours']['events_per_second'])} | {minutes:.1f} min incl. start | "
+            f"{_x(r['ratios']['backfill']['ours_to_bare_decode'])} of bare decode |"
+        )
+    out.append(
+        f"\n**Sustained** — the four feeds live, {r['parameters']['seconds']:g} s per row, "
+        "10 s windows; latency = `updated_at` of a window's row − the window's end (0 if "
+        "final before its end), windows ending in the first 10 s not counted; lag = events "
+        "sent − events read, sampled every 0.5 s:\n"
+    )
+    out.append(
+        "| load | implementation | events/s | lag max | row p50 | row p99 | windows | "
+        "CPU % | CPU µs/event | RSS MB | feeds CPU % | PG CPU % |"
+    )
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for row in r.get("sustained", []):
+        if "error" in row:
+            out.append(
+                f"| {row['rate']:g}× | {row['impl']} | failed: {row['error'][-60:]!r} "
+                "| | | | | | | | | |"
+            )
+            continue
+        lat = row["row_latency_seconds"]
+        out.append(
+            f"| {row['rate']:g}× | {NAMES[row['impl']] if row['impl'] == 'ours' else row['impl']}"
+            f" | {_n(row['events_per_second'])} | {_n(row['lag_events_max'])} | "
+            f"{_s(lat['p50'])} | {_s(lat['p99'])} | {row['windows']} | "
+            f"{_n(row['cpu_percent'], 1)} | {_n(row['cpu_us_per_event'])} | "
+            f"{_n(row['rss_mb_peak'])} | {_n(row['feeds_cpu_percent'], 1)} | "
+            f"{_n(row.get('postgres_cpu_percent'), 1)} |"
+        )
+    ratios = r["ratios"]["slice"]
+    out.append("\n**Targets** (ratios within this run):\n")
+    out.append("| target | measured | met |")
+    out.append("|---|---|---|")
+    checks = [
+        ("ours ≥ 30% of the bare consumer (read + decode)", ratios["ours_to_bare_decode"], 0.30),
+        ("ours ≥ 3× quixstreams", ratios.get("ours_to_quixstreams"), 3.0),
+        ("ours ≥ 3× bytewax", ratios.get("ours_to_bytewax"), 3.0),
+    ]
+    for text, value, goal in checks:
+        met = value is not None and value >= goal
+        shown = f"{100 * value:.0f}%" if goal < 1 and value is not None else _x(value)
+        out.append(f"| {text} | {shown} | {'yes' if met else 'no'} |")
+    ten = next(
+        (x for x in r.get("sustained", []) if x.get("impl") == "ours" and x.get("rate") == 10.0),
+        None,
+    )
+    p99 = ten["row_latency_seconds"]["p99"] if ten and "error" not in ten else None
+    out.append(
+        f"| p99 window close → row ≤ 2 s at 10× | {_s(p99)} | "
+        f"{'yes' if p99 is not None and p99 <= 2 else 'no'} |"
+    )
+    out.append(
+        f"| 30-day backfill in under 10 minutes | {minutes:.1f} min "
+        f"({h['events']:,} events) | {'yes' if minutes < 10 else 'no'} |"
+    )
+    out.append(f"| (ours ÷ bare asyncpg writer) | {_x(ratios['ours_to_bare_writer'])} | |")
+    profile = r.get("profile")
+    if profile and "error" not in profile:
+        out.append(
+            f"\n**Where our worker's time goes** (py-spy on the slice, {profile['samples']:,} "
+            f"samples, event loop idle {profile['idle_percent']:.0f}% of the time):\n"
+        )
+        out.append("| self time | % of busy | inclusive (project code) | % of busy |")
+        out.append("|---|---:|---|---:|")
+        for own, incl in list(zip(profile["self"], profile["inclusive_project"], strict=False))[
+            :10
+        ]:
+            out.append(
+                f"| `{own['function']}` | {own['percent_of_busy']:.1f} | "
+                f"`{incl['function']}` | {incl['percent_of_busy']:.1f} |"
+            )
+    return "\n".join(out) + "\n"
+
+
+def chart(r: dict[str, Any], png: Path) -> None:
+    """Three panels: events/s on the slice; p99 latency and CPU by sustained load."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(17, 5.2))
+    sl = r["slice"]
+    keys = [
+        k
+        for k in ("bare_read", "bare_decode", "bare_writer", "ours", "ours_before", *IMPLS[1:])
+        if k in sl and "error" not in sl[k]
+    ]
+    rates = [sl[k]["events_per_second"] for k in keys]
+    colours = ["#999999"] * 3 + ["#1f77b4", "#aec7e8"] + ["#ff7f0e", "#2ca02c", "#d62728"]
+    palette = dict(
+        zip(
+            ("bare_read", "bare_decode", "bare_writer", "ours", "ours_before", *IMPLS[1:]),
+            colours,
+            strict=True,
+        )
+    )
+    ax = axes[0]
+    labels = [
+        NAMES[k].replace("**", "").split(" (")[0].replace(": stream worker", "") for k in keys
+    ]
+    ax.barh(labels, rates, color=[palette[k] for k in keys])
+    ax.set_xscale("log")
+    ax.invert_yaxis()
+    ax.set_xlabel("events/s (log scale)")
+    ax.set_title(f"Same {r['inputs']['slice']['events']:,} events, Kafka → PostgreSQL")
+    for y, value in enumerate(rates):
+        ax.text(value, y, f" {value:,.0f}", va="center", fontsize=8)
+    live = [x for x in r.get("sustained", []) if "error" not in x]
+    loads = sorted({x["rate"] for x in live})
+    for ax, metric, title in (
+        (axes[1], lambda x: x["row_latency_seconds"]["p99"], "p99 window close → row (s)"),
+        (axes[2], lambda x: x["cpu_percent"], "CPU of the process (% of one core)"),
+    ):
+        width = 0.8 / len(IMPLS)
+        for n, impl in enumerate(IMPLS):
+            values = []
+            for load in loads:
+                found = next((x for x in live if x["impl"] == impl and x["rate"] == load), None)
+                value = metric(found) if found else None
+                values.append(value if value is not None else 0)
+            ax.bar(
+                [i + n * width for i in range(len(loads))],
+                values,
+                width,
+                label=impl,
+                color=palette[impl],
+            )
+        ax.set_xticks([i + 0.4 - width / 2 for i in range(len(loads))])
+        ax.set_xticklabels([f"{load:g}× province" for load in loads])
+        ax.set_title(title)
+        ax.legend(fontsize=8)
+    fig.suptitle(
+        f"ioc-monitor stream pipeline vs ceilings and peers — {r['meta']['date'][:10]}, "
+        f"{r['meta']['machine']}",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+
+
+def publish(path: Path) -> None:
+    """Chart next to the JSON, README section regenerated, table printed."""
+    results = json.loads(path.read_text(encoding="utf-8"))
+    png = path.with_suffix(".png")
+    chart(results, png)
+    section = tables(results)
+    link = (
+        f"\nJSON: [`{path.name}`](results/{path.name}) · chart: "
+        f"[`{png.name}`](results/{png.name})\n\n![chart](results/{png.name})\n"
+    )
+    text = README.read_text(encoding="utf-8")
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        README.write_text(f"{head}{BEGIN}\n{section}{link}{END}{tail}", encoding="utf-8")
+    print(section)
+
+
+def _newest() -> Path:
+    found = sorted(RESULTS.glob("bench-*.json"), key=lambda p: p.stat().st_mtime)
+    full = [p for p in found if "-quick" not in p.name]
+    if not (full or found):
+        raise SystemExit("no bench/results/bench-*.json yet: run `make bench` first")
+    return (full or found)[-1]
+
+
+if __name__ == "__main__":
+    publish(Path(sys.argv[1]) if len(sys.argv) > 1 else _newest())
