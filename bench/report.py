@@ -277,7 +277,7 @@ def chart(r: dict[str, Any], png: Path) -> None:
 
 
 def publish(path: Path) -> None:
-    """Chart next to the JSON, README section regenerated, table printed."""
+    """Chart next to the JSON, README section regenerated (full runs only), table printed."""
     results = json.loads(path.read_text(encoding="utf-8"))
     png = path.with_suffix(".png")
     chart(results, png)
@@ -287,7 +287,9 @@ def publish(path: Path) -> None:
         f"[`{png.name}`](results/{png.name})\n\n![chart](results/{png.name})\n"
     )
     text = README.read_text(encoding="utf-8")
-    if BEGIN in text and END in text:
+    if results["parameters"]["quick"]:  # a smoke test must not replace the published numbers
+        print(f"(quick run: {README.name} keeps the last full run's section)")
+    elif BEGIN in text and END in text:
         head, rest = text.split(BEGIN, 1)
         _, tail = rest.split(END, 1)
         README.write_text(f"{head}{BEGIN}\n{section}{link}{END}{tail}", encoding="utf-8")
