@@ -193,8 +193,13 @@ class StreamSettings(BaseModel):
     allowed_lateness_seconds: int = Field(
         default=300, ge=0, description="a window still takes events this long after it closes"
     )
-    dedupe_horizon_seconds: int = Field(
-        default=3600, ge=0, description="a repeated event id is recognised within this much"
+    # As long as the window rows (400 days on TimescaleDB): every figure on a board can be
+    # traced to its events, and a repeat of any event behind it is recognised.
+    event_retention_days: int = Field(
+        default=400,
+        ge=1,
+        le=36_500,
+        description="the event store keeps events this long; older ones are refused (expired)",
     )
     flush_interval_ms: int = Field(
         default=500, ge=10, le=60_000, description="write window deltas at least this often"
@@ -216,16 +221,6 @@ class StreamSettings(BaseModel):
                 "whole windows"
             )
         return value
-
-    @model_validator(mode="after")
-    def _consistent(self) -> StreamSettings:
-        if self.dedupe_horizon_seconds < self.allowed_lateness_seconds:
-            raise ValueError(
-                f"dedupe_horizon_seconds={self.dedupe_horizon_seconds} is shorter than "
-                f"allowed_lateness_seconds={self.allowed_lateness_seconds}: a repeat inside the "
-                "lateness would be counted twice; raise IOC_STREAMS__DEDUPE_HORIZON_SECONDS"
-            )
-        return self
 
 
 class AlertSettings(BaseModel):
@@ -403,6 +398,19 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}; use e.g. Asia/Ho_Chi_Minh") from None
         return value
+
+    @model_validator(mode="after")
+    def _store_outlives_topics(self) -> Settings:
+        # A record still on Kafka can be read again (a new consumer group, an offset reset):
+        # the store must still hold its event to recognise it.
+        if self.streams.event_retention_days * 24 < self.kafka.retention_hours:
+            raise ValueError(
+                f"{env_name('streams', 'event_retention_days')}="
+                f"{self.streams.event_retention_days} keeps events for less than the topics keep "
+                f"records ({env_name('kafka', 'retention_hours')}={self.kafka.retention_hours}): "
+                "a record read again would be counted twice; raise the first or lower the second"
+            )
+        return self
 
     @model_validator(mode="after")
     def _no_unsafe_defaults_outside_local(self) -> Settings:

@@ -1,32 +1,34 @@
-"""The stream worker: Kafka events → event-time windows in PostgreSQL, exactly counted.
+"""The stream worker: Kafka events → the event store and event-time windows, exactly counted.
 
 One worker is one aiokafka consumer in the group `IOC_STREAMS__GROUP`, subscribed to the four
-`ioc.events.<feed>` topics and to `ioc.late`. Workers in a group split the partitions; each
-partition is read by one worker at a time.
+`ioc.events.<feed>` topics (and to `ioc.late`, which releases before the event store filled with
+late events: what is still there is counted like any other event). Workers in a group split the
+partitions; each partition is read by one worker at a time.
 
 For every record, in order, with no await in between (so a rebalance cannot interleave):
 1. decode and check it (`ioc.codec`, then the feed's agent in `ioc.streams.agents`); a bad
-   record becomes a dead letter on `ioc.dlq` with the reason and its topic/partition/offset;
+   record becomes a dead letter on `ioc.dlq` with the reason and its topic/partition/offset.
+   An event older than the store keeps (`IOC_STREAMS__EVENT_RETENTION_DAYS`) is one too
+   (`expired`): the store could not recognise it if it came again;
 2. judge its lateness on its partition's event-time clock (the watermark: the newest event time
-   read from the partition). The exact rule: an event from an events topic is *late* when
+   read from the partition). The exact rule: an event is *late* when
    `window_start + window + allowed_lateness <= watermark`, i.e. its window closed on that
-   partition more than the allowed lateness ago. A late event is not added to its window here;
-   it is forwarded to `ioc.late`, and every record read from `ioc.late` is added to its window
-   whatever its age (a correction), after which the hourly and daily roll-ups holding that
-   window are refreshed;
-3. otherwise its measures are added to the pending batch.
+   partition more than the allowed lateness ago. A late event is counted all the same (a
+   correction) and reported as late; after the flush the hourly and daily roll-ups holding
+   its window are refreshed;
+3. add it to the pending batch: its store columns, and its measures into the window totals.
 
 At least every `IOC_STREAMS__FLUSH_INTERVAL_MS` (or `MAX_BATCH` records) the worker flushes:
-the dead letters and late records are sent and acknowledged first, then one PostgreSQL
-transaction (`ioc.streams.sink.write_batch`) adds the batch to `window_metrics`, records the
-event ids (a repeated id is counted once) and stores each partition's next offset and
-watermark. Kafka's own committed offsets are never used: on start, after a rebalance, and
+the dead letters are sent and acknowledged first, then one PostgreSQL transaction
+(`ioc.streams.sink.write_batch`) stores the batch's events, adds those stored for the first
+time to `window_metrics` and `entity_status`, and stores each partition's next offset and
+watermark. A repeat of a stored event changes nothing, at any age within the store's
+retention. Kafka's own committed offsets are never used: on start, after a rebalance, and
 after any failed flush (database restarted, broker away) the worker drops what it holds in
 memory and seeks to the positions in the database, so a crash or SIGKILL at any instant
-neither loses nor doubles a count. What can repeat after a crash is a dead letter or a late
-record sent before the transaction that would have recorded it; a dead letter is keyed by its
-location (`ioc dlq` shows each location once) and a late record by its event id (counted
-once).
+neither loses nor doubles a count. What can repeat after a crash is a dead letter sent before
+the transaction that would have recorded it; a dead letter is keyed by its location (`ioc
+dlq` shows each location once).
 """
 
 from __future__ import annotations
@@ -54,14 +56,14 @@ from ioc.dlq import DeadLetter
 from ioc.events import FEEDS, Envelope, utc_now
 from ioc.kafka import ensure_topics, make_consumer, make_producer, project_topics, topic_name
 from ioc.measures import measures
+from ioc.store import entity_of, fields_of, status_of
 from ioc.streams.agents import AGENTS
 from ioc.streams.sink import (
     Batch,
     Position,
+    expire_events,
     load_positions,
-    prune_counted,
     refresh_rollups,
-    to_counted,
     window_start,
     write_batch,
 )
@@ -76,7 +78,7 @@ LATE_AGENT = "late"
 # push its partition's watermark ahead and make every honest event after it look late.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 FUTURE_TOLERANCE_MS = FUTURE_TOLERANCE.total_seconds() * 1000
-PRUNE_EVERY_SECONDS = 60.0
+EXPIRE_EVERY_SECONDS = 600.0
 METRICS_EVERY_SECONDS = 1.0
 RATE_SECONDS = 10.0
 CONNECT_TIMEOUT_SECONDS = 10.0
@@ -113,13 +115,12 @@ class _Pending:
 
     batch: Batch = field(default_factory=Batch)
     dead: list[tuple[bytes, DeadLetter]] = field(default_factory=list)
-    late: list[ConsumerRecord] = field(default_factory=list)
     corrected: set[datetime] = field(default_factory=set)
     late_by: collections.Counter[str] = field(default_factory=collections.Counter)
     dead_by: collections.Counter[str] = field(default_factory=collections.Counter)
 
     def __len__(self) -> int:
-        return len(self.batch) + len(self.dead) + len(self.late)
+        return len(self.batch) + len(self.dead)
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -148,7 +149,7 @@ class StreamWorker:
         self.group = options.group
         self.width = timedelta(seconds=options.window_seconds)
         self.lateness = timedelta(seconds=options.allowed_lateness_seconds)
-        self.horizon = timedelta(seconds=options.dedupe_horizon_seconds)
+        self.retention = timedelta(days=options.event_retention_days)
         self.flush_interval = options.flush_interval_ms / 1000
         self.max_batch = options.max_batch
         self.agent_of = {topic_name(settings, "events", feed): feed for feed in FEEDS}
@@ -164,8 +165,9 @@ class StreamWorker:
         self.width_seconds = options.window_seconds
         self._windows: dict[int, tuple[datetime, date]] = {}
         self._partitions: dict[TopicPartition, _Partition] = {}
+        self._oldest = utc_now() - self.retention  # events before this are refused (expired)
         self._pending = _Pending()
-        self._lock = asyncio.Lock()  # one transaction, reset or prune at a time
+        self._lock = asyncio.Lock()  # one transaction, reset or expiry at a time
         self._flush_gate = asyncio.Lock()  # one caller hands over a batch at a time
         self._inflight: asyncio.Task[bool] | None = None
         self._stopping = asyncio.Event()
@@ -200,7 +202,7 @@ class StreamWorker:
         await producer.start()
         await consumer.start()
         self.metrics.state = "running"
-        last_flush = last_prune = last_metrics = time.monotonic()
+        last_flush = last_expire = last_metrics = time.monotonic()
         try:
             while not self._stopping.is_set():
                 if self._needs_reset:
@@ -213,15 +215,16 @@ class StreamWorker:
                 batch = await consumer.getmany(
                     timeout_ms=int(wait * 1000), max_records=self.max_batch
                 )
+                self._oldest = utc_now() - self.retention
                 for tp in self._take(batch):
                     await self._resync(tp)
                 now = time.monotonic()
                 if len(self._pending) >= self.max_batch or now - last_flush >= self.flush_interval:
                     await self._start_flush()
                     last_flush = now
-                if now - last_prune >= PRUNE_EVERY_SECONDS:
-                    await self._prune()
-                    last_prune = now
+                if now - last_expire >= EXPIRE_EVERY_SECONDS:
+                    await self._expire()
+                    last_expire = now
                 if now - last_metrics >= METRICS_EVERY_SECONDS:
                     self._save_metrics()
                     last_metrics = now
@@ -260,28 +263,51 @@ class StreamWorker:
         except DecodeError as err:
             self._dead(tp, part, record, err.reason, err.detail)
             return
-        if part.agent == LATE_AGENT:  # a correction: checked when it was first read
-            c = to_counted(envelope, self.width, tp.topic, tp.partition)
-            self._pending.batch.add(
-                c.event_id, c.window_start, c.area, c.measures, c.topic, c.partition
-            )
-            self._pending.corrected.add(c.window_start)
-            self._advance(part, envelope.occurred_at)
-            return
-        start, day = self._window(envelope.occurred_at)
-        problem = self._check(part.agent, envelope, record.timestamp, day)
+        problem = self._time_problem(envelope, record.timestamp)
         if problem is not None:
             self._dead(tp, part, record, *problem)
             return
-        if part.watermark is not None and start + self.width + self.lateness <= part.watermark:
-            self._pending.late.append(record)
-            self._pending.late_by[part.agent] += 1
+        start, day = self._window(envelope.occurred_at)
+        if part.agent == LATE_AGENT:
+            # Forwarded by a release before the event store, after its checks: count it.
+            self._add(tp, envelope, start, corrected=True)
+            self._advance(part, envelope.occurred_at)
             return
-        # Its measures go into the batch's window totals now: the flush only writes them.
-        self._pending.batch.add(
-            envelope.event_id, start, envelope.area, measures(envelope), tp.topic, tp.partition
-        )
+        problem = self._check(part.agent, envelope, day)
+        if problem is not None:
+            self._dead(tp, part, record, *problem)
+            return
+        late = part.watermark is not None and start + self.width + self.lateness <= part.watermark
+        if late:
+            self._pending.late_by[part.agent] += 1
+        self._add(tp, envelope, start, corrected=late)
         self._advance(part, envelope.occurred_at)
+
+    def _add(
+        self, tp: TopicPartition, envelope: Envelope, start: datetime, corrected: bool
+    ) -> None:
+        """Into the batch: the event's store columns, and its measures into the window totals.
+
+        A late event (its window closed on the partition) is counted all the same: the store
+        recognises a repeat at any age. Its roll-up buckets are refreshed after the flush.
+        """
+        self._pending.batch.add(
+            envelope.event_id,
+            envelope.occurred_at,
+            start,
+            envelope.feed,
+            envelope.event_type,
+            envelope.area,
+            entity_of(envelope),
+            measures(envelope),
+            fields_of(envelope),
+            envelope.source,
+            status_of(envelope),
+            tp.topic,
+            tp.partition,
+        )
+        if corrected:
+            self._pending.corrected.add(start)
 
     @staticmethod
     def _advance(part: _Partition, occurred_at: datetime) -> None:
@@ -302,12 +328,15 @@ class StreamWorker:
             self._windows[key] = found
         return found
 
-    def _check(
-        self, feed: str, envelope: Envelope, appended_ms: int, day: date
-    ) -> tuple[str, str] | None:
-        """(reason, detail) if a decoded event cannot be counted on this feed's topic."""
-        if envelope.feed != feed:
-            return "wrong_feed", f"a {envelope.event_type} event on the {feed} topic"
+    def _time_problem(self, envelope: Envelope, appended_ms: int) -> tuple[str, str] | None:
+        """(reason, detail) if the event's time cannot be counted: too old, or in the future."""
+        if envelope.occurred_at < self._oldest:
+            return (
+                "expired",
+                f"occurred_at {envelope.occurred_at.isoformat()} is older than the event store "
+                f"keeps (IOC_STREAMS__EVENT_RETENTION_DAYS={self.retention.days}): it could not "
+                "be recognised if it came again, so it is not counted",
+            )
         if envelope.occurred_at.timestamp() * 1000 > appended_ms + FUTURE_TOLERANCE_MS:
             appended = datetime.fromtimestamp(appended_ms / 1000, UTC)
             return (
@@ -315,6 +344,12 @@ class StreamWorker:
                 f"occurred_at {envelope.occurred_at.isoformat()} is after the broker received "
                 f"it ({appended.isoformat()}) by more than {FUTURE_TOLERANCE}",
             )
+        return None
+
+    def _check(self, feed: str, envelope: Envelope, day: date) -> tuple[str, str] | None:
+        """(reason, detail) if a decoded event cannot be counted on this feed's topic."""
+        if envelope.feed != feed:
+            return "wrong_feed", f"a {envelope.event_type} event on the {feed} topic"
         known = self._known_areas.get((envelope.area, day))
         if known is None:
             try:
@@ -427,42 +462,30 @@ class StreamWorker:
         return True
 
     async def _send(self, pending: _Pending) -> None:
-        """Dead letters and late records, acknowledged before their offsets are committed."""
-        if not pending.dead and not pending.late:
+        """Dead letters, acknowledged before their offsets are committed."""
+        if not pending.dead:
             return
         assert self._producer is not None
-        futures = []
-        for key, letter in pending.dead:
-            futures.append(
-                await self._producer.send(
-                    self.dlq_topic, letter.original, key=key, headers=letter.headers()
-                )
+        futures = [
+            await self._producer.send(
+                self.dlq_topic, letter.original, key=key, headers=letter.headers()
             )
-        for record in pending.late:
-            where = f"{record.topic}/{record.partition}/{record.offset}".encode()
-            futures.append(
-                await self._producer.send(
-                    self.late_topic,
-                    record.value,
-                    key=record.key,
-                    headers=[*(record.headers or ()), ("ioc-late-from", where)],
-                )
-            )
+            for key, letter in pending.dead
+        ]
         await asyncio.gather(*futures)
 
-    async def _prune(self) -> None:
-        """Forget counted ids whose window is beyond the dedupe horizon of its partition."""
+    async def _expire(self) -> None:
+        """Drop the store's days beyond its retention (whole partitions or chunks)."""
         async with self._lock:
             try:
                 conn = await self._connection()
-                for tp, part in self._partitions.items():
-                    if part.committed is None or part.committed.watermark is None:
-                        continue
-                    before = part.committed.watermark - self.horizon - self.width
-                    await prune_counted(conn, tp.topic, tp.partition, before)
+                dropped = await expire_events(conn, utc_now() - self.retention)
             except _UNAVAILABLE as err:
-                log.warning("could not prune counted event ids (will retry): %r", err)
+                log.warning("could not drop expired days of the event store (will retry): %r", err)
                 await self._drop_connection()
+                return
+        if dropped:
+            log.info("dropped %d days of the event store beyond its retention", dropped)
 
     # --- positions: start, rebalance, recovery ----------------------------------------------
 

@@ -75,7 +75,7 @@ async def reset(conn: asyncpg.Connection) -> None:
     continuous aggregates' materialised buckets behind; a full refresh afterwards empties them.
     """
     await conn.execute(
-        "TRUNCATE window_metrics, stream_offsets, counted_events, kpi_values, alerts, "
+        "TRUNCATE window_metrics, stream_offsets, events, entity_status, kpi_values, alerts, "
         "alert_history, alert_rule_state, alert_cursor, silences, notification_outbox"
     )
     for view in ("window_metrics_1h", "window_metrics_1d"):

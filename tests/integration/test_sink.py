@@ -6,6 +6,7 @@ continuous aggregates under the same names).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -14,11 +15,13 @@ import asyncpg
 import pytest
 
 from ioc.db import migrate
+from ioc.events import CameraHeartbeat, DossierEvent, Envelope
 from ioc.streams.sink import (
     Counted,
     Position,
     load_positions,
-    prune_counted,
+    expire_events,
+    to_counted,
     refresh_rollups,
     window_start,
     write_batch,
@@ -127,7 +130,7 @@ async def test_a_failed_batch_leaves_no_trace(conn: asyncpg.Connection) -> None:
         await write_batch(conn, "g", [_event(T0), broken], {("topic", 0): _at(3)})
 
     assert await _rows(conn) == {(T0, "m", "12142"): (1, 1.0, 1.0, 1.0)}
-    assert await conn.fetchval("SELECT count(*) FROM counted_events") == 1
+    assert await conn.fetchval("SELECT count(*) FROM events") == 1
     assert await _offsets(conn, "g") == {0: 1}
 
 
@@ -158,13 +161,99 @@ async def test_roll_ups_bin_by_the_hour_and_the_local_day(conn: asyncpg.Connecti
     ]
 
 
-async def test_pruning_forgets_ids_of_closed_windows_only(conn: asyncpg.Connection) -> None:
-    old, new = _event(T0), _event(T0 + timedelta(minutes=30))
-    elsewhere = Counted(uuid.uuid4(), T0, "12142", (("m", 1),), "topic", 1)
-    await write_batch(conn, "g", [old, new, elsewhere], {})
-    assert await prune_counted(conn, "topic", 0, T0 + timedelta(minutes=10)) == 1
-    again = await write_batch(conn, "g", [new, elsewhere], {})
-    assert again.duplicates["topic"] == 2  # the other partition's old id was kept
+async def test_a_repeat_days_later_changes_nothing(conn: asyncpg.Connection) -> None:
+    day_one = [_event(T0 + timedelta(minutes=m), "12142", ("dvc.received", 1)) for m in range(5)]
+    await write_batch(conn, "g", day_one, {})
+    before = await _rows(conn)
+    # A week of other events later, the same five come again (a second import), one new.
+    later = _event(T0 + timedelta(days=7), "12142", ("dvc.received", 1))
+    again = await write_batch(conn, "g", [*day_one, later], {})
+    assert (again.counted["topic"], again.duplicates["topic"]) == (1, 5)
+    after = await _rows(conn)
+    assert {k: v for k, v in after.items() if k[0] < T0 + timedelta(days=1)} == before
+    assert await conn.fetchval("SELECT count(*) FROM events") == 6
+
+
+async def test_the_store_keeps_typed_columns_of_a_real_envelope(conn: asyncpg.Connection) -> None:
+    envelope = Envelope.create(
+        source="dvc-sim",
+        area="12142",
+        key="HS-1",
+        occurred_at=T0,
+        payload=DossierEvent(
+            dossier_id="HS-1",
+            stage="received",
+            procedure_code="1.001",
+            procedure_name="Đăng ký khai sinh",
+            agency_code="UBND-12142",
+            channel="online",
+            service_level="full",
+        ),
+    )
+    await write_batch(conn, "g", [to_counted(envelope, MINUTE, "ioc.events.dvc", 0)], {})
+    row = await conn.fetchrow("SELECT * FROM events")
+    assert row["event_id"] == envelope.event_id and row["occurred_at"] == T0
+    assert (row["feed"], row["kind"], row["area"], row["entity"]) == (
+        "dvc",
+        "dvc.dossier",
+        "12142",
+        "HS-1",
+    )
+    assert row["metrics"] == [
+        "dvc.events",
+        "dvc.received",
+        "dvc.received_online",
+        "dvc.received_full_online",
+    ]
+    assert json.loads(row["payload"])["procedure_name"] == "Đăng ký khai sinh"
+    assert row["source"] == "dvc-sim"
+
+
+def _heartbeat(camera: str, at: datetime, online: bool) -> Counted:
+    envelope = Envelope.create(
+        source="camera-sim",
+        area="12142",
+        key=camera,
+        occurred_at=at,
+        payload=CameraHeartbeat(camera_id=camera, online=online),
+    )
+    return to_counted(envelope, MINUTE, "ioc.events.camera", 0)
+
+
+async def test_entity_status_follows_the_newest_report(conn: asyncpg.Connection) -> None:
+    async def status() -> dict[str, tuple[bool, datetime, datetime]]:
+        rows = await conn.fetch("SELECT entity, up, since, last_seen FROM entity_status")
+        return {r["entity"]: (r["up"], r["since"], r["last_seen"]) for r in rows}
+
+    t = [T0 + timedelta(minutes=m) for m in range(10)]
+    await write_batch(conn, "g", [_heartbeat("a", t[0], True), _heartbeat("a", t[1], True)], {})
+    assert (await status())["a"] == (True, t[0], t[1])
+    # Still up: since stays; down inside a batch: since is when it went down.
+    await write_batch(conn, "g", [_heartbeat("a", t[2], True)], {})
+    assert (await status())["a"] == (True, t[0], t[2])
+    await write_batch(conn, "g", [_heartbeat("a", t[3], True), _heartbeat("a", t[4], False)], {})
+    assert (await status())["a"] == (False, t[4], t[4])
+    # Down, then up, then down again inside one batch: the last change counts.
+    await write_batch(
+        conn,
+        "g",
+        [_heartbeat("a", t[7], False), _heartbeat("a", t[5], True), _heartbeat("a", t[6], False)],
+        {},
+    )
+    assert (await status())["a"] == (False, t[6], t[7])
+    # History arriving after live data does not move it, nor does a repeat.
+    await write_batch(conn, "g", [_heartbeat("a", t[0] - timedelta(days=1), True)], {})
+    assert (await status())["a"] == (False, t[6], t[7])
+
+
+async def test_expiry_drops_whole_days_before_the_cutoff(conn: asyncpg.Connection) -> None:
+    days = [_event(T0 + timedelta(days=d)) for d in range(4)]
+    await write_batch(conn, "g", days, {})
+    cutoff = T0 + timedelta(days=2)  # 01:00 UTC: the day it falls in is kept whole
+    assert await expire_events(conn, cutoff) == 2
+    left = await conn.fetch("SELECT occurred_at FROM events ORDER BY 1")
+    assert [r[0] for r in left] == [T0 + timedelta(days=2), T0 + timedelta(days=3)]
+    assert await expire_events(conn, cutoff) == 0
 
 
 async def test_timescaledb_has_hypertable_policies_and_aggregates_that_agree(
