@@ -19,10 +19,10 @@ from ioc.events import CameraHeartbeat, DossierEvent, Envelope
 from ioc.streams.sink import (
     Counted,
     Position,
-    load_positions,
     expire_events,
-    to_counted,
+    load_positions,
     refresh_rollups,
+    to_counted,
     window_start,
     write_batch,
 )
