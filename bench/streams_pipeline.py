@@ -13,7 +13,7 @@ embedded PostgreSQL the bench starts on loopback:
    b. *bare decode*: the same loop plus `ioc.codec.decode` of every record;
    c. *worker*: `ioc streams run` (a subprocess, its own consumer group and a freshly migrated
       database) until its stored positions (`stream_offsets`) reach the end offsets, i.e.
-      every event is in `window_metrics`; `counted_events` must then hold every event;
+      every event is in `window_metrics`; the event store must then hold every event;
    d. *faust*: a faust-streaming agent (a subprocess) with `stream.take_events(10_000, 0.5)`
       decoding every record with `ioc.codec.decode` (no database);
 3. **live**: the four connectors live at `--live-rate` (10× a province) and one worker, for
@@ -462,16 +462,24 @@ async def _drain(
     }
 
 
+async def _stored(conn: asyncpg.Connection) -> int:
+    """Events the worker recorded: the event store, or the ids table of a release before it
+    (a `--before` tree)."""
+    table = "events" if await conn.fetchval("SELECT to_regclass('events')") else "counted_events"
+    count: int = await conn.fetchval(f"SELECT count(*) FROM {table}")
+    return count
+
+
 async def _check(settings: Settings, database_url: str, name: str, expected: int) -> dict[str, Any]:
     """What the database and the worker's metrics say after a drain."""
     async with _connection(database_url) as conn:
-        counted = await conn.fetchval("SELECT count(*) FROM counted_events")
+        counted = await _stored(conn)
         rows = await conn.fetchval("SELECT count(*) FROM window_metrics")
         contributions = await conn.fetchval("SELECT sum(count) FROM window_metrics")
     metrics = _metrics(settings, name)
     agents = metrics.agents.values() if metrics is not None else []
     out = {
-        "counted_events": counted,
+        "stored_events": counted,
         "window_rows": rows,
         "measure_contributions": int(contributions or 0),
         "flushes": metrics.flushes if metrics else None,
@@ -799,7 +807,7 @@ async def live(
         process.stop(15.0)
     width = timedelta(seconds=window_seconds)
     async with _connection(url) as conn:
-        counted = await conn.fetchval("SELECT count(*) FROM counted_events")
+        counted = await _stored(conn)
         rows = await conn.fetch(
             "SELECT window_start, updated_at FROM window_metrics "
             "WHERE window_start >= $1 AND window_start + $3::interval <= $2",
@@ -994,7 +1002,7 @@ def render(outcome: dict[str, Any]) -> None:
         out.print(f"{name.replace('_to_', ' / ').replace('_', ' ')} = [bold]{value:.3f}[/]")
     check = outcome["backlog"]["worker"]["check"]
     out.print(
-        f"worker check: counted_events {check['counted_events']:,} of {produced['events']:,} "
+        f"worker check: stored events {check['stored_events']:,} of {produced['events']:,} "
         f"({'exact' if check['exact'] else 'MISMATCH'}), dead letters {check['dead_lettered']}, "
         f"late {check['late']}, flushes {check['flushes']}"
     )

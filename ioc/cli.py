@@ -171,6 +171,8 @@ def _stream_part(metrics: StreamMetrics) -> _Part:
         f"{metrics.state}, {len(metrics.partitions)} partitions, {metrics.flushes:,} flushes, "
         f"{metrics.flush_errors:,} failed, pid {metrics.pid}" + (f"; {agents}" if agents else "")
     )
+    for where, problem in sorted(metrics.position_errors.items()):
+        detail += f"; NOT READING {where}: {problem}"
     return _Part(f"streams {metrics.name}", metrics.state == "running", metrics.group, detail)
 
 

@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
@@ -192,6 +200,15 @@ class StreamSettings(BaseModel):
     window_seconds: int = Field(default=60, ge=1, le=3600, description="tumbling window width")
     allowed_lateness_seconds: int = Field(
         default=300, ge=0, description="a window still takes events this long after it closes"
+    )
+    # The store recognises every event it holds, so reading all that the topics retain is
+    # safe: nothing is counted twice, and nothing the topics hold is skipped.
+    start_from: Literal["earliest", "latest"] | AwareDatetime = Field(
+        default="earliest",
+        description=(
+            "where a group with no stored position starts: earliest, latest, or a time "
+            "(ISO 8601 with offset, e.g. 2026-12-01T00:00:00+07:00)"
+        ),
     )
     # As long as the window rows (400 days on TimescaleDB): every figure on a board can be
     # traced to its events, and a repeat of any event behind it is recognised.

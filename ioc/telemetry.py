@@ -162,7 +162,10 @@ class StreamMetrics:
     the offsets stored with the window rows) or stopped; `partitions` the ones it owns now;
     `flushes` transactions committed; `flush_errors` transactions that failed (their events are
     read again, never lost or doubled); `lost_to_retention` records the broker deleted before
-    they were read (the worker fell behind more than the topic retention: alert on it).
+    they were read (the worker fell behind more than the topic retention: alert on it);
+    `position_errors` partitions it will not read, with why (a stored position past the end of
+    the partition: the topic was re-created or its offsets reset) and the command that resolves
+    it. While there are any, the state is `blocked` and the worker is unhealthy.
     """
 
     name: str
@@ -175,6 +178,7 @@ class StreamMetrics:
     flushes: int = 0
     flush_errors: int = 0
     lost_to_retention: int = 0
+    position_errors: dict[str, str] = field(default_factory=dict)
     agents: dict[str, AgentMetrics] = field(default_factory=dict)
 
     @property

@@ -79,6 +79,7 @@ LATE_AGENT = "late"
 FUTURE_TOLERANCE = timedelta(minutes=5)
 FUTURE_TOLERANCE_MS = FUTURE_TOLERANCE.total_seconds() * 1000
 EXPIRE_EVERY_SECONDS = 600.0
+RECHECK_EVERY_SECONDS = 5.0
 METRICS_EVERY_SECONDS = 1.0
 RATE_SECONDS = 10.0
 CONNECT_TIMEOUT_SECONDS = 10.0
@@ -165,6 +166,7 @@ class StreamWorker:
         self.width_seconds = options.window_seconds
         self._windows: dict[int, tuple[datetime, date]] = {}
         self._partitions: dict[TopicPartition, _Partition] = {}
+        self._blocked: dict[TopicPartition, str] = {}  # not read until resolved, with why
         self._oldest = utc_now() - self.retention  # events before this are refused (expired)
         self._pending = _Pending()
         self._lock = asyncio.Lock()  # one transaction, reset or expiry at a time
@@ -202,7 +204,8 @@ class StreamWorker:
         await producer.start()
         await consumer.start()
         self.metrics.state = "running"
-        last_flush = last_expire = last_metrics = time.monotonic()
+        self._report_blocked()
+        last_flush = last_expire = last_recheck = last_metrics = time.monotonic()
         try:
             while not self._stopping.is_set():
                 if self._needs_reset:
@@ -222,6 +225,9 @@ class StreamWorker:
                 if len(self._pending) >= self.max_batch or now - last_flush >= self.flush_interval:
                     await self._start_flush()
                     last_flush = now
+                if self._blocked and now - last_recheck >= RECHECK_EVERY_SECONDS:
+                    await self._recheck_blocked()
+                    last_recheck = now
                 if now - last_expire >= EXPIRE_EVERY_SECONDS:
                     await self._expire()
                     last_expire = now
@@ -493,6 +499,7 @@ class StreamWorker:
         await self._flush()  # if it fails, the next owner re-reads from the stored positions
         async with self._lock:
             self._partitions.clear()
+            self._blocked.clear()
             self._pending = _Pending()
 
     async def _on_assigned(self, assigned: list[TopicPartition]) -> None:
@@ -525,28 +532,110 @@ class StreamWorker:
                 continue
             self._needs_reset = False
             self.metrics.state = "running"
+            self._report_blocked()
             return
 
     async def _reset(self, assigned: list[TopicPartition]) -> None:
-        """Forget everything held in memory; seek `assigned` to the stored positions."""
+        """Forget everything held in memory; seek `assigned` to the stored positions.
+
+        A partition with no stored position starts at `IOC_STREAMS__START_FROM`. A stored
+        position past the partition's end (the topic was re-created, or its offsets reset) is
+        not trusted and not "corrected" here: the partition is left unread, the problem is
+        reported (log, `ioc status`, metrics, health), and `ioc streams seek` resolves it.
+        """
         self._partitions.clear()
         self._pending = _Pending()
+        self._blocked.clear()
         self.metrics.partitions = sorted(f"{tp.topic}/{tp.partition}" for tp in assigned)
         if not assigned:
+            self._report_blocked()
             return
         assert self._consumer is not None
         conn = await self._connection()
         stored = await load_positions(conn, self.group, {tp.topic for tp in assigned})
+        ends = await self._consumer.end_offsets(assigned)
         new = [tp for tp in assigned if (tp.topic, tp.partition) not in stored]
-        first = await self._consumer.beginning_offsets(new) if new else {}
+        first = await self._first_positions(new) if new else {}
         for tp in assigned:
             committed = stored.get((tp.topic, tp.partition))
+            if committed is not None and committed.next_offset > ends[tp]:
+                self._block(tp, committed.next_offset, ends[tp])
+                continue
             start = committed or Position(first[tp])
             self._partitions[tp] = _Partition(
                 self.agent_of[tp.topic], start.next_offset, start.watermark, committed
             )
             self._consumer.seek(tp, start.next_offset)
-        log.info("reading %d partitions from their stored positions", len(assigned))
+        self._consumer.pause(*self._blocked)
+        self._consumer.resume(*self._partitions)
+        self._report_blocked()
+        log.info("reading %d partitions from their stored positions", len(self._partitions))
+
+    async def _first_positions(self, new: list[TopicPartition]) -> dict[TopicPartition, int]:
+        """Where partitions without a stored position start (IOC_STREAMS__START_FROM)."""
+        assert self._consumer is not None
+        start = self.settings.streams.start_from
+        if start == "earliest":
+            return dict(await self._consumer.beginning_offsets(new))
+        ends: dict[TopicPartition, int] = await self._consumer.end_offsets(new)
+        if start == "latest":
+            return ends
+        assert isinstance(start, datetime)
+        found = await self._consumer.offsets_for_times(
+            {tp: int(start.timestamp() * 1000) for tp in new}
+        )
+        # No record at or after the time: start at the end (nothing older is read).
+        return {tp: ends[tp] if found[tp] is None else found[tp].offset for tp in new}
+
+    def _block(self, tp: TopicPartition, stored: int, end: int) -> None:
+        where = f"{tp.topic}/{tp.partition}"
+        problem = (
+            f"the stored position {stored:,} is past the partition's end {end:,}: the topic was "
+            "re-created or its offsets reset. Nothing is skipped on its own; choose where to "
+            f"read from: ioc streams seek --group {self.group} --topic {tp.topic} "
+            f"--partition {tp.partition} --to earliest (safe: the event store counts nothing "
+            "twice)"
+        )
+        log.error("not reading %s: %s", where, problem)
+        self._blocked[tp] = problem
+
+    def _report_blocked(self) -> None:
+        self.metrics.position_errors = {
+            f"{tp.topic}/{tp.partition}": problem for tp, problem in self._blocked.items()
+        }
+        if self.metrics.state in ("running", "blocked"):
+            self.metrics.state = "blocked" if self._blocked else "running"
+
+    async def _recheck_blocked(self) -> None:
+        """Read a blocked partition again once an operator has moved its stored position."""
+        if not self._blocked or self._consumer is None:
+            return
+        async with self._lock:
+            try:
+                conn = await self._connection()
+                blocked = list(self._blocked)
+                stored = await load_positions(conn, self.group, {tp.topic for tp in blocked})
+                ends = await self._consumer.end_offsets(blocked)
+            except _UNAVAILABLE as err:
+                log.warning("could not recheck blocked partitions (will retry): %r", err)
+                await self._drop_connection()
+                return
+            for tp in blocked:
+                position = stored.get((tp.topic, tp.partition))
+                if position is None or position.next_offset > ends[tp]:
+                    continue
+                if tp not in self._consumer.assignment():
+                    continue  # moved to another worker meanwhile: it checks for itself
+                del self._blocked[tp]
+                self._partitions[tp] = _Partition(
+                    self.agent_of[tp.topic], position.next_offset, position.watermark, position
+                )
+                self._consumer.seek(tp, position.next_offset)
+                self._consumer.resume(tp)
+                log.info(
+                    "reading %s/%d again from %d", tp.topic, tp.partition, position.next_offset
+                )
+            self._report_blocked()
 
     async def _resync(self, tp: TopicPartition) -> None:
         """After a gap in offsets: skip what retention deleted, then seek to the position."""

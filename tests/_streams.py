@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from ioc.connectors.base import ConnectorContext, VirtualClock
 from ioc.connectors.registry import load_connector
 from ioc.events import (
     CameraHeartbeat,
+    DossierEvent,
     Envelope,
     NetworkSample,
     PaymentTransaction,
@@ -32,7 +34,15 @@ from ioc.kafka import end_offsets, make_producer, topic_name
 from ioc.measures import measures
 from ioc.streams.sink import window_start
 
-START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 08:00 in Hưng Yên, a Monday
+
+def _a_recent_monday() -> datetime:
+    """08:00 in Hưng Yên on the Monday one to two weeks ago: office hours for the DVC feed,
+    and always inside the event store's retention, whatever day the tests run."""
+    today = datetime.now(UTC).replace(hour=1, minute=0, second=0, microsecond=0)
+    return today - timedelta(days=7 + today.weekday())
+
+
+START = _a_recent_monday()
 SIMULATORS = ("camera-sim", "dvc-sim", "payment-sim", "network-sim")
 
 Key = tuple[datetime, str, str]
@@ -261,3 +271,27 @@ def differences(
 
 def reasons(malformed: list[tuple[str, bytes]]) -> Counter[str]:
     return Counter(reason for reason, _ in malformed)
+
+
+def dossier_record(settings: Settings, at: datetime, area: str = "11953") -> Record:
+    """One new dossier received online at `at` in `area` (Phường Phố Hiến), as a DVC record."""
+    envelope = Envelope.create(
+        source="test",
+        area=area,
+        occurred_at=at,
+        payload=DossierEvent(
+            dossier_id=f"HS-{uuid.uuid4().hex[:8]}",
+            stage="received",
+            procedure_code="1.001",
+            procedure_name="Đăng ký khai sinh",
+            agency_code="UBND",
+            channel="online",
+            service_level="full",
+        ),
+    )
+    return Record(
+        topic_name(settings, "events", "dvc"),
+        envelope.key.encode(),
+        encode(envelope),
+        headers(envelope),
+    )
