@@ -82,7 +82,7 @@ MAX_RECORDS = 20_000  # = IOC_STREAMS__MAX_BATCH, the worker's getmany size
 FETCH_BYTES = 4 << 20  # = the worker's max_partition_fetch_bytes
 FAUST_BATCH = 10_000
 BARE_RUNS = 2  # the bare loops take seconds: best of two
-MAX_SPAN = timedelta(minutes=50)  # under the dedupe horizon (1 h): nothing is pruned mid-run
+MAX_SPAN = timedelta(minutes=50)  # event time of one live run
 POLL = 0.1
 START_TIMEOUT = 90.0
 CAUGHT_UP_TIMEOUT = 600.0

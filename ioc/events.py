@@ -279,7 +279,9 @@ class Envelope(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    event_id: uuid.UUID = Field(description="unique per event; duplicates are counted once")
+    event_id: uuid.UUID = Field(
+        description="unique per event; a repeat (same id and event time) is counted once"
+    )
     # Optional on input: an envelope without one takes its payload's kind (see below).
     event_type: str = Field(
         default="", pattern=r"^[a-z]+(\.[a-z_]+)+$", description="= payload.kind"
