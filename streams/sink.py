@@ -28,6 +28,7 @@ recomputed without them; a repeated event costs a second pass, a fresh batch non
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -372,16 +373,25 @@ class Batch:
         return [[r[c] for r in rows] for c in range(7)], sorted(set(changed))
 
 
+# Days each connection has made sure of: one call per new day, not one per flush. A day
+# dropped meanwhile by expiry only held expired events: the insert fails, the worker resets
+# on a new connection, and the events read again are refused as expired.
+_READY_DAYS: weakref.WeakKeyDictionary[asyncpg.Connection, set[date]] = weakref.WeakKeyDictionary()
+
+
 async def ensure_days(conn: asyncpg.Connection, days: Iterable[date]) -> None:
     """Make sure the store can take events on `days` (daily partitions on PostgreSQL)."""
-    wanted = sorted(days)
+    ready = _READY_DAYS.setdefault(conn, set())
+    wanted = sorted(set(days) - ready)
     if wanted:
         await conn.execute("SELECT ioc_event_days($1::date[])", wanted)
+        ready.update(wanted)
 
 
 async def expire_events(conn: asyncpg.Connection, cutoff: datetime) -> int:
     """Drop the store's days (partitions or chunks) wholly before `cutoff`; how many went."""
     dropped: int = await conn.fetchval("SELECT ioc_expire_events($1)", cutoff)
+    _READY_DAYS.pop(conn, None)
     return dropped
 
 

@@ -311,3 +311,28 @@ async def test_a_late_correction_reaches_the_roll_ups(conn: asyncpg.Connection) 
 
     assert await conn.fetchval("SELECT count FROM window_metrics_1h WHERE bucket = $1", T0) == 3
     assert await conn.fetchval("SELECT count FROM window_metrics_1d WHERE bucket = $1", day) == 3
+
+
+async def test_a_database_of_the_previous_release_upgrades_keeping_its_windows(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ioc.db import _migrate
+
+    every = _migrate.load_migrations()
+    monkeypatch.setattr(_migrate, "load_migrations", lambda: [m for m in every if m.version < 8])
+    conn = await asyncpg.connect(database_url)
+    try:
+        await migrate(conn)
+        await conn.execute(
+            "INSERT INTO window_metrics (window_start, metric, area, count, sum) "
+            "VALUES ($1, 'dvc.received', '12142', 7, 7)",
+            T0,
+        )
+        monkeypatch.setattr(_migrate, "load_migrations", lambda: every)
+        assert [name for name in await migrate(conn) if "event_store" in name]
+        assert await _rows(conn) == {(T0, "dvc.received", "12142"): (7, 7.0, None, None)}
+        assert await conn.fetchval("SELECT to_regclass('counted_events')") is None
+        await write_batch(conn, "g", [_event(T0, "12142", ("dvc.received", 1))], {})
+        assert (await _rows(conn))[(T0, "dvc.received", "12142")][:2] == (8, 8.0)
+    finally:
+        await conn.close()
