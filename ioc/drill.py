@@ -70,6 +70,8 @@ CSV_MAX_ROWS: Final = 100_000
 """An export stops here; a wider one is asked for in several ranges (the API says so)."""
 
 _LOCAL: Final = timedelta(hours=7)  # Asia/Ho_Chi_Minh, no daylight saving
+_EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST: Final = datetime(2999, 12, 31, tzinfo=UTC)
 _WIDTH: Final[dict[str, timedelta]] = {"1h": timedelta(hours=1), "1d": timedelta(days=1)}
 
 CSV_COLUMNS: Final = (
@@ -198,6 +200,7 @@ def bucket_span(
     """
     if bucket.tzinfo is None:
         raise DrillError(f"bucket {bucket.isoformat()} needs a UTC offset (e.g. Z or +07:00)")
+    _plausible(bucket, "bucket")
     if resolution == "1m":
         width = window
     elif resolution in _WIDTH:
@@ -257,9 +260,17 @@ LIMIT $7"""
 _COUNT = _WHERE.format(columns="count(*)")
 
 
+def _plausible(at: datetime, name: str) -> None:
+    # Far from the years any event can have: refused before arithmetic on it overflows.
+    if not _EARLIEST <= at <= _LATEST:
+        raise DrillError(f"{name} {at.isoformat()} is outside the years 1970 to 2999")
+
+
 def _check(start: datetime, end: datetime, limit: int) -> None:
     if start.tzinfo is None or end.tzinfo is None:
         raise DrillError("from and to need a UTC offset (e.g. 2026-11-23T08:00:00+07:00)")
+    _plausible(start, "from")
+    _plausible(end, "to")
     if end <= start:
         raise DrillError(f"to ({end.isoformat()}) must be after from ({start.isoformat()})")
     if not 1 <= limit <= MAX_LIMIT:
