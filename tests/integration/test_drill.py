@@ -6,16 +6,19 @@ areas file is synced as `ioc db migrate` does, and the lists are read with `ioc.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import pytest
+from typer.testing import CliRunner
 
 from ioc.areas import load_areas
-from ioc.db import sync_areas
+from ioc.db import migrate, sync_areas
 from ioc.drill import (
     CSV_COLUMNS,
     Cursor,
@@ -29,6 +32,7 @@ from ioc.drill import (
 from ioc.events import DossierEvent, Envelope
 from ioc.kpi_values import compute, series
 from ioc.kpis import load_kpis
+from ioc.kpis_cli import app
 from ioc.streams.sink import to_counted, write_batch
 from tests._timescale import close
 from tests.integration.test_sink import _connect, tier  # noqa: F401 (the two-tier fixture)
@@ -205,3 +209,44 @@ async def test_pages_neither_repeat_nor_skip(conn: asyncpg.Connection) -> None:
     text = out.getvalue()
     assert rows == 31 and text.startswith("\ufeff" + ",".join(CSV_COLUMNS) + "\r\n")
     assert "Phường Phố Hiến" in text and text.count("\r\n") == 32
+
+
+def test_cli_lists_the_events_and_writes_the_csv(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`ioc kpis events` on the province: a table of the oldest, a count, the whole CSV."""
+
+    async def seed() -> None:
+        conn = await asyncpg.connect(database_url)
+        try:
+            await migrate(conn)
+            await sync_areas(conn, load_areas())
+            events = [_dossier(T0 + i * MINUTE, WARD, i % 3 != 0, i) for i in range(9)]
+            events.append(_dossier(T0, OTHER_WARD, True, 50))
+            await write_batch(conn, "g", events, {})
+        finally:
+            await conn.close()
+
+    asyncio.run(seed())
+    monkeypatch.setenv("IOC_DATABASE_URL", database_url)
+    monkeypatch.setenv("IOC_DATABASE__SSLMODE", "disable")
+    # Times without an offset are Vietnam time: [01:00, 02:00) UTC.
+    args = ["events", KPI.id, "--from", "2026-11-23T08:00", "--to", "2026-11-23T09:00"]
+    shown = CliRunner().invoke(app, [*args, "--area", "33", "--limit", "3"], env={"COLUMNS": "250"})
+    assert shown.exit_code == 0, shown.output
+    assert "Sự kiện của tử số (dvc.received_online), Tỉnh Hưng Yên (33)" in shown.output
+    assert ": 7" in shown.output  # 6 online in the ward + 1 in the other
+    assert "Phường Phố Hiến (11953)" in shown.output and "23/11/2026 08:01:00" in shown.output
+    assert "Hiển thị 3 sự kiện đầu tiên" in shown.output
+    target = tmp_path / "sự kiện.csv"
+    written = CliRunner().invoke(
+        app, [*args, "--part", "denominator", "--area", WARD, "--csv", str(target)]
+    )
+    assert written.exit_code == 0, written.output
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf" + ",".join(CSV_COLUMNS).encode())
+    assert data.count(b"\r\n") == 10  # header + the ward's 9 dossiers
+    bad = CliRunner().invoke(
+        app, ["events", KPI.id, "--bucket", "2026-11-23T08:30", "--area", WARD]
+    )
+    assert bad.exit_code == 2 and "does not start a 1h bucket" in bad.output
