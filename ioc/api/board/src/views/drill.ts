@@ -61,6 +61,8 @@ interface View {
   /** The cursor of each page shown so far: cursors[i] opened page i (null: the first). */
   cursors: (string | null)[];
   page: DrillPage | null;
+  /** Which page `page` is (0: the first); the cursors run ahead while the next one loads. */
+  index: number;
   total: number | null;
   error: string;
   csvBusy: boolean;
@@ -103,6 +105,7 @@ async function load(cursor: string | null): Promise<void> {
   if (!v) return;
   v.loading?.abort();
   const controller = new AbortController();
+  const index = v.cursors.length - 1;
   v.loading = controller;
   v.error = "";
   render();
@@ -112,6 +115,7 @@ async function load(cursor: string | null): Promise<void> {
     });
     if (view !== v || controller.signal.aborted) return;
     v.page = page;
+    v.index = index;
     if (page.total !== null) v.total = page.total;
   } catch (error) {
     if (controller.signal.aborted || view !== v) return;
@@ -127,6 +131,7 @@ function restart(change: Partial<DrillRequest>): void {
   view.request = { ...view.request, ...change };
   view.cursors = [null];
   view.page = null;
+  view.index = 0;
   view.total = null;
   void load(null);
 }
@@ -178,8 +183,8 @@ function table(page: DrillPage): HTMLElement {
       h("td", { class: "drill-time", text: fmtMoment(event.occurred_at), attrs: { title: event.occurred_at } }),
       h("td", { text: area }),
       h("td", { class: "drill-entity", text: event.entity }),
-      h("td", { text: event.kind }),
-      h("td", { text: event.source }),
+      h("td", { class: "drill-nowrap", text: event.kind }),
+      h("td", { class: "drill-nowrap", text: event.source }),
       h("td", { class: "drill-details", text: more, attrs: { title: `${event.event_id}\n${more}` } }),
     );
   });
@@ -223,7 +228,7 @@ function partSwitch(v: View): HTMLElement {
 function pager(v: View): HTMLElement | null {
   const page = v.page;
   if (!page || !page.items.length) return null;
-  const index = v.cursors.length - 1;
+  const index = v.index;
   const first = index * PAGE_SIZE + 1;
   const last = first + page.items.length - 1;
   const text =
@@ -266,7 +271,7 @@ function render(): void {
   const info = state.kpiInfo.get(v.request.kpi);
   const kpiName = v.page ? named(v.page.name_vi, v.page.name_en) : info ? named(info.name_vi, info.name_en) : v.request.kpi;
   const area = state.areas.get(v.request.area);
-  const areaName = v.page?.area_name_vi ?? (area ? named(area.name_vi, area.name_en) : v.request.area);
+  const areaName = area ? named(area.name_vi, area.name_en) : (v.page?.area_name_vi ?? v.request.area);
   const span = t("drillSpan", { area: areaName, from: fmtDateTime(v.request.from), to: fmtDateTime(v.request.to) });
   let body: HTMLElement;
   if (v.error) body = h("p", { class: "drill-error", text: v.error, attrs: { role: "alert" } });
@@ -322,6 +327,7 @@ export function openDrill(request: DrillRequest): void {
     request: { part: "numerator", ...request },
     cursors: [null],
     page: null,
+    index: 0,
     total: null,
     error: "",
     csvBusy: false,
