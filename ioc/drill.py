@@ -221,23 +221,26 @@ def bucket_span(
     return start, start + width
 
 
-# `links`: every (area, validity) placing an area at or under the asked one, once per query.
-# The first page condition keeps the (area, occurred_at) index usable; the EXISTS applies the
-# validity of the link on the event's local day, as kpi_values.compute does for window sums.
+# `links`: every (area, validity) placing an area under the asked one, plus the area itself at
+# any date (as kpi_values.compute places window sums), found once per query. The first
+# condition keeps the (area, occurred_at) index usable; the EXISTS, with no OR around it, is
+# planned as a hash semi-join that checks each link's validity on the event's local day.
 _WHERE = """
 WITH links AS MATERIALIZED (
-    SELECT area, depth, valid_from, valid_to FROM area_ancestors WHERE ancestor = $1
+    SELECT area, valid_from, valid_to FROM area_ancestors WHERE ancestor = $1 AND depth > 0
+    UNION ALL
+    SELECT $1::text, '-infinity'::date, 'infinity'::date
 )
 SELECT {columns}
 FROM events e
-WHERE e.area = ANY(ARRAY(SELECT area FROM links UNION SELECT $1::text))
+WHERE e.area = ANY(ARRAY(SELECT DISTINCT area FROM links))
   AND e.occurred_at >= $2 AND e.occurred_at < $3
   AND e.metrics @> ARRAY[$4::text]
-  AND (e.area = $1 OR EXISTS (
+  AND EXISTS (
         SELECT 1 FROM links k
-        WHERE k.area = e.area AND k.depth > 0
+        WHERE k.area = e.area
           AND k.valid_from <= ((e.occurred_at AT TIME ZONE 'UTC') + interval '7 hours')::date
-          AND ((e.occurred_at AT TIME ZONE 'UTC') + interval '7 hours')::date < k.valid_to))
+          AND ((e.occurred_at AT TIME ZONE 'UTC') + interval '7 hours')::date < k.valid_to)
 """
 _NAME = """(
     SELECT n.name_vi FROM areas n WHERE n.code = e.area
@@ -264,6 +267,20 @@ def _plausible(at: datetime, name: str) -> None:
     # Far from the years any event can have: refused before arithmetic on it overflows.
     if not _EARLIEST <= at <= _LATEST:
         raise DrillError(f"{name} {at.isoformat()} is outside the years 1970 to 2999")
+
+
+def _event(r: asyncpg.Record) -> Event:
+    return Event(
+        event_id=r["event_id"],
+        occurred_at=r["occurred_at"],
+        feed=r["feed"],
+        kind=r["kind"],
+        area=r["area"],
+        area_name_vi=r["area_name_vi"],
+        entity=r["entity"],
+        source=r["source"],
+        payload=json.loads(r["payload"]),
+    )
 
 
 def _check(start: datetime, end: datetime, limit: int) -> None:
@@ -315,20 +332,7 @@ async def events_behind(
         after.event_id if after else None,
         limit + 1,  # one more tells whether a next page exists
     )
-    items = [
-        Event(
-            event_id=r["event_id"],
-            occurred_at=r["occurred_at"],
-            feed=r["feed"],
-            kind=r["kind"],
-            area=r["area"],
-            area_name_vi=r["area_name_vi"],
-            entity=r["entity"],
-            source=r["source"],
-            payload=json.loads(r["payload"]),
-        )
-        for r in rows[:limit]
-    ]
+    items = [_event(r) for r in rows[:limit]]
     more = len(rows) > limit
     last = items[-1] if more else None
     return Page(items, Cursor(last.occurred_at, last.event_id) if last else None)
@@ -353,20 +357,18 @@ async def iter_events(
     end: datetime,
     *,
     most: int = CSV_MAX_ROWS,
-    after: Cursor | None = None,
 ) -> AsyncIterator[Event]:
-    """Every event behind ``part`` (at most ``most``), oldest first, read page by page."""
-    left = most
-    while left > 0:
-        page = await events_behind(
-            conn, kpi, part, area, start, end, limit=min(MAX_LIMIT, left), after=after
-        )
-        for event in page.items:
-            yield event
-        left -= len(page.items)
-        if page.next_cursor is None:
-            return
-        after = page.next_cursor
+    """Every event behind ``part`` (at most ``most``), oldest first, in one read.
+
+    One query through a server-side cursor (the connection holds a transaction until the
+    last row): the list is found and sorted once, where pages would each find it again.
+    """
+    metric = metric_of(kpi, part)
+    _check(start, end, 1)
+    async with conn.transaction():
+        rows = conn.cursor(_PAGE, area, start, end, metric, None, None, most, prefetch=MAX_LIMIT)
+        async for row in rows:
+            yield _event(row)
 
 
 def csv_lines(events: Iterable[Event], *, header: bool = True) -> Iterable[str]:

@@ -200,17 +200,16 @@ async def _csv(
 
     async def lines() -> AsyncIterator[bytes]:
         yield "".join(drill.csv_lines([])).encode()
-        after: drill.Cursor | None = None
-        while True:
-            # A connection per page: a slow download does not hold one for its whole length.
-            async with ctx.pool.acquire() as conn:
-                page = await drill.events_behind(
-                    conn, kpi, part, area.code, first, last, limit=drill.MAX_LIMIT, after=after
-                )
-            yield "".join(drill.csv_lines(page.items, header=False)).encode()
-            if page.next_cursor is None:
-                return
-            after = page.next_cursor
+        # One connection and one query for the whole file (see drill.iter_events), sent on in
+        # chunks as the rows come.
+        async with ctx.pool.acquire() as conn:
+            chunk: list[drill.Event] = []
+            async for event in drill.iter_events(conn, kpi, part, area.code, first, last):
+                chunk.append(event)
+                if len(chunk) == 500:
+                    yield "".join(drill.csv_lines(chunk, header=False)).encode()
+                    chunk.clear()
+            yield "".join(drill.csv_lines(chunk, header=False)).encode()
 
     name = f"su-kien-{kpi.id}-{part}-{area.code}-{_local(first)}-{_local(last)}.csv"
     return StreamingResponse(
