@@ -2,6 +2,8 @@
 
 `ioc kpis list` needs nothing but the catalogue file; `ioc kpis show` reads the database:
 it first (re)computes the KPI's values for the range it shows, so it is always current.
+`ioc kpis events` lists the stored events behind a KPI's numerator or denominator
+(:mod:`ioc.drill_cli`).
 """
 
 from __future__ import annotations
@@ -284,3 +286,9 @@ def show(
     chosen = _resolve_area(registry, area, now.astimezone(zone))
     status = asyncio.run(_refresh_and_read(settings, kpi, chosen, now, days))
     _print_status(kpi, chosen, status, days, zone)
+
+
+# `ioc kpis events`, in its own module (it imports this one's helpers when it runs).
+from ioc.drill_cli import events as _events  # noqa: E402
+
+app.command("events")(_events)

@@ -8,8 +8,10 @@ network feed runs with an outage in Phường Phố Hiến, and a one-window rul
 The test signs in with an operator key made by `ioc api keys create`, checks the Vietnamese
 screens (with diacritics, and the bundled font that draws them), sees all four feeds live
 within a minute of start and values change without a reload, drills down into a ward on the
-map and back, acknowledges the alert with its button (the API then names the key's holder),
-switches to English and back, signs out, and saves screenshots to test-artifacts/board/.
+map and back, opens the events behind a tile's value, a map cell and the alert (rows,
+paging, the other part, the CSV download with its BOM and Vietnamese headers), acknowledges
+the alert with its button (the API then names the key's holder), switches to English and
+back, signs out, and saves screenshots to test-artifacts/board/.
 """
 
 from __future__ import annotations
@@ -293,6 +295,7 @@ def _run_board(page: Page, url: str, key: str, started: float) -> None:
         timeout=15,
     )
     _shot(page, "02-overview-vi")
+    _drill_through(page)
 
     # Drill down into the ward on the map, and back up with the breadcrumb.
     page.locator(f"button.cell[data-area='{WARD}']").click()
@@ -310,6 +313,17 @@ def _run_board(page: Page, url: str, key: str, started: float) -> None:
     alert = page.locator(f"li.alert[data-area='{WARD}']")
     expect(alert.first).to_be_visible(timeout=150_000)
     _shot(page, "04-alert-firing")
+    # The alert card opens the events behind it: the ward's samples, the down points among them.
+    alert.first.locator("[data-drill-alert]").click()
+    drawer = page.locator("dialog#drill")
+    expect(drawer).to_be_visible()
+    expect(drawer.locator(".drill-span")).to_contain_text(WARD_NAME)
+    expect(drawer.locator("[data-part=denominator]")).to_have_attribute("aria-pressed", "true")
+    expect(drawer.locator("tbody tr").first).to_be_visible(timeout=15_000)
+    expect(drawer.locator("tbody td.drill-details", has_text="up: ").first).to_be_visible()
+    _shot(page, "04b-alert-events")
+    page.keyboard.press("Escape")
+    expect(drawer).to_have_count(0)
     alert.first.get_by_role("button", name=re.compile("^Xác nhận")).click()
     expect(alert.first.locator(".acked")).to_contain_text(f"Đã xác nhận bởi {KEY_NAME}")
     expect(alert.first.locator(".alert-state")).to_have_text("Đã xác nhận")
@@ -340,6 +354,69 @@ def _run_board(page: Page, url: str, key: str, started: float) -> None:
     page.get_by_role("button", name="Đăng xuất").click()
     expect(page.get_by_role("heading", name="Đăng nhập bảng giám sát")).to_be_visible()
     assert page.evaluate("sessionStorage.getItem('ioc-board-key')") is None
+
+
+def _drill_through(page: Page) -> None:
+    """A tile and a map cell open the events behind their number: rows, pages, parts, CSV."""
+    from playwright.sync_api import expect
+
+    page.locator(".tile[data-kpi=network_special_availability] .tile-name").click()
+    drawer = page.locator("dialog#drill")
+    expect(drawer).to_be_visible()
+    expect(drawer.locator("#drill-title")).to_have_text(
+        "Tỷ lệ điểm kết nối mạng truyền số liệu chuyên dùng hoạt động"
+    )
+    expect(drawer.locator(".drill-span")).to_contain_text("Tỉnh Hưng Yên")
+    expect(drawer.locator("thead th")).to_have_text(
+        ["Thời điểm", "Địa bàn", "Đối tượng", "Loại", "Nguồn", "Chi tiết"]
+    )
+    rows = drawer.locator("tbody tr")
+    expect(rows.first).to_be_visible(timeout=15_000)
+    expect(drawer.locator("[data-role=drill-count]")).to_contain_text(
+        re.compile(r"Sự kiện 1–\d+ / ")
+    )
+    expect(rows.first.locator("td").nth(3)).to_have_text("network.sample")
+    _check_recent_local_time(rows.first.locator("td.drill-time").inner_text())
+    shown = rows.count()
+    assert 0 < shown <= 50, shown
+    _shot(page, "02b-tile-events")
+    next_page = drawer.locator("[data-role=drill-next]")
+    if next_page.is_enabled():  # more than one page: the second starts where the first ended
+        first_ids = set(
+            drawer.locator("tbody tr").evaluate_all("rs => rs.map(r => r.dataset.event)")
+        )
+        next_page.click()
+        expect(drawer.locator("[data-role=drill-count]")).to_contain_text("Sự kiện 51–")
+        later = set(drawer.locator("tbody tr").evaluate_all("rs => rs.map(r => r.dataset.event)"))
+        assert later and not later & first_ids
+        drawer.locator("[data-role=drill-prev]").click()
+        expect(drawer.locator("[data-role=drill-count]")).to_contain_text("Sự kiện 1–")
+    drawer.locator("[data-part=denominator]").click()
+    expect(drawer.locator("[data-part=denominator]")).to_have_attribute("aria-pressed", "true")
+    expect(drawer.locator(".drill-metric")).to_have_text("network.special_network.samples")
+    expect(rows.first).to_be_visible()
+    with page.expect_download() as download:
+        drawer.locator("[data-role=drill-csv]").click()
+    data = Path(download.value.path()).read_bytes()
+    assert data.startswith("\ufeffMã sự kiện,Thời điểm (giờ Việt Nam)".encode()), data[:80]
+    assert download.value.suggested_filename.startswith("su-kien-network_special_availability-")
+    drawer.locator("[data-role=drill-close]").click()
+    expect(drawer).to_have_count(0)
+
+    # A map cell's button: the same list for that ward.
+    page.locator(f"[data-drill-area='{WARD}']").click()
+    expect(drawer).to_be_visible()
+    expect(drawer.locator(".drill-span")).to_contain_text(WARD_NAME)
+    expect(drawer.locator(".drill-span, tbody tr, .empty").first).to_be_visible(timeout=15_000)
+    page.keyboard.press("Escape")
+    expect(drawer).to_have_count(0)
+
+
+def _check_recent_local_time(text: str) -> None:
+    """`23/11/2026 08:01:05` of an event of the last hours, in Vietnamese time (not UTC)."""
+    shown = datetime.strptime(text, "%d/%m/%Y %H:%M:%S").replace(tzinfo=ZONE)
+    age = datetime.now(UTC) - shown
+    assert timedelta(minutes=-2) < age < timedelta(hours=3), f"{text!r} is not a recent local time"
 
 
 def _check_local_time(text: str) -> None:

@@ -5,6 +5,18 @@ import { fmtHourMinute, fmtKpi, fmtDateTime, named, t, word } from "../i18n";
 import { icon, iconFor } from "../icons";
 import { state } from "../state";
 import type { Alert } from "../types";
+import { openDrill } from "./drill";
+
+/** The events behind an alert: its KPI in its area, from an hour before it started until now
+ * (or until it resolved); the denominator, so the failing events (e.g. points down) show too. */
+function drillAlert(alert: Alert): void {
+  if (!alert.kpi) return;
+  const hour = 3_600_000;
+  const from = new Date(Math.floor((new Date(alert.started_at).getTime() - hour) / 60_000) * 60_000);
+  const end = alert.resolved_at ? new Date(alert.resolved_at).getTime() : Date.now();
+  const to = new Date(Math.ceil(end / 60_000) * 60_000 + 60_000);
+  openDrill({ kpi: alert.kpi, area: alert.area, from: from.toISOString(), to: to.toISOString(), part: "denominator" });
+}
 
 const SEVERITY_RANK = { critical: 0, warning: 1, info: 2 } as const;
 
@@ -66,6 +78,14 @@ function item(alert: Alert, onAck: (id: number) => void): HTMLElement {
     // The summary names the KPI, its value and the target; without one, say them here.
     hasSummary ? null : kpi ? h("p", { class: "alert-kpi", text: value ? `${kpi} · ${value}` : kpi }) : null,
     h("p", { class: "alert-summary", text: summary }),
+    alert.kpi
+      ? h("button", {
+          class: "alert-drill",
+          text: `${t("drillOpen")} ›`,
+          attrs: { type: "button", "data-drill-alert": alert.id, "aria-label": t("drillAlertAria", { summary }) },
+          on: { click: () => drillAlert(alert) },
+        })
+      : null,
     foot,
     error ? h("p", { class: "alert-error", text: error, attrs: { role: "alert" } }) : null,
   );

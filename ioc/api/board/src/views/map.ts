@@ -5,6 +5,14 @@ import { fmtNumber, named, t, word } from "../i18n";
 import { icon, iconFor } from "../icons";
 import { hasChildren, pathTo, state } from "../state";
 import type { MapChild } from "../types";
+import { lastDay, openDrill } from "./drill";
+
+/** The KPI a cell's list opens on: the first one behind target in the tiles, else the first. */
+function drillKpi(): string | null {
+  const items = state.kpis?.items ?? [];
+  const behind = items.find((k) => k.meets === false && k.target != null && k.value != null);
+  return behind?.kpi ?? items[0]?.kpi ?? state.kpiInfo.keys().next().value ?? null;
+}
 
 export interface MapActions {
   /** Show `code`'s children on the map and point the tiles at it. */
@@ -52,6 +60,24 @@ function cell(child: MapChild, actions: MapActions): HTMLElement {
       h("span", { class: "cell-detail", text: short.join(" · ") }),
       child.has_children ? h("span", { class: "cell-more", text: "›", attrs: { "aria-hidden": "true" } }) : null,
     ),
+    // A sibling of the cell (a button cannot hold a button): the events behind the area's numbers.
+    h("button", {
+      class: "cell-drill",
+      text: "≡",
+      attrs: {
+        type: "button",
+        "data-drill-area": child.code,
+        "aria-label": t("drillCellAria", { area: name }),
+        title: t("drillCellAria", { area: name }),
+      },
+      on: {
+        click: () => {
+          const kpi = drillKpi();
+          const trend = state.kpis?.items.find((k) => k.kpi === kpi)?.trend ?? [];
+          if (kpi) openDrill({ kpi, area: child.code, ...lastDay(trend) });
+        },
+      },
+    }),
   );
 }
 

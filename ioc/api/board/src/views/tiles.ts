@@ -5,6 +5,7 @@ import { fmtDay, fmtGap, fmtKpi, fmtTime, named, t, word } from "../i18n";
 import { icon, iconFor } from "../icons";
 import { state } from "../state";
 import type { KpiCurrent, TrendPoint } from "../types";
+import { lastDay, openDrill } from "./drill";
 
 function verdict(item: KpiCurrent): "meets" | "behind" | "unjudged" {
   // Without a target (or a value) there is nothing to judge, whatever `meets` says.
@@ -79,11 +80,17 @@ function tile(item: KpiCurrent): HTMLElement {
   const source = [info?.source, info?.deadline ? t("deadline", { date: fmtDay(info.deadline) }) : null]
     .filter(Boolean)
     .join(" · ");
+  // The whole tile opens the events behind its value; the button is the keyboard's way in.
+  const drill = (): void => {
+    const area = state.kpis?.area.code ?? state.selected;
+    openDrill({ kpi: item.kpi, area, ...lastDay(item.trend) });
+  };
   return h(
     "article",
     {
-      class: ["tile", `tile-${v}`, `quality-${item.quality}`],
+      class: ["tile", `tile-${v}`, `quality-${item.quality}`, "tile-drillable"],
       attrs: { "data-kpi": item.kpi, "aria-label": `${name}: ${value}, ${verdictText}` },
+      on: { click: drill },
     },
     h("h3", { class: "tile-name", text: name, attrs: { title: name } }),
     h(
@@ -131,6 +138,11 @@ function tile(item: KpiCurrent): HTMLElement {
         word("quality", item.quality),
       ),
       source ? h("span", { class: "tile-source", text: source, attrs: { title: source } }) : null,
+      h("button", {
+        class: "tile-drill",
+        text: `${t("drillOpen")} ›`,
+        attrs: { type: "button", "data-role": "drill", "aria-label": t("drillOpenAria", { kpi: name }) },
+      }),
     ),
   );
 }
