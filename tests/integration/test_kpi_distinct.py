@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import cast
 
 import asyncpg
 import pytest
@@ -316,3 +318,40 @@ async def test_current_counts_the_span_from_the_store(conn: asyncpg.Connection) 
     assert (status.numerator, status.denominator, status.value) == (4, 4, 1.0)
     assert [(p.numerator, p.denominator) for p in status.daily] == [(2, 4), (3, 4)]
     assert status.target is None and status.meets
+
+
+async def test_the_api_tiles_and_map_count_the_last_24_hours_once(
+    conn: asyncpg.Connection,
+) -> None:
+    """The board's tiles (`/kpis/current`) and map (`/map`) read a distinct KPI from the store."""
+    from ioc.api import queries
+    from ioc.api.context import ApiContext
+    from ioc.kpis import KpiCatalogue, Target
+
+    ward, other = "11953", "11983"  # Phường Phố Hiến, Phường Sơn Nam (two-tier, today)
+    at = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - 2 * HOUR
+    await _store(
+        conn,
+        [
+            _service(at, ward, "P1", "full"),
+            _service(at, ward, "P2", "partial"),
+            _service(at, other, "P1", "partial"),
+            *(_dossier(at + i * MINUTE, ward, "P1", i) for i in range(3)),
+            _dossier(at + HOUR, other, "P1", 0),
+        ],
+    )
+    judged = KPI.model_copy(update={"target": Target(value=0.9, source="thử")})
+    registry = load_areas()
+    ctx = cast(ApiContext, SimpleNamespace(catalogue=KpiCatalogue([judged]), areas=registry))
+    province = registry.as_of(queries.local_today(datetime.now(UTC))).province
+    tiles = await queries.kpis_current(ctx, conn, province)
+    (tile,) = tiles["items"]
+    # {P1} / {P1, P2} over the 24 h; the hours are {P1} / {P1, P2} and {P1} / {}.
+    assert (tile["numerator"], tile["denominator"], tile["value"]) == (1, 2, 0.5)
+    trend = {t["bucket"]: t["value"] for t in tile["trend"] if t["value"] is not None}
+    assert trend == {at.isoformat(): 0.5}
+    assert tile["last_bucket"] == at.isoformat()
+    shown = await queries.map_children(ctx, conn, province)
+    below = {c["code"]: c["below_target"] for c in shown["children"]}
+    # Phố Hiến 1/2 and Sơn Nam 1/1 against 0.9: one of them is below.
+    assert (below[ward], below[other]) == (1, 0)
