@@ -142,3 +142,20 @@ def test_cli_list_shows_what_is_counted_and_the_context() -> None:
     assert "dvc_services_with_online_dossiers" in listed.output
     assert "đếm riêng biệt procedure_code" in listed.output
     assert "tham chiếu: 88,2 % (tỉnh Hưng Yên, 2024)" in listed.output
+
+
+def test_an_alert_rule_on_a_distinct_kpi_is_refused(tmp_path: Path) -> None:
+    """Rules judge minute windows; a distinct-count KPI has only days: refuse, do not go quiet."""
+    from ioc.alerts.rules import load_rules
+    from ioc.datafile import DataFileError
+
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "rules:\n  - id: r\n    kind: target\n    kpi: d\n    severity: info\n", encoding="utf-8"
+    )
+    with pytest.raises(DataFileError, match=r":4: rules.0.kpi: 'd' is a distinct-count KPI"):
+        load_rules(path, {"a", "d"}, {"d"})
+    assert load_rules(path, {"a", "d"}, set()).rules[0].kpi == "d"
+    # The shipped rules and catalogue agree.
+    catalogue = load_kpis()
+    load_rules(None, set(catalogue.ids), {k.id for k in catalogue if k.distinct is not None})
