@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
-from typing import cast
+from typing import Any, cast
 
 import asyncpg
 import pytest
@@ -355,3 +355,44 @@ async def test_the_api_tiles_and_map_count_the_last_24_hours_once(
     below = {c["code"]: c["below_target"] for c in shown["children"]}
     # Phố Hiến 1/2 and Sơn Nam 1/1 against 0.9: one of them is below.
     assert (below[ward], below[other]) == (1, 0)
+
+
+async def test_the_grafana_panels_count_the_range_once(
+    conn: asyncpg.Connection, tier: tuple[str, str]
+) -> None:
+    """The dvc board's tile, trend and by-area table, as Grafana runs them with its role."""
+    from ioc.config import load_settings
+    from ioc.dashboards import READER_ROLE, context_from_settings
+    from ioc.dashboards._common import by_area_table, kpi_stat, kpi_trend
+    from tests._grafana_sql import Interval, TimeRange, Variable, expand
+
+    await _store(conn, _day1() + _day2())
+    ctx = context_from_settings(load_settings())
+
+    async def run(panel: Any, start: datetime, end: datetime, area: str) -> list[asyncpg.Record]:
+        raw = panel.build().targets[0].to_json()["rawSql"]
+        variables = {
+            name: Variable(name, selected=value)
+            for name, value in (("area", area), ("district", area), ("province", PROVINCE))
+        }
+        sql = expand(
+            raw,
+            TimeRange(start, end),
+            variables,
+            interval=Interval("1h", 3_600_000),
+            timescaledb=tier[0] == "timescaledb",
+        )
+        async with conn.transaction(readonly=True):
+            await conn.execute(f"SET LOCAL ROLE {READER_ROLE}")
+            return await conn.fetch(sql)
+
+    tile = kpi_stat(ctx, KPI)
+    assert [tuple(r) for r in await run(tile, *MONTH, PROVINCE)] == [(1.0,)]  # 4 / 4
+    assert [tuple(r) for r in await run(tile, DAY1, DAY2, PROVINCE)] == [(0.5,)]  # 2 / 4
+    assert [tuple(r) for r in await run(tile, DAY1, DAY2, VAN_LAM)] == [(2 / 3,)]
+    trend = await run(kpi_trend(ctx, KPI), *MONTH, PROVINCE)
+    assert [(r[0], r[1]) for r in trend] == [(DAY1, 0.5), (DAY2, 0.75)]  # steps of a day
+    table = await run(by_area_table(ctx, "ioc-dvc", "x", [KPI]), DAY1, DAY2, PROVINCE)
+    values = {r["code"]: r[KPI.id] for r in table}
+    assert values[PROVINCE] == 0.5 and values[VAN_LAM] == 2 / 3 and values[VAN_GIANG] == 0
+    assert values["329"] is None  # a district without events
