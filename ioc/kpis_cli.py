@@ -298,7 +298,9 @@ def show(
     per day over the last DAYS days; the forecast gives the day the target is met at that
     trend, with the model's measured one-day-ahead error. The KPI's hourly values for the
     last day and daily values for the last DAYS days are recomputed from the window rows
-    first, so the figures include every event counted so far.
+    first, so the figures include every event counted so far. A distinct-count KPI (e.g.
+    dvc_services_with_online_dossiers) is counted from the event store: its 24 h value over
+    the whole span, its daily values per local day.
     """
     settings = get_settings()
     catalogue = _catalogue(file, settings)

@@ -180,6 +180,9 @@ async def kpis_current(ctx: ApiContext, conn: asyncpg.Connection, area: Area) ->
                 "last_bucket": _iso(last.get(kpi.id)),
                 "numerator": numerator,
                 "denominator": denominator,
+                # What a distinct-count KPI counts once, and a figure reported for comparison.
+                "distinct": kpi.distinct,
+                "context": kpi.context.model_dump() if kpi.context else None,
             }
         )
     return {"area": area_json(area), "at": _iso(now), "items": items}

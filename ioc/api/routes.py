@@ -169,6 +169,12 @@ async def kpi_series(
     start: AwareDatetime | None = None,
     end: AwareDatetime | None = None,
 ) -> dict[str, Any]:
+    """The KPI's buckets in the area over [start, end), each with its numerator and denominator.
+
+    A distinct-count KPI (``distinct`` in `GET /api/v1/kpis`) is never summed: its `1d`
+    buckets are the stored local days, and its `1h` and `1m` buckets are counted from the
+    event store when asked.
+    """
     from ioc.kpi_values import series
 
     if kpi not in ctx.catalogue:

@@ -351,6 +351,7 @@ async def test_the_api_tiles_and_map_count_the_last_24_hours_once(
     trend = {t["bucket"]: t["value"] for t in tile["trend"] if t["value"] is not None}
     assert trend == {at.isoformat(): 0.5}
     assert tile["last_bucket"] == at.isoformat()
+    assert tile["distinct"] == "procedure_code" and tile["context"]["value"] == 0.882
     shown = await queries.map_children(ctx, conn, province)
     below = {c["code"]: c["below_target"] for c in shown["children"]}
     # Phố Hiến 1/2 and Sơn Nam 1/1 against 0.9: one of them is below.
@@ -396,3 +397,51 @@ async def test_the_grafana_panels_count_the_range_once(
     values = {r["code"]: r[KPI.id] for r in table}
     assert values[PROVINCE] == 0.5 and values[VAN_LAM] == 2 / 3 and values[VAN_GIANG] == 0
     assert values["329"] is None  # a district without events
+
+
+def test_cli_show_counts_from_the_store_and_quotes_the_context(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ioc kpis show` on the province, today: what it counts, the 24 h value, the context."""
+    import asyncio
+
+    from typer.testing import CliRunner
+
+    from ioc.kpi_values import local_day_start
+    from ioc.kpis_cli import app
+
+    now = datetime.now(UTC)
+    ward, other = "11953", "11983"  # two-tier communes of today
+    first = max(local_day_start(now), now - 20 * HOUR)  # today, in the last 24 h
+    at = first + (now - first) / 2
+
+    async def seed() -> None:
+        conn = await asyncpg.connect(database_url)
+        try:
+            await migrate(conn)
+            await sync_areas(conn, load_areas())
+            await _store(
+                conn,
+                [
+                    _service(at, ward, "P1", "full"),
+                    _service(at, ward, "P2", "partial"),
+                    _service(at, other, "P3", "partial"),
+                    *(_dossier(at, ward, "P1", i) for i in range(5)),
+                    _dossier(at, other, "P3", 0),
+                ],
+            )
+        finally:
+            await conn.close()
+
+    asyncio.run(seed())
+    monkeypatch.setenv("IOC_DATABASE_URL", database_url)
+    monkeypatch.setenv("IOC_DATABASE__SSLMODE", "disable")
+    result = CliRunner().invoke(
+        app, ["show", "dvc_services_with_online_dossiers", "--days", "5"], env={"COLUMNS": "250"}
+    )
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "đếm riêng biệt procedure_code: dvc.received_online / dvc.services_online" in out
+    assert "66,7 % (2 / 3)" in out  # {P1, P3} / {P1, P2, P3}: five P1 dossiers count once
+    assert "Mục tiêu: chưa đặt" in out
+    assert "Tham chiếu: 88,2 % (tỉnh Hưng Yên, 2024)" in out
