@@ -143,7 +143,7 @@ def list_kpis(
     kpis = catalogue.for_feed(feed) if feed is not None else list(catalogue)
     table = Table(title=f"{len(kpis)} chỉ tiêu — {catalogue.source}", show_lines=True)
     table.add_column("id", no_wrap=True)
-    for column in ("tên", "công thức (tử số / mẫu số)", "đơn vị", "chiều", "mục tiêu"):
+    for column in ("tên", "công thức (tử số / mẫu số)", "đơn vị", "chiều", "mục tiêu / tham chiếu"):
         table.add_column(column, overflow="fold")
     for kpi in kpis:
         table.add_row(
