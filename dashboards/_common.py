@@ -315,18 +315,36 @@ def kpi_target_text(kpi: Kpi) -> str:
 
 def _kpi_description(kpi: Kpi) -> str:
     what = kpi.description_en or kpi.name_en
-    return (
-        f"{kpi.name_en}: {what} Ratio of sums {kpi.formula} over the range, in the chosen "
-        f"area. {kpi_target_text(kpi)}"
+    how = (
+        f"Ratio of sums {kpi.formula}"
+        if kpi.distinct is None
+        else f"Ratio of distinct counts ({kpi.formula}), counted from the event store"
+    )
+    context = ""
+    if kpi.context is not None:
+        c = kpi.context
+        context = (
+            f" Reported for comparison (not a target): {_format_target(kpi, c.value)} in "
+            f"{c.year}, {c.area}; source: {c.source}."
+        )
+    return f"{kpi.name_en}: {what} {how} over the range, in the chosen area. " + (
+        kpi_target_text(kpi) + context
     )
 
 
 def kpi_stat(ctx: BoardContext, kpi: Kpi, *, link_to_feed: bool = False) -> stat.Panel:
-    """A tile: the KPI over the board's range in ``$area``, coloured against its target."""
+    """A tile: the KPI over the board's range in ``$area``, coloured against its target.
+
+    A distinct-count KPI is counted over the whole range from the event store.
+    """
     sql = f"""SELECT {_sql.ratio("numerator", "denominator")} AS "{kpi.id}"
 FROM kpi_values
 WHERE kpi = {_sql.literal(kpi.id)} AND resolution = {_sql.KPI_RESOLUTION}
   AND area = '$area' AND $__timeFilter(bucket)
+"""
+    if kpi.distinct is not None:
+        sql = f"""SELECT {_sql.ratio("n", "d")} AS "{kpi.id}"
+FROM ({_sql.distinct_counts([kpi])}) s
 """
     panel = (
         stat.Panel()
@@ -366,12 +384,22 @@ WHERE kpi = {_sql.literal(kpi.id)} AND resolution = {_sql.KPI_RESOLUTION}
 
 
 def kpi_trend(ctx: BoardContext, kpi: Kpi) -> timeseries.Panel:
-    """The KPI per ``$__interval`` in ``$area``, with its target drawn as a dashed line."""
+    """The KPI per ``$__interval`` in ``$area``, with its target drawn as a dashed line.
+
+    A distinct-count KPI is counted per step from the event store, a step being at least a
+    local day (see :func:`ioc.dashboards._sql.distinct_counts`).
+    """
     sql = f"""SELECT $__timeGroupAlias(bucket, $__interval),
        {_sql.ratio("numerator", "denominator")} AS "{kpi.id}"
 FROM kpi_values
 WHERE kpi = {_sql.literal(kpi.id)} AND resolution = {_sql.KPI_RESOLUTION}
   AND area = '$area' AND $__timeFilter(bucket)
+GROUP BY 1
+ORDER BY 1
+"""
+    if kpi.distinct is not None:
+        sql = f"""SELECT t AS "time", {_sql.ratio("n", "d")} AS "{kpi.id}"
+FROM ({_sql.distinct_counts([kpi], steps=True)}) s
 GROUP BY 1
 ORDER BY 1
 """
@@ -418,27 +446,41 @@ def by_area_table(ctx: BoardContext, uid: str, title: str, kpis: Sequence[Kpi]) 
     A child's values count only on the days it is a child of ``$area`` (a commune code reused
     under another parent after the reform brings nothing from its other period), as in
     :func:`ioc.kpi_values.by_child`. A click on a name opens the same board on that area.
+    Distinct-count KPIs are counted per row from the event store (a child's count and its
+    parent's do not add up).
     """
-    ids = ", ".join(_sql.literal(k.id) for k in kpis)
+    summed = [k for k in kpis if k.distinct is None]
+    distinct = [k for k in kpis if k.distinct is not None]
+    ids = ", ".join(_sql.literal(k.id) for k in summed)
     day = _sql.local_day("v.bucket")
     columns = ",\n       ".join(
         f'max(s.n / nullif(s.d, 0)) FILTER (WHERE s.kpi = {_sql.literal(k.id)}) AS "{k.id}"'
         for k in kpis
     )
-    sql = f"""WITH {_sql.area_links()},
-sums AS (
-    SELECT v.area, v.kpi, sum(v.numerator) AS n, sum(v.denominator) AS d
+    branches: list[str] = []
+    if summed:
+        branches += [
+            f"""SELECT v.area, v.kpi, sum(v.numerator) AS n, sum(v.denominator) AS d
     FROM kpi_values v
     WHERE v.kpi IN ({ids}) AND v.resolution = {_sql.KPI_RESOLUTION}
       AND v.area = '$area' AND $__timeFilter(v.bucket)
-    GROUP BY v.area, v.kpi
-    UNION ALL
-    SELECT v.area, v.kpi, sum(v.numerator), sum(v.denominator)
+    GROUP BY v.area, v.kpi""",
+            f"""SELECT v.area, v.kpi, sum(v.numerator), sum(v.denominator)
     FROM kpi_values v
     JOIN links l ON l.code = v.area AND l.valid_from <= {day} AND {day} < l.valid_to
     WHERE v.kpi IN ({ids}) AND v.resolution = {_sql.KPI_RESOLUTION}
       AND $__timeFilter(v.bucket)
-    GROUP BY v.area, v.kpi
+    GROUP BY v.area, v.kpi""",
+        ]
+    if distinct:
+        branches += [
+            f"SELECT area, kpi, n, d FROM ({_sql.distinct_counts(distinct)}) here",
+            f"SELECT area, kpi, n, d FROM ({_sql.distinct_counts(distinct, children=True)}) under",
+        ]
+    union = "\n    UNION ALL\n    ".join(branches)
+    sql = f"""WITH {_sql.area_links()},
+sums AS (
+    {union}
 )
 SELECT r.code, r.name_vi AS name, {_LEVEL_VI} AS level,
        CASE WHEN r.level = 'district' THEN r.code ELSE '$district' END AS district,

@@ -12,6 +12,9 @@ Conventions the fragments keep:
   by ``ioc alerts run``) and the window roll-ups are read this way, as the API does.
 - Catalogue text reaches SQL only through :func:`literal`, which refuses what Grafana would
   take for a variable.
+- Distinct-count KPIs (``Kpi.distinct``) are never summed from ``kpi_values``: they are
+  counted from the event store over the board's range (:func:`distinct_counts`), as the API
+  counts them, so a month is the distinct count of the month.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Literal
+
+from ioc.kpis import DISTINCT_ENTITY, Kpi
 
 __all__ = [
     "FROM_DAY",
@@ -31,6 +36,7 @@ __all__ = [
     "Cell",
     "ColumnType",
     "area_links",
+    "distinct_counts",
     "in_area",
     "literal",
     "local_day",
@@ -208,3 +214,63 @@ board_rows AS (
     UNION ALL
     (SELECT DISTINCT ON (code) 1, code, name_vi, level FROM links ORDER BY code, valid_from DESC)
 )"""
+
+
+_DAY_MS = 86_400_000
+_LOCAL_MS = 7 * 3_600_000
+
+
+def distinct_counts(kpis: Sequence[Kpi], *, children: bool = False, steps: bool = False) -> str:
+    """Return a SELECT of distinct-count KPIs counted from the event store over the range.
+
+    Columns: ``kpi``, ``area``, ``t``, ``n`` (distinct values among the events carrying the
+    numerator metric), ``d`` (likewise for the denominator). An event counts for ``$area``
+    when it lies in it on its own local day (``area_ancestors``), so a district or province
+    counts every event under it once, never adding its children's counts.
+
+    Args:
+        kpis: Distinct-count KPIs (each with ``distinct`` set).
+        children: Count for each direct child of ``$area`` instead (an event counts for the
+            child it lies in on its day, while that child is under ``$area``).
+        steps: Count per time step: ``$__interval`` but at least one local day (a daily
+            catalogue snapshot makes shorter steps meaningless), starting at local midnight;
+            ``t`` is the step's start (timestamptz on both tiers). Otherwise ``t`` is NULL and
+            the whole range is counted at once.
+
+    Raises:
+        ValueError: If a KPI is not a distinct-count KPI.
+    """
+    plain = [k.id for k in kpis if k.distinct is None]
+    if plain or not kpis:
+        raise ValueError(f"not distinct-count KPIs: {plain or 'none given'}")
+    rows = values(
+        [(k.id, k.numerator, k.denominator, k.distinct) for k in kpis],
+        ("text", "text", "text", "text"),
+    )
+    metrics = ", ".join(
+        literal(m) for m in sorted({x for k in kpis for x in (k.numerator, k.denominator)})
+    )
+    day = local_day("ev.occurred_at")
+    place = "x.ancestor_parent = '$area'" if children else "x.ancestor = '$area'"
+    step = f"greatest($__interval_ms, {_DAY_MS})"
+    t = (
+        f"to_timestamp((floor((extract(epoch FROM ev.occurred_at) * 1000 + {_LOCAL_MS}) / {step})"
+        f" * {step} - {_LOCAL_MS}) / 1000.0)"
+        if steps
+        else "NULL::timestamptz"
+    )
+    return f"""SELECT k.kpi, x.ancestor AS area, {t} AS t,
+           count(DISTINCT v.value) FILTER (WHERE ev.metrics @> ARRAY[k.numerator])::float8 AS n,
+           count(DISTINCT v.value) FILTER (WHERE ev.metrics @> ARRAY[k.denominator])::float8
+               AS d
+    FROM events ev
+    JOIN area_ancestors x ON x.area = ev.area AND {place}
+     AND x.valid_from <= {day} AND {day} < x.valid_to
+    JOIN ({rows}) AS k (kpi, numerator, denominator, field)
+      ON ev.metrics && ARRAY[k.numerator, k.denominator]
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN k.field = '{DISTINCT_ENTITY}' THEN ev.entity
+                    ELSE ev.payload ->> k.field END
+    ) v (value)
+    WHERE $__timeFilter(ev.occurred_at) AND ev.metrics && ARRAY[{metrics}]::text[]
+    GROUP BY k.kpi, x.ancestor, 3"""

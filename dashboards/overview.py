@@ -72,6 +72,18 @@ def _catalogue_rows(kpis: list[Kpi]) -> str:
 
 def _kpi_table(ctx: BoardContext) -> table.Panel:
     kpis = list(ctx.catalogue)
+    distinct = [k for k in kpis if k.distinct is not None]
+    # Distinct-count KPIs are counted from the event store over the range, never summed.
+    counted = (
+        f"""
+    UNION ALL
+    SELECT kpi, n, d FROM ({_sql.distinct_counts(distinct)}) s WHERE kpi IN ($kpi)"""
+        if distinct
+        else ""
+    )
+    not_distinct = (
+        f" AND kpi NOT IN ({', '.join(_sql.literal(k.id) for k in distinct)})" if distinct else ""
+    )
     sql = f"""WITH catalogue (ord, kpi, feed, name, direction, t_province, t_district, t_commune,
                 deadline, source) AS (
     {_catalogue_rows(kpis)}
@@ -83,9 +95,9 @@ here AS (
 v AS (
     SELECT kpi, sum(numerator) AS n, sum(denominator) AS d
     FROM kpi_values
-    WHERE kpi IN ($kpi) AND resolution = {_sql.KPI_RESOLUTION}
+    WHERE kpi IN ($kpi){not_distinct} AND resolution = {_sql.KPI_RESOLUTION}
       AND area = '$area' AND $__timeFilter(bucket)
-    GROUP BY kpi
+    GROUP BY kpi{counted}
 ),
 rows AS (
     SELECT c.ord, c.kpi, c.feed, c.name, c.direction, c.deadline, c.source,
@@ -190,6 +202,25 @@ def _feed_trend(ctx: BoardContext, feed: str) -> timeseries.Panel:
 FROM kpi_values
 WHERE kpi IN ({ids}) AND kpi IN ($kpi) AND resolution = {_sql.KPI_RESOLUTION}
   AND area = '$area' AND $__timeFilter(bucket)
+GROUP BY 1
+ORDER BY 1
+"""
+    distinct = [k for k in kpis if k.distinct is not None]
+    if distinct:
+        # Distinct-count KPIs per step of at least a day, from the event store; the others
+        # summed from kpi_values as above, in the same steps.
+        summed = ", ".join(_sql.literal(k.id) for k in kpis if k.distinct is None) or "NULL"
+        sql = f"""SELECT $__timeGroupAlias(bucket, $__interval),
+       {columns}
+FROM (
+    SELECT bucket, kpi, numerator, denominator
+    FROM kpi_values
+    WHERE kpi IN ({summed}) AND kpi IN ($kpi) AND resolution = {_sql.KPI_RESOLUTION}
+      AND area = '$area' AND $__timeFilter(bucket)
+    UNION ALL
+    SELECT t, kpi, n, d FROM ({_sql.distinct_counts(distinct, steps=True)}) s
+    WHERE kpi IN ($kpi)
+) v
 GROUP BY 1
 ORDER BY 1
 """

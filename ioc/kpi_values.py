@@ -19,6 +19,22 @@ Keeping them current: :func:`keep_current` (run by ``ioc alerts run`` every pass
 the windows written since its last pass and rolls them up into hours and local days, so the
 API and the Grafana boards can read any range at any resolution from ``kpi_values``.
 
+Distinct-count KPIs (``Kpi.distinct``, e.g. distinct procedures with an online dossier ÷
+distinct procedures offered online) do not add up: a procedure seen on two days or in two
+communes is one procedure. So they are read from the event store (``events``), never summed:
+
+- stored at ``1d`` only: :func:`compute` at ``1d`` (and :func:`keep_current`) counts each
+  local day's distinct values per area from the store; a district or province counts over
+  all the events under it (through ``area_ancestors`` on the event's local day), not the sum
+  of its communes' counts. ``compute`` at ``1m`` or ``1h`` leaves distinct KPIs out;
+- :func:`totals`, :func:`current` and :func:`by_child` count over the whole range from the
+  store, so a month's value is the distinct count over the month, not a sum of days;
+- :func:`series` reads the stored days at ``1d`` and counts each hour or minute from the
+  store at ``1h`` and ``1m``.
+
+Pass the :class:`~ioc.kpis.Kpi` itself to the readers: given only an id, a reader cannot
+tell a distinct-count KPI and adds its stored buckets up as for any other KPI.
+
 Days are local days in Asia/Ho_Chi_Minh (UTC+7, no daylight saving), as in the roll-up
 views of migration 0002; times are stored and passed as aware UTC datetimes.
 """
@@ -34,7 +50,7 @@ import asyncpg
 
 from ioc.areas import AreaLevel
 from ioc.forecast import Forecast, forecast_target_date, linear_trend
-from ioc.kpis import Kpi
+from ioc.kpis import DISTINCT_ENTITY, Kpi
 
 __all__ = [
     "ChildSums",
@@ -142,6 +158,123 @@ FROM children c
 LEFT JOIN sums s ON s.area = c.code
 ORDER BY c.code
 """
+
+
+# Distinct-count KPIs, from the event store. `e` holds the events in an event-time range that
+# carry one of the KPIs' metrics, with their local day (fixed +07) to match areas' validity;
+# `placed` puts each on its own area and, through area_ancestors on that day, on every area
+# above it; `counted` counts each KPI's distinct values per area (and bucket). Counting over
+# the placed events, not adding the communes' counts, is what makes a province exact.
+# $1-$4: KPI ids, numerator and denominator metrics, what each counts; $5, $6: event-time
+# range; $7: every metric involved. {bucket}: the bucket of an event (NULL for one range),
+# {where}: which placed rows count, {group}: ", p.bucket" to count per bucket.
+_DISTINCT = """
+WITH k (kpi, numerator, denominator, field) AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+),
+e AS (
+    SELECT {bucket} AS bucket, ev.area, ev.metrics, ev.entity, ev.payload,
+           ((ev.occurred_at AT TIME ZONE 'UTC') + interval '7 hours')::date AS day
+    FROM events ev
+    WHERE ev.occurred_at >= $5 AND ev.occurred_at < $6 AND ev.metrics && $7::text[]
+),
+placed AS ({own}
+    SELECT e.bucket, e.day, a.ancestor AS area, e.metrics, e.entity, e.payload
+    FROM e
+    JOIN area_ancestors a
+      ON a.area = e.area AND {link}
+     AND a.valid_from <= e.day AND e.day < a.valid_to
+),
+counted AS (
+    SELECT k.kpi, p.area, {bucket_out} AS bucket,
+           count(DISTINCT v.value) FILTER (WHERE p.metrics @> ARRAY[k.numerator]) AS numerator,
+           count(DISTINCT v.value) FILTER (WHERE p.metrics @> ARRAY[k.denominator])
+               AS denominator,
+           count(DISTINCT p.day) AS days
+    FROM placed p
+    JOIN k ON p.metrics && ARRAY[k.numerator, k.denominator]
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN k.field = '{entity}' THEN p.entity ELSE p.payload ->> k.field END
+    ) v (value)
+    {where}
+    GROUP BY k.kpi, p.area{group}
+)
+{tail}"""
+# An event on its own area (even one the areas table does not know, as for window sums).
+_OWN = """
+    SELECT e.bucket, e.day, e.area, e.metrics, e.entity, e.payload FROM e
+    UNION ALL"""
+_STORE_DAYS = """
+INSERT INTO kpi_values AS v (kpi, resolution, area, bucket, numerator, denominator)
+SELECT kpi, '1d', area, bucket, numerator, denominator FROM counted
+ON CONFLICT (kpi, resolution, area, bucket) DO UPDATE SET
+    numerator = EXCLUDED.numerator,
+    denominator = EXCLUDED.denominator,
+    computed_at = now()
+"""
+_BUCKET_EXPR: Final[dict[str, str]] = {
+    "1m": "date_trunc('minute', ev.occurred_at)",
+    "1h": "date_bin(INTERVAL '1 hour', ev.occurred_at, TIMESTAMPTZ '2000-01-01 00:00:00+07')",
+    "1d": "date_bin(INTERVAL '1 day', ev.occurred_at, TIMESTAMPTZ '2000-01-01 00:00:00+07')",
+}
+_STEPS: Final[dict[str, timedelta]] = {
+    "1m": timedelta(minutes=1),
+    "1h": timedelta(hours=1),
+    "1d": timedelta(days=1),
+}
+
+
+def _distinct_sql(
+    tail: str, *, resolution: str | None, where: str = "", children_of: bool = False
+) -> str:
+    """The counting CTEs then ``tail``: per bucket of ``resolution``, or over the range (None).
+
+    ``children_of`` places each event on the direct child of ``$8`` it lies in (on the
+    event's day) instead of on its own area and every area above it.
+    """
+    per_bucket = resolution is not None
+    return _DISTINCT.format(
+        bucket=_BUCKET_EXPR[resolution] if resolution is not None else "NULL::timestamptz",
+        bucket_out="p.bucket" if per_bucket else "NULL::timestamptz",
+        group=", p.bucket" if per_bucket else "",
+        own="" if children_of else _OWN,
+        link="a.ancestor_parent = $8" if children_of else "a.depth > 0",
+        where=where,
+        entity=DISTINCT_ENTITY,
+        tail=tail,
+    )
+
+
+def _distinct_args(kpis: list[Kpi], start: datetime, end: datetime) -> list[object]:
+    return [
+        [k.id for k in kpis],
+        [k.numerator for k in kpis],
+        [k.denominator for k in kpis],
+        [k.distinct for k in kpis],
+        start,
+        end,
+        sorted({m for k in kpis for m in (k.numerator, k.denominator)}),
+    ]
+
+
+def _bucket_ceil(at: datetime, resolution: str) -> datetime:
+    """The first bucket start at or after ``at`` (days start at local midnight, +07)."""
+    step = _STEPS[resolution]
+    floor = local_day_start(at) if resolution == "1d" else _floor(at, step)
+    return floor if floor == at else floor + step
+
+
+def _event_range(start: datetime, end: datetime, resolution: str) -> tuple[datetime, datetime]:
+    """Event times of the buckets starting in [start, end), as the stored buckets hold them."""
+    return _bucket_ceil(start, resolution), _bucket_ceil(end, resolution)
+
+
+def _as_id(kpi: Kpi | str) -> str:
+    return kpi if isinstance(kpi, str) else kpi.id
+
+
+def _distinct_kpi(kpi: Kpi | str) -> Kpi | None:
+    return kpi if isinstance(kpi, Kpi) and kpi.distinct is not None else None
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -299,6 +432,11 @@ async def compute(
     TimescaleDB, and on plain PostgreSQL bin ``window_metrics`` the same way the
     ``window_metrics_1h/_1d`` views do (those views cannot use an index on a range).
 
+    Distinct-count KPIs (``Kpi.distinct``) are computed at ``1d`` only, from the event store:
+    each local day's distinct values per area, an area above counting every event under it
+    once (not adding its children's counts). At ``1m`` and ``1h`` they are left out: read
+    them with :func:`series`, :func:`totals` or :func:`by_child`, which count from the store.
+
     Args:
         conn: A connection to a migrated database whose ``areas`` table is synced.
         kpis: The KPIs, e.g. a whole :class:`~ioc.kpis.KpiCatalogue`.
@@ -314,9 +452,18 @@ async def compute(
         ValueError: If the resolution is unknown or the range empty or naive.
     """
     _check(resolution, start, end)
-    chosen = list(kpis)
+    everything = list(kpis)
+    distinct = [k for k in everything if k.distinct is not None]
+    chosen = [k for k in everything if k.distinct is None]
+    written = 0
+    if distinct and resolution == "1d":
+        sql = _distinct_sql(_STORE_DAYS, resolution="1d")
+        status_d: str = await conn.execute(
+            sql, *_distinct_args(distinct, *_event_range(start, end, "1d"))
+        )
+        written += int(status_d.split()[-1])
     if not chosen:
-        return 0
+        return written
     metrics = sorted({m for k in chosen for m in (k.numerator, k.denominator)})
     sql = _COMPUTE.format(source=await _window_source(conn, resolution), day=_LOCAL_DAY)
     status: str = await conn.execute(
@@ -329,7 +476,7 @@ async def compute(
         metrics,
         resolution,
     )
-    return int(status.split()[-1])
+    return written + int(status.split()[-1])
 
 
 # Hours and local days are sums of the finer stored buckets: a ratio of sums stays exact.
@@ -380,6 +527,10 @@ async def keep_current(
     very first pass computes the last ``first_days`` local days. Safe to run from many
     processes: one pass at a time.
 
+    Distinct-count KPIs are kept at 1d only: every local day touched is counted again from
+    the event store (an event first stored always changes its window, so the touched days
+    are the days with new events). They have no 1m or 1h rows.
+
     Args:
         conn: A connection to a migrated database whose ``areas`` table is synced.
         kpis: The KPIs.
@@ -408,8 +559,11 @@ async def keep_current(
         for start, end in _runs(hours, timedelta(hours=1)):
             await conn.execute(_ROLL_UP, "1m", "1h", timedelta(hours=1), start, end)
         days = sorted({local_day_start(h) for h in hours})
+        distinct = [k for k in kpis if k.distinct is not None]
         for start, end in _runs(days, timedelta(days=1)):
             await conn.execute(_ROLL_UP, "1h", "1d", timedelta(days=1), start, end)
+            if distinct:
+                await compute(conn, distinct, start, end, "1d")
         await conn.execute(
             "INSERT INTO alert_cursor (name, evaluated_until) VALUES ($1, $2) "
             "ON CONFLICT (name) DO UPDATE SET evaluated_until = EXCLUDED.evaluated_until",
@@ -432,7 +586,7 @@ def _runs(starts: list[datetime], step: timedelta) -> list[tuple[datetime, datet
 
 async def series(
     conn: asyncpg.Connection,
-    kpi_id: str,
+    kpi: Kpi | str,
     area: str,
     start: datetime,
     end: datetime,
@@ -440,9 +594,13 @@ async def series(
 ) -> list[Point]:
     """Return the stored values of one KPI in one area, bucket by bucket.
 
+    A distinct-count KPI is stored per local day: at ``1d`` its stored days are read; at
+    ``1h`` and ``1m`` each bucket's distinct values are counted from the event store.
+
     Args:
         conn: A database connection.
-        kpi_id: The KPI's id.
+        kpi: The KPI, or its id (an id is read as a ratio-of-sums KPI: pass the
+            :class:`~ioc.kpis.Kpi` of a distinct-count KPI).
         area: The area code.
         start: First bucket start included (aware).
         end: Bucket starts before this are included.
@@ -455,11 +613,31 @@ async def series(
         ValueError: If the resolution is unknown or the range empty or naive.
     """
     _check(resolution, start, end)
+    distinct = _distinct_kpi(kpi)
+    if distinct is not None and resolution != "1d":
+        rows = await conn.fetch(
+            _distinct_sql(
+                "SELECT bucket, numerator, denominator FROM counted ORDER BY bucket",
+                resolution=resolution,
+                where="WHERE p.area = $8",
+            ),
+            *_distinct_args([distinct], *_event_range(start, end, resolution)),
+            area,
+        )
+        return [
+            Point(
+                r["bucket"],
+                float(r["numerator"]),
+                float(r["denominator"]),
+                _ratio(float(r["numerator"]), float(r["denominator"])),
+            )
+            for r in rows
+        ]
     rows = await conn.fetch(
         "SELECT bucket, numerator, denominator FROM kpi_values "
         "WHERE kpi = $1 AND resolution = $2 AND area = $3 AND bucket >= $4 AND bucket < $5 "
         "ORDER BY bucket",
-        kpi_id,
+        _as_id(kpi),
         resolution,
         area,
         start,
@@ -475,7 +653,7 @@ async def series(
 
 async def totals(
     conn: asyncpg.Connection,
-    kpi_id: str,
+    kpi: Kpi | str,
     area: str,
     start: datetime,
     end: datetime,
@@ -483,9 +661,14 @@ async def totals(
 ) -> Totals:
     """Return one KPI's sums, and their ratio, over a range of stored buckets.
 
+    A distinct-count KPI is counted over the whole range from the event store (the events of
+    the buckets of ``resolution`` starting in [start, end)): a month is the distinct values
+    of the month, not a sum of days. Its ``buckets`` are then the local days with events.
+
     Args:
         conn: A database connection.
-        kpi_id: The KPI's id.
+        kpi: The KPI, or its id (an id is read as a ratio-of-sums KPI: pass the
+            :class:`~ioc.kpis.Kpi` of a distinct-count KPI).
         area: The area code.
         start: First bucket start included (aware).
         end: Bucket starts before this are included.
@@ -498,11 +681,26 @@ async def totals(
         ValueError: If the resolution is unknown or the range empty or naive.
     """
     _check(resolution, start, end)
+    distinct = _distinct_kpi(kpi)
+    if distinct is not None:
+        found = await conn.fetchrow(
+            _distinct_sql(
+                "SELECT numerator, denominator, days FROM counted",
+                resolution=None,
+                where="WHERE p.area = $8",
+            ),
+            *_distinct_args([distinct], *_event_range(start, end, resolution)),
+            area,
+        )
+        if found is None:
+            return Totals(0.0, 0.0, None, 0)
+        n, d = float(found["numerator"]), float(found["denominator"])
+        return Totals(n, d, _ratio(n, d), int(found["days"]))
     row = await conn.fetchrow(
         "SELECT coalesce(sum(numerator), 0) AS n, coalesce(sum(denominator), 0) AS d, "
         "count(*) AS buckets FROM kpi_values "
         "WHERE kpi = $1 AND resolution = $2 AND area = $3 AND bucket >= $4 AND bucket < $5",
-        kpi_id,
+        _as_id(kpi),
         resolution,
         area,
         start,
@@ -528,6 +726,8 @@ async def current(
 
     Reads ``kpi_values`` only, so :func:`compute` must have run for the span (at
     ``resolution``) and for the last ``days`` days (at ``1d``); ``ioc kpis show`` does both.
+    A distinct-count KPI's value is counted over the span from the event store instead
+    (see :func:`totals`); its daily values are its stored days.
 
     - value: ratio of sums over the buckets starting in [now - window, now);
     - target and gap: for the area's level (:meth:`Kpi.gap`: positive = short of target);
@@ -558,9 +758,9 @@ async def current(
         raise ValueError(f"days must be 1 or more, got {days}")
     level = AreaLevel(level)
     start = now - window
-    now_totals = await totals(conn, kpi.id, area, start, now, resolution)
+    now_totals = await totals(conn, kpi, area, start, now, resolution)
     today = local_day_start(now)
-    daily = await series(conn, kpi.id, area, today - timedelta(days=days), today, "1d")
+    daily = await series(conn, kpi, area, today - timedelta(days=days), today, "1d")
     ordinals = [_local_date(p.bucket).toordinal() for p in daily if p.value is not None]
     values = [p.value for p in daily if p.value is not None]
     target = kpi.target_for(level)
@@ -596,7 +796,7 @@ async def current(
 
 async def by_child(
     conn: asyncpg.Connection,
-    kpi_id: str,
+    kpi: Kpi | str,
     parent_area: str,
     start: datetime,
     end: datetime,
@@ -611,9 +811,14 @@ async def by_child(
     parent area itself. Children valid at any time in the range are listed, those without
     data with zero sums.
 
+    A distinct-count KPI is counted per child over the whole range from the event store (an
+    event counts for the child it lies in on its own local day); the children's counts then
+    do not add up to the parent's (a procedure offered in two children is one procedure).
+
     Args:
         conn: A connection to a migrated database whose ``areas`` table is synced.
-        kpi_id: The KPI's id.
+        kpi: The KPI, or its id (an id is read as a ratio-of-sums KPI: pass the
+            :class:`~ioc.kpis.Kpi` of a distinct-count KPI).
         parent_area: Code of the parent (the province, or a district).
         start: First bucket start included (aware).
         end: Bucket starts before this are included.
@@ -626,10 +831,13 @@ async def by_child(
         ValueError: If the resolution is unknown or the range empty or naive.
     """
     _check(resolution, start, end)
+    distinct = _distinct_kpi(kpi)
+    if distinct is not None:
+        return await _distinct_by_child(conn, distinct, parent_area, start, end, resolution)
     rows = await conn.fetch(
         _BY_CHILD.format(day=_LOCAL_DAY.replace("w.bucket", "v.bucket")),
         parent_area,
-        kpi_id,
+        _as_id(kpi),
         resolution,
         start,
         end,
@@ -639,4 +847,39 @@ async def by_child(
     return [
         ChildSums(r["code"], r["name_vi"], float(r["numerator"]), float(r["denominator"]))
         for r in rows
+    ]
+
+
+_CHILDREN = """
+SELECT DISTINCT ON (code) code, name_vi FROM areas
+WHERE parent = $1 AND coalesce(valid_from, '-infinity'::date) <= $3::date
+  AND $2::date < coalesce(valid_to, 'infinity'::date)
+ORDER BY code, coalesce(valid_from, '-infinity'::date) DESC
+"""
+
+
+async def _distinct_by_child(
+    conn: asyncpg.Connection,
+    kpi: Kpi,
+    parent_area: str,
+    start: datetime,
+    end: datetime,
+    resolution: str,
+) -> list[ChildSums]:
+    first, last = _event_range(start, end, resolution)
+    children = await conn.fetch(
+        _CHILDREN, parent_area, _local_date(start), _local_date(end - timedelta(microseconds=1))
+    )
+    if not children or last <= first:
+        return [ChildSums(c["code"], c["name_vi"], 0.0, 0.0) for c in children]
+    rows = await conn.fetch(
+        _distinct_sql(
+            "SELECT area, numerator, denominator FROM counted", resolution=None, children_of=True
+        ),
+        *_distinct_args([kpi], first, last),
+        parent_area,
+    )
+    counts = {r["area"]: (float(r["numerator"]), float(r["denominator"])) for r in rows}
+    return [
+        ChildSums(c["code"], c["name_vi"], *counts.get(c["code"], (0.0, 0.0))) for c in children
     ]

@@ -5,6 +5,12 @@ span of time and an area (see :mod:`ioc.measures` for the metric names). Because
 add up, a KPI rolls up from commune to district to province and from minutes to days exactly;
 a KPI is never an average of per-area ratios.
 
+A *distinct-count* KPI (``distinct: procedure_code``) is a ratio of counts of distinct values
+instead: the procedures with at least one event carrying the numerator metric ÷ those with at
+least one carrying the denominator metric, in the period and area. Distinct counts do not add
+up (a procedure seen in two communes, or on two days, is one procedure), so these KPIs are
+computed from the event store over each area and period (:mod:`ioc.kpi_values`).
+
 The catalogue is data a province edits (``ioc/data/kpis.yaml`` is the shipped example; its
 header documents every field). :func:`load_kpis` checks it on load and reports every problem
 at once, each as ``file:line: field: reason``.
@@ -27,7 +33,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -42,9 +48,12 @@ from pydantic_core import PydanticCustomError
 
 from ioc.areas import AreaLevel
 from ioc.datafile import line_of
+from ioc.events import Payload
 from ioc.measures import METRICS
 
 __all__ = [
+    "DISTINCT_ENTITY",
+    "Context",
     "Direction",
     "Kpi",
     "KpiCatalogue",
@@ -64,6 +73,24 @@ Direction = Literal["higher", "lower"]
 _FRACTION_UNITS: Final[frozenset[str]] = frozenset({"percent", "ratio"})
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _TOP_KEYS: Final[tuple[str, ...]] = ("kpis",)
+
+DISTINCT_ENTITY: Final = "entity"
+"""``distinct: entity`` counts the store's ``entity`` column (a camera, a network point, a
+dossier, an agency's offering of a procedure: :func:`ioc.store.entity_of`)."""
+
+
+def _payload_fields() -> dict[str, frozenset[str]]:
+    """Each feed's payload field names (every kind of the feed), as the store keeps them."""
+    out: dict[str, set[str]] = {}
+    for model in get_args(get_args(Payload)[0]):
+        kind = str(model.model_fields["kind"].default)
+        out.setdefault(kind.split(".", 1)[0], set()).update(
+            name for name in model.model_fields if name != "kind"
+        )
+    return {feed: frozenset(names) for feed, names in out.items()}
+
+
+_PAYLOAD_FIELDS: Final[dict[str, frozenset[str]]] = _payload_fields()
 
 
 def _nfc(value: str) -> str:
@@ -149,6 +176,33 @@ class Target(BaseModel):
         return self.by_level.get(AreaLevel(level), self.value)
 
 
+class Context(BaseModel):
+    """A figure reported for the KPI elsewhere, shown beside it for comparison.
+
+    Context is not a target: nothing is judged against it (no gap, no alert). It tells the
+    people reading the KPI what was officially reported, e.g. Hưng Yên's 88,2 % of online
+    services with at least one online dossier in 2024.
+
+    Attributes:
+        value: The reported figure; a fraction 0–1 for percent and ratio KPIs.
+        year: The year the figure covers.
+        area: Who it was reported for, e.g. "tỉnh Hưng Yên".
+        source: Where it was published, precise enough to find the sentence.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    value: float
+    year: int = Field(ge=1990, le=2100)
+    area: str
+    source: str
+
+    @field_validator("area", "source")
+    @classmethod
+    def _text_nfc(cls, value: str) -> str:
+        return _nfc(value)
+
+
 class Kpi(BaseModel):
     """One indicator: a ratio of two window sums, its unit, direction and target.
 
@@ -157,11 +211,19 @@ class Kpi(BaseModel):
         name_vi: Vietnamese name with diacritics, stored in Unicode NFC.
         name_en: English name.
         feed: The feed its metrics come from ("dvc", "payment", "network", "camera").
-        numerator: Metric summed above the line, e.g. "dvc.received_online".
-        denominator: Metric summed below the line, e.g. "dvc.received".
+        numerator: Metric summed above the line, e.g. "dvc.received_online"; for a
+            distinct-count KPI, the metric the counted events carry.
+        denominator: Metric summed below the line, e.g. "dvc.received"; for a distinct-count
+            KPI, likewise.
+        distinct: None for a ratio of sums. Otherwise what is counted once: a payload field
+            of the feed (``procedure_code``, read as ``payload->>'procedure_code'``) or
+            :data:`DISTINCT_ENTITY` for the store's entity column. The value is then
+            (distinct values among events carrying the numerator metric) ÷ (those among
+            events carrying the denominator metric) in the period and area.
         unit: How the value reads (:data:`Unit`).
         direction: Which way is better (:data:`Direction`).
         target: The target, or None when none is set (the KPI is shown, never judged).
+        context: A figure reported elsewhere, shown for comparison, never judged against.
         description_vi: What it measures, in Vietnamese.
         description_en: What it measures, in English.
     """
@@ -174,9 +236,11 @@ class Kpi(BaseModel):
     feed: str
     numerator: str
     denominator: str
+    distinct: str | None = None
     unit: Unit
     direction: Direction
     target: Target | None = None
+    context: Context | None = None
     description_vi: str | None = None
     description_en: str | None = None
 
@@ -211,6 +275,23 @@ class Kpi(BaseModel):
             raise ValueError(f"the denominator must differ from the numerator ({value!r})")
         return value
 
+    @field_validator("distinct")
+    @classmethod
+    def _countable(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or value == DISTINCT_ENTITY:
+            return value
+        feed = info.data.get("feed")
+        fields = _PAYLOAD_FIELDS.get(feed, frozenset()) if isinstance(feed, str) else frozenset()
+        if value not in fields:
+            close = difflib.get_close_matches(value, sorted(fields), n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            known = ", ".join(sorted(fields)) if fields else "none: the feed is unknown"
+            raise ValueError(
+                f"{value!r} is neither {DISTINCT_ENTITY!r} nor a payload field of feed "
+                f"{feed!r}{hint} (its fields: {known})"
+            )
+        return value
+
     @field_validator("target")
     @classmethod
     def _target_in_range(cls, value: Target | None, info: ValidationInfo) -> Target | None:
@@ -221,10 +302,35 @@ class Kpi(BaseModel):
             raise PydanticCustomError("target_range", "{reason}", {"reason": reason, "at": where})
         return value
 
+    @field_validator("context")
+    @classmethod
+    def _context_in_range(cls, value: Context | None, info: ValidationInfo) -> Context | None:
+        unit = info.data.get("unit")
+        if value is not None and unit in _FRACTION_UNITS and not 0 <= value.value <= 1:
+            hint = (
+                f"; write {value.value / 100:g} if you meant {value.value:g} %"
+                if 1 < value.value <= 100
+                else ""
+            )
+            raise PydanticCustomError(
+                "target_range",
+                "{reason}",
+                {
+                    "reason": f"{value.value:g} is outside 0–1, the range of a {unit} KPI{hint}",
+                    "at": "value",
+                },
+            )
+        return value
+
     @property
     def formula(self) -> str:
-        """The ratio as text: ``"dvc.received_online / dvc.received"``."""
-        return f"{self.numerator} / {self.denominator}"
+        """The ratio as text, e.g. ``"dvc.received_online / dvc.received"``.
+
+        A distinct-count KPI says what it counts first:
+        ``"distinct procedure_code: dvc.received_online / dvc.services_online"``.
+        """
+        ratio = f"{self.numerator} / {self.denominator}"
+        return ratio if self.distinct is None else f"distinct {self.distinct}: {ratio}"
 
     def target_for(self, level: AreaLevel | str) -> float | None:
         """Return the target an area of one level is held to.
@@ -417,6 +523,7 @@ def _repeated_keys(node: yaml.Node, path: str = "") -> Iterator[tuple[str, int]]
 
 _KPI_FIELDS: Final[tuple[str, ...]] = tuple(Kpi.model_fields)
 _TARGET_FIELDS: Final[tuple[str, ...]] = tuple(Target.model_fields)
+_CONTEXT_FIELDS: Final[tuple[str, ...]] = tuple(Context.model_fields)
 
 
 def _explain(exc: ValidationError) -> list[tuple[list[str | int], str]]:
@@ -436,7 +543,13 @@ def _explain(exc: ValidationError) -> list[tuple[list[str | int], str]]:
         elif kind == "missing":
             msg = "required field is missing"
         elif kind == "extra_forbidden":
-            allowed = _TARGET_FIELDS if "target" in loc[:-1] else _KPI_FIELDS
+            allowed = (
+                _TARGET_FIELDS
+                if "target" in loc[:-1]
+                else _CONTEXT_FIELDS
+                if "context" in loc[:-1]
+                else _KPI_FIELDS
+            )
             msg = f"unknown field (allowed: {', '.join(allowed)})"
         elif kind == "literal_error":
             msg = f"{err['msg']} (got {err['input']!r})"
@@ -491,8 +604,9 @@ def load_kpis(path: Path | str | None = None) -> KpiCatalogue:
     Raises:
         KpiFileError: If the file cannot be read or parsed, or breaks any rule: an id used
             twice or not a slug, an unknown metric, numerator equal to denominator, a target
-            outside 0–1 for a percent or ratio KPI, a deadline that is not a date, an unknown
-            unit, direction, level or key. The message lists every problem, each as
+            or context value outside 0–1 for a percent or ratio KPI, a deadline that is not a
+            date, a ``distinct`` that is neither ``entity`` nor a payload field of the feed,
+            an unknown unit, direction, level or key. The message lists every problem, each as
             ``file:line: field: reason``.
     """
     source, text = _read(path)

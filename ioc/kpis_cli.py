@@ -111,26 +111,50 @@ def _target_text(kpi: Kpi) -> str:
     return f"{text} — {kpi.target.source}"
 
 
+def _formula_text(kpi: Kpi) -> str:
+    """Numerator over denominator; a distinct-count KPI says what it counts once."""
+    text = f"{kpi.numerator}\n/ {kpi.denominator}"
+    if kpi.distinct is not None:
+        text = f"đếm riêng biệt {kpi.distinct}:\n{text}"
+    return text
+
+
+def _context_text(kpi: Kpi) -> str | None:
+    """A reported figure shown for comparison: not a target, nothing is judged against it."""
+    if kpi.context is None:
+        return None
+    c = kpi.context
+    return (
+        f"tham chiếu: {format_value(c.value, kpi.unit)} ({c.area}, {c.year}) — {c.source} "
+        "(số liệu báo cáo, không phải mục tiêu)"
+    )
+
+
 @app.command("list")
 def list_kpis(
     file: CatalogueFile = None,
     feed: Annotated[str | None, typer.Option(help="Only this feed's KPIs (dvc, payment…).")] = None,
 ) -> None:
-    """List the KPIs: id, Vietnamese name, formula, unit, direction, target, deadline, source."""
+    """List the KPIs: id, name, formula, unit, direction, target, deadline, source, context.
+
+    A distinct-count KPI's formula says what it counts once (e.g. "đếm riêng biệt
+    procedure_code"); a figure reported elsewhere is shown under the target as "tham chiếu",
+    for comparison only.
+    """
     catalogue = _catalogue(file, None if file is not None else get_settings())
     kpis = catalogue.for_feed(feed) if feed is not None else list(catalogue)
     table = Table(title=f"{len(kpis)} chỉ tiêu — {catalogue.source}", show_lines=True)
     table.add_column("id", no_wrap=True)
-    for column in ("tên", "công thức (tử số / mẫu số)", "đơn vị", "chiều", "mục tiêu"):
+    for column in ("tên", "công thức (tử số / mẫu số)", "đơn vị", "chiều", "mục tiêu / tham chiếu"):
         table.add_column(column, overflow="fold")
     for kpi in kpis:
         table.add_row(
             kpi.id,
             f"{kpi.name_vi}\n[dim]{kpi.name_en}[/]",
-            f"{kpi.numerator}\n/ {kpi.denominator}",
+            _formula_text(kpi),
             kpi.unit,
             _DIRECTION_VI[kpi.direction],
-            _target_text(kpi),
+            "\n".join(t for t in (_target_text(kpi), _context_text(kpi)) if t is not None),
         )
     Console().print(table)
 
@@ -166,7 +190,11 @@ def _forecast_text(kpi: Kpi, forecast: Forecast | None) -> str:
 def _print_status(kpi: Kpi, area: Area, status: Status, days: int, zone: ZoneInfo) -> None:
     out = Console()
     out.print(f"[bold]{kpi.name_vi}[/] ({kpi.name_en}) — {kpi.id}")
-    out.print(f"Công thức: {kpi.numerator} / {kpi.denominator}; {_DIRECTION_VI[kpi.direction]}")
+    counted = f"đếm riêng biệt {kpi.distinct}: " if kpi.distinct is not None else ""
+    out.print(
+        f"Công thức: {counted}{kpi.numerator} / {kpi.denominator}; {_DIRECTION_VI[kpi.direction]}",
+        markup=False,
+    )
     out.print(f"Địa bàn: {area.name_vi} ({area.code}, cấp {_LEVEL_VI[area.level.value]})")
     span = f"{status.start.astimezone(zone):%d/%m %H:%M}–{status.end.astimezone(zone):%d/%m %H:%M}"
     out.print(
@@ -186,6 +214,9 @@ def _print_status(kpi: Kpi, area: Area, status: Status, days: int, zone: ZoneInf
             state = "đạt" if status.meets else "chưa đạt"
             word = "thiếu" if status.gap > 0 else "vượt"
             out.print(f"Chênh lệch: {state}, {word} {_points(abs(status.gap), kpi.unit)}")
+    context = _context_text(kpi)
+    if context is not None:
+        out.print(context[0].upper() + context[1:], markup=False)
     trend = status.trend_per_day
     out.print(
         f"Xu hướng ({days} ngày): "
@@ -269,7 +300,9 @@ def show(
     per day over the last DAYS days; the forecast gives the day the target is met at that
     trend, with the model's measured one-day-ahead error. The KPI's hourly values for the
     last day and daily values for the last DAYS days are recomputed from the window rows
-    first, so the figures include every event counted so far.
+    first, so the figures include every event counted so far. A distinct-count KPI (e.g.
+    dvc_services_with_online_dossiers) is counted from the event store: its 24 h value over
+    the whole span, its daily values per local day.
     """
     settings = get_settings()
     catalogue = _catalogue(file, settings)

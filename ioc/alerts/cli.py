@@ -45,7 +45,11 @@ def build_evaluator(settings: Settings) -> Any:
 
     options = settings.alerts
     catalogue = load_kpis(options.kpis_file)
-    rules = load_rules(options.rules_file, {kpi.id for kpi in catalogue})
+    rules = load_rules(
+        options.rules_file,
+        {kpi.id for kpi in catalogue},
+        {kpi.id for kpi in catalogue if kpi.distinct is not None},
+    )
     areas = load_areas(settings.areas_file)
     recipients = load_recipients(options.recipients_file, areas)
     return Evaluator(

@@ -646,8 +646,8 @@ class Evaluator:
     ) -> list[Contributor]:
         from ioc.kpi_values import by_child
 
-        current = await by_child(conn, kpi.id, area.code, since, at)
-        baseline = await by_child(conn, kpi.id, area.code, since - BASELINE, since)
+        current = await by_child(conn, kpi, area.code, since, at)
+        baseline = await by_child(conn, kpi, area.code, since - BASELINE, since)
         return explain(
             [(a, n, float(x), float(y)) for a, n, x, y in current],
             [(a, n, float(x), float(y)) for a, n, x, y in baseline],

@@ -127,12 +127,19 @@ class RuleSet(BaseModel):
         return any(window.covers(rule_id, at, zone) for window in self.mute)
 
 
-def load_rules(path: Path | None = None, kpi_ids: set[str] | None = None) -> RuleSet:
+def load_rules(
+    path: Path | None = None,
+    kpi_ids: set[str] | None = None,
+    daily_kpi_ids: set[str] | None = None,
+) -> RuleSet:
     """Read and check a rule file (None = the shipped `ioc/data/alert_rules.yaml`).
 
     Args:
         path: the file.
         kpi_ids: the KPI catalogue's ids; a rule naming another KPI is refused.
+        daily_kpi_ids: ids of the catalogue's distinct-count KPIs (``Kpi.distinct``); a rule
+            naming one is refused, because rules judge minute windows and those KPIs are
+            counted per day from the event store (a rule would never see a value).
 
     Raises:
         DataFileError: every problem, as `file:line: field: reason`.
@@ -156,6 +163,13 @@ def load_rules(path: Path | None = None, kpi_ids: set[str] | None = None) -> Rul
             f"{rule.kpi!r} (known: {', '.join(sorted(kpi_ids))})"
             for i, rule in enumerate(rules.rules)
             if rule.kpi is not None and rule.kpi not in kpi_ids
+        ]
+        problems += [
+            f"{source}:{line_of(root, ['rules', i, 'kpi'])}: rules.{i}.kpi: {rule.kpi!r} is a "
+            "distinct-count KPI, counted per day from the event store; rules judge minute "
+            "windows, so this rule would never see a value (watch it on the board instead)"
+            for i, rule in enumerate(rules.rules)
+            if rule.kpi is not None and rule.kpi in (daily_kpi_ids or set())
         ]
         if problems:
             raise DataFileError(source, problems)

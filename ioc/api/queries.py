@@ -8,6 +8,7 @@ Everything comes from the tables the Grafana boards read too: ``kpi_values`` (ke
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
@@ -16,6 +17,7 @@ import asyncpg
 from ioc.alerts.engine import format_value
 from ioc.api.context import ApiContext
 from ioc.areas import Area
+from ioc.kpi_values import Point, by_child, series, totals
 from ioc.kpis import Kpi
 from ioc.telemetry import (
     ConnectorMetrics,
@@ -87,8 +89,25 @@ async def _feed_last_windows(conn: asyncpg.Connection) -> dict[str, datetime | N
     return {r["feed"]: r["last"] for r in rows}
 
 
+async def _distinct_24h(
+    ctx: ApiContext, conn: asyncpg.Connection, area: Area, first: datetime, now: datetime
+) -> dict[str, tuple[list[Point], float, float]]:
+    """Distinct-count KPIs from the event store: hourly points and the 24 h counts."""
+    out: dict[str, tuple[list[Point], float, float]] = {}
+    for kpi in ctx.catalogue:
+        if kpi.distinct is not None:
+            points = await series(conn, kpi, area.code, first, now, "1h")
+            whole = await totals(conn, kpi, area.code, first, now, "1h")
+            out[kpi.id] = (points, whole.numerator, whole.denominator)
+    return out
+
+
 async def kpis_current(ctx: ApiContext, conn: asyncpg.Connection, area: Area) -> dict[str, Any]:
-    """Each KPI in one area: value over the last 24 h, target, gap, hourly trend, quality."""
+    """Each KPI in one area: value over the last 24 h, target, gap, hourly trend, quality.
+
+    A distinct-count KPI (``Kpi.distinct``) is counted from the event store: each hour of the
+    trend, and the 24 h value over the whole span (not a sum of hours).
+    """
     now = datetime.now(UTC)
     first = _floor(now, timedelta(hours=1)) - timedelta(hours=23)
     rows = await conn.fetch(
@@ -105,15 +124,21 @@ async def kpis_current(ctx: ApiContext, conn: asyncpg.Connection, area: Area) ->
     )
     last = {r["kpi"]: r["last"] for r in last_rows}
     feeds_last = await _feed_last_windows(conn)
-    by_kpi: dict[str, list[asyncpg.Record]] = defaultdict(list)
+    by_kpi: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for row in rows:
         by_kpi[row["kpi"]].append(row)
+    distinct = await _distinct_24h(ctx, conn, area, first, now)
+    for kpi_id, (points, _, _) in distinct.items():
+        by_kpi[kpi_id] = [p._asdict() for p in points]
+        last[kpi_id] = max((p.bucket for p in points if p.denominator), default=None)
     hours = [first + timedelta(hours=i) for i in range(24)]
     items = []
     for kpi in ctx.catalogue:
         buckets = {r["bucket"]: r for r in by_kpi.get(kpi.id, [])}
         numerator = sum(float(r["numerator"]) for r in buckets.values())
         denominator = sum(float(r["denominator"]) for r in buckets.values())
+        if kpi.id in distinct:  # counted once over the 24 h, not a sum of hours
+            _, numerator, denominator = distinct[kpi.id]
         value = _ratio(numerator, denominator)
         fed = feeds_last.get(kpi.feed)
         if denominator == 0:
@@ -155,6 +180,9 @@ async def kpis_current(ctx: ApiContext, conn: asyncpg.Connection, area: Area) ->
                 "last_bucket": _iso(last.get(kpi.id)),
                 "numerator": numerator,
                 "denominator": denominator,
+                # What a distinct-count KPI counts once, and a figure reported for comparison.
+                "distinct": kpi.distinct,
+                "context": kpi.context.model_dump() if kpi.context else None,
             }
         )
     return {"area": area_json(area), "at": _iso(now), "items": items}
@@ -198,10 +226,20 @@ async def map_children(ctx: ApiContext, conn: asyncpg.Connection, area: Area) ->
     below: dict[str, int] = defaultdict(int)
     for r in value_rows:
         kpi = ctx.catalogue.get(r["kpi"]) if r["kpi"] in ctx.catalogue else None
+        if kpi is not None and kpi.distinct is not None:
+            continue  # no hourly rows are kept; counted from the store below
         child = next((c for c in children if c.code == r["area"]), None)
         value = _ratio(float(r["n"]), float(r["d"]))
         if kpi is not None and child is not None and value is not None:
             below[r["area"]] += not kpi.meets(value, child.level.value)
+    first = _floor(now, timedelta(hours=1)) - timedelta(hours=23)
+    for kpi in ctx.catalogue:
+        if kpi.distinct is None:
+            continue
+        for c in await by_child(conn, kpi, area.code, first, now, "1h"):
+            level = next((x.level.value for x in children if x.code == c.area), None)
+            if level is not None and c.value is not None:
+                below[c.area] += not kpi.meets(c.value, level)
     out = []
     for child in children:
         open_by = severities.get(child.code, {})

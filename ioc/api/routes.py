@@ -120,6 +120,10 @@ async def kpis(ctx: Ctx, who: Reader) -> dict[str, Any]:
                 if k.target and k.target.deadline
                 else None,
                 "source": k.target.source if k.target else None,
+                # Distinct-count KPIs: what is counted once (None: a ratio of sums).
+                "distinct": k.distinct,
+                # A figure reported elsewhere, for comparison; not a target.
+                "context": k.context.model_dump() if k.context else None,
             }
             for k in ctx.catalogue
         ]
@@ -165,6 +169,12 @@ async def kpi_series(
     start: AwareDatetime | None = None,
     end: AwareDatetime | None = None,
 ) -> dict[str, Any]:
+    """The KPI's buckets in the area over [start, end), each with its numerator and denominator.
+
+    A distinct-count KPI (``distinct`` in `GET /api/v1/kpis`) is never summed: its `1d`
+    buckets are the stored local days, and its `1h` and `1m` buckets are counted from the
+    event store when asked.
+    """
     from ioc.kpi_values import series
 
     if kpi not in ctx.catalogue:
@@ -172,7 +182,8 @@ async def kpi_series(
     chosen = await _area(ctx, request, who, area)
     first, last = _range(start, end, resolution)
     async with ctx.pool.acquire() as conn:
-        points = await series(conn, kpi, chosen.code, first, last, resolution)
+        # The Kpi, not its id: a distinct-count KPI is counted from the event store.
+        points = await series(conn, ctx.catalogue.get(kpi), chosen.code, first, last, resolution)
     return {
         "kpi": kpi,
         "area": chosen.code,
