@@ -1,0 +1,327 @@
+"""Which cameras, network points and online services are up, down or silent: one query for all.
+
+The stream workers keep ``entity_status`` current (migration 0008, ``ioc.streams.sink``): one
+row per (feed, entity) that reports a state, with its kind (``camera``, a network point kind
+such as ``special_network``, ``service``), its leaf area, whether it is up, since when (the
+event time its current state began) and when it last reported. The API
+(``GET /api/v1/entities``), the CLI (``ioc entities list``), the board and the alert
+evaluator (the points at fault of an availability alert) all read it through this module, so
+they agree on what "down now" means.
+
+An entity is in exactly one state, judged at a reference time ``at``:
+
+- ``down``: its latest report says down (offline, not offered online), however old it is;
+- ``silent``: its latest report says up, but it is older than ``silent_after`` (10 minutes by
+  default): nothing says it is down, nothing says it is still up;
+- ``up``: its latest report says up and is recent.
+
+Lists are ordered down first, then silent, then up, and within each by ``since`` (the longest
+in its state first), then feed and entity: a stable order that pages by keyset.
+
+Example:
+    >>> f = EntityFilter(feed="network", state="down", area="11953")
+    >>> f.feed, f.state, f.silent_after
+    ('network', 'down', datetime.timedelta(seconds=600))
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Final, Literal, get_args
+
+import asyncpg
+
+from ioc.areas import AreaRegistry
+from ioc.events import NetworkPointKind
+from ioc.kpis import Kpi
+
+__all__ = [
+    "SILENT_AFTER",
+    "STATES",
+    "Entity",
+    "EntityFilter",
+    "EntityPage",
+    "InvalidCursor",
+    "State",
+    "area_name",
+    "count_states",
+    "decode_cursor",
+    "down_in_area",
+    "encode_cursor",
+    "entity_kind_of",
+    "list_entities",
+    "local_day",
+]
+
+State = Literal["down", "silent", "up"]
+"""An entity's state at a reference time (see the module docstring)."""
+
+STATES: Final[tuple[State, ...]] = get_args(State)
+SILENT_AFTER: Final = timedelta(minutes=10)
+_LOCAL: Final = timedelta(hours=7)  # Asia/Ho_Chi_Minh, no daylight saving
+
+# The availability KPIs, by numerator metric: the feed and entity kind whose states they
+# count. A camera heartbeat saying online adds `camera.online`; a network sample saying up
+# adds `network.<point kind>.up` (ioc.measures).
+_AVAILABILITY: Final[dict[str, tuple[str, str]]] = {
+    "camera.online": ("camera", "camera"),
+    **{f"network.{k.value}.up": ("network", k.value) for k in NetworkPointKind},
+}
+
+
+def entity_kind_of(kpi: Kpi) -> tuple[str, str] | None:
+    """(feed, entity kind) when the KPI is the availability of entities that report a state.
+
+    ``network_special_availability`` → ``("network", "special_network")``,
+    ``camera_online_rate`` → ``("camera", "camera")``; None for every other KPI.
+    """
+    return _AVAILABILITY.get(kpi.numerator)
+
+
+def local_day(at: datetime) -> date:
+    """The local date in Asia/Ho_Chi_Minh of a moment (which areas are valid that day)."""
+    return (at.astimezone(UTC) + _LOCAL).date()
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One row of ``entity_status``, with its state judged at the list's reference time."""
+
+    feed: str
+    entity: str
+    kind: str
+    area: str
+    up: bool
+    since: datetime
+    last_seen: datetime
+    state: State
+
+    def json(self, areas: AreaRegistry, day: date) -> dict[str, Any]:
+        """As the API and the board show it (times in UTC ISO 8601, area named)."""
+        found = _area(areas, self.area, day)
+        return {
+            "feed": self.feed,
+            "entity": self.entity,
+            "kind": self.kind,
+            "area": self.area,
+            "area_name_vi": found.name_vi if found else None,
+            "area_name_en": found.name_en if found else None,
+            "state": self.state,
+            "up": self.up,
+            "since": self.since.astimezone(UTC).isoformat(),
+            "last_seen": self.last_seen.astimezone(UTC).isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class EntityFilter:
+    """What to list. Every field narrows; None leaves that dimension open.
+
+    Attributes:
+        feed: ``camera``, ``network``, ``dvc``.
+        kind: the entity kind (``camera``, ``special_network``, ``cell_site``, ``service``…).
+        area: an area code: the area itself or anything under it, as the area tree stands on
+            the local date of the reference time (the ``area_ancestors`` view).
+        state: ``down``, ``silent`` or ``up``.
+        scope: area codes the caller may see (an API key's area and below); None: all.
+        silent_after: how old an "up" report may be before the entity counts as silent.
+    """
+
+    feed: str | None = None
+    kind: str | None = None
+    area: str | None = None
+    state: State | None = None
+    scope: frozenset[str] | None = None
+    silent_after: timedelta = SILENT_AFTER
+
+
+@dataclass(frozen=True)
+class EntityPage:
+    """One page of entities, the cursor of the next (None at the end) and counts by state.
+
+    ``counts`` apply every filter but the state: the number behind each state's tab.
+    """
+
+    items: list[Entity]
+    next_cursor: str | None
+    at: datetime
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class InvalidCursor(ValueError):
+    """A cursor that this module did not write (or that was altered)."""
+
+
+# $1 reference time, $2 silent_after, $3 feed, $4 kind, $5 area, $6 local day, $7 scope.
+_RANK = (
+    "CASE WHEN NOT s.up THEN 0 WHEN s.last_seen < $1::timestamptz - $2::interval THEN 1 ELSE 2 END"
+)
+_WHERE = """
+    ($3::text IS NULL OR s.feed = $3)
+    AND ($4::text IS NULL OR s.kind = $4)
+    AND ($5::text IS NULL OR s.area IN (
+        SELECT an.area FROM area_ancestors an
+        WHERE an.ancestor = $5 AND an.valid_from <= $6::date AND $6::date < an.valid_to))
+    AND ($7::text[] IS NULL OR s.area = ANY($7::text[]))
+"""
+_STATE_RANK: Final[dict[str, int]] = {"down": 0, "silent": 1, "up": 2}
+_LIST = f"""
+SELECT * FROM (
+    SELECT s.feed, s.entity, s.kind, s.area, s.up, s.since, s.last_seen, {_RANK} AS rank
+    FROM entity_status s
+    WHERE {_WHERE}
+) e
+WHERE ($8::int IS NULL OR e.rank = $8)
+  AND ($9::int IS NULL
+       OR (e.rank, e.since, e.feed, e.entity) > ($9::int, $10::timestamptz, $11::text, $12::text))
+ORDER BY e.rank, e.since, e.feed, e.entity
+LIMIT $13
+"""  # noqa: S608 (the fragments are constants)
+_DOWN_AT = f"""
+SELECT s.feed, s.entity, s.kind, s.area, s.up, s.since, s.last_seen, {_RANK} AS rank
+FROM entity_status s
+WHERE {_WHERE} AND NOT s.up AND s.since <= $1
+ORDER BY s.since, s.feed, s.entity
+"""  # noqa: S608
+_COUNT = f"""
+SELECT {_RANK} AS rank, count(*) AS n FROM entity_status s WHERE {_WHERE} GROUP BY 1
+"""  # noqa: S608
+
+
+def _args(f: EntityFilter, at: datetime) -> list[Any]:
+    return [
+        at,
+        f.silent_after,
+        f.feed,
+        f.kind,
+        f.area,
+        local_day(at),
+        sorted(f.scope) if f.scope is not None else None,
+    ]
+
+
+def _row(r: asyncpg.Record) -> Entity:
+    return Entity(
+        feed=r["feed"],
+        entity=r["entity"],
+        kind=r["kind"],
+        area=r["area"],
+        up=r["up"],
+        since=r["since"],
+        last_seen=r["last_seen"],
+        state=STATES[r["rank"]],
+    )
+
+
+def encode_cursor(at: datetime, last: Entity) -> str:
+    """An opaque cursor: the list's reference time and the last item's sort key."""
+    key = [at.isoformat(), _STATE_RANK[last.state], last.since.isoformat(), last.feed, last.entity]
+    raw = json.dumps(key, ensure_ascii=False, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, tuple[int, datetime, str, str]]:
+    """(reference time, sort key after which the next page starts).
+
+    Raises:
+        InvalidCursor: the text is not a cursor of this list.
+    """
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, rank, since, feed, entity = json.loads(raw)
+        moment, began = datetime.fromisoformat(at), datetime.fromisoformat(since)
+        if moment.tzinfo is None or began.tzinfo is None:
+            raise ValueError("naive time")
+        if rank not in (0, 1, 2) or not isinstance(feed, str) or not isinstance(entity, str):
+            raise ValueError("bad key")
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as err:
+        raise InvalidCursor(
+            f"not a cursor of this list ({err}): pass next_cursor exactly as returned"
+        ) from None
+    return moment, (rank, began, feed, entity)
+
+
+async def list_entities(
+    conn: asyncpg.Connection,
+    f: EntityFilter,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+    at: datetime | None = None,
+    with_counts: bool = True,
+) -> EntityPage:
+    """A page of entities matching ``f``, down first, and the counts by state.
+
+    Args:
+        conn: a connection to the database the workers write.
+        f: the filter.
+        limit: page size.
+        cursor: ``next_cursor`` of the previous page (it carries that page's reference time,
+            so a list walked page by page judges every entity at the same moment).
+        at: the reference time for a first page (default: now).
+        with_counts: also count the matches by state.
+
+    Raises:
+        InvalidCursor: ``cursor`` was not written by :func:`encode_cursor`.
+    """
+    after: tuple[int, datetime, str, str] | None = None
+    if cursor is not None:
+        at, after = decode_cursor(cursor)
+    at = at or datetime.now(UTC)
+    args = _args(f, at)
+    rank = _STATE_RANK[f.state] if f.state is not None else None
+    key: list[Any] = list(after) if after is not None else [None, None, None, None]
+    rows = await conn.fetch(_LIST, *args, rank, *key, limit + 1)
+    items = [_row(r) for r in rows[:limit]]
+    more = len(rows) > limit
+    counts = await count_states(conn, f, at) if with_counts else {}
+    return EntityPage(items, encode_cursor(at, items[-1]) if more else None, at, counts)
+
+
+async def count_states(
+    conn: asyncpg.Connection, f: EntityFilter, at: datetime | None = None
+) -> dict[str, int]:
+    """How many entities match ``f`` (its state aside) in each state, and in all."""
+    at = at or datetime.now(UTC)
+    rows = await conn.fetch(_COUNT, *_args(f, at))
+    counts = dict.fromkeys(STATES, 0)
+    for r in rows:
+        counts[STATES[r["rank"]]] = int(r["n"])
+    return counts | {"total": sum(counts.values())}
+
+
+async def down_in_area(
+    conn: asyncpg.Connection,
+    feed: str,
+    kind: str,
+    area: str,
+    at: datetime,
+    limit: int = 20,
+) -> tuple[list[Entity], int]:
+    """The entities of ``kind`` down at ``at`` in ``area`` or under it: the points at fault.
+
+    Only entities whose down state began at or before ``at`` count (a point that went down
+    after the alert's window is not what the alert saw). Returns the longest down first, at
+    most ``limit``, and how many there are in all.
+    """
+    f = EntityFilter(feed=feed, kind=kind, area=area, state="down")
+    rows = await conn.fetch(_DOWN_AT, *_args(f, at))
+    return [_row(r) for r in rows[:limit]], len(rows)
+
+
+def _area(areas: AreaRegistry, code: str, day: date) -> Any:
+    versions = areas.versions(code)
+    for version in versions:
+        if version.valid_on(day):
+            return version
+    return versions[-1] if versions else None
+
+
+def area_name(areas: AreaRegistry, code: str, day: date) -> str:
+    """The Vietnamese name of an area on ``day`` (its latest name if not valid then)."""
+    found = _area(areas, code, day)
+    return found.name_vi if found is not None else code
