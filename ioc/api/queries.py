@@ -15,6 +15,7 @@ import asyncpg
 
 from ioc.alerts.engine import format_value
 from ioc.api.context import ApiContext
+from ioc.api.entities import alert_explanation
 from ioc.areas import Area
 from ioc.kpis import Kpi
 from ioc.telemetry import (
@@ -359,4 +360,4 @@ def alert_json(ctx: ApiContext, row: asyncpg.Record) -> dict[str, Any]:
         "target": row["target"],
         "summary_vi": summary["vi"],
         "summary_en": summary["en"],
-    }
+    } | alert_explanation(ctx, row)
