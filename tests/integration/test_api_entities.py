@@ -7,6 +7,7 @@ index retries in the background and nothing here reads it.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -169,3 +170,42 @@ async def test_an_alert_shows_its_contributing_areas_and_points_at_fault(stack: 
         assert alert["entities"][0]["area_name_vi"] == "Phường Phố Hiến"
         assert alert["contributors"] == []  # a commune has no areas under it
         _problem(await ward.get(f"/api/v1/alerts/{province_alert}"), 403, "out-of-scope")
+
+
+def test_cli_lists_down_entities_with_names_and_local_times(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from typer.testing import CliRunner
+
+    from ioc.cli import app
+    from ioc.config import get_settings
+
+    monkeypatch.setenv("IOC_DATABASE_URL", stack.database_url)
+    monkeypatch.setenv("IOC_DATABASE__SSLMODE", "disable")
+    get_settings.cache_clear()
+    runner = CliRunner()
+    args = ["entities", "list", "--feed", "network", "--state", "down", "--area", "Phố Hiến"]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "4 ngừng hoạt động · 0 mất tín hiệu · 0 hoạt động — lúc " in out
+    assert all(point in out for point in POINTS[WARD]) and "TSL-11983" not in out
+    assert "Phường Phố Hiến" in out and "ngừng hoạt động" in out
+    api = httpx.get(
+        f"{stack.api.url}/api/v1/entities",
+        params={"feed": "network", "state": "down"},
+        headers={"Authorization": f"Bearer {stack.operator}"},
+    ).json()
+    since = datetime.fromisoformat(api["items"][0]["since"]).astimezone(
+        ZoneInfo("Asia/Ho_Chi_Minh")
+    )
+    assert f"{since:%H:%M %d/%m/%Y}" in out  # local time, not UTC
+    as_json = runner.invoke(app, ["entities", "list", "--state", "silent", "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    assert [e["entity"] for e in json.loads(as_json.output)["items"]] == [CAMERA_SILENT]
+    for bad in (["--feed", "payment"], ["--area", "Không Có"]):
+        refused = runner.invoke(app, ["entities", "list", *bad])
+        assert refused.exit_code == 2, refused.output
