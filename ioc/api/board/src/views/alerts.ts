@@ -5,6 +5,7 @@ import { fmtHourMinute, fmtKpi, fmtDateTime, named, t, word } from "../i18n";
 import { icon, iconFor } from "../icons";
 import { state } from "../state";
 import type { Alert } from "../types";
+import { causes } from "./causes";
 
 const SEVERITY_RANK = { critical: 0, warning: 1, info: 2 } as const;
 
@@ -66,6 +67,7 @@ function item(alert: Alert, onAck: (id: number) => void): HTMLElement {
     // The summary names the KPI, its value and the target; without one, say them here.
     hasSummary ? null : kpi ? h("p", { class: "alert-kpi", text: value ? `${kpi} · ${value}` : kpi }) : null,
     h("p", { class: "alert-summary", text: summary }),
+    causes(alert),
     foot,
     error ? h("p", { class: "alert-error", text: error, attrs: { role: "alert" } }) : null,
   );
