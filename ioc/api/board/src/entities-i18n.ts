@@ -7,6 +7,7 @@ import { lang } from "./i18n";
 
 const vi = {
   downNow: "Điểm đang ngừng hoạt động",
+  allStatesTitle: "Trạng thái các điểm",
   downButton: "Điểm ngừng hoạt động: {count}",
   downButtonAria: "Mở danh sách {count} điểm đang ngừng hoạt động",
   downOfFeed: "{count} điểm ngừng",
@@ -50,6 +51,7 @@ export type EntityKey = keyof typeof vi;
 
 const en: Record<EntityKey, string> = {
   downNow: "Points down now",
+  allStatesTitle: "States of the points",
   downButton: "Points down: {count}",
   downButtonAria: "Open the list of {count} points down now",
   downOfFeed: "{count} down",

@@ -167,6 +167,8 @@ function render(): void {
   ];
   const feedOptions: [string, string][] = [["", te("allFeeds")], ...FEEDS_WITH_STATES.map((f): [string, string] => [f, word("feed", f)])];
   const total = counts ? (filter.state ? counts[filter.state] : counts.total) : 0;
+  const heading = dialog.querySelector<HTMLElement>("#entities-title");
+  if (heading) heading.textContent = filter.state === "down" ? te("downNow") : te("allStatesTitle");
   const body = dialog.querySelector<HTMLElement>("[data-role=entities-body]");
   if (!body) return;
   fill(
