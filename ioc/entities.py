@@ -236,7 +236,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, tuple[int, datetime, str, str]
         moment, began = datetime.fromisoformat(at), datetime.fromisoformat(since)
         if moment.tzinfo is None or began.tzinfo is None:
             raise ValueError("naive time")
-        if rank not in (0, 1, 2) or not isinstance(feed, str) or not isinstance(entity, str):
+        if type(rank) is not int or rank not in (0, 1, 2):
+            raise ValueError("bad state")
+        if not isinstance(feed, str) or not isinstance(entity, str):
             raise ValueError("bad key")
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as err:
         raise InvalidCursor(
