@@ -68,7 +68,8 @@ export function downBadge(feed: string): HTMLElement | null {
   if (!n) return null;
   return h("button", {
     class: "entities-badge",
-    text: te("downOfFeed", { count: fmtNumber(n) }),
+    // A public service that is "down" is one no longer offered online, not a broken device.
+    text: te(feed === "dvc" ? "downOfDvc" : "downOfFeed", { count: fmtNumber(n) }),
     attrs: {
       type: "button",
       "data-entities-feed": feed,
