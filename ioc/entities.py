@@ -4,9 +4,10 @@ The stream workers keep ``entity_status`` current (migration 0008, ``ioc.streams
 row per (feed, entity) that reports a state, with its kind (``camera``, a network point kind
 such as ``special_network``, ``service``), its leaf area, whether it is up, since when (the
 event time its current state began) and when it last reported. The API
-(``GET /api/v1/entities``), the CLI (``ioc entities list``), the board and the alert
-evaluator (the points at fault of an availability alert) all read it through this module, so
-they agree on what "down now" means.
+(``GET /api/v1/entities``), the CLI (``ioc entities list``) and the board read it through
+this module, so they agree on what "down now" means. The points at fault of an availability
+alert are read from the event store instead, as they stood when the alert fired
+(:func:`down_at`): an alert evaluated late must not name what is down now.
 
 An entity is in exactly one state, judged at a reference time ``at``:
 
@@ -40,6 +41,7 @@ from ioc.events import NetworkPointKind
 from ioc.kpis import Kpi
 
 __all__ = [
+    "LOOKBACK",
     "SILENT_AFTER",
     "STATES",
     "Entity",
@@ -50,7 +52,7 @@ __all__ = [
     "area_name",
     "count_states",
     "decode_cursor",
-    "down_in_area",
+    "down_at",
     "encode_cursor",
     "entity_kind_of",
     "list_entities",
@@ -62,6 +64,7 @@ State = Literal["down", "silent", "up"]
 
 STATES: Final[tuple[State, ...]] = get_args(State)
 SILENT_AFTER: Final = timedelta(minutes=10)
+LOOKBACK: Final = timedelta(hours=2)  # how far back down_at reads the store
 _LOCAL: Final = timedelta(hours=7)  # Asia/Ho_Chi_Minh, no daylight saving
 
 # The availability KPIs, by numerator metric: the feed and entity kind whose states they
@@ -181,12 +184,33 @@ WHERE ($8::int IS NULL OR e.rank = $8)
 ORDER BY e.rank, e.since, e.feed, e.entity
 LIMIT $13
 """  # noqa: S608 (the fragments are constants)
-_DOWN_AT = f"""
-SELECT s.feed, s.entity, s.kind, s.area, s.up, s.since, s.last_seen, {_RANK} AS rank
-FROM entity_status s
-WHERE {_WHERE} AND NOT s.up AND s.since <= $1
-ORDER BY s.since, s.feed, s.entity
-"""  # noqa: S608
+# $1 feed, $2 denominator metric (the event reports a state of this kind), $3 numerator metric
+# (it said up), $4 area (and below, on the local day $5), ($6, $7] the period read.
+_DOWN_AT = """
+WITH reports AS (
+    SELECT e.entity, e.area, e.occurred_at, e.metrics @> ARRAY[$3::text] AS up
+    FROM events e
+    WHERE e.feed = $1 AND e.occurred_at > $6 AND e.occurred_at <= $7
+      AND e.metrics @> ARRAY[$2::text]
+      AND e.area IN (
+          SELECT an.area FROM area_ancestors an
+          WHERE an.ancestor = $4 AND an.valid_from <= $5::date AND $5::date < an.valid_to)
+),
+latest AS (
+    SELECT DISTINCT ON (entity) entity, area, occurred_at AS last_seen, up
+    FROM reports ORDER BY entity, occurred_at DESC
+),
+last_up AS (
+    SELECT entity, max(occurred_at) AS at FROM reports WHERE up GROUP BY entity
+)
+SELECT l.entity, l.area, l.last_seen,
+       (SELECT min(r.occurred_at) FROM reports r
+        WHERE r.entity = l.entity AND NOT r.up
+          AND r.occurred_at > coalesce(u.at, '-infinity'::timestamptz)) AS since
+FROM latest l LEFT JOIN last_up u ON u.entity = l.entity
+WHERE NOT l.up
+ORDER BY since, l.entity
+"""
 _COUNT = f"""
 SELECT {_RANK} AS rank, count(*) AS n FROM entity_status s WHERE {_WHERE} GROUP BY 1
 """  # noqa: S608
@@ -296,23 +320,58 @@ async def count_states(
     return counts | {"total": sum(counts.values())}
 
 
-async def down_in_area(
+async def down_at(
     conn: asyncpg.Connection,
-    feed: str,
-    kind: str,
+    kpi: Kpi,
     area: str,
     at: datetime,
+    *,
     limit: int = 20,
+    lookback: timedelta = LOOKBACK,
 ) -> tuple[list[Entity], int]:
-    """The entities of ``kind`` down at ``at`` in ``area`` or under it: the points at fault.
+    """The entities a KPI on their availability counts that were down at ``at`` in ``area``.
 
-    Only entities whose down state began at or before ``at`` count (a point that went down
-    after the alert's window is not what the alert saw). Returns the longest down first, at
-    most ``limit``, and how many there are in all.
+    Read from the event store, not from ``entity_status``: the state *at* ``at``, so an alert
+    evaluated late (after a backfill, a replay, an evaluator that was away) names the points
+    that were down when it fired, not those down now. Generic over feeds: an event reports an
+    entity of the KPI's kind when it added the KPI's denominator metric
+    (``network.special_network.samples``), and says it was up when it added the numerator
+    (``network.special_network.up``). An entity is down at ``at`` when its latest report in
+    (``at - lookback``, ``at``] says so; its ``since`` is its first down report after its last
+    up report in that period (the start of the period at the latest: a lower bound).
+
+    Returns:
+        The down entities, longest down first, at most ``limit``; and how many in all. Empty
+        for a KPI that is not the availability of entities (:func:`entity_kind_of`).
     """
-    f = EntityFilter(feed=feed, kind=kind, area=area, state="down")
-    rows = await conn.fetch(_DOWN_AT, *_args(f, at))
-    return [_row(r) for r in rows[:limit]], len(rows)
+    found = entity_kind_of(kpi)
+    if found is None:
+        return [], 0
+    feed, kind = found
+    rows = await conn.fetch(
+        _DOWN_AT,
+        feed,
+        kpi.denominator,
+        kpi.numerator,
+        area,
+        local_day(at),
+        at - lookback,
+        at,
+    )
+    items = [
+        Entity(
+            feed=feed,
+            entity=r["entity"],
+            kind=kind,
+            area=r["area"],
+            up=False,
+            since=r["since"],
+            last_seen=r["last_seen"],
+            state="down",
+        )
+        for r in rows
+    ]
+    return items[:limit], len(items)
 
 
 def _area(areas: AreaRegistry, code: str, day: date) -> Any:

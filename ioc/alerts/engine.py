@@ -472,16 +472,15 @@ class Evaluator:
     ) -> tuple[tuple[EntityAtFault, ...], int]:
         """The entities down in the area at ``at``, for a KPI on the availability of entities.
 
-        The KPI's feed reports each entity's state (``entity_status``, kept by the stream
-        workers): "availability fell in Phường Phố Hiến" becomes "these points are down".
+        The KPI's feed reports each entity's state, and the event store keeps every report:
+        "availability fell in Phường Phố Hiến" becomes "these points were down", as they stood
+        at ``at`` even when the windows are evaluated late (a backfill, a catching-up pass).
         """
-        from ioc.entities import down_in_area, entity_kind_of
+        from ioc.entities import down_at
 
-        found = entity_kind_of(kpi) if kpi is not None else None
-        if found is None:
+        if kpi is None:
             return (), 0
-        feed, kind = found
-        down, total = await down_in_area(conn, feed, kind, area.code, at, MAX_ENTITIES)
+        down, total = await down_at(conn, kpi, area.code, at, limit=MAX_ENTITIES)
         day = at.astimezone(self.zone).date()
         return tuple(
             EntityAtFault(

@@ -120,3 +120,25 @@ async def test_escalation_tells_the_next_level_which_points(
     escalated = [t for t in transitions if t.kind is TransitionKind.ESCALATED]
     assert [t.area for t in escalated] == [OUTAGE]
     assert [e.entity for e in escalated[0].entities] == [f"TSL-{OUTAGE}-{n}" for n in (1, 2, 3)]
+
+
+async def test_an_alert_evaluated_after_recovery_names_the_points_down_when_it_fired(
+    conn: asyncpg.Connection,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # A backfill, or an evaluator that was away: the whole outage and the recovery are stored
+    # before the first window is evaluated. entity_status says every point is up by then; the
+    # alert must still name the three that were down when it fired.
+    for minute in range(0, 16):
+        await _write_minute(conn, minute)
+    assert await conn.fetchval("SELECT count(*) FROM entity_status WHERE NOT up") == 0
+    evaluator = _evaluator(tmp_path)
+    transitions = []
+    for minute in range(0, 16):
+        transitions += await evaluator.run_once(conn, T0 + (minute + 1) * MINUTE + GRACE)
+    fired = {t.area: t for t in transitions if t.kind is TransitionKind.FIRED}
+    assert set(fired) == {OUTAGE, "33"}
+    for transition in fired.values():
+        assert [e.entity for e in transition.entities] == [f"TSL-{OUTAGE}-{n}" for n in (1, 2, 3)]
+        assert transition.entities[0].since == T0 + DOWN[0] * MINUTE + timedelta(seconds=10)
+        assert transition.entities[0].last_seen <= transition.at

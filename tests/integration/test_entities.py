@@ -18,7 +18,7 @@ from ioc.entities import (
     EntityFilter,
     InvalidCursor,
     count_states,
-    down_in_area,
+    down_at,
     entity_kind_of,
     list_entities,
 )
@@ -181,17 +181,29 @@ async def test_pages_walk_every_entity_once_at_one_moment(db: asyncpg.Connection
 
 async def test_points_at_fault_of_an_availability_kpi(db: asyncpg.Connection) -> None:
     catalogue = load_kpis()
-    assert entity_kind_of(catalogue.get("network_special_availability")) == (
-        "network",
-        "special_network",
-    )
-    assert entity_kind_of(catalogue.get("camera_online_rate")) == ("camera", "camera")
+    special = catalogue.get("network_special_availability")
+    cameras = catalogue.get("camera_online_rate")
+    assert entity_kind_of(special) == ("network", "special_network")
+    assert entity_kind_of(cameras) == ("camera", "camera")
     assert entity_kind_of(catalogue.get("payment_success_rate")) is None
+    assert await down_at(db, catalogue.get("payment_success_rate"), "33", AT) == ([], 0)
 
-    down, total = await down_in_area(db, "network", "special_network", "33", AT)
+    down, total = await down_at(db, special, "33", AT)
     assert ([e.entity for e in down], total) == (["TSL-11953-1"], 1)
-    down, total = await down_in_area(db, "camera", "camera", PHO_HIEN, AT)
+    point = down[0]
+    assert (point.feed, point.kind, point.area) == ("network", "special_network", PHO_HIEN)
+    assert (point.since, point.last_seen) == (AT - 40 * MINUTE, AT - MINUTE)
+    down, total = await down_at(db, cameras, PHO_HIEN, AT)
     assert ([e.entity for e in down], total) == (["cam-1"], 1)
-    # Before cam-1 went down, the alert could not have been about it.
-    assert await down_in_area(db, "camera", "camera", PHO_HIEN, AT - 30 * MINUTE) == ([], 0)
-    assert await down_in_area(db, "network", "special_network", SON_NAM, AT) == ([], 0)
+    assert down[0].since == AT - 20 * MINUTE
+    assert await down_at(db, special, SON_NAM, AT) == ([], 0)
+    # As things stood earlier, read from the store: before cam-1 went down it was not at
+    # fault, and at 30 minutes ago TSL-11953-1 was already down (since 40 minutes ago).
+    assert await down_at(db, cameras, PHO_HIEN, AT - 25 * MINUTE) == ([], 0)
+    down, _ = await down_at(db, special, PHO_HIEN, AT - 30 * MINUTE)
+    assert [(e.entity, e.since, e.last_seen) for e in down] == [
+        ("TSL-11953-1", AT - 40 * MINUTE, AT - 40 * MINUTE)
+    ]
+    # A point down since before the period read is down "at least since" its start.
+    down, _ = await down_at(db, special, PHO_HIEN, AT, lookback=timedelta(minutes=30))
+    assert [(e.entity, e.since) for e in down] == [("TSL-11953-1", AT - MINUTE)]
