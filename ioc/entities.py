@@ -92,7 +92,11 @@ def local_day(at: datetime) -> date:
 
 @dataclass(frozen=True)
 class Entity:
-    """One row of ``entity_status``, with its state judged at the list's reference time."""
+    """An entity and its state at a reference time.
+
+    A row of ``entity_status`` for lists; for :func:`down_at`, as the event store shows it at
+    a moment.
+    """
 
     feed: str
     entity: str
