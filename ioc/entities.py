@@ -129,7 +129,7 @@ class EntityFilter:
     """What to list. Every field narrows; None leaves that dimension open.
 
     Attributes:
-        feed: ``camera``, ``network``, ``dvc``.
+        feed: ``camera``, ``network``, ``dvc``, or several (any of them).
         kind: the entity kind (``camera``, ``special_network``, ``cell_site``, ``service``…).
         area: an area code: the area itself or anything under it, as the area tree stands on
             the local date of the reference time (the ``area_ancestors`` view).
@@ -138,7 +138,7 @@ class EntityFilter:
         silent_after: how old an "up" report may be before the entity counts as silent.
     """
 
-    feed: str | None = None
+    feed: str | tuple[str, ...] | None = None
     kind: str | None = None
     area: str | None = None
     state: State | None = None
@@ -163,12 +163,12 @@ class InvalidCursor(ValueError):
     """A cursor that this module did not write (or that was altered)."""
 
 
-# $1 reference time, $2 silent_after, $3 feed, $4 kind, $5 area, $6 local day, $7 scope.
+# $1 reference time, $2 silent_after, $3 feeds, $4 kind, $5 area, $6 local day, $7 scope.
 _RANK = (
     "CASE WHEN NOT s.up THEN 0 WHEN s.last_seen < $1::timestamptz - $2::interval THEN 1 ELSE 2 END"
 )
 _WHERE = """
-    ($3::text IS NULL OR s.feed = $3)
+    ($3::text[] IS NULL OR s.feed = ANY($3::text[]))
     AND ($4::text IS NULL OR s.kind = $4)
     AND ($5::text IS NULL OR s.area IN (
         SELECT an.area FROM area_ancestors an
@@ -224,7 +224,7 @@ def _args(f: EntityFilter, at: datetime) -> list[Any]:
     return [
         at,
         f.silent_after,
-        f.feed,
+        [f.feed] if isinstance(f.feed, str) else (list(f.feed) if f.feed else None),
         f.kind,
         f.area,
         local_day(at),

@@ -51,7 +51,10 @@ async def entities(
     ctx: Ctx,
     who: Reader,
     request: Request,
-    feed: Annotated[str | None, Query(max_length=20, description="camera, network or dvc")] = None,
+    feed: Annotated[
+        list[str] | None,
+        Query(max_length=3, description="camera, network or dvc; repeat for several"),
+    ] = None,
     kind: Annotated[
         str | None,
         Query(
@@ -68,17 +71,19 @@ async def entities(
     limit: Annotated[int, Query(ge=1, le=500, description="page size")] = 50,
     cursor: Annotated[str | None, Query(max_length=500, description="next_cursor")] = None,
 ) -> dict[str, Any]:
-    if feed is not None and feed not in FEEDS_WITH_STATES:
-        raise Problem(
-            422,
-            "unknown-feed",
-            f"feed {feed!r} reports no entity states; use one of {', '.join(FEEDS_WITH_STATES)}",
-        )
+    for one in feed or ():
+        if one not in FEEDS_WITH_STATES:
+            raise Problem(
+                422,
+                "unknown-feed",
+                f"feed {one!r} reports no entity states; use one of {', '.join(FEEDS_WITH_STATES)}",
+            )
+    feeds = tuple(sorted(set(feed))) if feed else None
     if area is not None:
         await in_scope(ctx, request, who, area)
     scope = ctx.scope(who.area) if who.area is not None else None
     chosen = EntityFilter(
-        feed=feed,
+        feed=feeds,
         kind=kind,
         area=area,
         state=state,
@@ -94,7 +99,7 @@ async def entities(
     return {
         "at": page.at.isoformat(),
         "filters": {
-            "feed": feed,
+            "feed": list(feeds) if feeds else None,
             "kind": kind,
             "area": area,
             "state": state,

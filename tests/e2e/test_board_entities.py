@@ -201,6 +201,7 @@ def _run(page: Page, served: Served) -> None:
     expect(ward_card.locator(".causes-title").first).to_have_text("Points down (4):")
     page.locator("#entities-open").click()
     expect(dialog.get_by_role("heading", name="Points down now")).to_be_visible()
+    expect(dialog.get_by_label("Feed")).to_have_value("camera,network")  # devices, not services
     expect(rows).to_have_count(5)
     expect(rows.locator(".entity-state")).to_have_text(["Down"] * 5)
     expect(rows.locator(".entity-area")).to_have_text(["Pho Hien Ward"] * 5)  # as the map names it

@@ -95,6 +95,12 @@ async def test_down_now_first_with_area_names_and_counts(stack: Stack) -> None:
         assert patient.json()["counts"]["silent"] == 0
         cameras = await client.get("/api/v1/entities", params={"kind": "camera", "state": "down"})
         assert _names(cameras.json()) == [CAMERA_DOWN]
+        # Several feeds at once: the board's "points" are cameras and network points.
+        points = await client.get(
+            "/api/v1/entities", params=[("feed", "network"), ("feed", "camera"), ("state", "down")]
+        )
+        assert _names(points.json()) == [CAMERA_DOWN, *POINTS[WARD]]
+        assert points.json()["filters"]["feed"] == ["camera", "network"]
 
 
 async def test_pages_walk_every_entity_once(stack: Stack) -> None:
@@ -133,6 +139,7 @@ async def test_bad_requests_get_precise_problems(stack: Stack) -> None:
         _problem(await get("/api/v1/entities", params={"area": "99999"}), 404, "unknown-area")
         feed = _problem(await get("/api/v1/entities", params={"feed": "payment"}), 422)
         assert "camera, network, dvc" in str(feed["detail"])
+        _problem(await get("/api/v1/entities", params=[("feed", "camera")] * 4), 422)
         _problem(await get("/api/v1/entities", params={"state": "broken"}), 422)
         _problem(await get("/api/v1/entities", params={"kind": "Camera; drop"}), 422)
         _problem(await get("/api/v1/entities", params={"limit": 0}), 422)

@@ -15,7 +15,8 @@ const SHOW_AREAS = 3;
 
 export function causes(alert: Alert): HTMLElement | null {
   const entities = alert.entities ?? [];
-  const contributors = (alert.contributors ?? []).filter((c) => c.gap > 0).slice(0, SHOW_AREAS);
+  // Only areas that pull the KPI down by a visible amount (0.05 points and more).
+  const contributors = (alert.contributors ?? []).filter((c) => c.gap >= 0.0005).slice(0, SHOW_AREAS);
   if (!entities.length && !contributors.length) return null;
   const unit = (alert.kpi && state.kpiInfo.get(alert.kpi)?.unit) || "percent";
   const parts: HTMLElement[] = [];

@@ -17,6 +17,11 @@ import type { EntitiesPage, Entity, EntityState } from "../types";
 
 /** The feeds whose events report an entity's state. */
 export const FEEDS_WITH_STATES = ["network", "camera", "dvc"] as const;
+/**
+ * "Points": the devices, cameras and network points. A public service that is down is one no
+ * longer offered online: it has its own badge, and is not counted among the points down.
+ */
+const POINTS = "camera,network";
 const SILENT_MINUTES = 10;
 const PAGE = 50;
 const REFRESH_MS = 30_000;
@@ -36,10 +41,8 @@ let last: EntitiesPage | null = null;
 let loading = false;
 let error = "";
 
-function totalDown(): number {
-  let n = 0;
-  for (const count of down.values()) n += count;
-  return n;
+function pointsDown(): number {
+  return POINTS.split(",").reduce((n, feed) => n + (down.get(feed) ?? 0), 0);
 }
 
 // --- the strip: a button in the panel's head, a badge on each feed chip ---------------------
@@ -52,11 +55,11 @@ function renderButton(panel: HTMLElement): void {
     button = h("button", {
       class: "btn btn-ghost entities-open",
       attrs: { type: "button", "data-role": "entities-open", id: "entities-open" },
-      on: { click: () => openEntities({ feed: "", state: "down", area: "" }) },
+      on: { click: () => openEntities({ feed: POINTS, state: "down", area: "" }) },
     });
     head.append(button);
   }
-  const n = totalDown();
+  const n = pointsDown();
   button.classList.toggle("entities-open-down", n > 0);
   fill(button, icon(n > 0 ? "down" : "ok"), te("downButton", { count: fmtNumber(n) }));
   button.setAttribute("aria-label", te("downButtonAria", { count: n }));
@@ -166,7 +169,11 @@ function render(): void {
       `${teCode("state", s)}${counts ? ` (${fmtNumber(counts[s])})` : ""}`,
     ]),
   ];
-  const feedOptions: [string, string][] = [["", te("allFeeds")], ...FEEDS_WITH_STATES.map((f): [string, string] => [f, word("feed", f)])];
+  const feedOptions: [string, string][] = [
+    [POINTS, te("points")],
+    ...FEEDS_WITH_STATES.map((f): [string, string] => [f, word("feed", f)]),
+    ["", te("allFeeds")],
+  ];
   const total = counts ? (filter.state ? counts[filter.state] : counts.total) : 0;
   const heading = dialog.querySelector<HTMLElement>("#entities-title");
   if (heading) heading.textContent = filter.state === "down" ? te("downNow") : te("allStatesTitle");
@@ -241,16 +248,9 @@ async function load(cursor: string | null): Promise<void> {
   error = "";
   render();
   try {
-    const page = await api<EntitiesPage>(
-      `/api/v1/entities${query({
-        feed: filter.feed,
-        state: filter.state,
-        area: filter.area,
-        limit: PAGE,
-        silent_minutes: SILENT_MINUTES,
-        cursor,
-      })}`,
-    );
+    const params = new URLSearchParams(query({ state: filter.state, area: filter.area, limit: PAGE, silent_minutes: SILENT_MINUTES, cursor }));
+    for (const feed of filter.feed.split(",").filter(Boolean)) params.append("feed", feed);
+    const page = await api<EntitiesPage>(`/api/v1/entities?${params.toString()}`);
     items = cursor ? [...items, ...page.items] : page.items;
     last = page;
   } catch (err) {
