@@ -60,10 +60,12 @@ app.add_typer(dlq_app, name="dlq")
 
 def _add_domain_commands() -> None:
     from ioc.alerts.cli import app as alerts_app
+    from ioc.entities_cli import app as entities_app
     from ioc.kpis_cli import app as kpis_app
 
     app.add_typer(kpis_app, name="kpis")
     app.add_typer(alerts_app, name="alerts")
+    app.add_typer(entities_app, name="entities")
 
 
 _add_domain_commands()

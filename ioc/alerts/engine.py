@@ -26,7 +26,14 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from ioc.alerts.model import AlertState, Contributor, Severity, Transition, TransitionKind
+from ioc.alerts.model import (
+    AlertState,
+    Contributor,
+    EntityAtFault,
+    Severity,
+    Transition,
+    TransitionKind,
+)
 from ioc.alerts.rules import Rule, RuleSet
 from ioc.areas import Area, AreaRegistry
 from ioc.kpis import Kpi, KpiCatalogue
@@ -37,6 +44,7 @@ log = logging.getLogger(__name__)
 
 LOOKBACK_WINDOWS = 10  # on the very first pass, how far back to start
 BASELINE = timedelta(days=1)  # explanations compare with the day before the alert began
+MAX_ENTITIES = 20  # points at fault kept with an alert (all are counted)
 _LEVELS = ("province", "district", "commune")
 
 
@@ -156,6 +164,20 @@ def explain(
         )
     out.sort(key=lambda c: c.gap, reverse=True)
     return out
+
+
+def _entity_json(e: EntityAtFault) -> dict[str, Any]:
+    return e.__dict__ | {"since": e.since.isoformat(), "last_seen": e.last_seen.isoformat()}
+
+
+def _entities_from_json(text: str | None) -> tuple[EntityAtFault, ...]:
+    """The points at fault as stored with an alert (see :func:`_entity_json`)."""
+    out = []
+    for item in json.loads(text or "[]"):
+        item["since"] = datetime.fromisoformat(item["since"])
+        item["last_seen"] = datetime.fromisoformat(item["last_seen"])
+        out.append(EntityAtFault(**item))
+    return tuple(out)
 
 
 class Evaluator:
@@ -407,10 +429,12 @@ class Evaluator:
         contributors: tuple[Contributor, ...] = ()
         if kpi is not None and area.level != "commune":
             contributors = tuple(await self._contributors(conn, kpi, area, since, at))[:5]
+        entities, entities_down = await self._at_fault(conn, kpi, area, at)
         alert_id = await conn.fetchval(
             "INSERT INTO alerts (rule_id, area, severity, kpi_id, state, level, started_at, "
-            "fired_at, last_value, target, contributors) "
-            "VALUES ($1, $2, $3, $4, 'firing', 0, $5, $6, $7, $8, $9::jsonb) RETURNING id",
+            "fired_at, last_value, target, contributors, entities, entities_down) "
+            "VALUES ($1, $2, $3, $4, 'firing', 0, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11) "
+            "RETURNING id",
             rule.id,
             area.code,
             rule.severity.value,
@@ -420,6 +444,8 @@ class Evaluator:
             value,
             target,
             json.dumps([c.__dict__ for c in contributors], ensure_ascii=False),
+            json.dumps([_entity_json(e) for e in entities], ensure_ascii=False),
+            entities_down,
         )
         work.open[(rule.id, area.code)] = _Open(
             alert_id, rule.id, area.code, AlertState.FIRING, 0, since, at, value, target
@@ -437,7 +463,37 @@ class Evaluator:
             since,
             at,
             contributors=contributors,
+            entities=entities,
+            entities_down=entities_down,
         )
+
+    async def _at_fault(
+        self, conn: asyncpg.Connection, kpi: Kpi | None, area: Area, at: datetime
+    ) -> tuple[tuple[EntityAtFault, ...], int]:
+        """The entities down in the area at ``at``, for a KPI on the availability of entities.
+
+        The KPI's feed reports each entity's state, and the event store keeps every report:
+        "availability fell in Phường Phố Hiến" becomes "these points were down", as they stood
+        at ``at`` even when the windows are evaluated late (a backfill, a catching-up pass).
+        """
+        from ioc.entities import down_at
+
+        if kpi is None:
+            return (), 0
+        down, total = await down_at(conn, kpi, area.code, at, limit=MAX_ENTITIES)
+        day = at.astimezone(self.zone).date()
+        return tuple(
+            EntityAtFault(
+                feed=e.feed,
+                entity=e.entity,
+                kind=e.kind,
+                area=e.area,
+                area_name_vi=a.name_vi if (a := self._area(e.area, day)) else e.area,
+                since=e.since,
+                last_seen=e.last_seen,
+            )
+            for e in down
+        ), total
 
     async def _resolve(
         self,
@@ -490,7 +546,11 @@ class Evaluator:
             if now < due or alert.level + 1 >= len(chain):
                 continue
             alert.level += 1
-            await conn.execute("UPDATE alerts SET level = $2 WHERE id = $1", alert.id, alert.level)
+            stored = await conn.fetchrow(
+                "UPDATE alerts SET level = $2 WHERE id = $1 RETURNING entities, entities_down",
+                alert.id,
+                alert.level,
+            )
             kpi = self.catalogue.get(rule.kpi) if rule.kpi else None
             await self._transition(
                 conn,
@@ -505,6 +565,9 @@ class Evaluator:
                 alert.since,
                 now,
                 level=alert.level,
+                # The next level's leaders learn which points are at fault too.
+                entities=_entities_from_json(stored["entities"]) if stored else (),
+                entities_down=stored["entities_down"] if stored else 0,
             )
 
     async def acknowledge(
@@ -570,6 +633,8 @@ class Evaluator:
         level: int = 0,
         actor: str | None = None,
         contributors: tuple[Contributor, ...] = (),
+        entities: tuple[EntityAtFault, ...] = (),
+        entities_down: int = 0,
     ) -> None:
         transition = Transition(
             alert_id=alert_id,
@@ -590,6 +655,8 @@ class Evaluator:
             level=level,
             actor=actor,
             contributors=contributors,
+            entities=entities,
+            entities_down=entities_down,
         )
         transition = replace(
             transition,

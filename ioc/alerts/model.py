@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-__all__ = ["AlertState", "Contributor", "Severity", "Transition", "TransitionKind"]
+__all__ = [
+    "AlertState",
+    "Contributor",
+    "EntityAtFault",
+    "Severity",
+    "Transition",
+    "TransitionKind",
+]
 
 
 class Severity(StrEnum):
@@ -61,6 +68,28 @@ class Contributor:
 
 
 @dataclass(frozen=True)
+class EntityAtFault:
+    """A camera or network point that was down in the alert's area when it fired.
+
+    Attributes:
+        feed: ``camera`` or ``network``.
+        entity: its id (``cam-001``, ``TSL-11953-1``).
+        kind: ``camera`` or the network point kind (``special_network``…).
+        area: the leaf area it reports from; ``area_name_vi`` names it.
+        since: when its down state began (event time).
+        last_seen: its newest report.
+    """
+
+    feed: str
+    entity: str
+    kind: str
+    area: str
+    area_name_vi: str
+    since: datetime
+    last_seen: datetime
+
+
+@dataclass(frozen=True)
 class Transition:
     """One state change of one alert: everything a message needs, nothing to look up.
 
@@ -81,6 +110,8 @@ class Transition:
         actor: who acknowledged (for acknowledged), else None.
         summary_vi / summary_en: one sentence: what broke, where, since when, how far.
         contributors: for a provincial alert, the areas contributing most to the gap.
+        entities: for an availability KPI, the entities down in the area when it fired
+            (longest down first, cut short); `entities_down` counts them all.
     """
 
     alert_id: int
@@ -103,3 +134,5 @@ class Transition:
     summary_vi: str = ""
     summary_en: str = ""
     contributors: tuple[Contributor, ...] = field(default_factory=tuple)
+    entities: tuple[EntityAtFault, ...] = field(default_factory=tuple)
+    entities_down: int = 0

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ioc.api.context import ApiContext, RateLimiter, TtlCache
 from ioc.api.drill import router as drill_router
+from ioc.api.entities import router as entities_router
 from ioc.api.problems import install_handlers, problem_response
 from ioc.api.routes import metrics_router, router
 from ioc.config import Settings
@@ -112,6 +113,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_handlers(app)
     app.include_router(router)
     app.include_router(drill_router)
+    app.include_router(entities_router)
     app.include_router(metrics_router)
     _add_health(app)
     _add_board(app)

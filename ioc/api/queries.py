@@ -16,6 +16,7 @@ import asyncpg
 
 from ioc.alerts.engine import format_value
 from ioc.api.context import ApiContext
+from ioc.api.entities import alert_explanation
 from ioc.areas import Area
 from ioc.kpi_values import Point, by_child, series, totals
 from ioc.kpis import Kpi
@@ -397,4 +398,4 @@ def alert_json(ctx: ApiContext, row: asyncpg.Record) -> dict[str, Any]:
         "target": row["target"],
         "summary_vi": summary["vi"],
         "summary_en": summary["en"],
-    }
+    } | alert_explanation(ctx, row)

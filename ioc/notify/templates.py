@@ -32,6 +32,9 @@ Webhook payload, schema version 1 (fields are only ever added, never renamed or 
 | `at` | str | ISO 8601 UTC: when this transition happened |
 | `actor` | str or null | who acknowledged |
 | `contributors` | list | `{area, name, value, gap, volume_effect, rate_effect}` (province) |
+| `entities` | list | points down in the area when it fired (availability KPIs), longest first |
+|  |  | `{feed, entity, kind, area, area_name, since, last_seen}`, times ISO 8601 UTC |
+| `entities_down` | int | how many were down in all (`entities` may be cut short) |
 | `language` | str | `vi` or `en`: the language of `subject` and `text` |
 | `subject` | str | one line: severity, what, where |
 | `text` | str | the full message as plain text (what an SMS/Zalo/Telegram gateway forwards) |
@@ -59,7 +62,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, get_args
 from zoneinfo import ZoneInfo
 
-from ioc.alerts.model import Contributor, Severity, Transition, TransitionKind
+from ioc.alerts.model import Contributor, EntityAtFault, Severity, Transition, TransitionKind
 
 __all__ = [
     "DEFAULT_TIMEZONE",
@@ -81,6 +84,7 @@ DEFAULT_TIMEZONE: Final = "Asia/Ho_Chi_Minh"
 PAYLOAD_TYPE: Final = "ioc.alert.transition"
 SCHEMA_VERSION: Final = 1
 _MAX_CONTRIBUTORS: Final = 5
+_MAX_ENTITIES: Final = 10  # named in a message's text; the webhook payload has all kept
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,9 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "resolved": "Kết thúc",
         "lasted": "kéo dài",
         "contributors": "Địa bàn đóng góp nhiều nhất vào mức chênh lệch:",
+        "entities": "Điểm đang ngừng hoạt động ({count}):",
+        "entity_line": "  - {entity} ({area}): ngừng từ {since}, tín hiệu cuối {last}",
+        "entities_more": "  … và {more} điểm khác",
         "gap": "chênh",
         "volume": "do quy mô",
         "rate": "do tỷ lệ",
@@ -164,6 +171,9 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "resolved": "Resolved",
         "lasted": "lasted",
         "contributors": "Areas contributing most to the gap:",
+        "entities": "Points down ({count}):",
+        "entity_line": "  - {entity} ({area}): down since {since}, last seen {last}",
+        "entities_more": "  … and {more} more",
         "gap": "gap",
         "volume": "volume",
         "rate": "rate",
@@ -283,6 +293,15 @@ def _contributor_line(rank: int, c: Contributor, unit: str, language: Language) 
     )
 
 
+def _entity_line(e: EntityAtFault, language: Language, tz: str) -> str:
+    return _WORDS[language]["entity_line"].format(
+        entity=e.entity,
+        area=e.area_name_vi,
+        since=format_time(e.since, tz),
+        last=format_time(e.last_seen, tz),
+    )
+
+
 def _subject(t: Transition, language: Language) -> str:
     words = _WORDS[language]
     tag = _SEVERITY[language][t.severity].upper()
@@ -341,6 +360,12 @@ def _body(t: Transition, language: Language, tz: str) -> str:
             _contributor_line(rank, c, t.unit, language)
             for rank, c in enumerate(t.contributors[:_MAX_CONTRIBUTORS], start=1)
         ]
+    if t.entities:
+        lines += ["", words["entities"].format(count=max(t.entities_down, len(t.entities)))]
+        lines += [_entity_line(e, language, tz) for e in t.entities[:_MAX_ENTITIES]]
+        more = max(t.entities_down, len(t.entities)) - min(len(t.entities), _MAX_ENTITIES)
+        if more > 0:
+            lines.append(words["entities_more"].format(more=more))
     lines += ["", words["footer"].format(alert_id=t.alert_id, rule_id=t.rule_id, tz=tz)]
     return "\n".join(lines)
 
@@ -376,6 +401,19 @@ def _payload(t: Transition, language: Language, subject: str, text: str) -> dict
             }
             for c in t.contributors
         ],
+        "entities": [
+            {
+                "feed": e.feed,
+                "entity": e.entity,
+                "kind": e.kind,
+                "area": e.area,
+                "area_name": e.area_name_vi,
+                "since": _iso(e.since),
+                "last_seen": _iso(e.last_seen),
+            }
+            for e in t.entities
+        ],
+        "entities_down": max(t.entities_down, len(t.entities)),
         "language": language,
         "subject": subject,
         "text": text,

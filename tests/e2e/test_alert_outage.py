@@ -155,6 +155,10 @@ async def test_an_outage_alerts_the_right_people_once_even_with_mail_down(
         assert ward.area_name_vi == "Phường Phố Hiến"
         assert outage < ward.at <= outage + 4 * MINUTE  # within the rule's three windows
         assert fired["33"].contributors[0].area == WARD
+        # Both alerts name the ward's special-network points that were down when they fired.
+        points = [e.entity for e in ward.entities]
+        assert points and all(p.startswith(f"TSL-{WARD}-") for p in points), points
+        assert [e.entity for e in fired["33"].entities] == points
         kinds = Counter((t.area, t.kind) for t in transitions)
         assert kinds[(WARD, TransitionKind.ESCALATED)] == 0  # acknowledged in time
         assert (
@@ -187,6 +191,8 @@ async def test_an_outage_alerts_the_right_people_once_even_with_mail_down(
     ward_mail = [m for m in mail.received if m["To"] == "phohien@hungyen.example.invalid"]
     assert len(ward_mail) == 3  # fired, acknowledged, resolved
     assert all("Phố Hiến" in m.get_content() for m in ward_mail)
+    # The fired message names them (a message lists ten at most).
+    assert any(all(p in m.get_content() for p in points[:10]) for m in ward_mail), points
     province_mail = [m for m in mail.received if m["To"] == "chutich@hungyen.example.invalid"]
     assert len(province_mail) == sum(1 for t in transitions if t.area == "33") + sum(
         1 for t in transitions if t.area == WARD

@@ -14,6 +14,7 @@ import { hasChildren, resetState, state } from "./state";
 import type { Alert, AlertEvent, Area, Feeds, KpiInfo, KpisCurrent, MapResponse, Me, Page } from "./types";
 import { announce, renderAlerts } from "./views/alerts";
 import { destroyCharts, mountCharts, updateCharts } from "./views/charts";
+import { mountEntities } from "./views/entities";
 import { renderHealth } from "./views/health";
 import { renderMap } from "./views/map";
 import { renderTiles } from "./views/tiles";
@@ -211,6 +212,7 @@ function mountBoard(): void {
   );
   renderLive();
   renderHealth(health);
+  mountEntities(health);
   renderTiles(kpis);
   renderMapPanel();
   mountCharts(charts);

@@ -148,6 +148,55 @@ export interface Alert {
   target: number | null;
   summary_vi: string | null;
   summary_en: string | null;
+  /** The child areas that moved the KPI most in the bad direction (province, district). */
+  contributors?: Contributor[];
+  /** For an availability KPI: the points down in the area when it fired. */
+  entities?: EntityAtFault[];
+  entities_down?: number;
+}
+
+export interface Contributor {
+  area: string;
+  area_name_vi: string | null;
+  area_name_en: string | null;
+  value: number | null;
+  gap: number;
+  volume_effect: number;
+  rate_effect: number;
+}
+
+export interface EntityAtFault {
+  feed: string;
+  entity: string;
+  kind: string;
+  area: string;
+  area_name_vi: string | null;
+  area_name_en: string | null;
+  since: string;
+  last_seen: string;
+}
+
+export type EntityState = "down" | "silent" | "up";
+
+export interface Entity extends EntityAtFault {
+  state: EntityState;
+  up: boolean;
+}
+
+export interface EntityCounts {
+  down: number;
+  silent: number;
+  up: number;
+  total: number;
+}
+
+export interface EntitiesPage {
+  at: string;
+  counts: EntityCounts;
+  items: Entity[];
+  limit: number;
+  next_cursor: string | null;
+  filters: { feed: string | null; kind: string | null; area: string | null; state: EntityState | null; silent_minutes: number };
 }
 
 export interface AlertEvent {

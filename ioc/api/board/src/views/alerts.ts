@@ -17,6 +17,7 @@ function drillAlert(alert: Alert): void {
   const to = new Date(Math.ceil(end / 60_000) * 60_000 + 60_000);
   openDrill({ kpi: alert.kpi, area: alert.area, from: from.toISOString(), to: to.toISOString(), part: "denominator" });
 }
+import { causes } from "./causes";
 
 const SEVERITY_RANK = { critical: 0, warning: 1, info: 2 } as const;
 
@@ -86,6 +87,7 @@ function item(alert: Alert, onAck: (id: number) => void): HTMLElement {
           on: { click: () => drillAlert(alert) },
         })
       : null,
+    causes(alert),
     foot,
     error ? h("p", { class: "alert-error", text: error, attrs: { role: "alert" } }) : null,
   );

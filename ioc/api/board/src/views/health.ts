@@ -5,6 +5,7 @@ import { fmtNumber, t, word } from "../i18n";
 import { icon, iconFor } from "../icons";
 import { state } from "../state";
 import type { ConnectorHealth, Feed } from "../types";
+import { downBadge } from "./entities";
 
 function rate(value: number | null | undefined): string {
   return t("rate", { rate: fmtNumber(value ?? 0, 1) });
@@ -31,6 +32,7 @@ function feedChip(feed: Feed): HTMLElement {
     icon(iconFor(feed.state)),
     h("strong", { text: word("feed", feed.feed) }),
     h("span", { text: parts.join(" · ") }),
+    downBadge(feed.feed),
   );
 }
 

@@ -1,0 +1,164 @@
+"""``GET /api/v1/entities``: which cameras, network points and online services are down now.
+
+The rows come from ``entity_status`` (kept current by the stream workers) through
+:mod:`ioc.entities`, the same query the CLI, the board and the alert evaluator use. A key
+limited to an area sees only the entities of its area and below, whatever it asks.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Annotated, Any, Final, Literal
+
+import asyncpg
+from fastapi import APIRouter, Query, Request
+
+from ioc.api.context import ApiContext
+from ioc.api.keys import Principal
+from ioc.api.problems import Problem
+from ioc.api.security import Ctx, in_scope, require
+from ioc.entities import EntityFilter, InvalidCursor, list_entities, local_day
+
+__all__ = ["FEEDS_WITH_STATES", "alert_explanation", "router"]
+
+router = APIRouter(prefix="/api/v1")
+
+Reader = Annotated[Principal, require("read")]
+# The feeds whose events report an entity's state (ioc.store.status_of).
+FEEDS_WITH_STATES: Final = ("camera", "network", "dvc")
+
+
+@router.get(
+    "/entities",
+    summary="Cameras, network points and online services: down first, since when, last seen",
+    description=(
+        "Each entity's latest state as reported by its feed. `state`: `down` (its latest "
+        "report says down), `silent` (it said up, but not for `silent_minutes`), `up`. "
+        "Ordered down first, then silent, then up, each by `since` (longest first). `area` "
+        "is the area or anything under it. `counts` gives the matches in each state (every "
+        "filter but `state` applied). Page with `cursor` = the previous page's `next_cursor`; "
+        "a walk judges every page at the first page's moment (`at`)."
+    ),
+    responses={
+        400: {"description": "cursor not from this list"},
+        403: {"description": "area outside the key's scope"},
+        404: {"description": "unknown area"},
+        422: {"description": "unknown feed or invalid parameter"},
+    },
+)
+async def entities(
+    ctx: Ctx,
+    who: Reader,
+    request: Request,
+    feed: Annotated[
+        list[str] | None,
+        Query(max_length=3, description="camera, network or dvc; repeat for several"),
+    ] = None,
+    kind: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            pattern=r"^[a-z0-9_]+$",
+            description="camera, special_network, agency_lan, cell_site, broadband, service",
+        ),
+    ] = None,
+    area: Annotated[str | None, Query(max_length=20, description="area code")] = None,
+    state: Literal["down", "silent", "up"] | None = None,
+    silent_minutes: Annotated[
+        int, Query(ge=1, le=7 * 24 * 60, description="minutes without a report = silent")
+    ] = 10,
+    limit: Annotated[int, Query(ge=1, le=500, description="page size")] = 50,
+    cursor: Annotated[str | None, Query(max_length=500, description="next_cursor")] = None,
+) -> dict[str, Any]:
+    for one in feed or ():
+        if one not in FEEDS_WITH_STATES:
+            raise Problem(
+                422,
+                "unknown-feed",
+                f"feed {one!r} reports no entity states; use one of {', '.join(FEEDS_WITH_STATES)}",
+            )
+    feeds = tuple(sorted(set(feed))) if feed else None
+    if area is not None:
+        await in_scope(ctx, request, who, area)
+    scope = ctx.scope(who.area) if who.area is not None else None
+    chosen = EntityFilter(
+        feed=feeds,
+        kind=kind,
+        area=area,
+        state=state,
+        scope=scope,
+        silent_after=timedelta(minutes=silent_minutes),
+    )
+    try:
+        async with ctx.pool.acquire() as conn:
+            page = await list_entities(conn, chosen, limit=limit, cursor=cursor)
+    except InvalidCursor as err:
+        raise Problem(400, "invalid-cursor", str(err)) from None
+    day = local_day(page.at)
+    return {
+        "at": page.at.isoformat(),
+        "filters": {
+            "feed": list(feeds) if feeds else None,
+            "kind": kind,
+            "area": area,
+            "state": state,
+            "silent_minutes": silent_minutes,
+        },
+        "counts": page.counts,
+        "items": [e.json(ctx.areas, day) for e in page.items],
+        "limit": limit,
+        "next_cursor": page.next_cursor,
+    }
+
+
+def alert_explanation(ctx: ApiContext, row: asyncpg.Record) -> dict[str, Any]:
+    """What an alert row says about its causes, as ``GET /api/v1/alerts/{id}`` shows it.
+
+    ``contributors``: the child areas ranked by how much they moved the KPI in the bad
+    direction (a province's or district's alert; the same list the e-mail and webhook carry);
+    ``entities``: for an availability KPI, the points down in the area when it fired, longest
+    down first (at most 20); ``entities_down``: how many were down in all.
+    """
+    day = local_day(row["started_at"])
+
+    def named(code: str) -> dict[str, str | None]:
+        area = ctx.area(code, day)
+        return {
+            "area_name_vi": area.name_vi if area else None,
+            "area_name_en": area.name_en if area else None,
+        }
+
+    contributors = [
+        {
+            "area": c["area"],
+            **named(c["area"]),
+            "value": c["value"],
+            "numerator": c["numerator"],
+            "denominator": c["denominator"],
+            "gap": c["gap"],
+            "volume_effect": c["volume_effect"],
+            "rate_effect": c["rate_effect"],
+        }
+        for c in _json_list(row, "contributors")
+    ]
+    entities = [
+        {
+            "feed": e["feed"],
+            "entity": e["entity"],
+            "kind": e["kind"],
+            "area": e["area"],
+            **named(e["area"]),
+            "since": e["since"],
+            "last_seen": e["last_seen"],
+        }
+        for e in _json_list(row, "entities")
+    ]
+    down = row.get("entities_down") or 0
+    return {"contributors": contributors, "entities": entities, "entities_down": down}
+
+
+def _json_list(row: asyncpg.Record, column: str) -> list[dict[str, Any]]:
+    value = row.get(column)
+    found = json.loads(value) if isinstance(value, str) else value
+    return list(found or [])

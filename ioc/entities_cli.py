@@ -1,0 +1,165 @@
+"""`ioc entities …`: which cameras, network points and online services are down now.
+
+Reads ``entity_status`` (kept current by the stream workers) through :mod:`ioc.entities`,
+the same query as ``GET /api/v1/entities`` and the board.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ioc.config import Settings, get_settings
+from ioc.logs import configure_logging
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help=(
+        "Cameras, network points and online services as their feeds last reported them: "
+        "down (the latest report says down), silent (it said up, but long ago) or up."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+err_console = Console(stderr=True, soft_wrap=True)
+
+_STATE_VI = {"down": "ngừng hoạt động", "silent": "mất tín hiệu", "up": "hoạt động"}
+_STYLE = {"down": "bold red", "silent": "yellow", "up": "green"}
+_FEEDS = ("camera", "network", "dvc")
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _resolve_area(settings: Settings, text: str) -> str:
+    """An area code from a code or a name ("Phố Hiến"); exits with a hint when unclear."""
+    from ioc.areas import load_areas
+    from ioc.entities import local_day
+
+    areas = load_areas(settings.areas_file)
+    if areas.versions(text):
+        return text
+    found = areas.find(text, on=local_day(datetime.now(UTC)))
+    if len(found) == 1:
+        return found[0].code
+    if not found:
+        err_console.print(
+            f"[red]No area is called or coded {text!r}.[/red] Give a code (e.g. 11953) or a "
+            'name (e.g. "Phố Hiến").'
+        )
+    else:
+        options = ", ".join(f"{a.code} {a.name_vi}" for a in found[:8])
+        err_console.print(f"[red]{text!r} matches several areas:[/red] {options}. Give the code.")
+    raise typer.Exit(2)
+
+
+@app.command("list")
+def list_entities(
+    feed: Annotated[
+        str | None, typer.Option(help="camera, network or dvc (online services).")
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(help="camera, special_network, agency_lan, cell_site, broadband, service."),
+    ] = None,
+    state: Annotated[
+        str | None, typer.Option(help="down, silent or up (default: all, down first).")
+    ] = None,
+    area: Annotated[
+        str | None, typer.Option(help="An area code or name: the area and everything under it.")
+    ] = None,
+    silent_minutes: Annotated[
+        int, typer.Option(help="Minutes without a report after which an up entity is silent.")
+    ] = 10,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Entities down first (longest first), then silent, then up; times in local time.
+
+    Example: `ioc entities list --feed network --state down --area "Phố Hiến"`.
+    """
+    from ioc.areas import load_areas
+    from ioc.entities import STATES, EntityFilter, EntityPage, local_day
+    from ioc.entities import list_entities as query
+
+    if feed is not None and feed not in _FEEDS:
+        err_console.print(f"[red]--feed {feed}: use one of {', '.join(_FEEDS)}.[/red]")
+        raise typer.Exit(2)
+    if state is not None and state not in STATES:
+        err_console.print(f"[red]--state {state}: use one of {', '.join(STATES)}.[/red]")
+        raise typer.Exit(2)
+    if not 1 <= limit <= 10_000 or silent_minutes < 1:
+        err_console.print("[red]--limit must be 1…10000 and --silent-minutes at least 1.[/red]")
+        raise typer.Exit(2)
+    settings = _settings()
+    code = _resolve_area(settings, area) if area else None
+    chosen = EntityFilter(
+        feed=feed,
+        kind=kind,
+        area=code,
+        state=state,
+        silent_after=timedelta(minutes=silent_minutes),
+    )
+
+    async def fetch() -> EntityPage:
+        from ioc.db import connect
+
+        conn = await connect(settings)
+        try:
+            return await query(conn, chosen, limit=limit)
+        finally:
+            await conn.close()
+
+    page = asyncio.run(fetch())
+    areas = load_areas(settings.areas_file)
+    day = local_day(page.at)
+    if as_json:
+        out: dict[str, Any] = {
+            "at": page.at.isoformat(),
+            "counts": page.counts,
+            "items": [e.json(areas, day) for e in page.items],
+            "more": page.next_cursor is not None,
+        }
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    zone = ZoneInfo(settings.timezone)
+    counts = page.counts
+    title = (
+        f"{counts['down']} ngừng hoạt động · {counts['silent']} mất tín hiệu · "
+        f"{counts['up']} hoạt động — lúc {page.at.astimezone(zone):%H:%M %d/%m/%Y}"
+    )
+    table = Table(title=title)
+    for column in ("state", "feed", "kind", "entity", "area", "since", "last seen"):
+        table.add_column(column)
+    for e in page.items:
+        table.add_row(
+            f"[{_STYLE[e.state]}]{_STATE_VI[e.state]}[/]",
+            e.feed,
+            e.kind,
+            e.entity,
+            _area_name(areas, e.area, day),
+            f"{e.since.astimezone(zone):%H:%M %d/%m/%Y}",
+            f"{e.last_seen.astimezone(zone):%H:%M %d/%m/%Y}",
+        )
+    Console().print(table)
+    if page.next_cursor is not None:
+        shown = len(page.items)
+        total = counts[state] if state else counts["total"]
+        err_console.print(f"{shown} of {total} shown; raise --limit or narrow the filters.")
+
+
+def _area_name(areas: Any, code: str, day: Any) -> str:
+    from ioc.entities import area_name
+
+    return area_name(areas, code, day)
