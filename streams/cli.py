@@ -108,12 +108,28 @@ def health(
     within: Annotated[
         float, typer.Option(help="Unhealthy if its metrics are older than this (seconds).")
     ] = 30.0,
+    allow_blocked: Annotated[
+        bool,
+        typer.Option(
+            help=(
+                "Healthy even while a partition is left unread for an operator to resolve "
+                "(`ioc streams positions`): for liveness probes, as a restart would not help."
+            )
+        ),
+    ] = False,
 ) -> None:
-    """Exit 0 if the worker runs and reported within WITHIN seconds (liveness probes)."""
+    """Exit 0 if the worker runs and reported within WITHIN seconds (probes).
+
+    A worker that leaves a partition unread (its stored position is past the partition's end)
+    is unhealthy unless --allow-blocked: readiness shows the problem, liveness keeps the pod.
+    """
     settings = get_settings()
     wanted = name or socket.gethostname()
     found = next((m for m in read_stream_metrics(settings.state_dir) if m.name == wanted), None)
-    problem = health_problem(found, within, healthy=("running", "starting"))
+    healthy = ("running", "starting", "blocked") if allow_blocked else ("running", "starting")
+    problem = health_problem(found, within, healthy=healthy)
+    if problem is not None and found is not None and found.position_errors:
+        problem += "; " + "; ".join(f"{k}: {v}" for k, v in sorted(found.position_errors.items()))
     if problem is not None:
         console.print(f"stream worker {wanted}: {problem}")
         raise typer.Exit(1)
