@@ -39,6 +39,7 @@ from tests._exact import (
     MALFORMED_REASONS,
     WARD,
     ZONE,
+    Running,
     backfill,
     dvc_export,
     import_export,
@@ -100,22 +101,24 @@ async def test_an_export_imported_again_under_another_name_changes_no_figure(
     Before the store the second import was hours behind the watermark, its ids forgotten.
     """
     export = dvc_export(tmp_path / "dvc-2026-11-16.jsonl", DAY, 1000, 882)
-    first = await import_export(exact, export, "dvc-portal")
-    assert (first.yielded, first.dead_lettered) == (1007, 7)
-    await run_worker(exact, conn, "w1")
-    assert await online_rate(conn, DAY, WARD) == (882, 1000)
-    assert await online_rate(conn, DAY, "33") == (882, 1000)
-    before = await window_totals(conn)
+    async with Running(exact, conn, "ioc-up") as worker:
+        first = await import_export(exact, export, "dvc-portal")
+        assert (first.yielded, first.dead_lettered) == (1007, 7)
+        await worker.caught_up()
+        assert await online_rate(conn, DAY, WARD) == (882, 1000)
+        assert await online_rate(conn, DAY, "33") == (882, 1000)
+        before, counts = await window_totals(conn), worker.counts()
 
-    second = await import_export(exact, export, "dvc-portal-again")
-    assert (second.yielded, second.dead_lettered) == (1007, 7)
-    worker = await run_worker(exact, conn, "w2")
+        await worker.a_minute_later()
+        second = await import_export(exact, export, "dvc-portal-again")
+        assert (second.yielded, second.dead_lettered) == (1007, 7)
+        await worker.caught_up()
 
     assert await online_rate(conn, DAY, WARD) == (882, 1000)
     assert await online_rate(conn, DAY, "33") == (882, 1000)
     assert differences(before, await window_totals(conn)) == []
-    assert sum(a.duplicates for a in worker.metrics.agents.values()) == 1000
-    assert sum(a.counted for a in worker.metrics.agents.values()) == 0
+    change = worker.counts() - counts
+    assert (change["read"], change["duplicates"], change["counted"]) == (1000, 1000, 0)
     assert await ingest_letters(exact, "dvc-portal") == MALFORMED_REASONS
     assert await ingest_letters(exact, "dvc-portal-again") == MALFORMED_REASONS
     assert await conn.fetchval("SELECT count(*) FROM events") == 1000
@@ -132,25 +135,27 @@ async def test_an_export_imported_again_days_behind_the_watermark_changes_no_fig
     later = DAY + timedelta(days=3)
     export = dvc_export(tmp_path / "day.jsonl", DAY, 300, 240, seed=1)
     other = dvc_export(tmp_path / "later.jsonl", later, 200, 150, seed=2)
-    await import_export(exact, export, "import-d")
-    await run_worker(exact, conn, "w1")
-    await import_export(exact, other, "import-d-plus-3")
-    await run_worker(exact, conn, "w2")
-    positions = await conn.fetch(
-        "SELECT watermark FROM stream_offsets WHERE topic = $1",
-        topic_name(exact, "events", "dvc"),
-    )
-    assert all(p["watermark"] >= local(later, 7) for p in positions)
-    before = await window_totals(conn)
+    async with Running(exact, conn, "ioc-up") as worker:
+        await import_export(exact, export, "import-d")
+        await worker.caught_up()
+        await import_export(exact, other, "import-d-plus-3")
+        await worker.caught_up()
+        positions = await conn.fetch(
+            "SELECT watermark FROM stream_offsets WHERE topic = $1",
+            topic_name(exact, "events", "dvc"),
+        )
+        assert len(positions) == 3 and all(p["watermark"] >= local(later, 7) for p in positions)
+        before, counts = await window_totals(conn), worker.counts()
 
-    await import_export(exact, export, "import-d-again")
-    worker = await run_worker(exact, conn, "w3")
+        await worker.a_minute_later()
+        await import_export(exact, export, "import-d-again")
+        await worker.caught_up()
 
     assert differences(before, await window_totals(conn)) == []
     assert await online_rate(conn, DAY, WARD) == (240, 300)
     assert await online_rate(conn, later, WARD) == (150, 200)
-    assert sum(a.late for a in worker.metrics.agents.values()) == 300  # days behind: late
-    assert sum(a.duplicates for a in worker.metrics.agents.values()) == 300
+    # Three days behind every watermark: all late, all recognised.
+    assert worker.counts() - counts == Counter(read=300, duplicates=300, late=300)
 
 
 # --- 2. a dead letter replayed twice ------------------------------------------------------
@@ -195,19 +200,21 @@ async def test_a_dead_letter_replayed_twice_counts_once(settings: Settings, tmp_
             await asyncio.wait_for(index.ready.wait(), 60)
             ids = [e.id for e in index.entries if e.letter.reason == "unknown_area"]
             assert len(ids) == 2
-            replayed, refused = await index.replay(ids)
-            assert (replayed, refused) == (ids, [])
-            await run_worker(after, conn, "after-the-fix")
-            once = await window_totals(conn)
-            replayed, refused = await index.replay(ids)  # again, by mistake or habit
-            assert (replayed, refused) == (ids, [])
-            worker = await run_worker(after, conn, "replayed-again")
+            async with Running(after, conn, "after-the-fix") as worker:
+                replayed, refused = await index.replay(ids)
+                assert (replayed, refused) == (ids, [])
+                await worker.caught_up()
+                once, counts = await window_totals(conn), worker.counts()
+                await worker.a_minute_later()
+                replayed, refused = await index.replay(ids)  # again, by mistake or habit
+                assert (replayed, refused) == (ids, [])
+                await worker.caught_up()
         finally:
             tail.cancel()
             await asyncio.gather(tail, return_exceptions=True)
         assert differences(totals_of(stream, exact), once) == []
         assert differences(once, await window_totals(conn)) == []
-        assert sum(a.duplicates for a in worker.metrics.agents.values()) == 2
+        assert worker.counts() - counts == Counter(read=2, duplicates=2, late=2)
         in_new_area = await conn.fetchval("SELECT count(*) FROM events WHERE area = '99001'")
         assert in_new_area == 2
     finally:
@@ -273,10 +280,13 @@ async def test_an_overlapping_backfill_equals_one_backfill_of_the_union(
     08:00-12:00 then 10:00-16:00 (two hours of overlap, sent after the watermark reached
     12:00) totals exactly one backfill of 08:00-16:00.
     """
-    await asyncio.to_thread(_backfill, exact, "2026-11-16T08:00", "2026-11-16T12:00")
-    await run_worker(exact, conn, "first")
-    await asyncio.to_thread(_backfill, exact, "2026-11-16T10:00", "2026-11-16T16:00")
-    worker = await run_worker(exact, conn, "second")
+    async with Running(exact, conn, "ioc-up") as worker:
+        await asyncio.to_thread(_backfill, exact, "2026-11-16T08:00", "2026-11-16T12:00")
+        await worker.caught_up()
+        await worker.a_minute_later()
+        counts = worker.counts()
+        await asyncio.to_thread(_backfill, exact, "2026-11-16T10:00", "2026-11-16T16:00")
+        await worker.caught_up()
 
     union = await simulate(exact, "payment-sim", local(DAY, 8), local(DAY, 16), seed=5)
     overlap = [e for e in union if local(DAY, 10) <= e.occurred_at < local(DAY, 12)]
@@ -284,7 +294,7 @@ async def test_an_overlapping_backfill_equals_one_backfill_of_the_union(
     sent = sum((await end_offsets(exact, [topic_name(exact, "events", "payment")])).values())
     assert sent == len(union) + len(overlap), "the overlap was really sent twice"
     assert differences(totals_of(union, exact), await window_totals(conn)) == []
-    assert sum(a.duplicates for a in worker.metrics.agents.values()) == len(overlap)
+    assert (worker.counts() - counts)["duplicates"] == len(overlap)
 
 
 # --- 4. a fresh consumer group --------------------------------------------------------------
@@ -301,7 +311,9 @@ async def test_a_fresh_consumer_group_reading_the_retained_topics_changes_nothin
         await backfill(exact, feed, local(DAY, 6), local(DAY, 12), rate=0.01)
         events += await simulate(exact, feed, local(DAY, 6), local(DAY, 12), rate=0.01)
     expected = totals_of(events, exact)
-    await run_worker(exact, conn, "old-group")
+    async with Running(exact, conn, "old-group") as old:
+        await old.caught_up()
+        await old.a_minute_later()
     assert differences(expected, await window_totals(conn)) == []
 
     renamed = regrouped(exact, "ioc-streams-renamed")
@@ -332,19 +344,24 @@ async def test_a_spool_re_sent_hours_later_is_counted_once(
     payments = topic_name(exact, "events", "payment")
     delivered = await read_topic(exact, payments, sent.sent, settle=1.0)
     assert len(delivered) == sent.sent
-    await backfill(exact, "payment-sim", local(DAY, 9), local(DAY, 12), seed=2, name="gateway-b")
-    await run_worker(exact, conn, "meanwhile")
+    async with Running(exact, conn, "ioc-up") as worker:
+        await backfill(
+            exact, "payment-sim", local(DAY, 9), local(DAY, 12), seed=2, name="gateway-b"
+        )
+        await worker.caught_up()
+        await worker.a_minute_later()  # the outage
+        counts = worker.counts()
 
-    spool = Spool(exact.state_dir / "spool" / "gateway-a", 64 << 20)
-    spool.append(
-        [SpoolRecord(payments, r.key, r.value, list(r.headers)).encode() for r in delivered]
-    )
-    spool.close()
-    after = await backfill(
-        exact, "payment-sim", local(DAY, 12), local(DAY, 13), seed=1, name="gateway-a"
-    )
-    assert after.sent == after.yielded + len(delivered), "the spool went first"
-    worker = await run_worker(exact, conn, "after")
+        spool = Spool(exact.state_dir / "spool" / "gateway-a", 64 << 20)
+        spool.append(
+            [SpoolRecord(payments, r.key, r.value, list(r.headers)).encode() for r in delivered]
+        )
+        spool.close()
+        after = await backfill(
+            exact, "payment-sim", local(DAY, 12), local(DAY, 13), seed=1, name="gateway-a"
+        )
+        assert after.sent == after.yielded + len(delivered), "the spool went first"
+        await worker.caught_up()
 
     events = [
         *await simulate(exact, "payment-sim", local(DAY, 8), local(DAY, 9), seed=1,
@@ -356,9 +373,9 @@ async def test_a_spool_re_sent_hours_later_is_counted_once(
     ]  # fmt: skip
     assert len(delivered) > 100
     assert differences(totals_of(events, exact), await window_totals(conn)) == []
-    agents = worker.metrics.agents.values()
-    assert sum(a.duplicates for a in agents) == len(delivered)
-    assert sum(a.late for a in agents) == len(delivered)  # three hours behind: late
+    change = worker.counts() - counts
+    assert change["duplicates"] == len(delivered)
+    assert change["late"] == len(delivered)  # three hours behind: late
 
 
 # --- 6. too old, impossible times -----------------------------------------------------------
