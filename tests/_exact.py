@@ -189,7 +189,7 @@ async def backfill(
 
 # --- a DVC portal export ----------------------------------------------------------------------
 MALFORMED = {  # line → the reason the jsonl connector gives it
-    b'{"ma_ho_so": "X-1", "thoi_diem": "2026-11-16T08:0': "not_json",
+    b'{"ma_ho_so": "X-1", "thoi_diem": "2026-11-16T08': "not_json",
     b"[1, 2]": "not_object",
     b"\xff\xfe{}": "not_utf8",
 }

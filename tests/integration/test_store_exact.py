@@ -17,7 +17,7 @@ import sys
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -56,7 +56,9 @@ from tests._timescale import close, reset
 
 pytestmark = pytest.mark.integration
 
-DAY = date(2026, 11, 16)  # a Monday, three weeks before the tests' "now" (within retention)
+_TODAY = utc_now().astimezone(ZONE).date()
+# A Monday three to four weeks ago: well within the store's retention, and days before now.
+DAY = _TODAY - timedelta(days=21 + _TODAY.weekday())
 ONLINE = load_kpis().get("dvc_online_dossier_rate")
 _MINUTE_SETTINGS = load_settings(streams={"window_seconds": 60})
 
@@ -100,7 +102,7 @@ async def test_an_export_imported_again_under_another_name_changes_no_figure(
 
     Before the store the second import was hours behind the watermark, its ids forgotten.
     """
-    export = dvc_export(tmp_path / "dvc-2026-11-16.jsonl", DAY, 1000, 882)
+    export = dvc_export(tmp_path / f"dvc-{DAY}.jsonl", DAY, 1000, 882)
     async with Running(exact, conn, "ioc-up") as worker:
         first = await import_export(exact, export, "dvc-portal")
         assert (first.yielded, first.dead_lettered) == (1007, 7)
@@ -226,7 +228,7 @@ def _areas_with_a_new_commune(path: Path) -> Path:
     shipped = Path(load_areas().source).read_text(encoding="utf-8")
     path.write_text(
         shipped + '  - code: "99001"\n    name_vi: "Xã Mới"\n    level: commune\n'
-        '    parent: "33"\n    valid_from: 2026-11-01\n',
+        f'    parent: "33"\n    valid_from: {DAY - timedelta(days=7)}\n',
         encoding="utf-8",
     )
     return path
@@ -281,11 +283,11 @@ async def test_an_overlapping_backfill_equals_one_backfill_of_the_union(
     12:00) totals exactly one backfill of 08:00-16:00.
     """
     async with Running(exact, conn, "ioc-up") as worker:
-        await asyncio.to_thread(_backfill, exact, "2026-11-16T08:00", "2026-11-16T12:00")
+        await asyncio.to_thread(_backfill, exact, f"{DAY}T08:00", f"{DAY}T12:00")
         await worker.caught_up()
         await worker.a_minute_later()
         counts = worker.counts()
-        await asyncio.to_thread(_backfill, exact, "2026-11-16T10:00", "2026-11-16T16:00")
+        await asyncio.to_thread(_backfill, exact, f"{DAY}T10:00", f"{DAY}T16:00")
         await worker.caught_up()
 
     union = await simulate(exact, "payment-sim", local(DAY, 8), local(DAY, 16), seed=5)
@@ -495,14 +497,15 @@ async def test_a_repeat_into_a_compressed_chunk_is_not_counted_again(
     """
     conn = timescale_conn
     width = timedelta(minutes=1)
-    old_day, recent_day = date(2026, 11, 10), date(2026, 12, 4)
+    old_day, recent_day = _TODAY - timedelta(days=26), _TODAY - timedelta(days=2)
     old, recent = _dossiers(old_day, 200), _dossiers(recent_day, 50)
 
     def counted(events: list[Envelope]) -> list[Counted]:
         return [to_counted(e, width, "topic", 0) for e in events]
 
     first = await write_batch(conn, "g", counted([*old, *recent]), {("topic", 0): Position(250)})
-    cutoff = datetime(2026, 12, 1, tzinfo=UTC)  # chunks are UTC days: the old day's ends before
+    # Chunks are UTC days: every chunk of the old day ends before this, the recent day's after.
+    cutoff = datetime.combine(_TODAY - timedelta(days=5), time(), tzinfo=UTC)
     assert first.counted["topic"] == 250
     compressed = await conn.fetchval(
         "SELECT count(compress_chunk(c)) "
