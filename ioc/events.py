@@ -308,7 +308,12 @@ class Envelope(BaseModel):
         for name in ("occurred_at", "published_at"):
             value = fields[name]
             if value.tzinfo is not UTC:
-                fields[name] = value.astimezone(UTC)
+                # "0001-01-01T00:00+07:00" has no UTC instant a datetime can hold: a bad
+                # record (ValidationError), not an OverflowError that stops a worker.
+                try:
+                    fields[name] = value.astimezone(UTC)
+                except OverflowError:
+                    raise ValueError(f"{name} {value.isoformat()} is out of range in UTC") from None
         return self
 
     @property

@@ -51,9 +51,10 @@ Rules a mapping author should know:
   checked against the payload model when the file is loaded.
 - Areas are looked up on the event's local day (in the ``occurred_at`` time zone), so names
   and codes of districts abolished on 1 July 2025 still resolve for earlier events.
-- ``event_id`` and the default id (a hash of the whole line) are UUIDv5 of the connector name,
-  the kind and the id, so re-reading a file gives the same ids while two systems that reuse
-  the same transaction numbers do not collide.
+- ``event_id`` and the default id (a hash of the whole line) are UUIDv5 of the mapping's name
+  (its file's stem), the kind and the id: re-reading a file gives the same ids, under any
+  connector name (``--as``) and through the HTTP gateway alike, so a record imported twice is
+  counted once; two systems that reuse the same transaction numbers need two mapping files.
 """
 
 from __future__ import annotations
@@ -356,7 +357,16 @@ def _time_converter(fmt: str, zone: tzinfo) -> Converter:
     """A converter to an aware datetime; naive times are read in `zone`."""
 
     def aware(moment: datetime) -> datetime:
-        return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=zone)
+        # A time such as 0001-01-01T00:00+07:00 has no UTC (or local) datetime: a bad
+        # record, not an OverflowError that stops the connector further on.
+        try:
+            moment.astimezone(UTC)
+            moment.astimezone(zone)
+        except OverflowError:
+            raise ValueError("out of range (years 1 to 9999, in UTC and local time)") from None
+        return moment
 
     if fmt == "iso":
 
@@ -364,9 +374,10 @@ def _time_converter(fmt: str, zone: tzinfo) -> Converter:
             if not isinstance(value, str):
                 raise ValueError(f"expected an ISO 8601 time as text, got {_kind_of(value)}")
             try:
-                return aware(datetime.fromisoformat(value.strip()))
+                moment = datetime.fromisoformat(value.strip())
             except ValueError:
                 raise ValueError("not an ISO 8601 time (e.g. 2025-06-01T08:00:00+07:00)") from None
+            return aware(moment)
 
     elif fmt in ("epoch_s", "epoch_ms"):
         scale = 1.0 if fmt == "epoch_s" else 1000.0
@@ -374,10 +385,11 @@ def _time_converter(fmt: str, zone: tzinfo) -> Converter:
         def convert(value: Any) -> datetime:
             try:
                 seconds = _to_float(value) / scale
-                return datetime.fromtimestamp(seconds, UTC)
+                moment = datetime.fromtimestamp(seconds, UTC)
             except (ValueError, OverflowError, OSError):
                 unit = "seconds" if scale == 1.0 else "milliseconds"
                 raise ValueError(f"not a Unix time in {unit}") from None
+            return aware(moment)
 
     else:
 
@@ -385,9 +397,10 @@ def _time_converter(fmt: str, zone: tzinfo) -> Converter:
             if not isinstance(value, str):
                 raise ValueError(f"expected a time as text, got {_kind_of(value)}")
             try:
-                return aware(datetime.strptime(value.strip(), fmt))
+                moment = datetime.strptime(value.strip(), fmt)
             except ValueError:
                 raise ValueError(f"does not match the format {fmt!r}") from None
+            return aware(moment)
 
     return convert
 
@@ -539,7 +552,7 @@ class Mapping:
 
         Args:
             raw: The record exactly as read, e.g. one line without its newline.
-            source: The connector name, used as the envelope source and in event ids.
+            source: The connector name, used as the envelope source (not in event ids).
             location: Where the record came from, e.g. ``/data/tt.jsonl:12``.
 
         Returns:
@@ -610,8 +623,9 @@ class Mapping:
             value = self._key.resolve(record)
             if value is not _OMIT:
                 key = self._text(self._key, value)
-        # Ids hash source, kind and the record's id or bytes: see the module docstring.
-        prefix = f"{source}\x1f{self.kind}\x1f"
+        # Ids hash the mapping's name, kind and the record's id or bytes, not the connector's
+        # name: the same file imported under two names is the same events (module docstring).
+        prefix = f"{self.name}\x1f{self.kind}\x1f"
         if self._event_id is not None and (given := self._event_id.resolve(record)) is not _OMIT:
             name = (prefix + self._text(self._event_id, given)).encode()
         else:

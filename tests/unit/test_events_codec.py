@@ -158,6 +158,9 @@ def _raw(**changes: object) -> bytes:
         (_raw(schema_version=99), "invalid", "schema_version"),
         (_raw(occurred_at="2025-01-01T00:00:00"), "invalid", "occurred_at"),
         (_raw(event_id="not-a-uuid"), "invalid", "event_id"),
+        # No UTC instant a datetime can hold: a bad record, not an OverflowError.
+        (_raw(occurred_at="0001-01-01T00:00:00+07:00"), "invalid", "out of range in UTC"),
+        (_raw(occurred_at="9999-12-31T23:59:59-07:00"), "invalid", "out of range in UTC"),
     ],
 )
 def test_bad_records_say_exactly_why(value: bytes | None, reason: str, detail: str) -> None:
