@@ -10,6 +10,7 @@ server does not answer Terminate by closing), so connections end with `close()` 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import hashlib
 import shutil
 import subprocess
@@ -28,6 +29,15 @@ def provision(cache_dir: Path) -> Path:
     """Install the npm packages once per lock file; returns the directory to run from."""
     digest = hashlib.sha256(b"".join((SOURCE / f).read_bytes() for f in FILES)).hexdigest()[:12]
     home = cache_dir.expanduser() / f"timescaledb-wasm-{digest}"
+    home.parent.mkdir(parents=True, exist_ok=True)
+    # Test tiers run side by side (Makefile): one installs, the other waits for it.
+    with (home.parent / f".timescaledb-wasm-{digest}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _install(home)
+    return home
+
+
+def _install(home: Path) -> None:
     if not (home / "node_modules" / "@unni-craftsman" / "pglite").is_dir():
         home.mkdir(parents=True, exist_ok=True)
         for name in FILES:
@@ -39,7 +49,6 @@ def provision(cache_dir: Path) -> Path:
             check=True,
             capture_output=True,
         )
-    return home
 
 
 def prepare(cache_dir: Path, data_dir: Path, run_dir: Path) -> tuple[ProcessSpec, str]:
