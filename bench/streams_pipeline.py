@@ -36,6 +36,7 @@ import os
 import platform
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -163,8 +164,12 @@ class Bench:
             **overrides,
         )
 
-    async def database(self, stem: str) -> str:
-        """A new, migrated database; returns its URL."""
+    async def database(self, stem: str, tree: Path | None = None) -> str:
+        """A new database, migrated by this checkout or by the code in `tree`; its URL.
+
+        A `--before` tree gets its own release's schema (its worker may write tables a later
+        migration replaced).
+        """
         name = f"bench_{stem}_{uuid.uuid4().hex[:6]}"
         admin = await asyncpg.connect(self.postgres.url_for("postgres"))
         try:
@@ -173,12 +178,27 @@ class Bench:
         finally:
             await admin.close()
         url = self.postgres.url_for(name)
+        self.databases.append(name)
+        if tree is not None:
+            await asyncio.to_thread(
+                subprocess.run,
+                [sys.executable, "-m", "ioc", "db", "migrate"],
+                cwd=tree,
+                env={
+                    **os.environ,
+                    "PYTHONPATH": str(tree),
+                    "IOC_DATABASE_URL": url,
+                    "IOC_DATABASE__SSLMODE": "disable",
+                },
+                check=True,
+                capture_output=True,
+            )
+            return url
         conn = await connect(load_settings(database={"sslmode": "disable"}), url)
         try:
             await migrate(conn)
         finally:
             await conn.close()
-        self.databases.append(name)
         return url
 
     def worker(

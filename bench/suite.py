@@ -446,7 +446,7 @@ async def ours_backlog(
     """Our worker on a backlog, fresh group and database, timed until every event is in."""
     name = f"bench-{label}"
     settings = _with_group(settings, f"bench-{label}-{uuid.uuid4().hex[:6]}")
-    url = await bench.database(label.replace("-", "_"))
+    url = await bench.database(label.replace("-", "_"), tree=tree)
     process = start_worker(bench, settings, url, name, tree=tree)
     try:
         result = await _drain(bench, settings, url, process, total, f"ours ({label})")
