@@ -159,7 +159,7 @@ async def group_positions(settings: Settings, group: str) -> list[dict[str, Any]
     """
     topics = [topic_name(settings, "events", feed) for feed in FEEDS]
     found = await _partitions(settings, [*topics, topic_name(settings, "late")])
-    parts = [TopicPartition(topic, p) for topic, numbers in found.items() for p in numbers]
+    parts = [TopicPartition(t, p) for t, numbers in sorted(found.items()) for p in numbers]
     consumer = make_consumer(settings)
     await consumer.start()
     try:

@@ -391,7 +391,10 @@ class SimulatedConnector(Connector):
         self.step_ms = int(self.step / _MS)
         self.tz = ZoneInfo(context.settings.timezone)
         # SeedSequence wants non-negative entropy; wrapping keeps negative seeds distinct.
-        self.key = (context.seed % 2**64, stable_hash(context.name))
+        # The events follow the feed and the seed, not the instance's name (`--as`): another
+        # instance over a range already produced makes the same events, repeats the event
+        # store recognises (e.g. a backfill while `ioc up` runs); `--seed` makes other ones.
+        self.key = (context.seed % 2**64, stable_hash(f"{self.feed}-sim"))
         # Whole milliseconds: event times are built from ms, and an event stamped at the start
         # must not fall before it by the microseconds the clock had.
         self.started_at = ms_to_datetime(to_ms(context.clock.now()))

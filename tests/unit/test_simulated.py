@@ -45,11 +45,12 @@ def make(
     rate: float = 1.0,
     scenario: Scenario | str | None = None,
     areas: AreaRegistry = AREAS,
+    name: str | None = None,
 ) -> SimulatedConnector:
     if isinstance(scenario, str):
         scenario = load_scenario(scenario, now=start, areas=areas)
     context = ConnectorContext(
-        name=f"{cls.feed}-sim",
+        name=name or f"{cls.feed}-sim",
         settings=load_settings(),
         areas=areas,
         clock=VirtualClock(start, start + duration),
@@ -129,6 +130,21 @@ async def test_same_seed_same_events_other_seed_other_events(
     assert [dump(e) for e in again] == [dump(e) for e in first]
     assert [dump(e) for e in other] != [dump(e) for e in first]
     assert {e.event_id for e in other}.isdisjoint({e.event_id for e in first})
+
+
+@pytest.mark.parametrize("cls", FEEDS)
+async def test_another_instance_name_makes_the_same_events(
+    cls: type[SimulatedConnector],
+) -> None:
+    """`ioc connectors backfill … --as other` over a range `ioc up` produced: real repeats."""
+    start, length = MONDAY + timedelta(hours=10), timedelta(minutes=20)
+    first = await run(cls, start, length, rate=0.1)
+    connector = make(cls, start, length, rate=0.1, name=f"{cls.feed}-backfill")
+    again = [item async for item in connector.events() if isinstance(item, Envelope)]
+    assert [(e.event_id, e.occurred_at, e.payload) for e in again] == [
+        (e.event_id, e.occurred_at, e.payload) for e in first
+    ]
+    assert {e.source for e in again} == {f"{cls.feed}-backfill"}
 
 
 @pytest.mark.parametrize("cls", [CameraSimulator, PaymentSimulator, NetworkSimulator])
