@@ -89,6 +89,17 @@ def timescaledb(state_root: Path) -> Iterator[LocalService]:
     service.stop()
 
 
+@pytest.fixture(params=["postgresql", "timescaledb"])
+def tier(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """(tier, URL): a fresh PostgreSQL database, or the session's TimescaleDB server.
+
+    Open it with `tests._tiers.tier_connection`: a test using it runs on both tiers.
+    """
+    if request.param == "postgresql":
+        return "postgresql", request.getfixturevalue("database_url")
+    return "timescaledb", request.getfixturevalue("timescaledb").address
+
+
 @pytest.fixture
 async def database_url(postgres: LocalService | ExternalService) -> AsyncIterator[str]:
     """A fresh, empty database for one test, dropped afterwards."""

@@ -34,8 +34,7 @@ from ioc.kpi_values import compute, series
 from ioc.kpis import load_kpis
 from ioc.kpis_cli import app
 from ioc.streams.sink import to_counted, write_batch
-from tests._timescale import close
-from tests.integration.test_sink import _connect, tier  # noqa: F401 (the two-tier fixture)
+from tests._tiers import tier_connection
 
 pytestmark = pytest.mark.integration
 
@@ -48,12 +47,10 @@ KPI = load_kpis().get("dvc_online_dossier_rate")  # dvc.received_online / dvc.re
 
 
 @pytest.fixture
-async def conn(tier: tuple[str, str]) -> AsyncIterator[asyncpg.Connection]:  # noqa: F811
+async def conn(tier: tuple[str, str]) -> AsyncIterator[asyncpg.Connection]:
     """A migrated, empty database on each tier, with the areas file in it."""
-    connection = await _connect(tier)
-    await sync_areas(connection, load_areas())
-    yield connection
-    await close(connection) if tier[0] == "timescaledb" else await connection.close()
+    async with tier_connection(tier, areas=True) as connection:
+        yield connection
 
 
 def _dossier(at: datetime, area: str, online: bool, n: int, event_id: uuid.UUID | None = None):  # type: ignore[no-untyped-def]

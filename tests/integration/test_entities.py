@@ -7,6 +7,7 @@ counts and pages them, judging down / silent / up at a fixed reference time.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -32,9 +33,17 @@ from ioc.events import (
 )
 from ioc.kpis import load_kpis
 from ioc.streams.sink import to_counted, write_batch
-from tests.integration.test_sink import conn, tier  # noqa: F401 (fixtures: both tiers)
+from tests._tiers import tier_connection
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def conn(tier: tuple[str, str]) -> AsyncIterator[asyncpg.Connection]:
+    """A migrated, empty database on each tier."""
+    async with tier_connection(tier) as connection:
+        yield connection
+
 
 AT = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # 10:00 in Hưng Yên
 MINUTE = timedelta(minutes=1)
@@ -101,7 +110,7 @@ EVENTS = [
 
 
 @pytest.fixture
-async def db(conn: asyncpg.Connection) -> asyncpg.Connection:  # noqa: F811
+async def db(conn: asyncpg.Connection) -> asyncpg.Connection:
     """Areas and the events above, written by the workers' sink in two batches."""
     await sync_areas(conn, load_areas())
     counted = [to_counted(e, MINUTE, f"ioc.events.{e.event_type.split('.')[0]}", 0) for e in EVENTS]

@@ -31,8 +31,7 @@ from ioc.kpi_values import (
 from ioc.kpis import Kpi, load_kpis
 from ioc.kpis_cli import app
 from ioc.streams.sink import Counted, write_batch
-from tests._services import LocalService
-from tests._timescale import close, reset
+from tests._tiers import tier_connection
 
 pytestmark = pytest.mark.integration
 
@@ -53,38 +52,11 @@ def received(at: datetime, area: str, total: float, online: float) -> Counted:
     return Counted(uuid.uuid4(), at, area, measures, "dvc", 0)
 
 
-_TIMESCALE_MIGRATED: list[bool] = []
-
-
-@pytest.fixture(params=["postgresql", "timescaledb"])
-def tier(request: pytest.FixtureRequest) -> tuple[str, str]:
-    """(tier, URL): a fresh PostgreSQL database, or the session's TimescaleDB server."""
-    if request.param == "postgresql":
-        return "postgresql", request.getfixturevalue("database_url")
-    server: LocalService = request.getfixturevalue("timescaledb")
-    return "timescaledb", server.address
-
-
 @pytest.fixture
 async def conn(tier: tuple[str, str]) -> AsyncIterator[asyncpg.Connection]:
     """A migrated database with the shipped areas, on plain PostgreSQL and on TimescaleDB."""
-    name, url = tier
-    if name == "postgresql":
-        connection = await asyncpg.connect(url)
-        await migrate(connection)
-    else:
-        # One server for the session (it cannot create databases): migrate once, then empty it.
-        connection = await asyncpg.connect(url, statement_cache_size=0)
-        if not _TIMESCALE_MIGRATED:
-            await migrate(connection)
-            _TIMESCALE_MIGRATED.append(True)
-        await reset(connection)
-    await sync_areas(connection, load_areas())
-    yield connection
-    if name == "timescaledb":
-        await close(connection)
-    else:
-        await connection.close()
+    async with tier_connection(tier, areas=True) as connection:
+        yield connection
 
 
 async def refresh(conn: asyncpg.Connection) -> None:

@@ -27,51 +27,23 @@ from ioc.streams.sink import (
     write_batch,
 )
 from tests._services import LocalService
-from tests._timescale import close, reset
+from tests._tiers import tier_connection
 
 MINUTE = timedelta(minutes=1)
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 08:00 in Hưng Yên
 
 
-_TIMESCALE_MIGRATED: list[bool] = []
-
-
-@pytest.fixture(params=["postgresql", "timescaledb"])
-def tier(request: pytest.FixtureRequest) -> tuple[str, str]:
-    """(tier, URL): a fresh PostgreSQL database, or the session's TimescaleDB server."""
-    if request.param == "postgresql":
-        return "postgresql", request.getfixturevalue("database_url")
-    return "timescaledb", request.getfixturevalue("timescaledb").address
-
-
-async def _connect(tier: tuple[str, str]) -> asyncpg.Connection:
-    name, url = tier
-    if name == "postgresql":
-        connection = await asyncpg.connect(url)
-        await migrate(connection)
-        return connection
-    # One server for the session (it cannot create databases): migrate once, then empty it.
-    connection = await asyncpg.connect(url, statement_cache_size=0)
-    if not _TIMESCALE_MIGRATED:
-        await migrate(connection)
-        _TIMESCALE_MIGRATED.append(True)
-    await reset(connection)
-    return connection
-
-
 @pytest.fixture
 async def conn(tier: tuple[str, str]) -> AsyncIterator[asyncpg.Connection]:
     """A migrated, empty database on each tier."""
-    connection = await _connect(tier)
-    yield connection
-    await close(connection) if tier[0] == "timescaledb" else await connection.close()
+    async with tier_connection(tier) as connection:
+        yield connection
 
 
 @pytest.fixture
 async def timescale_conn(timescaledb: LocalService) -> AsyncIterator[asyncpg.Connection]:
-    connection = await _connect(("timescaledb", timescaledb.address))
-    yield connection
-    await close(connection)
+    async with tier_connection(("timescaledb", timescaledb.address)) as connection:
+        yield connection
 
 
 def _event(at: datetime, area: str = "12142", *measures: tuple[str, float]) -> Counted:
