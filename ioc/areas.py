@@ -28,8 +28,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final, Literal, get_args
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from ioc.datafile import DataFileError, item_label, parse, read_text
 
 __all__ = [
     "Area",
@@ -295,23 +296,11 @@ class AreaFileMeta(BaseModel):
         return unicodedata.normalize("NFC", value.strip())
 
 
-class AreaFileError(ValueError):
+class AreaFileError(DataFileError):
     """An area file (or list of areas) that cannot be used, with every problem found.
 
-    Each problem starts with the file path (and line, when known) and names the area code, so
-    a clerk can fix them all in one pass instead of one per reload.
-
-    Attributes:
-        source: Path of the file, or a label for areas built in memory.
-        problems: One line per problem.
+    Each problem names the area by its path and code, so a clerk can fix them all in one pass.
     """
-
-    def __init__(self, source: str, problems: Sequence[str]) -> None:
-        self.source = source
-        self.problems: tuple[str, ...] = tuple(problems)
-        count = len(self.problems)
-        head = f"{source}: {count} problem{'' if count == 1 else 's'} in the area file:"
-        super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
 
 
 def _period(area: Area) -> str:
@@ -825,101 +814,7 @@ class AreaRegistry:
         return []
 
 
-def _key_lines(node: yaml.Node) -> tuple[dict[str, int], list[str]]:
-    """Map each key of a YAML mapping node to its 1-based line; list keys written twice."""
-    lines: dict[str, int] = {}
-    repeated: list[str] = []
-    if isinstance(node, yaml.MappingNode):
-        for key_node, _ in node.value:
-            key = str(key_node.value)
-            if key in lines:
-                repeated.append(key)
-            lines[key] = key_node.start_mark.line + 1
-    return lines, repeated
-
-
-class _Layout:
-    """Where things are in the YAML text: lines for messages, keys written twice."""
-
-    def __init__(self, text: str) -> None:
-        self.top: dict[str, int] = {}
-        self.top_repeated: list[str] = []
-        self.meta: dict[str, int] = {}
-        self.meta_repeated: list[str] = []
-        self.items: list[int] = []
-        self.item_keys: list[dict[str, int]] = []
-        self.item_repeated: list[list[str]] = []
-        # safe_load already parsed the text, so compose cannot fail on syntax here; the
-        # layout only improves messages and must never be the reason a good file is refused.
-        try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError:
-            return
-        if not isinstance(root, yaml.MappingNode):
-            return
-        self.top, self.top_repeated = _key_lines(root)
-        for key_node, value_node in root.value:
-            if key_node.value == "province":
-                self.meta, self.meta_repeated = _key_lines(value_node)
-            elif key_node.value == "areas" and isinstance(value_node, yaml.SequenceNode):
-                for item in value_node.value:
-                    self.items.append(item.start_mark.line + 1)
-                    keys, repeated = _key_lines(item)
-                    self.item_keys.append(keys)
-                    self.item_repeated.append(repeated)
-
-    def item_line(self, index: int, key: str | None = None) -> int | None:
-        """Line of area ``index``, or of one of its keys when known."""
-        if index >= len(self.items):
-            return None
-        if key is not None and key in self.item_keys[index]:
-            return self.item_keys[index][key]
-        return self.items[index]
-
-
-_AREA_FIELDS: Final[tuple[str, ...]] = tuple(Area.model_fields)
-_META_FIELDS: Final[tuple[str, ...]] = tuple(AreaFileMeta.model_fields)
-
-
-def _explain(exc: ValidationError, allowed: Sequence[str]) -> list[tuple[str, str | None, str]]:
-    """Turn pydantic errors into (key path, first key, message) a clerk can act on."""
-    out: list[tuple[str, str | None, str]] = []
-    for err in exc.errors(include_url=False):
-        loc = [str(p) for p in err["loc"]]
-        field = loc[0] if loc else None
-        kind = err["type"]
-        if kind == "missing":
-            msg = "required field is missing"
-        elif kind == "extra_forbidden":
-            msg = f"unknown field (allowed: {', '.join(allowed)})"
-        else:
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            # Our own messages already quote the value; pydantic's built-in ones do not.
-            if kind != "value_error" and loc and not isinstance(err["input"], dict | list):
-                msg = f"{msg} (got {err['input']!r})"
-        out.append((".".join(loc), field, msg))
-    return out
-
-
-def _read(path: Path | str | None) -> tuple[str, str]:
-    """Return (source label, text) of the file, the shipped one if ``path`` is None."""
-    if path is None:
-        resource = resources.files("ioc") / "data" / "areas" / "hung-yen.yaml"
-        source = str(resource)
-        reader = resource.read_text
-    else:
-        source = str(path)
-        reader = Path(path).read_text
-    try:
-        return source, reader(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        # Old Vietnamese encodings (TCVN3, VNI, Windows-1258) are still common in offices.
-        raise AreaFileError(
-            source,
-            [f"{source}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"],
-        ) from exc
-    except OSError as exc:
-        raise AreaFileError(source, [f"{source}: cannot read the file: {exc}"]) from exc
+_SHIPPED: Final = ("data", "areas", "hung-yen.yaml")
 
 
 def load_areas(path: Path | str | None = None) -> AreaRegistry:
@@ -939,56 +834,38 @@ def load_areas(path: Path | str | None = None) -> AreaRegistry:
         AreaFileError: If the file cannot be read or parsed, or breaks any rule; the message
             lists every problem, each with the file path, line, YAML key path and area code.
     """
-    source, text = _read(path)
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        location = f"{source}:{mark.line + 1}" if mark is not None else source
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise AreaFileError(source, [f"{location}: not valid YAML: {problem}"]) from exc
-
+    file = resources.files("ioc").joinpath(*_SHIPPED) if path is None else Path(path)
+    source = str(file)
+    doc = parse(
+        source,
+        read_text(file, AreaFileError),
+        label=item_label("areas", "code"),
+        error=AreaFileError,
+    )
+    raw = doc.data
     if not isinstance(raw, dict):
         raise AreaFileError(
             source, [f"{source}: expected 'province:' and 'areas:' at the top of the file"]
         )
-    layout = _Layout(text)
-    problems: list[str] = []
-
-    def at(line: int | None) -> str:
-        return f"{source}:{line}" if line is not None else source
-
+    problems = doc.repeated()
     for key in raw:
         if key not in ("province", "areas"):
             problems.append(
-                f"{at(layout.top.get(str(key)))}: unknown top-level key {key!r} "
-                "(expected 'province' and 'areas')"
+                doc.problem([str(key)], "unknown top-level key (expected 'province' and 'areas')")
             )
-    for key in layout.top_repeated:
-        problems.append(f"{at(layout.top.get(key))}: {key!r} appears twice; YAML keeps the last")
 
     meta: AreaFileMeta | None = None
     if "province" not in raw:
         problems.append(f"{source}: missing 'province:' section (code and name of the province)")
     elif not isinstance(raw["province"], dict):
-        problems.append(f"{at(layout.top.get('province'))}: 'province:' must be a mapping")
+        problems.append(doc.problem(["province"], "must be a mapping ('field: value' lines)"))
     else:
-        for key in layout.meta_repeated:
-            problems.append(
-                f"{at(layout.meta.get(key))}: province.{key} appears twice; YAML keeps the last"
-            )
-        try:
-            meta = AreaFileMeta.model_validate(raw["province"])
-        except ValidationError as exc:
-            for loc, field, msg in _explain(exc, _META_FIELDS):
-                line = layout.meta.get(field or "", layout.top.get("province"))
-                problems.append(f"{at(line)}: province.{loc}: {msg}")
+        meta, found = doc.validate(AreaFileMeta, raw["province"], ["province"])
+        problems += found
 
     items = raw.get("areas")
     if not isinstance(items, list) or not items:
-        problems.append(
-            f"{at(layout.top.get('areas'))}: 'areas:' must be a non-empty list of areas"
-        )
+        problems.append(doc.problem(["areas"], "must be a non-empty list of areas"))
         items = []
 
     parsed: list[Area] = []
@@ -996,30 +873,19 @@ def load_areas(path: Path | str | None = None) -> AreaRegistry:
     unparsed: set[str] = set()
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            problems.append(
-                f"{at(layout.item_line(i))}: areas[{i}]: expected 'field: value' lines, "
-                f"got {item!r}"
-            )
+            reason = f"expected 'field: value' lines, got {item!r}"
+            problems.append(doc.problem(["areas", i], reason))
             continue
-        code = item.get("code")
-        label = f"areas[{i}] (code {code})" if code is not None else f"areas[{i}]"
-        for key in layout.item_repeated[i] if i < len(layout.item_repeated) else []:
-            problems.append(
-                f"{at(layout.item_line(i, key))}: {label}: {key!r} appears twice in this area; "
-                "YAML keeps only the last"
-            )
-        try:
-            parsed.append(Area.model_validate(item))
+        area, found = doc.validate(Area, item, ["areas", i])
+        if area is None:
+            if item.get("code") is not None:
+                unparsed.add(str(item["code"]))
+            problems += found
+        else:
+            parsed.append(area)
             indices.append(i)
-        except ValidationError as exc:
-            if code is not None:
-                unparsed.add(str(code))
-            for loc, field, msg in _explain(exc, _AREA_FIELDS):
-                key_path = f"areas[{i}].{loc}" if loc else f"areas[{i}]"
-                suffix = f" (code {code})" if code is not None else ""
-                problems.append(f"{at(layout.item_line(i, field))}: {key_path}{suffix}: {msg}")
 
-    lines = [layout.item_line(i) for i in indices]
+    lines = [doc.line(["areas", i]) for i in indices]
     if problems:
         # Report the cross-area rules too, so one reload shows everything; rows that failed
         # above are left out of those checks to avoid echoing the same mistake.

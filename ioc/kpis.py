@@ -35,19 +35,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final, Literal, get_args
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from ioc.areas import AreaLevel
-from ioc.datafile import line_of
+from ioc.datafile import DataFileError, item_label, parse, read_text
 from ioc.events import Payload
 from ioc.measures import METRICS
 
@@ -153,6 +151,23 @@ class Target(BaseModel):
     @classmethod
     def _source_nfc(cls, value: str) -> str:
         return _nfc(value)
+
+    @field_validator("by_level", mode="before")
+    @classmethod
+    def _known_levels(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            levels = [level.value for level in AreaLevel]
+            for key in value:
+                if key not in levels:
+                    raise PydanticCustomError(
+                        "unknown_level",
+                        "{reason}",
+                        {
+                            "reason": f"unknown level {key!r} (allowed: {', '.join(levels)})",
+                            "at": str(key),
+                        },
+                    )
+        return value
 
     @field_validator("deadline", mode="before")
     @classmethod
@@ -379,23 +394,8 @@ class Kpi(BaseModel):
         return gap is not None and gap <= 0
 
 
-class KpiFileError(ValueError):
-    """A KPI catalogue that cannot be used, with every problem found.
-
-    Each problem reads ``file:line: field: reason``, so the person editing the file can fix
-    them all in one pass.
-
-    Attributes:
-        source: Path of the file, or a label for a catalogue built in memory.
-        problems: One line per problem.
-    """
-
-    def __init__(self, source: str, problems: Sequence[str]) -> None:
-        self.source = source
-        self.problems: tuple[str, ...] = tuple(problems)
-        count = len(self.problems)
-        head = f"{source}: {count} problem{'' if count == 1 else 's'} in the KPI catalogue:"
-        super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
+class KpiFileError(DataFileError):
+    """A KPI catalogue that cannot be used, with every problem found."""
 
 
 class KpiCatalogue:
@@ -505,90 +505,6 @@ def _duplicate_ids(
 # --- reading the file ------------------------------------------------------------------------
 
 
-def _repeated_keys(node: yaml.Node, path: str = "") -> Iterator[tuple[str, int]]:
-    """Yield (key path, line) of every key written twice in one mapping (YAML keeps the last)."""
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            here = f"{path}.{key}" if path else key
-            if key in seen:
-                yield here, key_node.start_mark.line + 1
-            seen.add(key)
-            yield from _repeated_keys(value_node, here)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            yield from _repeated_keys(item, f"{path}[{i}]")
-
-
-_KPI_FIELDS: Final[tuple[str, ...]] = tuple(Kpi.model_fields)
-_TARGET_FIELDS: Final[tuple[str, ...]] = tuple(Target.model_fields)
-_CONTEXT_FIELDS: Final[tuple[str, ...]] = tuple(Context.model_fields)
-
-
-def _explain(exc: ValidationError) -> list[tuple[list[str | int], str]]:
-    """Turn pydantic errors into (key path, message) someone editing the file can act on."""
-    out: list[tuple[list[str | int], str]] = []
-    for err in exc.errors(include_url=False):
-        loc: list[str | int] = list(err["loc"])
-        kind = err["type"]
-        ctx = err.get("ctx") or {}
-        if "at" in ctx:
-            loc += str(ctx["at"]).split(".")
-        if loc and loc[-1] == "[key]":
-            # A bad key of by_level: pydantic points at "[key]", people at the key itself.
-            loc.pop()
-            levels = ", ".join(level.value for level in AreaLevel)
-            msg = f"unknown level {err['input']!r} (allowed: {levels})"
-        elif kind == "missing":
-            msg = "required field is missing"
-        elif kind == "extra_forbidden":
-            allowed = (
-                _TARGET_FIELDS
-                if "target" in loc[:-1]
-                else _CONTEXT_FIELDS
-                if "context" in loc[:-1]
-                else _KPI_FIELDS
-            )
-            msg = f"unknown field (allowed: {', '.join(allowed)})"
-        elif kind == "literal_error":
-            msg = f"{err['msg']} (got {err['input']!r})"
-        else:
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            if kind not in ("value_error", "target_range") and not isinstance(
-                err["input"], dict | list
-            ):
-                msg = f"{msg} (got {err['input']!r})"
-        out.append((loc, msg))
-    return out
-
-
-def _read(path: Path | str | None) -> tuple[str, str]:
-    """Return (source label, text) of the file, the shipped one if ``path`` is None."""
-    if path is None:
-        resource = resources.files("ioc") / "data" / "kpis.yaml"
-        source = str(resource)
-        reader = resource.read_text
-    else:
-        source = str(path)
-        reader = Path(path).read_text
-    try:
-        return source, reader(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise KpiFileError(
-            source, [f"{source}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"]
-        ) from exc
-    except OSError as exc:
-        raise KpiFileError(source, [f"{source}: cannot read the file: {exc}"]) from exc
-
-
-def _path_text(path: Sequence[str | int]) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
 def load_kpis(path: Path | str | None = None) -> KpiCatalogue:
     """Read a KPI catalogue file and return it checked.
 
@@ -609,71 +525,58 @@ def load_kpis(path: Path | str | None = None) -> KpiCatalogue:
             an unknown unit, direction, level or key. The message lists every problem, each as
             ``file:line: field: reason``.
     """
-    source, text = _read(path)
-    try:
-        raw = yaml.safe_load(text)
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        location = f"{source}:{mark.line + 1}" if mark is not None else source
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise KpiFileError(source, [f"{location}: not valid YAML: {problem}"]) from exc
-
-    def at(where: Sequence[str | int]) -> str:
-        line = line_of(root, where)
-        return f"{source}:{line}" if line is not None else source
-
+    file = resources.files("ioc").joinpath("data", "kpis.yaml") if path is None else Path(path)
+    source = str(file)
+    doc = parse(
+        source,
+        read_text(file, KpiFileError),
+        label=item_label("kpis", "id"),
+        error=KpiFileError,
+    )
+    raw = doc.data
     if not isinstance(raw, dict):
         raise KpiFileError(source, [f"{source}: expected 'kpis:' at the top of the file"])
-    problems: list[str] = []
+    problems = doc.repeated()
     for key in raw:
         if key not in _TOP_KEYS:
-            problems.append(f"{at([str(key)])}: {key}: unknown top-level key (expected 'kpis')")
-    if root is not None:
-        for repeated, line in _repeated_keys(root):
-            problems.append(
-                f"{source}:{line}: {repeated}: written twice; YAML would silently keep the last"
-            )
+            problems.append(doc.problem([str(key)], "unknown top-level key (expected 'kpis')"))
 
     items = raw.get("kpis")
     if not isinstance(items, list) or not items:
-        problems.append(f"{at(['kpis'])}: kpis: must be a non-empty list of KPIs")
+        problems.append(doc.problem(["kpis"], "must be a non-empty list of KPIs"))
         items = []
 
     parsed: list[Kpi] = []
-    indices: list[int] = []
     first_use: dict[str, int] = {}
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             problems.append(
-                f"{at(['kpis', i])}: kpis[{i}]: expected 'field: value' lines, got {item!r}"
+                doc.problem(["kpis", i], f"expected 'field: value' lines, got {item!r}")
             )
             continue
         kpi_id = item.get("id")
-        label = f" (id {kpi_id})" if isinstance(kpi_id, str) else ""
         if isinstance(kpi_id, str):
             # Checked on the raw ids, so a duplicate is found even if either KPI has errors.
             if kpi_id in first_use:
                 problems.append(
-                    f"{at(['kpis', i, 'id'])}: kpis[{i}].id: duplicate id {kpi_id!r}, already "
-                    f"used by kpis[{first_use[kpi_id]}]; every KPI needs its own id"
+                    doc.problem(
+                        ["kpis", i, "id"],
+                        f"duplicate id {kpi_id!r}, already used by kpis[{first_use[kpi_id]}]; "
+                        "every KPI needs its own id",
+                    )
                 )
             else:
                 first_use[kpi_id] = i
-        try:
-            parsed.append(Kpi.model_validate(item))
-            indices.append(i)
-        except ValidationError as exc:
-            found = _explain(exc)
-            reported = {tuple(loc) for loc, _ in found}
-            # A target whose deadline (say) is wrong never reaches the range check: do it here.
-            for where, reason in _fraction_problems(item.get("unit"), item.get("target")):
-                extra: list[str | int] = ["target", *where.split(".")]
-                if tuple(extra) not in reported:
-                    found.append((extra, reason))
-            for loc, msg in found:
-                key_path: list[str | int] = ["kpis", i, *loc]
-                problems.append(f"{at(key_path)}: {_path_text(key_path)}{label}: {msg}")
+        kpi, found = doc.validate(Kpi, item, ["kpis", i])
+        if kpi is not None:
+            parsed.append(kpi)
+            continue
+        problems += found
+        # A target whose deadline (say) is wrong never reaches the range check: do it here.
+        for where, reason in _fraction_problems(item.get("unit"), item.get("target")):
+            extra = doc.problem(["kpis", i, "target", *where.split(".")], reason)
+            if extra not in found:
+                problems.append(extra)
 
     if problems:
         raise KpiFileError(source, problems)

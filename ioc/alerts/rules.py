@@ -159,13 +159,13 @@ def load_rules(
 
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         problems = [
-            f"{source}:{line_of(root, ['rules', i, 'kpi'])}: rules.{i}.kpi: unknown KPI "
+            f"{source}:{line_of(root, ['rules', i, 'kpi'])}: rules[{i}].kpi: unknown KPI "
             f"{rule.kpi!r} (known: {', '.join(sorted(kpi_ids))})"
             for i, rule in enumerate(rules.rules)
             if rule.kpi is not None and rule.kpi not in kpi_ids
         ]
         problems += [
-            f"{source}:{line_of(root, ['rules', i, 'kpi'])}: rules.{i}.kpi: {rule.kpi!r} is a "
+            f"{source}:{line_of(root, ['rules', i, 'kpi'])}: rules[{i}].kpi: {rule.kpi!r} is a "
             "distinct-count KPI, counted per day from the event store; rules judge minute "
             "windows, so this rule would never see a value (watch it on the board instead)"
             for i, rule in enumerate(rules.rules)

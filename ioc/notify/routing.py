@@ -266,13 +266,13 @@ def load_recipients(
     for i, recipient in enumerate(parsed.recipients):
         if recipient.id in seen:
             problems.append(
-                f"{at(['recipients', i, 'id'])}: recipients.{i}.id: {recipient.id!r} is already "
-                f"used by recipients.{seen[recipient.id]}; ids must be unique"
+                f"{at(['recipients', i, 'id'])}: recipients[{i}].id: {recipient.id!r} is already "
+                f"used by recipients[{seen[recipient.id]}]; ids must be unique"
             )
         seen.setdefault(recipient.id, i)
         if areas is not None and not areas.versions(recipient.area):
             problems.append(
-                f"{at(['recipients', i, 'area'])}: recipients.{i}.area: no area with code "
+                f"{at(['recipients', i, 'area'])}: recipients[{i}].area: no area with code "
                 f"{recipient.area!r} in {areas.source}; use a code from the areas file"
             )
     if problems:

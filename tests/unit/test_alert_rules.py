@@ -46,9 +46,9 @@ def test_a_bad_rule_file_names_the_line_field_and_reason(tmp_path: Path) -> None
     with pytest.raises(DataFileError) as caught:
         load_rules(path)
     problems = "\n".join(caught.value.problems)
-    assert f"{path}:7: rules.1: a threshold rule needs exactly one of below: or above:" in problems
-    assert f"{path}:14: rules.2.severity:" in problems
-    assert f"{path}:15: rules.2.for_windos: unknown field (allowed: id, kind," in problems
+    assert f"{path}:7: rules[1]: a threshold rule needs exactly one of below: or above:" in problems
+    assert f"{path}:14: rules[2].severity:" in problems
+    assert f"{path}:15: rules[2].for_windos: unknown field (allowed: id, kind," in problems
 
 
 def test_a_rule_on_an_unknown_kpi_is_refused_with_the_known_ones(tmp_path: Path) -> None:
@@ -56,7 +56,8 @@ def test_a_rule_on_an_unknown_kpi_is_refused_with_the_known_ones(tmp_path: Path)
         tmp_path,
         "rules:\n  - id: r\n    kind: target\n    kpi: nope\n    severity: info\n",
     )
-    with pytest.raises(DataFileError, match=r":4: rules.0.kpi: unknown KPI 'nope' \(known: a, b\)"):
+    known = r":4: rules\[0\]\.kpi: unknown KPI 'nope' \(known: a, b\)"
+    with pytest.raises(DataFileError, match=known):
         load_rules(path, {"a", "b"})
 
 

@@ -399,7 +399,7 @@ def test_misspelt_field_is_refused(tmp_path: Path) -> None:
 def test_key_written_twice_is_refused(tmp_path: Path) -> None:
     twice = VAN_LAM + "    population: 400\n"
     error = load_error(write(tmp_path, "twice.yaml", PROVINCE, twice))
-    assert "'population' appears twice" in str(error)
+    assert "areas[1].population (code 325): written twice" in str(error)
     assert "325" in str(error)
 
 

@@ -163,7 +163,9 @@ def test_duplicate_id(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD.replace("id: failure_rate", "id: online_rate"))
     problem = one(problems_of(path), "duplicate id")
     line = line_of(path, "id: online_rate", occurrence=2)
-    assert problem.startswith(f"{path}:{line}: kpis[1].id: duplicate id 'online_rate'")
+    assert problem.startswith(
+        f"{path}:{line}: kpis[1].id (id online_rate): duplicate id 'online_rate'"
+    )
     assert "already used by kpis[0]" in problem
 
 
@@ -243,7 +245,8 @@ def test_unknown_top_level_key_and_repeated_key(tmp_path: Path) -> None:
     problems = problems_of(path)
     assert one(problems, "thresholds").startswith(f"{path}:{line_of(path, 'thresholds')}: ")
     repeated = one(problems, "written twice")
-    assert repeated.startswith(f"{path}:{line_of(path, 'unit: percent', 2)}: kpis[1].unit: ")
+    line = line_of(path, "unit: percent", 2)
+    assert repeated.startswith(f"{path}:{line}: kpis[1].unit (id failure_rate): ")
 
 
 def test_not_yaml_and_empty_list(tmp_path: Path) -> None:

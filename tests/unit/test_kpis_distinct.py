@@ -153,7 +153,7 @@ def test_an_alert_rule_on_a_distinct_kpi_is_refused(tmp_path: Path) -> None:
     path.write_text(
         "rules:\n  - id: r\n    kind: target\n    kpi: d\n    severity: info\n", encoding="utf-8"
     )
-    with pytest.raises(DataFileError, match=r":4: rules.0.kpi: 'd' is a distinct-count KPI"):
+    with pytest.raises(DataFileError, match=r":4: rules\[0\]\.kpi: 'd' is a distinct-count KPI"):
         load_rules(path, {"a", "d"}, {"d"})
     assert load_rules(path, {"a", "d"}, set()).rules[0].kpi == "d"
     # The shipped rules and catalogue agree.

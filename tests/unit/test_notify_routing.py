@@ -233,10 +233,11 @@ recipients:
 """
     problems = _problems(tmp_path, text, areas)
     path = tmp_path / "recipients.yaml"
-    assert any(p.startswith(f"{path}:4: recipients.0.area:") and "quotes" in p for p in problems)
-    assert any(p.startswith(f"{path}:10: recipients.1.min_severity:") for p in problems)
+    assert any(p.startswith(f"{path}:4: recipients[0].area:") and "quotes" in p for p in problems)
+    assert any(p.startswith(f"{path}:10: recipients[1].min_severity:") for p in problems)
     assert any(
-        p.startswith(f"{path}:12: recipients.1.channels.0.adress: unknown field") for p in problems
+        p.startswith(f"{path}:12: recipients[1].channels[0].adress: unknown field")
+        for p in problems
     )
 
 
@@ -254,9 +255,9 @@ recipients:
 """
     problems = _problems(tmp_path, text, areas)
     path = tmp_path / "recipients.yaml"
-    assert any(p.startswith(f"{path}:6: recipients.1.id:") and "unique" in p for p in problems)
+    assert any(p.startswith(f"{path}:6: recipients[1].id:") and "unique" in p for p in problems)
     assert any(
-        p.startswith(f"{path}:8: recipients.1.area:") and "areas file" in p for p in problems
+        p.startswith(f"{path}:8: recipients[1].area:") and "areas file" in p for p in problems
     )
 
 
