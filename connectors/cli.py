@@ -22,7 +22,8 @@ from ioc.config import Settings, get_settings
 from ioc.connectors.base import Clock, ConnectorContext, ConnectorError, VirtualClock, WallClock
 from ioc.connectors.registry import RegistryError, load_connector, registered
 from ioc.connectors.runner import ConnectorRunner
-from ioc.connectors.scenarios import ScenarioError, load_scenario, parse_duration, parse_start
+from ioc.connectors.scenarios import load_scenario, parse_duration, parse_start
+from ioc.datafile import DataFileError
 from ioc.events import utc_now
 from ioc.logs import configure_logging
 from ioc.telemetry import ConnectorMetrics, health_problem, read_connector_metrics
@@ -45,9 +46,12 @@ def _when(text: str, now: datetime) -> datetime:
     """`30d` (ago), `now`, `-2h`, or an ISO date/time (naive = Asia/Ho_Chi_Minh) → UTC."""
     text = text.strip()
     if text and text[0].isdigit():
-        with contextlib.suppress(ScenarioError):
+        with contextlib.suppress(ValueError):
             return now - parse_duration(text)
-    return parse_start(text, now)
+    try:
+        return parse_start(text, now)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
 
 
 P = ParamSpec("P")
@@ -61,7 +65,7 @@ def _friendly(command: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
-        except (RegistryError, ConnectorError, ScenarioError) as err:
+        except (RegistryError, ConnectorError, DataFileError) as err:
             console.print(f"[red]{err}[/]")
             raise typer.Exit(2) from None
 
@@ -232,7 +236,10 @@ def run(
     start = None
     if history:
         now = utc_now()
-        start = now - parse_duration(history)
+        try:
+            start = now - parse_duration(history)
+        except ValueError as err:
+            raise typer.BadParameter(str(err), param_hint="--history") from None
         metrics = {m.name: m for m in read_connector_metrics(settings.state_dir)}
         previous = metrics.get(instance or name)
         if previous is not None and previous.last_event_time:

@@ -59,8 +59,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
-import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from ioc.datafile import DataFileError, explain, parse, path_text, read_text
 from ioc.events import PaymentChannel
 
 if TYPE_CHECKING:
@@ -93,9 +94,8 @@ _TARGETS: Final[dict[str, dict[str, bool]]] = {
     "dvc_backlog": {"agency": True},
     "payment_gateway_failure": {"channel": False, "area": False},
 }
-_COMMON_FIELDS: Final[tuple[str, ...]] = ("kind", "start", "duration", "intensity", "name")
-_ALL_FIELDS: Final[tuple[str, ...]] = (*_COMMON_FIELDS, "area", "agency", "channel")
-_TOP_FIELDS: Final[tuple[str, ...]] = ("name", "description", "incidents", "background")
+# Optional fields whose null means "not given" (a null start, duration or intensity is a slip).
+_NULL_IS_ABSENT: Final = frozenset({"area", "agency", "channel", "name"})
 _SWITCH: Final[dict[str, bool]] = {"on": True, "true": True, "off": False, "false": False}
 
 _DURATION = re.compile(
@@ -103,25 +103,12 @@ _DURATION = re.compile(
 )
 
 
-class ScenarioError(ValueError):
-    """A scenario that cannot be used; the message says where, which field and why.
+class ScenarioError(DataFileError):
+    """A scenario that cannot be used, with every problem found.
 
-    Attributes:
-        where: the file and line (`dvc-backlog.yaml:12`) or the inline part, if known.
-        field: the incident field at fault (`duration`, `area`...), or None for the whole.
-        reason: what is wrong and how to write it instead.
+    Each problem names the file and line (``dvc-backlog.yaml:12: incidents[0].duration: ...``)
+    or the inline part (``inline incident 2 'cameras_dark:...': intensity: ...``).
     """
-
-    def __init__(self, reason: str, *, field: str | None = None, where: str | None = None) -> None:
-        self.where = where
-        self.field = field
-        self.reason = reason
-        parts = [p for p in (where, field) if p]
-        super().__init__(": ".join([*parts, reason]))
-
-    def located(self, where: str) -> ScenarioError:
-        """The same error, placed at `where` (a file line or an inline part)."""
-        return ScenarioError(self.reason, field=self.field, where=where)
 
 
 def _aware(value: datetime) -> datetime:
@@ -154,35 +141,18 @@ class Incident:
     name: str | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ScenarioError(
-                f"unknown kind {self.kind!r} (known: {', '.join(KINDS)})", field="kind"
-            )
+        problems = _rule_problems(
+            self.kind,
+            duration=self.duration,
+            intensity=self.intensity,
+            targets={"area": self.area, "agency": self.agency, "channel": self.channel},
+        )
         if self.start.tzinfo is None:
-            raise ScenarioError("start must carry a time zone offset", field="start")
-        if self.duration <= timedelta(0):
-            raise ScenarioError(f"must be positive, got {self.duration}", field="duration")
-        if not 0.0 <= self.intensity <= 1.0:
-            raise ScenarioError(f"must be between 0 and 1, got {self.intensity}", field="intensity")
-        targets = _TARGETS[self.kind]
-        for name in ("area", "agency", "channel"):
-            value = getattr(self, name)
-            if value is not None and name not in targets:
-                raise ScenarioError(
-                    f"{self.kind} does not take {name!r} (it takes: {', '.join(targets)})",
-                    field=name,
-                )
-            if value is None and targets.get(name, False):
-                raise ScenarioError(f"{self.kind} needs {name}=...", field=name)
-        if self.kind == "payment_gateway_failure":
-            if self.channel is None:
-                object.__setattr__(self, "channel", PaymentChannel.NATIONAL_PORTAL.value)
-            elif self.channel not in {c.value for c in PaymentChannel}:
-                raise ScenarioError(
-                    f"unknown payment channel {self.channel!r} "
-                    f"(known: {', '.join(c.value for c in PaymentChannel)})",
-                    field="channel",
-                )
+            problems.insert(0, ("start", "must carry a time zone offset"))
+        if problems:
+            raise ScenarioError("incident", [f"{name}: {reason}" for name, reason in problems])
+        if self.kind == "payment_gateway_failure" and self.channel is None:
+            object.__setattr__(self, "channel", PaymentChannel.NATIONAL_PORTAL.value)
 
     @property
     def end(self) -> datetime:
@@ -281,21 +251,17 @@ def parse_duration(value: object) -> timedelta:
     """Read a duration such as `15m`, `2h`, `90s`, `1h30m` or `1d`.
 
     Raises:
-        ScenarioError: the value is not such a duration (field `duration`).
+        ValueError: the value is not such a duration.
     """
     if isinstance(value, timedelta):
         return value
     # YAML reads `90` as a number and `1:30` as the sexagesimal 90: neither says its unit.
     if not isinstance(value, str):
-        raise ScenarioError(
-            f"{value!r} has no unit; write e.g. 90s, 15m, 2h or 1h30m", field="duration"
-        )
+        raise ValueError(f"{value!r} has no unit; write e.g. 90s, 15m, 2h or 1h30m")
     text = value.strip().replace(" ", "")
     match = _DURATION.match(text)
     if not text or match is None:
-        raise ScenarioError(
-            f"{value!r} is not a duration; write e.g. 90s, 15m, 2h or 1h30m", field="duration"
-        )
+        raise ValueError(f"{value!r} is not a duration; write e.g. 90s, 15m, 2h or 1h30m")
     parts = {k: float(v) for k, v in match.groupdict(default="0").items()}
     return timedelta(days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
 
@@ -307,16 +273,15 @@ def parse_start(value: object, now: datetime) -> datetime:
     midnight.
 
     Raises:
-        ScenarioError: the value is neither (field `start`).
+        ValueError: the value is neither.
     """
     if isinstance(value, datetime):
         return _aware(value)
     if isinstance(value, date):
         return datetime.combine(value, time(0), tzinfo=_LOCAL_TZ)
     if not isinstance(value, str) or not value.strip():
-        raise ScenarioError(
-            f"{value!r} is not a time; write +5m, -30m, now or 2025-03-04T09:00:00+07:00",
-            field="start",
+        raise ValueError(
+            f"{value!r} is not a time; write +5m, -30m, now or 2025-03-04T09:00:00+07:00"
         )
     text = value.strip()
     if text.lower() == "now":
@@ -324,224 +289,266 @@ def parse_start(value: object, now: datetime) -> datetime:
     if text[0] in "+-":
         try:
             offset = parse_duration(text[1:])
-        except ScenarioError:
-            raise ScenarioError(
-                f"{value!r} is not a relative time; write e.g. +5m, -30m or +1h30m",
-                field="start",
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a relative time; write e.g. +5m, -30m or +1h30m"
             ) from None
         return now + offset if text[0] == "+" else now - offset
     try:
         return _aware(datetime.fromisoformat(text))
     except ValueError:
-        raise ScenarioError(
-            f"{value!r} is not a time; write +5m, -30m, now or 2025-03-04T09:00:00+07:00",
-            field="start",
+        raise ValueError(
+            f"{value!r} is not a time; write +5m, -30m, now or 2025-03-04T09:00:00+07:00"
         ) from None
 
 
 def _resolve_area(value: object, day: date, areas: AreaRegistry | None) -> str:
     """Turn an area code or name into a code valid on `day`."""
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ScenarioError(f"{value!r} is not an area code or name", field="area")
+        raise ValueError(f"{value!r} is not an area code or name")
     text = str(value).strip()
     if not text:
-        raise ScenarioError("must not be empty", field="area")
+        raise ValueError("must not be empty")
     if areas is None:
         if not text.isdigit():
-            raise ScenarioError(
-                f"{text!r}: area names need the area registry; give the area code", field="area"
-            )
+            raise ValueError(f"{text!r}: area names need the area registry; give the area code")
         return text
     if text.isdigit():
         try:
             areas.get(text, day)
         except KeyError as err:
             hint = " (write codes in quotes in YAML)" if isinstance(value, int) else ""
-            raise ScenarioError(f"unknown area: {err.args[0]}{hint}", field="area") from None
+            raise ValueError(f"unknown area: {err.args[0]}{hint}") from None
         return text
     found = areas.find(text, on=day)
     if not found:
-        raise ScenarioError(
-            f"unknown area {text!r}: no area of {areas.source} on {day} has that name or code",
-            field="area",
+        raise ValueError(
+            f"unknown area {text!r}: no area of {areas.source} on {day} has that name or code"
         )
     codes = list(dict.fromkeys(a.code for a in found))
     if len(codes) > 1:
         options = "; ".join(f"{a.code} {a.name_vi}" for a in found)
-        raise ScenarioError(
-            f"{text!r} is ambiguous ({options}); give the code or the full name", field="area"
-        )
+        raise ValueError(f"{text!r} is ambiguous ({options}); give the code or the full name")
     return codes[0]
 
 
 def _intensity(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ScenarioError(f"{value!r} is not a number between 0 and 1", field="intensity")
+        raise ValueError(f"{value!r} is not a number between 0 and 1")
     try:
         return float(value)
     except ValueError:
-        raise ScenarioError(
-            f"{value!r} is not a number between 0 and 1", field="intensity"
-        ) from None
+        raise ValueError(f"{value!r} is not a number between 0 and 1") from None
 
 
-def _text(value: object, name: str) -> str:
+def _text(value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ScenarioError(f"{value!r} is not text", field=name)
+        raise ValueError(f"{value!r} is not text")
     text = str(value).strip()
     if not text:
-        raise ScenarioError("must not be empty", field=name)
+        raise ValueError("must not be empty")
     return text
 
 
-def _incident(
-    raw: Mapping[str, Any],
+class _IncidentFields(BaseModel):
+    """The fields an incident may have; `_incident` reads their values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Any
+    start: Any = None
+    duration: Any
+    intensity: Any = None
+    area: Any = None
+    agency: Any = None
+    channel: Any = None
+    name: Any = None
+
+
+class _ScenarioFile(BaseModel):
+    """The top of a scenario file; the incidents are read one by one by `_incident`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Any = None
+    description: Any = None
+    incidents: list[Any]
+    background: bool = True
+
+    @field_validator("incidents", mode="before")
+    @classmethod
+    def _some_incidents(cls, value: Any) -> Any:
+        if not isinstance(value, list) or not value:
+            raise ValueError("must be a non-empty list of incidents")
+        return value
+
+    @field_validator("background", mode="before")
+    @classmethod
+    def _switch(cls, value: Any) -> Any:
+        # A quoted 'no' or "off" is text: say so rather than guess which switch was meant.
+        if not isinstance(value, bool):
+            raise ValueError(f"{value!r} is not true or false")
+        return value
+
+
+Problem = tuple[str | None, str]
+"""(field of the incident or None for the whole incident, reason)."""
+
+
+def _rule_problems(
+    kind: str,
     *,
-    now: datetime,
-    areas: AreaRegistry | None,
-    where: Callable[[str | None], str],
-) -> Incident:
-    """Build one incident from its raw fields; errors are placed with `where(field)`."""
-    try:
-        for key in raw:
-            if key not in _ALL_FIELDS:
-                raise ScenarioError(
-                    f"unknown field (allowed: {', '.join(_ALL_FIELDS)})", field=str(key)
-                )
-        if "kind" not in raw:
-            raise ScenarioError(f"required; one of {', '.join(KINDS)}", field="kind")
-        kind = _text(raw["kind"], "kind")
-        if kind not in KINDS:
-            raise ScenarioError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})", field="kind")
-        if "duration" not in raw:
-            raise ScenarioError("required, e.g. 15m or 2h", field="duration")
-        duration = parse_duration(raw["duration"])
-        start = parse_start(raw.get("start", "now"), now)
-        day = start.astimezone(_LOCAL_TZ).date()
-        agency = _text(raw["agency"], "agency") if raw.get("agency") is not None else None
-        if agency is not None and agency.startswith("UBND-") and areas is not None:
-            try:
-                areas.get(agency.removeprefix("UBND-"), day)
-            except KeyError as err:
-                raise ScenarioError(
-                    f"{agency!r} names a commune People's Committee, but: {err.args[0]}",
-                    field="agency",
-                ) from None
-        return Incident(
-            kind=kind,
-            start=start,
-            duration=duration,
-            intensity=_intensity(raw.get("intensity", 1.0)),
-            area=_resolve_area(raw["area"], day, areas) if raw.get("area") is not None else None,
-            agency=agency,
-            channel=_text(raw["channel"], "channel") if raw.get("channel") is not None else None,
-            name=_text(raw["name"], "name") if raw.get("name") is not None else None,
+    duration: timedelta | None,
+    intensity: float | None,
+    targets: Mapping[str, str | None],
+) -> list[Problem]:
+    """The rules of an incident across its fields; `targets` holds the target fields to check."""
+    if kind not in KINDS:
+        return [("kind", f"unknown kind {kind!r} (known: {', '.join(KINDS)})")]
+    problems: list[Problem] = []
+    if duration is not None and duration <= timedelta(0):
+        problems.append(("duration", f"must be positive, got {duration}"))
+    if intensity is not None and not 0.0 <= intensity <= 1.0:
+        problems.append(("intensity", f"must be between 0 and 1, got {intensity}"))
+    allowed = _TARGETS[kind]
+    for name in ("area", "agency", "channel"):
+        if name not in targets:
+            continue
+        value = targets[name]
+        if value is not None and name not in allowed:
+            problems.append(
+                (name, f"{kind} does not take {name!r} (it takes: {', '.join(allowed)})")
+            )
+        elif value is None and allowed.get(name, False):
+            problems.append((name, f"{kind} needs {name}=..."))
+    channel = targets.get("channel")
+    channels = [c.value for c in PaymentChannel]
+    if kind == "payment_gateway_failure" and channel is not None and channel not in channels:
+        problems.append(
+            ("channel", f"unknown payment channel {channel!r} (known: {', '.join(channels)})")
         )
-    except ScenarioError as err:
-        raise err.located(where(err.field)) from None
+    return problems
 
 
-def _key_lines(node: yaml.Node) -> dict[str, int]:
-    """1-based line of each key of a mapping node."""
-    if not isinstance(node, yaml.MappingNode):
-        return {}
-    return {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+def _incident(
+    raw: Mapping[str, Any], *, now: datetime, areas: AreaRegistry | None
+) -> tuple[Incident | None, list[Problem]]:
+    """Build one incident from its raw fields, or say everything that is wrong with them."""
+    problems: list[Problem] = []
+    try:
+        _IncidentFields.model_validate(raw)
+    except ValidationError as err:
+        problems += [(path_text(at) or None, why) for at, why in explain(err, _IncidentFields)]
+    failed: set[str] = set()
 
+    def read(name: str, convert: Callable[[Any], Any], default: Any = None) -> Any:
+        if name not in raw or (raw[name] is None and name in _NULL_IS_ABSENT):
+            return default
+        try:
+            return convert(raw[name])
+        except ValueError as err:
+            problems.append((name, str(err)))
+            failed.add(name)
+            return None
 
-def _locator(
-    source: str, index: int, item_line: int, keys: Mapping[str, int]
-) -> Callable[[str | None], str]:
-    """Place errors of incident `index` on the line of the field at fault, else the item's."""
-
-    def where(name: str | None) -> str:
-        line = keys.get(name, item_line) if name is not None else item_line
-        return f"{source}:{line}: incidents[{index}]"
-
-    return where
+    kind: str | None = read("kind", _text)
+    duration: timedelta | None = read("duration", parse_duration)
+    start: datetime | None = read("start", lambda v: parse_start(v, now), now)
+    intensity: float | None = read("intensity", _intensity, 1.0)
+    # Areas are checked on the local day the incident starts (before or after the 2025 reform).
+    day = (start or now).astimezone(_LOCAL_TZ).date()
+    area: str | None = read("area", lambda v: _resolve_area(v, day, areas))
+    agency: str | None = read("agency", _text)
+    if agency is not None and agency.startswith("UBND-") and areas is not None:
+        try:
+            areas.get(agency.removeprefix("UBND-"), day)
+        except KeyError as err:
+            problems.append(
+                ("agency", f"{agency!r} names a commune People's Committee, but: {err.args[0]}")
+            )
+    channel: str | None = read("channel", _text)
+    name: str | None = read("name", _text)
+    if kind is not None:
+        given = {"area": area, "agency": agency, "channel": channel}
+        targets = {k: v for k, v in given.items() if k not in failed}
+        problems += _rule_problems(kind, duration=duration, intensity=intensity, targets=targets)
+    if problems or kind is None or duration is None or start is None or intensity is None:
+        return None, problems
+    incident = Incident(
+        kind=kind,
+        start=start,
+        duration=duration,
+        intensity=intensity,
+        area=area,
+        agency=agency,
+        channel=channel,
+        name=name,
+    )
+    return incident, []
 
 
 def _from_yaml(text: str, source: str, now: datetime, areas: AreaRegistry | None) -> Scenario:
-    try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        location = f"{source}:{mark.line + 1}" if mark is not None else source
-        problem = getattr(err, "problem", None) or str(err)
-        raise ScenarioError(f"not valid YAML: {problem}", where=location) from None
-    if not isinstance(data, dict) or root is None:
-        raise ScenarioError("expected a mapping with an 'incidents:' list", where=source)
-    top = _key_lines(root)
-    for key in data:
-        if key not in _TOP_FIELDS:
-            raise ScenarioError(
-                f"unknown top-level key (allowed: {', '.join(_TOP_FIELDS)})",
-                field=str(key),
-                where=f"{source}:{top.get(str(key), 1)}",
-            )
-    items = data.get("incidents")
-    if not isinstance(items, list) or not items:
-        line = top.get("incidents")
-        raise ScenarioError(
-            "must be a non-empty list of incidents",
-            field="incidents",
-            where=f"{source}:{line}" if line else source,
-        )
-    item_nodes: list[yaml.Node] = []
-    for key_node, value_node in root.value:
-        if key_node.value == "incidents" and isinstance(value_node, yaml.SequenceNode):
-            item_nodes = list(value_node.value)
+    doc = parse(source, text, error=ScenarioError)
+    if not isinstance(doc.data, dict):
+        raise ScenarioError(source, [f"{source}: expected a mapping with an 'incidents:' list"])
+    problems = doc.repeated()
+    top, found = doc.validate(_ScenarioFile, doc.data)
+    problems += found
+    items = doc.data.get("incidents")
     incidents: list[Incident] = []
-    for index, raw in enumerate(items):
-        node = item_nodes[index] if index < len(item_nodes) else None
-        item_line = node.start_mark.line + 1 if node is not None else top.get("incidents", 1)
-        where = _locator(source, index, item_line, _key_lines(node) if node is not None else {})
+    for index, raw in enumerate(items if isinstance(items, list) else []):
+        loc: list[str | int] = ["incidents", index]
         if not isinstance(raw, dict):
-            raise ScenarioError(f"expected 'field: value' lines, got {raw!r}", where=where(None))
-        incidents.append(_incident(raw, now=now, areas=areas, where=where))
-    name = data.get("name")
-    background = data.get("background", True)
-    if not isinstance(background, bool):
-        raise ScenarioError(
-            f"{background!r} is not true or false",
-            field="background",
-            where=f"{source}:{top.get('background', 1)}",
-        )
+            problems.append(doc.problem(loc, f"expected 'field: value' lines, got {raw!r}"))
+            continue
+        incident, wrong = _incident(raw, now=now, areas=areas)
+        problems += [doc.problem([*loc, *([at] if at else [])], why) for at, why in wrong]
+        if incident is not None:
+            incidents.append(incident)
+    if problems or top is None:
+        raise ScenarioError(source, problems)
     return Scenario(
         incidents=tuple(incidents),
-        name=str(name) if name is not None else None,
-        background=background,
+        name=str(top.name) if top.name is not None else None,
+        background=top.background,
         source=source,
     )
 
 
 def _from_inline(spec: str, now: datetime, areas: AreaRegistry | None) -> Scenario:
     incidents: list[Incident] = []
+    problems: list[str] = []
     background = True
     parts = [p.strip() for p in spec.split(";") if p.strip()]
     for number, part in enumerate(parts, start=1):
-
-        def where(_: str | None, n: int = number, p: str = part) -> str:
-            return f"inline incident {n} {p!r}"
-
+        where = f"inline incident {number} {part!r}"
         kind, _, rest = part.partition(":")
         if kind.strip() == "background":
-            if rest.strip().lower() not in _SWITCH:
-                raise ScenarioError("write background:off or background:on", where=where(None))
-            background = _SWITCH[rest.strip().lower()]
+            switch = rest.strip().lower()
+            if switch in _SWITCH:
+                background = _SWITCH[switch]
+            else:
+                problems.append(f"{where}: write background:off or background:on")
             continue
         raw: dict[str, str] = {"kind": kind.strip()}
+        wrong: list[Problem] = []
         for pair in (p for p in rest.split(",") if p.strip()):
             key, sep, value = pair.partition("=")
             key = key.strip()
             if not sep or not key:
-                raise ScenarioError(f"expected key=value, got {pair.strip()!r}", where=where(None))
-            if key in raw:
-                raise ScenarioError("given twice", field=key, where=where(None))
-            raw[key] = value.strip()
-        incidents.append(_incident(raw, now=now, areas=areas, where=where))
-    if not incidents:
-        raise ScenarioError("no incident given", where="inline scenario")
+                wrong.append((None, f"expected key=value, got {pair.strip()!r}"))
+            elif key in raw:
+                wrong.append((key, "given twice"))
+            else:
+                raw[key] = value.strip()
+        incident, found = _incident(raw, now=now, areas=areas)
+        problems += [": ".join(p for p in (where, at, why) if p) for at, why in [*wrong, *found]]
+        if incident is not None:
+            incidents.append(incident)
+    if not incidents and not problems:
+        problems.append("inline scenario: no incident given")
+    if problems:
+        raise ScenarioError("inline", problems)
     return Scenario(incidents=tuple(incidents), background=background, source="inline")
 
 
@@ -561,8 +568,8 @@ def load_scenario(
         The scenario.
 
     Raises:
-        ScenarioError: anything wrong, with the file and line or the inline part, the field
-            and the reason.
+        ScenarioError: listing everything wrong, each with the file and line or the inline
+            part, the field and the reason.
     """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
@@ -575,11 +582,7 @@ def load_scenario(
         except OSError:
             is_file = False
     if is_file:
-        try:
-            content = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise ScenarioError(f"cannot read the scenario file: {err}", where=text) from None
-        return _from_yaml(content, text, now, areas)
+        return _from_yaml(read_text(path, ScenarioError), text, now, areas)
     if "\n" in text:
         return _from_yaml(text, "<scenario>", now, areas)
     return _from_inline(text, now, areas)

@@ -151,12 +151,12 @@ def silence(
     area: Annotated[str | None, typer.Option(help="Only this area code.")] = None,
 ) -> None:
     """Hold a rule's notifications back for a while; its alerts still fire and are kept."""
-    from ioc.connectors.scenarios import ScenarioError, parse_duration
+    from ioc.connectors.scenarios import parse_duration
 
     settings = _settings()
     try:
         length = parse_duration(duration)
-    except ScenarioError as err:
+    except ValueError as err:
         raise typer.BadParameter(str(err), param_hint="--for") from None
     now = datetime.now(UTC)
 

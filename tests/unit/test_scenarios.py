@@ -139,12 +139,13 @@ def test_inline_errors_name_the_part_the_field_and_the_reason(
         load_scenario(f"cameras_dark:duration=1m;{spec}", now=NOW, areas=AREAS)
     error = caught.value
     assert isinstance(error, ValueError)
-    assert error.field == field
-    assert error.where is not None and error.where.startswith("inline incident 2")
-    assert spec.split(":")[0] in error.where
-    message = str(error)
+    (problem,) = error.problems
+    where, at, _ = problem.split(": ", 2)
+    assert at == field
+    assert where.startswith("inline incident 2")
+    assert spec.split(":")[0] in where
     for word in words:
-        assert word in message, message
+        assert word in problem, problem
 
 
 def test_a_district_code_is_unknown_after_the_reform() -> None:
@@ -239,11 +240,11 @@ def test_yaml_errors_carry_file_line_field_and_reason(
     path.write_text("\n".join(lines), encoding="utf-8")
     with pytest.raises(ScenarioError) as caught:
         load_scenario(str(path), now=NOW, areas=AREAS)
-    error = caught.value
-    assert error.field == field
-    assert error.where is not None and error.where.startswith(f"{path}:{line_no}: incidents[")
+    # Every problem is reported: a misspelt agency is also a missing one.
+    (problem,) = [p for p in caught.value.problems if f"].{field}: " in p]
+    assert problem.startswith(f"{path}:{line_no}: incidents[")
     for word in words:
-        assert word in str(error), str(error)
+        assert word in problem, problem
 
 
 def test_a_missing_field_points_at_the_incident(tmp_path: Path) -> None:
@@ -251,7 +252,7 @@ def test_a_missing_field_points_at_the_incident(tmp_path: Path) -> None:
     del lines[6]  # the first incident's duration
     path = tmp_path / "bad.yaml"
     path.write_text("\n".join(lines), encoding="utf-8")
-    with pytest.raises(ScenarioError, match=r"bad\.yaml:4: incidents\[0\]: duration: required"):
+    with pytest.raises(ScenarioError, match=r"bad\.yaml:4: incidents\[0\]\.duration: required"):
         load_scenario(str(path), now=NOW, areas=AREAS)
 
 
@@ -285,8 +286,56 @@ def test_background_faults_are_on_unless_turned_off_in_either_form() -> None:
         load_scenario("background:off", now=NOW)
 
 
+def test_every_problem_of_a_yaml_scenario_is_reported_at_once(tmp_path: Path) -> None:
+    text = """\
+name: Diễn tập
+incidents:
+  - kind: network_outage
+    area: "99999"
+    duration: 15 minutes
+  - kind: dvc_backlog
+    agency: SO-TP
+    agency: SO-YT
+    intensity: 1.5
+    duration: 2h
+  - cameras_dark
+background: maybe
+colour: red
+"""
+    path = tmp_path / "many.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path, now=NOW, areas=AREAS)
+    problems = caught.value.problems
+    assert all(p.startswith(f"{path}:") for p in problems), problems
+    expected = [
+        (4, "incidents[0].area: unknown area"),
+        (5, "incidents[0].duration: '15 minutes' is not a duration"),
+        (8, "incidents[1].agency: written twice"),
+        (9, "incidents[1].intensity: must be between 0 and 1"),
+        (11, "incidents[2]: expected 'field: value' lines"),
+        (12, "background: 'maybe' is not true or false"),
+        (13, "colour: unknown field"),
+    ]
+    for line, start in expected:
+        assert any(p.startswith(f"{path}:{line}: {start}") for p in problems), (start, problems)
+    assert len(problems) == len(expected)
+
+
+def test_every_problem_of_an_inline_scenario_is_reported_at_once() -> None:
+    spec = "flood:duration=5m;cameras_dark:duration=soon,intensity=2;background:maybe"
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(spec, now=NOW, areas=AREAS)
+    problems = caught.value.problems
+    assert caught.value.source == "inline"
+    assert [p.split(": ")[1] for p in problems[:3]] == ["kind", "duration", "intensity"]
+    assert len(problems) == 4
+    assert problems[0].startswith("inline incident 1 'flood:duration=5m': kind: unknown kind")
+    assert problems[3].startswith("inline incident 3 'background:maybe': write background:off")
+
+
 def test_a_missing_file_is_a_scenario_error(tmp_path: Path) -> None:
-    with pytest.raises(ScenarioError, match="cannot read the scenario file"):
+    with pytest.raises(ScenarioError, match=r"nope\.yaml: cannot read the file"):
         load_scenario(str(tmp_path / "nope.yaml"), now=NOW)
 
 
