@@ -79,6 +79,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from ioc.areas import AreaRegistry, load_areas
 from ioc.config import get_settings
 from ioc.connectors.base import ConnectorError, Rejected
+from ioc.datafile import DataFileError, Document, parse, read_text
 from ioc.events import Envelope, Payload, utc_now
 
 __all__ = [
@@ -174,22 +175,11 @@ _OMIT: Final = _Sentinel("omit")  # an optional field left out of the payload
 _NO_CONSTANT: Final = _Sentinel("no constant")
 
 
-class MappingError(ConnectorError, ValueError):
+class MappingError(DataFileError, ConnectorError):
     """A mapping file that cannot be used, with every problem found.
 
     It is a `ConnectorError` too, so a runner reports it like any misconfigured connector.
-
-    Attributes:
-        source: Path of the mapping file (or folder of mapping files).
-        problems: One line per problem: ``<file>:<line>: <field path>: <reason>``.
     """
-
-    def __init__(self, source: str, problems: Sequence[str]) -> None:
-        self.source = source
-        self.problems: tuple[str, ...] = tuple(problems)
-        count = len(self.problems)
-        head = f"{source}: {count} problem{'' if count == 1 else 's'} in the mapping file:"
-        super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
 
 
 class _Rejection(Exception):
@@ -722,11 +712,14 @@ def _target_adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
 class _Loader:
     """Walks the YAML nodes of one mapping file, collecting every problem with its line."""
 
-    def __init__(self, source: str, yaml_loader: yaml.SafeLoader, areas: AreaRegistry) -> None:
-        self.source = source
-        self.yaml = yaml_loader
+    def __init__(self, doc: Document, areas: AreaRegistry) -> None:
+        self.source = doc.source
+        self.doc = doc
         self.areas = areas
-        self._problems: list[tuple[int, str]] = []
+        # Keys written twice are found by the reader for the whole file; both lists are in
+        # file order, and lines sort this loader's problems.
+        lines = [line for _, line in doc.repeated_keys()]
+        self._problems: list[tuple[int, str]] = list(zip(lines, doc.repeated(), strict=True))
 
     @property
     def problems(self) -> list[str]:
@@ -736,25 +729,23 @@ class _Loader:
     def problem(self, node: yaml.Node | None, field: str, reason: str) -> None:
         line = node.start_mark.line + 1 if node is not None else 0
         where = f"{self.source}:{line}" if line else self.source
-        self._problems.append((line, f"{where}: {field}: {reason}"))
+        self._problems.append((line, ": ".join(p for p in (where, field, reason) if p)))
 
     def value(self, node: yaml.Node) -> Any:
-        return self.yaml.construct_object(node, deep=True)
+        return self.doc.value(node)
 
     def entries(
         self, node: yaml.Node, field: str, allowed: Sequence[str] | None = None
     ) -> dict[str, tuple[yaml.Node, yaml.Node]] | None:
-        """The ``key: value`` pairs of a YAML mapping, reporting repeated and unknown keys."""
+        """The ``key: value`` pairs of a YAML mapping, reporting unknown keys."""
         if not isinstance(node, yaml.MappingNode):
-            self.problem(node, field or "(top level)", "expected 'key: value' lines here")
+            self.problem(node, field, "expected 'key: value' lines here")
             return None
         found: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         for key_node, value_node in node.value:
             name = str(key_node.value)
             label = f"{field}.{name}" if field else name
-            if name in found:
-                self.problem(key_node, label, "written twice; YAML would keep only the last")
-            elif allowed is not None and name not in allowed:
+            if name not in found and allowed is not None and name not in allowed:
                 hint = difflib.get_close_matches(name, allowed, n=1)
                 also = f" — did you mean {hint[0]!r}?" if hint else ""
                 self.problem(key_node, label, f"unknown key (allowed: {', '.join(allowed)}){also}")
@@ -763,7 +754,7 @@ class _Loader:
 
     def load(self, root: yaml.Node | None) -> Mapping | None:
         if root is None:
-            self.problem(None, "(file)", "the file is empty")
+            self.problem(None, "", "the file is empty")
             return None
         top = self.entries(root, "", _TOP_KEYS)
         if top is None:
@@ -1036,6 +1027,7 @@ class _Loader:
             self.problem(node, label, "expected 'data value: field value' lines")
             return None
         table: dict[str, Any] = {}
+        written: set[str] = set()
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 self.problem(key_node, label, "map keys must be plain values")
@@ -1043,8 +1035,12 @@ class _Loader:
             # The text as written: YAML 1.1 would read 00 as 0 and ON or NO as booleans.
             key = key_node.value.strip()
             if key in table:
+                # The same text twice is the reader's find; " 00" beside "00" is the map's.
+                if key_node.value in written:
+                    continue
                 self.problem(key_node, f"{label}.{key}", "written twice")
                 continue
+            written.add(key_node.value)
             table[key] = self.value(value_node)
             self.check_constant(table[key], value_node, f"{label}.{key}", model, name, lookup)
         return table
@@ -1098,29 +1094,10 @@ def load_mapping(path: Path | str, *, areas: AreaRegistry | None = None) -> Mapp
             ``<file>:<line>: <field path>: <reason>``.
     """
     source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise MappingError(
-            source, [f"{source}: not UTF-8 text (byte {err.start}); save the file as UTF-8"]
-        ) from None
-    except OSError as err:
-        raise MappingError(source, [f"{source}: cannot read the file: {err}"]) from None
+    text = read_text(path, MappingError)
     registry = areas if areas is not None else load_areas(get_settings().areas_file)
-    try:
-        yaml_loader = yaml.SafeLoader(text)
-    except yaml.YAMLError as err:
-        raise MappingError(source, [f"{source}: (file): not valid YAML: {err}"]) from None
-    try:
-        loader = _Loader(source, yaml_loader, registry)
-        mapping = loader.load(yaml_loader.get_single_node())
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(err, "problem", None) or str(err)
-        raise MappingError(source, [f"{source}{line}: (file): not valid YAML: {problem}"]) from None
-    finally:
-        yaml_loader.dispose()
+    loader = _Loader(parse(source, text, error=MappingError), registry)
+    mapping = loader.load(loader.doc.root)
     if mapping is None:
         raise MappingError(source, loader.problems)
     return mapping

@@ -584,6 +584,19 @@ def test_several_problems_are_reported_together_in_file_order(
     assert [p.split(":")[1] for p in problems] == ["8", "11", "16"]
 
 
+def test_keys_written_twice_come_in_file_order_with_the_other_problems(
+    tmp_path: Path, areas: AreaRegistry
+) -> None:
+    text = (
+        PAYMENTS.replace("timezone: Asia/Ho_Chi_Minh", "timezone: Mars/Olympus")
+        .replace("lookup: name", "lookup: name\n  lookup: code")
+        .replace("VNPAY-QR: qr", "VNPAY-QR: qrcode")
+    )
+    problems = problems_of(tmp_path, areas, text)
+    assert [p.split(":")[1] for p in problems] == ["8", "12", "17"]
+    assert problems[1].endswith(": area.lookup: written twice; YAML would keep only the last")
+
+
 @pytest.mark.parametrize(
     ("content", "fragment"),
     [

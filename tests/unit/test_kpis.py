@@ -274,3 +274,18 @@ def test_values_are_shown_the_vietnamese_way() -> None:
     assert format_value(0.9534, "percent") == "95,3 %"
     assert format_value(0.9534, "ratio") == "0,953"
     assert format_value(None, "percent") == "không có dữ liệu"
+
+
+def test_problems_of_several_kpis_and_of_the_file_are_reported_together(tmp_path: Path) -> None:
+    text = (
+        GOOD.replace("id: failure_rate", "id: online_rate")
+        .replace("numerator: dvc.received_online", "numerator: dvc.onlin")
+        .replace("    direction: lower\n", "    direction: lower\n    direction: higher\n")
+        + "thresholds: {}\n"
+    )
+    problems = problems_of(write(tmp_path, text))
+    assert len(problems) == 4, problems
+    one(problems, r"kpis\[0\]\.numerator \(id online_rate\): unknown metric 'dvc\.onlin'")
+    one(problems, r"kpis\[1\]\.id \(id online_rate\): duplicate id")
+    one(problems, r"kpis\[1\]\.direction \(id online_rate\): written twice")
+    one(problems, r"thresholds: unknown top-level key")
