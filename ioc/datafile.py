@@ -13,8 +13,8 @@ files a clerk or an engineer edits by hand. Each is read the same way:
 
 Every problem reads ``file:line: path: reason``, the path in the file's own words
 (``areas[3].code``, ``kpis[0].target.value``), followed by a label naming the item when the
-loader gives one (``areas[3].code (code 12097): ...``). `load_model` does all four steps for
-a file that is one model.
+loader gives one (``areas[3].code (code 12097): ...``). `load_model` does the first three
+steps for a file that is one model; `load_document` also returns the document, for step 4.
 
 Example:
     >>> from pydantic import BaseModel, ConfigDict
@@ -46,6 +46,7 @@ __all__ = [
     "explain",
     "item_label",
     "line_of",
+    "load_document",
     "load_model",
     "parse",
     "path_text",
@@ -326,6 +327,33 @@ def _allowed(loc: Loc, model: type[BaseModel]) -> str:
     return f" (allowed: {', '.join(fields)})" if fields else ""
 
 
+def load_document(
+    source: str, text: str, model: type[M], *, label: Label = _no_label
+) -> tuple[M, Document]:
+    """Parse YAML `text` into `model`, keeping the document for the loader's own rules.
+
+    Args:
+        source: the file name used in messages.
+        text: the file's content.
+        model: a pydantic model with `extra="forbid"` so that typos are reported.
+        label: names the item a problem is about (see `item_label`).
+
+    Returns:
+        The model, and the document whose `Document.problem` writes the loader's problems
+        across items (ids used twice, unknown references) in the same form.
+
+    Raises:
+        DataFileError: every problem of the file, each with its line.
+    """
+    doc = parse(source, text, label=label)
+    problems = doc.repeated()
+    parsed, found = doc.validate(model, doc.data if doc.data is not None else {})
+    problems += found
+    if problems or parsed is None:
+        raise DataFileError(source, problems)
+    return parsed, doc
+
+
 def load_model(source: str, text: str, model: type[M], *, label: Label = _no_label) -> M:
     """Parse YAML `text` into `model`, or raise `DataFileError` with every problem's line.
 
@@ -335,10 +363,4 @@ def load_model(source: str, text: str, model: type[M], *, label: Label = _no_lab
         model: a pydantic model with `extra="forbid"` so that typos are reported.
         label: names the item a problem is about (see `item_label`).
     """
-    doc = parse(source, text, label=label)
-    problems = doc.repeated()
-    parsed, found = doc.validate(model, doc.data if doc.data is not None else {})
-    problems += found
-    if problems or parsed is None:
-        raise DataFileError(source, problems)
-    return parsed
+    return load_document(source, text, model, label=label)[0]

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ioc.alerts.model import Severity
-from ioc.datafile import DataFileError, load_model, read_text
+from ioc.datafile import DataFileError, load_document, read_text
 from ioc.events import FEEDS
 
 __all__ = ["Level", "MuteWindow", "Rule", "RuleSet", "load_rules"]
@@ -151,23 +151,23 @@ def load_rules(
         source, text = str(resource), resource.read_text(encoding="utf-8")
     else:
         source, text = str(path), read_text(path)
-    rules = load_model(source, text, RuleSet)
+    rules, doc = load_document(source, text, RuleSet)
     if kpi_ids is not None:
-        import yaml
-
-        from ioc.datafile import line_of
-
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
         problems = [
-            f"{source}:{line_of(root, ['rules', i, 'kpi'])}: rules[{i}].kpi: unknown KPI "
-            f"{rule.kpi!r} (known: {', '.join(sorted(kpi_ids))})"
+            doc.problem(
+                ["rules", i, "kpi"],
+                f"unknown KPI {rule.kpi!r} (known: {', '.join(sorted(kpi_ids))})",
+            )
             for i, rule in enumerate(rules.rules)
             if rule.kpi is not None and rule.kpi not in kpi_ids
         ]
         problems += [
-            f"{source}:{line_of(root, ['rules', i, 'kpi'])}: rules[{i}].kpi: {rule.kpi!r} is a "
-            "distinct-count KPI, counted per day from the event store; rules judge minute "
-            "windows, so this rule would never see a value (watch it on the board instead)"
+            doc.problem(
+                ["rules", i, "kpi"],
+                f"{rule.kpi!r} is a distinct-count KPI, counted per day from the event store; "
+                "rules judge minute windows, so this rule would never see a value (watch it on "
+                "the board instead)",
+            )
             for i, rule in enumerate(rules.rules)
             if rule.kpi is not None and rule.kpi in (daily_kpi_ids or set())
         ]

@@ -46,7 +46,7 @@ import logging
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -54,12 +54,11 @@ from pathlib import Path
 from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from ioc.alerts.model import Severity, Transition
 from ioc.areas import AreaLevel, AreaRegistry
-from ioc.datafile import DataFileError, line_of, load_model, read_text
+from ioc.datafile import DataFileError, load_document, read_text
 from ioc.notify.templates import DEFAULT_TIMEZONE
 
 __all__ = [
@@ -253,27 +252,26 @@ def load_recipients(
         source, text = _shipped()
     else:
         source, text = str(path), read_text(Path(path))
-    parsed = load_model(source, text, RecipientsFile)
-
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    parsed, doc = load_document(source, text, RecipientsFile)
     problems: list[str] = []
-
-    def at(loc: Sequence[str | int]) -> str:
-        line = line_of(root, loc)
-        return f"{source}:{line}" if line is not None else source
-
     seen: dict[str, int] = {}
     for i, recipient in enumerate(parsed.recipients):
         if recipient.id in seen:
             problems.append(
-                f"{at(['recipients', i, 'id'])}: recipients[{i}].id: {recipient.id!r} is already "
-                f"used by recipients[{seen[recipient.id]}]; ids must be unique"
+                doc.problem(
+                    ["recipients", i, "id"],
+                    f"{recipient.id!r} is already used by recipients[{seen[recipient.id]}]; "
+                    "ids must be unique",
+                )
             )
         seen.setdefault(recipient.id, i)
         if areas is not None and not areas.versions(recipient.area):
             problems.append(
-                f"{at(['recipients', i, 'area'])}: recipients[{i}].area: no area with code "
-                f"{recipient.area!r} in {areas.source}; use a code from the areas file"
+                doc.problem(
+                    ["recipients", i, "area"],
+                    f"no area with code {recipient.area!r} in {areas.source}; use a code from "
+                    "the areas file",
+                )
             )
     if problems:
         raise DataFileError(source, problems)
