@@ -13,8 +13,8 @@ files a clerk or an engineer edits by hand. Each is read the same way:
 
 Every problem reads ``file:line: path: reason``, the path in the file's own words
 (``areas[3].code``, ``kpis[0].target.value``), followed by a label naming the item when the
-loader gives one (``areas[3].code (code 12097): ...``). `load_model` does the first three
-steps for a file that is one model; `load_document` also returns the document, for step 4.
+loader gives one (``areas[3].code (code 12097): ...``). `load_document` does the first three
+steps for a file that is one model and returns the document for step 4.
 
 Example:
     >>> from pydantic import BaseModel, ConfigDict
@@ -22,7 +22,7 @@ Example:
     ...     model_config = ConfigDict(extra="forbid")
     ...     name: str
     >>> try:
-    ...     load_model("doc.yaml", "name: x" + chr(10) + "nmae: y", Doc)
+    ...     load_document("doc.yaml", "name: x" + chr(10) + "nmae: y", Doc)
     ... except DataFileError as err:
     ...     print(err.problems)
     ('doc.yaml:2: nmae: unknown field (allowed: name)',)
@@ -45,9 +45,7 @@ __all__ = [
     "Label",
     "explain",
     "item_label",
-    "line_of",
     "load_document",
-    "load_model",
     "parse",
     "path_text",
     "read_text",
@@ -108,7 +106,7 @@ def path_text(loc: Loc) -> str:
     return text
 
 
-def line_of(root: yaml.Node | None, loc: Loc) -> int | None:
+def _line_of(root: yaml.Node | None, loc: Loc) -> int | None:
     """1-based line of the deepest node along `loc` (mapping keys, sequence indexes).
 
     A mapping key resolves to the line naming it; a missing key falls back to its parent's.
@@ -193,8 +191,8 @@ class Document:
     label: Label = field(default=_no_label, repr=False)
 
     def line(self, loc: Loc) -> int | None:
-        """1-based line of `loc` (see `line_of`)."""
-        return line_of(self.root, loc)
+        """1-based line of `loc` (see `_line_of`)."""
+        return _line_of(self.root, loc)
 
     def where(self, loc: Loc) -> str:
         """``file:line`` of `loc`, or the file alone when no line is known."""
@@ -352,15 +350,3 @@ def load_document(
     if problems or parsed is None:
         raise DataFileError(source, problems)
     return parsed, doc
-
-
-def load_model(source: str, text: str, model: type[M], *, label: Label = _no_label) -> M:
-    """Parse YAML `text` into `model`, or raise `DataFileError` with every problem's line.
-
-    Args:
-        source: the file name used in messages.
-        text: the file's content.
-        model: a pydantic model with `extra="forbid"` so that typos are reported.
-        label: names the item a problem is about (see `item_label`).
-    """
-    return load_document(source, text, model, label=label)[0]

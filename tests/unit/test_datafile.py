@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from ioc.areas import AreaFileError
 from ioc.connectors.ingest.mapping import MappingError
 from ioc.connectors.scenarios import ScenarioError
-from ioc.datafile import DataFileError, item_label, load_model, parse, path_text, read_text
+from ioc.datafile import DataFileError, item_label, load_document, parse, path_text, read_text
 from ioc.kpis import KpiFileError
 
 
@@ -53,7 +53,7 @@ people:
 
 def test_every_problem_of_a_file_is_reported_at_once_with_its_line_and_item() -> None:
     with pytest.raises(DataFileError) as caught:
-        load_model("people.yaml", TEXT, People, label=item_label("people", "id"))
+        load_document("people.yaml", TEXT, People, label=item_label("people", "id"))
     assert caught.value.problems == (
         "people.yaml:4: people[0].age (id an): written twice; YAML would keep only the last",
         "people.yaml:5: people[1].id (id Binh): 'Binh' must be lower case",
@@ -67,8 +67,10 @@ def test_every_problem_of_a_file_is_reported_at_once_with_its_line_and_item() ->
 
 
 def test_a_good_file_loads() -> None:
-    people = load_model("people.yaml", "people:\n  - {id: an, age: 30}\n", People)
+    people, doc = load_document("people.yaml", "people:\n  - {id: an, age: 30}\n", People)
     assert people.people[0].age == 30
+    too_young = doc.problem(["people", 0, "age"], "too young")
+    assert too_young == "people.yaml:2: people[0].age: too young"
 
 
 def test_not_yaml_names_the_line() -> None:
