@@ -391,7 +391,7 @@ class _ScenarioFile(BaseModel):
         return value
 
 
-Problem = tuple[str | None, str]
+_Problem = tuple[str | None, str]
 """(field of the incident or None for the whole incident, reason)."""
 
 
@@ -401,11 +401,11 @@ def _rule_problems(
     duration: timedelta | None,
     intensity: float | None,
     targets: Mapping[str, str | None],
-) -> list[Problem]:
+) -> list[_Problem]:
     """The rules of an incident across its fields; `targets` holds the target fields to check."""
     if kind not in KINDS:
         return [("kind", f"unknown kind {kind!r} (known: {', '.join(KINDS)})")]
-    problems: list[Problem] = []
+    problems: list[_Problem] = []
     if duration is not None and duration <= timedelta(0):
         problems.append(("duration", f"must be positive, got {duration}"))
     if intensity is not None and not 0.0 <= intensity <= 1.0:
@@ -432,9 +432,9 @@ def _rule_problems(
 
 def _incident(
     raw: Mapping[str, Any], *, now: datetime, areas: AreaRegistry | None
-) -> tuple[Incident | None, list[Problem]]:
+) -> tuple[Incident | None, list[_Problem]]:
     """Build one incident from its raw fields, or say everything that is wrong with them."""
-    problems: list[Problem] = []
+    problems: list[_Problem] = []
     try:
         _IncidentFields.model_validate(raw)
     except ValidationError as err:
@@ -531,7 +531,7 @@ def _from_inline(spec: str, now: datetime, areas: AreaRegistry | None) -> Scenar
                 problems.append(f"{where}: write background:off or background:on")
             continue
         raw: dict[str, str] = {"kind": kind.strip()}
-        wrong: list[Problem] = []
+        wrong: list[_Problem] = []
         for pair in (p for p in rest.split(",") if p.strip()):
             key, sep, value = pair.partition("=")
             key = key.strip()
