@@ -10,7 +10,6 @@ import signal
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, ParamSpec, TypeVar
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -22,8 +21,9 @@ from ioc.config import Settings, get_settings
 from ioc.connectors.base import Clock, ConnectorContext, ConnectorError, VirtualClock, WallClock
 from ioc.connectors.registry import RegistryError, load_connector, registered
 from ioc.connectors.runner import ConnectorRunner
-from ioc.connectors.scenarios import ScenarioError, load_scenario, parse_duration, parse_start
+from ioc.connectors.scenarios import ScenarioError, load_scenario
 from ioc.events import utc_now
+from ioc.localtime import ZONE_NAME, parse_duration, parse_start, to_local
 from ioc.logs import configure_logging
 from ioc.telemetry import ConnectorMetrics, health_problem, read_connector_metrics
 
@@ -41,13 +41,16 @@ app = typer.Typer(
 console = Console(stderr=True, soft_wrap=True)
 
 
-def _when(text: str, now: datetime) -> datetime:
+def _when(text: str, now: datetime, option: str) -> datetime:
     """`30d` (ago), `now`, `-2h`, or an ISO date/time (naive = Asia/Ho_Chi_Minh) → UTC."""
     text = text.strip()
     if text and text[0].isdigit():
-        with contextlib.suppress(ScenarioError):
+        with contextlib.suppress(ValueError):
             return now - parse_duration(text)
-    return parse_start(text, now)
+    try:
+        return parse_start(text, now)
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint=option) from None
 
 
 P = ParamSpec("P")
@@ -232,7 +235,10 @@ def run(
     start = None
     if history:
         now = utc_now()
-        start = now - parse_duration(history)
+        try:
+            start = now - parse_duration(history)
+        except ValueError as err:
+            raise typer.BadParameter(str(err), param_hint="--history") from None
         metrics = {m.name: m for m in read_connector_metrics(settings.state_dir)}
         previous = metrics.get(instance or name)
         if previous is not None and previous.last_event_time:
@@ -271,8 +277,8 @@ def backfill(
     """
     settings = _settings()
     now = utc_now()
-    start = _when(from_, now)
-    end = _when(to, now)
+    start = _when(from_, now, "--from")
+    end = _when(to, now, "--to")
     if end <= start:
         raise typer.BadParameter(f"--to {to} is not after --from {from_}")
     clock = VirtualClock(start, end)
@@ -282,10 +288,10 @@ def backfill(
     runner = ConnectorRunner(load_connector(name)(context), settings)
 
     def local(when: datetime) -> str:
-        return f"{when.astimezone(ZoneInfo(settings.timezone)):%Y-%m-%d %H:%M}"
+        return f"{to_local(when):%Y-%m-%d %H:%M}"
 
     columns = (
-        TextColumn(f"[bold]{name}[/] {local(start)} → {local(end)} ({settings.timezone})"),
+        TextColumn(f"[bold]{name}[/] {local(start)} → {local(end)} ({ZONE_NAME})"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%  {task.fields[sent]:,} sent"),
         TimeElapsedColumn(),

@@ -51,17 +51,16 @@ Example:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
-from zoneinfo import ZoneInfo
 
 import yaml
 
 from ioc.events import PaymentChannel
+from ioc.localtime import local_date, parse_duration, parse_start
 
 if TYPE_CHECKING:
     from ioc.areas import AreaRegistry
@@ -72,8 +71,6 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "load_scenario",
-    "parse_duration",
-    "parse_start",
 ]
 
 KINDS: Final[tuple[str, ...]] = (
@@ -84,7 +81,6 @@ KINDS: Final[tuple[str, ...]] = (
 )
 
 # Naive times in a scenario are what an operator in the province reads on the wall clock.
-_LOCAL_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 
 # Which target fields each kind accepts; True marks the required ones.
 _TARGETS: Final[dict[str, dict[str, bool]]] = {
@@ -97,10 +93,6 @@ _COMMON_FIELDS: Final[tuple[str, ...]] = ("kind", "start", "duration", "intensit
 _ALL_FIELDS: Final[tuple[str, ...]] = (*_COMMON_FIELDS, "area", "agency", "channel")
 _TOP_FIELDS: Final[tuple[str, ...]] = ("name", "description", "incidents", "background")
 _SWITCH: Final[dict[str, bool]] = {"on": True, "true": True, "off": False, "false": False}
-
-_DURATION = re.compile(
-    r"^(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+(?:\.\d+)?)s)?$"
-)
 
 
 class ScenarioError(ValueError):
@@ -122,10 +114,6 @@ class ScenarioError(ValueError):
     def located(self, where: str) -> ScenarioError:
         """The same error, placed at `where` (a file line or an inline part)."""
         return ScenarioError(self.reason, field=self.field, where=where)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=_LOCAL_TZ)
 
 
 @dataclass(frozen=True)
@@ -208,7 +196,7 @@ class Incident:
             return True
         if areas is None:
             return False
-        day = on if on is not None else self.start.astimezone(_LOCAL_TZ).date()
+        day = on if on is not None else local_date(self.start)
         try:
             return any(a.code == self.area for a in areas.ancestors(area, day))
         except KeyError:
@@ -270,73 +258,11 @@ class Scenario:
             if incident.channel is not None and incident.channel != channel:
                 continue
             if incident.area is not None and (
-                area is None or not incident.covers(area, areas, at.astimezone(_LOCAL_TZ).date())
+                area is None or not incident.covers(area, areas, local_date(at))
             ):
                 continue
             hit = max(hit, incident.intensity)
         return hit
-
-
-def parse_duration(value: object) -> timedelta:
-    """Read a duration such as `15m`, `2h`, `90s`, `1h30m` or `1d`.
-
-    Raises:
-        ScenarioError: the value is not such a duration (field `duration`).
-    """
-    if isinstance(value, timedelta):
-        return value
-    # YAML reads `90` as a number and `1:30` as the sexagesimal 90: neither says its unit.
-    if not isinstance(value, str):
-        raise ScenarioError(
-            f"{value!r} has no unit; write e.g. 90s, 15m, 2h or 1h30m", field="duration"
-        )
-    text = value.strip().replace(" ", "")
-    match = _DURATION.match(text)
-    if not text or match is None:
-        raise ScenarioError(
-            f"{value!r} is not a duration; write e.g. 90s, 15m, 2h or 1h30m", field="duration"
-        )
-    parts = {k: float(v) for k, v in match.groupdict(default="0").items()}
-    return timedelta(days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
-
-
-def parse_start(value: object, now: datetime) -> datetime:
-    """Read a start time: relative to `now` (`+5m`, `-30m`, `now`) or absolute ISO-8601.
-
-    Absolute times without an offset are read in Asia/Ho_Chi_Minh; a bare date means local
-    midnight.
-
-    Raises:
-        ScenarioError: the value is neither (field `start`).
-    """
-    if isinstance(value, datetime):
-        return _aware(value)
-    if isinstance(value, date):
-        return datetime.combine(value, time(0), tzinfo=_LOCAL_TZ)
-    if not isinstance(value, str) or not value.strip():
-        raise ScenarioError(
-            f"{value!r} is not a time; write +5m, -30m, now or 2025-03-04T09:00:00+07:00",
-            field="start",
-        )
-    text = value.strip()
-    if text.lower() == "now":
-        return now
-    if text[0] in "+-":
-        try:
-            offset = parse_duration(text[1:])
-        except ScenarioError:
-            raise ScenarioError(
-                f"{value!r} is not a relative time; write e.g. +5m, -30m or +1h30m",
-                field="start",
-            ) from None
-        return now + offset if text[0] == "+" else now - offset
-    try:
-        return _aware(datetime.fromisoformat(text))
-    except ValueError:
-        raise ScenarioError(
-            f"{value!r} is not a time; write +5m, -30m, now or 2025-03-04T09:00:00+07:00",
-            field="start",
-        ) from None
 
 
 def _resolve_area(value: object, day: date, areas: AreaRegistry | None) -> str:
@@ -415,9 +341,15 @@ def _incident(
             raise ScenarioError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})", field="kind")
         if "duration" not in raw:
             raise ScenarioError("required, e.g. 15m or 2h", field="duration")
-        duration = parse_duration(raw["duration"])
-        start = parse_start(raw.get("start", "now"), now)
-        day = start.astimezone(_LOCAL_TZ).date()
+        try:
+            duration = parse_duration(raw["duration"])
+        except ValueError as err:
+            raise ScenarioError(str(err), field="duration") from None
+        try:
+            start = parse_start(raw.get("start", "now"), now)
+        except ValueError as err:
+            raise ScenarioError(str(err), field="start") from None
+        day = local_date(start)
         agency = _text(raw["agency"], "agency") if raw.get("agency") is not None else None
         if agency is not None and agency.startswith("UBND-") and areas is not None:
             try:

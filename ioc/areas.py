@@ -31,6 +31,8 @@ from typing import Any, Final, Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from ioc.localtime import local_today
+
 __all__ = [
     "Area",
     "AreaFileError",
@@ -567,7 +569,7 @@ class AreaRegistry:
         return self._areas
 
     def _snap(self, on: date | None) -> _Snapshot:
-        day = on if on is not None else (self._day if self._day is not None else date.today())
+        day = on if on is not None else (self._day if self._day is not None else local_today())
         snap = self._snapshots.get(day)
         if snap is None:
             snap = _Snapshot(day, self._areas)

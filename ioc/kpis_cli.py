@@ -9,10 +9,9 @@ it first (re)computes the KPI's values for the range it shows, so it is always c
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, NoReturn
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -21,8 +20,9 @@ from rich.table import Table
 from ioc.areas import Area, AreaFileError, AreaRegistry, load_areas
 from ioc.config import Settings, get_settings
 from ioc.forecast import Forecast
-from ioc.kpi_values import Status, compute, current, local_day_start
+from ioc.kpi_values import Status, compute, current
 from ioc.kpis import Kpi, KpiCatalogue, KpiFileError, load_kpis
+from ioc.localtime import local_day_start, local_today, to_local
 
 __all__ = ["app"]
 
@@ -159,8 +159,7 @@ def list_kpis(
     Console().print(table)
 
 
-def _resolve_area(registry: AreaRegistry, query: str | None, on: datetime) -> Area:
-    day = on.date()
+def _resolve_area(registry: AreaRegistry, query: str | None, day: date) -> Area:
     if query is None:
         return registry.as_of(day).province
     matches = registry.find(query, on=day)
@@ -187,7 +186,7 @@ def _forecast_text(kpi: Kpi, forecast: Forecast | None) -> str:
     return text
 
 
-def _print_status(kpi: Kpi, area: Area, status: Status, days: int, zone: ZoneInfo) -> None:
+def _print_status(kpi: Kpi, area: Area, status: Status, days: int) -> None:
     out = Console()
     out.print(f"[bold]{kpi.name_vi}[/] ({kpi.name_en}) — {kpi.id}")
     counted = f"đếm riêng biệt {kpi.distinct}: " if kpi.distinct is not None else ""
@@ -196,7 +195,7 @@ def _print_status(kpi: Kpi, area: Area, status: Status, days: int, zone: ZoneInf
         markup=False,
     )
     out.print(f"Địa bàn: {area.name_vi} ({area.code}, cấp {_LEVEL_VI[area.level.value]})")
-    span = f"{status.start.astimezone(zone):%d/%m %H:%M}–{status.end.astimezone(zone):%d/%m %H:%M}"
+    span = f"{to_local(status.start):%d/%m %H:%M}–{to_local(status.end):%d/%m %H:%M}"
     out.print(
         f"Hiện tại ({span}): [bold]{format_value(status.value, kpi.unit)}[/] "
         f"({_number(status.numerator, 0)} / {_number(status.denominator, 0)})"
@@ -240,7 +239,7 @@ def _print_status(kpi: Kpi, area: Area, status: Status, days: int, zone: ZoneInf
             table.add_column(column, justify="right")
         for point in status.daily[-14:]:
             table.add_row(
-                f"{point.bucket.astimezone(zone):%d/%m/%Y}",
+                f"{to_local(point.bucket):%d/%m/%Y}",
                 _number(point.numerator, 0),
                 _number(point.denominator, 0),
                 format_value(point.value, kpi.unit),
@@ -314,11 +313,10 @@ def show(
         registry = load_areas(settings.areas_file)
     except AreaFileError as err:
         _fail(f"The areas file cannot be used; fix these and run again.\n{err}")
-    zone = ZoneInfo(settings.timezone)
     now = datetime.now(UTC)
-    chosen = _resolve_area(registry, area, now.astimezone(zone))
+    chosen = _resolve_area(registry, area, local_today(now))
     status = asyncio.run(_refresh_and_read(settings, kpi, chosen, now, days))
-    _print_status(kpi, chosen, status, days, zone)
+    _print_status(kpi, chosen, status, days)
 
 
 # `ioc kpis events`, in its own module (it imports this one's helpers when it runs).

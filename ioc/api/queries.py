@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import asyncpg
@@ -20,6 +20,7 @@ from ioc.api.entities import alert_explanation
 from ioc.areas import Area
 from ioc.kpi_values import Point, by_child, series, totals
 from ioc.kpis import Kpi
+from ioc.localtime import local_date, local_today
 from ioc.telemetry import (
     ConnectorMetrics,
     StreamMetrics,
@@ -33,20 +34,13 @@ __all__ = [
     "area_json",
     "feeds",
     "kpis_current",
-    "local_today",
     "map_children",
 ]
 
 FEEDS: Final = ("camera", "dvc", "payment", "network")
-_LOCAL: Final = timedelta(hours=7)
 _LOW_VOLUME: Final = 20  # a ratio of fewer events than this is shown, but flagged
 _FRESH: Final = timedelta(minutes=3)  # a feed whose newest window is older is not live
 _STALE: Final = timedelta(minutes=15)  # … and older than this, down (unless idle)
-
-
-def local_today(now: datetime) -> date:
-    """The local date in Asia/Ho_Chi_Minh (UTC+7, no daylight saving)."""
-    return (now.astimezone(UTC) + _LOCAL).date()
 
 
 def _floor(at: datetime, step: timedelta) -> datetime:
@@ -354,7 +348,7 @@ async def feeds(
 
 def alert_json(ctx: ApiContext, row: asyncpg.Record) -> dict[str, Any]:
     """An alert row as the API shows it, with names and a one-line summary in both languages."""
-    day = local_today(row["started_at"])
+    day = local_date(row["started_at"])
     area = ctx.area(row["area"], day)
     kpi = ctx.catalogue.get(row["kpi_id"]) if row["kpi_id"] in ctx.catalogue else None
     rule = next((r for r in ctx.rules.rules if r.id == row["rule_id"]), None)

@@ -24,12 +24,12 @@ from ioc.kpi_values import (
     compute,
     current,
     keep_current,
-    local_day_start,
     series,
     totals,
 )
 from ioc.kpis import Kpi, load_kpis
 from ioc.kpis_cli import app
+from ioc.localtime import local_day_start
 from ioc.streams.sink import Counted, write_batch
 from tests._tiers import tier_connection
 
