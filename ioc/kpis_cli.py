@@ -23,6 +23,7 @@ from ioc.forecast import Forecast
 from ioc.kpi_values import Status, compute, current
 from ioc.kpis import Kpi, KpiCatalogue, KpiFileError, load_kpis
 from ioc.localtime import local_day_start, local_today, to_local
+from ioc.text import LEVEL_LABELS, format_number, format_value
 
 __all__ = ["app"]
 
@@ -38,7 +39,6 @@ app = typer.Typer(
 err_console = Console(stderr=True, soft_wrap=True)
 
 _DIRECTION_VI = {"higher": "càng cao càng tốt", "lower": "càng thấp càng tốt"}
-_LEVEL_VI = {"province": "tỉnh", "district": "huyện", "commune": "xã"}
 _STATUS_VI = {
     "met": "đã đạt",
     "on_track": "dự kiến đạt",
@@ -74,18 +74,12 @@ def _catalogue(path: Path | None, settings: Settings | None) -> KpiCatalogue:
 
 
 def _number(value: float, decimals: int) -> str:
-    """Vietnamese number: ',' for decimals, '.' between thousands."""
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    """A Vietnamese number with exactly ``decimals`` decimals (columns, rates of change)."""
+    return format_number(value, decimals, fixed=True)
 
 
-def format_value(value: float | None, unit: str) -> str:
-    """Show a KPI value the Vietnamese way: 0.953 → "95,3 %" (percent) or "0,953"."""
-    if value is None:
-        return "không có dữ liệu"
-    if unit == "percent":
-        return f"{_number(value * 100, 1)} %"
-    return _number(value, 3)
+def _level(level: str) -> str:
+    return LEVEL_LABELS["vi"][level].lower()
 
 
 def _points(value: float, unit: str, signed: bool = False) -> str:
@@ -102,7 +96,7 @@ def _target_text(kpi: Kpi) -> str:
     text = f"{format_value(kpi.target.value, kpi.unit)}"
     if kpi.target.by_level:
         levels = ", ".join(
-            f"{_LEVEL_VI[lv.value]} {format_value(v, kpi.unit)}"
+            f"{_level(lv.value)} {format_value(v, kpi.unit)}"
             for lv, v in kpi.target.by_level.items()
         )
         text += f" ({levels})"
@@ -194,7 +188,7 @@ def _print_status(kpi: Kpi, area: Area, status: Status, days: int) -> None:
         f"Công thức: {counted}{kpi.numerator} / {kpi.denominator}; {_DIRECTION_VI[kpi.direction]}",
         markup=False,
     )
-    out.print(f"Địa bàn: {area.name_vi} ({area.code}, cấp {_LEVEL_VI[area.level.value]})")
+    out.print(f"Địa bàn: {area.name_vi} ({area.code}, cấp {_level(area.level.value)})")
     span = f"{to_local(status.start):%d/%m %H:%M}–{to_local(status.end):%d/%m %H:%M}"
     out.print(
         f"Hiện tại ({span}): [bold]{format_value(status.value, kpi.unit)}[/] "
@@ -206,7 +200,7 @@ def _print_status(kpi: Kpi, area: Area, status: Status, days: int) -> None:
         assert kpi.target is not None  # a level target implies a target
         deadline = f" trước {kpi.target.deadline:%d/%m/%Y}" if kpi.target.deadline else ""
         out.print(
-            f"Mục tiêu cấp {_LEVEL_VI[status.level.value]}: "
+            f"Mục tiêu cấp {_level(status.level.value)}: "
             f"{format_value(status.target, kpi.unit)}{deadline} — {kpi.target.source}"
         )
         if status.gap is not None:

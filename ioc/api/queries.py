@@ -14,7 +14,6 @@ from typing import Any, Final
 
 import asyncpg
 
-from ioc.alerts.engine import format_value
 from ioc.api.context import ApiContext
 from ioc.api.entities import alert_explanation
 from ioc.areas import Area
@@ -27,6 +26,7 @@ from ioc.telemetry import (
     read_connector_metrics,
     read_stream_metrics,
 )
+from ioc.text import LANGUAGES, alert_summary, no_data_name
 
 __all__ = [
     "FEEDS",
@@ -352,25 +352,25 @@ def alert_json(ctx: ApiContext, row: asyncpg.Record) -> dict[str, Any]:
     area = ctx.area(row["area"], day)
     kpi = ctx.catalogue.get(row["kpi_id"]) if row["kpi_id"] in ctx.catalogue else None
     rule = next((r for r in ctx.rules.rules if r.id == row["rule_id"]), None)
-    unit = kpi.unit if kpi else "number"
     summary = {}
-    for language in ("vi", "en"):
+    for language in LANGUAGES:
+        # As the engine names what a transition is about (ioc.alerts.engine), so the summary
+        # here and the one in the alert's messages are the same line.
         if kpi is not None:
             what = kpi.name_vi if language == "vi" else kpi.name_en
-        elif rule is not None:
-            what = (rule.description_vi if language == "vi" else rule.description_en) or rule.id
+        elif rule is not None and rule.feed is not None:
+            what = no_data_name(rule.feed, language)
         else:
             what = row["rule_id"]
-        where = area.name_vi if area is not None else row["area"]
-        if language == "en" and area is not None and area.name_en:
-            where = area.name_en
-        text = f"{what} {'tại' if language == 'vi' else 'in'} {where}"
-        if row["last_value"] is not None:
-            text += f": {format_value(row['last_value'], unit, language)}"
-        if row["target"] is not None:
-            label = "mục tiêu" if language == "vi" else "target"
-            text += f" ({label} {format_value(row['target'], unit, language)})"
-        summary[language] = text
+        summary[language] = alert_summary(
+            what,
+            area.name_vi if area is not None else row["area"],
+            row["last_value"],
+            row["target"],
+            kpi.unit if kpi else "ratio",
+            row["started_at"],
+            language,
+        )
     return {
         "id": row["id"],
         "rule": row["rule_id"],
