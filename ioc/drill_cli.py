@@ -20,6 +20,7 @@ from ioc import drill
 from ioc.config import Settings
 from ioc.kpis import Kpi
 from ioc.localtime import aware, local_today, to_local
+from ioc.text import format_number
 
 __all__ = ["events"]
 
@@ -42,11 +43,6 @@ def _when(text: str, option: str) -> datetime:
             "2026-11-23T08:00 (giờ Việt Nam) or 2026-11-23T01:00Z"
         )
     return aware(at)
-
-
-def _count(n: int) -> str:
-    """A count the Vietnamese way: 12.345."""
-    return f"{n:,}".replace(",", ".")
 
 
 def _details(payload: dict[str, object]) -> str:
@@ -191,7 +187,7 @@ async def _show(
     metric = drill.metric_of(kpi, part)
     out_console.print(
         f"Sự kiện của {_PART_VI[part]} ({metric}), {area_name} ({area}), {span}: "
-        f"[bold]{_count(total)}[/]"
+        f"[bold]{format_number(total, 0)}[/]"
     )
     if page.items:
         table = Table()
@@ -213,4 +209,4 @@ async def _show(
             "--csv FILE để lấy tất cả."
         )
     if csv_file is not None:
-        out_console.print(f"Đã ghi {_count(rows)} sự kiện vào {csv_file}")
+        out_console.print(f"Đã ghi {format_number(rows, 0)} sự kiện vào {csv_file}")
