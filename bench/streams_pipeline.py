@@ -73,6 +73,7 @@ from ioc.kafka import (
     project_topics,
     topic_name,
 )
+from ioc.localtime import ZONE, to_local
 from ioc.telemetry import StreamMetrics, read_stream_metrics
 
 REPO = Path(__file__).resolve().parent.parent
@@ -282,10 +283,9 @@ def _alive(process: ManagedProcess) -> None:
 
 def _backlog_start(settings: Settings) -> datetime:
     """08:00 local on the most recent Monday at least two hours ago (a busy, ordinary hour)."""
-    zone = ZoneInfo(settings.timezone)
-    local = (utc_now() - timedelta(hours=2)).astimezone(zone)
+    local = to_local(utc_now() - timedelta(hours=2))
     day = local.date() - timedelta(days=local.weekday())
-    start = datetime(day.year, day.month, day.day, 8, tzinfo=zone)
+    start = datetime(day.year, day.month, day.day, 8, tzinfo=ZONE)
     if start > local:
         start -= timedelta(days=7)
     return start.astimezone(ZoneInfo("UTC"))

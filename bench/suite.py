@@ -41,7 +41,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import psutil
 from rich.console import Console
@@ -84,6 +83,7 @@ from ioc.connectors.runner import ConnectorRunner
 from ioc.embedded.process import ManagedProcess, ProcessSpec
 from ioc.events import FEEDS, utc_now
 from ioc.kafka import end_offsets, ensure_topics, make_consumer, project_topics, topic_name
+from ioc.localtime import ZONE, local_today, to_local
 from ioc.measures import measures
 from ioc.streams.sink import _UPSERT_WINDOWS
 
@@ -104,14 +104,12 @@ Rows = dict[tuple[datetime, str, str], list[float]]
 
 def _history_start(settings: Settings, days: float) -> datetime:
     """Local midnight, `days` (rounded up) + 1 days ago: the history ends before today."""
-    zone = ZoneInfo(settings.timezone)
-    today = utc_now().astimezone(zone).date()
-    first = today - timedelta(days=math.ceil(days) + 1)
-    return datetime(first.year, first.month, first.day, tzinfo=zone)
+    first = local_today(utc_now()) - timedelta(days=math.ceil(days) + 1)
+    return datetime(first.year, first.month, first.day, tzinfo=ZONE)
 
 
 def _local(at: datetime, settings: Settings) -> str:
-    return at.astimezone(ZoneInfo(settings.timezone)).strftime("%Y-%m-%dT%H:%M")
+    return to_local(at).strftime("%Y-%m-%dT%H:%M")
 
 
 async def backfill_topics(

@@ -10,7 +10,6 @@ import signal
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, ParamSpec, TypeVar
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -22,9 +21,10 @@ from ioc.config import Settings, get_settings
 from ioc.connectors.base import Clock, ConnectorContext, ConnectorError, VirtualClock, WallClock
 from ioc.connectors.registry import RegistryError, load_connector, registered
 from ioc.connectors.runner import ConnectorRunner
-from ioc.connectors.scenarios import load_scenario, parse_duration, parse_start
+from ioc.connectors.scenarios import load_scenario
 from ioc.datafile import DataFileError
 from ioc.events import utc_now
+from ioc.localtime import ZONE_NAME, parse_duration, parse_start, to_local
 from ioc.logs import configure_logging
 from ioc.telemetry import ConnectorMetrics, health_problem, read_connector_metrics
 
@@ -42,7 +42,7 @@ app = typer.Typer(
 console = Console(stderr=True, soft_wrap=True)
 
 
-def _when(text: str, now: datetime) -> datetime:
+def _when(text: str, now: datetime, option: str) -> datetime:
     """`30d` (ago), `now`, `-2h`, or an ISO date/time (naive = Asia/Ho_Chi_Minh) → UTC."""
     text = text.strip()
     if text and text[0].isdigit():
@@ -51,7 +51,7 @@ def _when(text: str, now: datetime) -> datetime:
     try:
         return parse_start(text, now)
     except ValueError as err:
-        raise typer.BadParameter(str(err)) from None
+        raise typer.BadParameter(str(err), param_hint=option) from None
 
 
 P = ParamSpec("P")
@@ -278,8 +278,8 @@ def backfill(
     """
     settings = _settings()
     now = utc_now()
-    start = _when(from_, now)
-    end = _when(to, now)
+    start = _when(from_, now, "--from")
+    end = _when(to, now, "--to")
     if end <= start:
         raise typer.BadParameter(f"--to {to} is not after --from {from_}")
     clock = VirtualClock(start, end)
@@ -289,10 +289,10 @@ def backfill(
     runner = ConnectorRunner(load_connector(name)(context), settings)
 
     def local(when: datetime) -> str:
-        return f"{when.astimezone(ZoneInfo(settings.timezone)):%Y-%m-%d %H:%M}"
+        return f"{to_local(when):%Y-%m-%d %H:%M}"
 
     columns = (
-        TextColumn(f"[bold]{name}[/] {local(start)} → {local(end)} ({settings.timezone})"),
+        TextColumn(f"[bold]{name}[/] {local(start)} → {local(end)} ({ZONE_NAME})"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%  {task.fields[sent]:,} sent"),
         TimeElapsedColumn(),

@@ -51,18 +51,17 @@ Example:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from ioc.datafile import DataFileError, explain, parse, path_text, read_text
 from ioc.events import PaymentChannel
+from ioc.localtime import local_date, parse_duration, parse_start
 
 if TYPE_CHECKING:
     from ioc.areas import AreaRegistry
@@ -73,8 +72,6 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "load_scenario",
-    "parse_duration",
-    "parse_start",
 ]
 
 KINDS: Final[tuple[str, ...]] = (
@@ -83,9 +80,6 @@ KINDS: Final[tuple[str, ...]] = (
     "payment_gateway_failure",
     "cameras_dark",
 )
-
-# Naive times in a scenario are what an operator in the province reads on the wall clock.
-_LOCAL_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 
 # Which target fields each kind accepts; True marks the required ones.
 _TARGETS: Final[dict[str, dict[str, bool]]] = {
@@ -98,10 +92,6 @@ _TARGETS: Final[dict[str, dict[str, bool]]] = {
 _NULL_IS_ABSENT: Final = frozenset({"area", "agency", "channel", "name"})
 _SWITCH: Final[dict[str, bool]] = {"on": True, "true": True, "off": False, "false": False}
 
-_DURATION = re.compile(
-    r"^(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+(?:\.\d+)?)s)?$"
-)
-
 
 class ScenarioError(DataFileError):
     """A scenario that cannot be used, with every problem found.
@@ -109,10 +99,6 @@ class ScenarioError(DataFileError):
     Each problem names the file and line (``dvc-backlog.yaml:12: incidents[0].duration: ...``)
     or the inline part (``inline incident 2 'cameras_dark:...': intensity: ...``).
     """
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=_LOCAL_TZ)
 
 
 @dataclass(frozen=True)
@@ -178,7 +164,7 @@ class Incident:
             return True
         if areas is None:
             return False
-        day = on if on is not None else self.start.astimezone(_LOCAL_TZ).date()
+        day = on if on is not None else local_date(self.start)
         try:
             return any(a.code == self.area for a in areas.ancestors(area, day))
         except KeyError:
@@ -240,66 +226,11 @@ class Scenario:
             if incident.channel is not None and incident.channel != channel:
                 continue
             if incident.area is not None and (
-                area is None or not incident.covers(area, areas, at.astimezone(_LOCAL_TZ).date())
+                area is None or not incident.covers(area, areas, local_date(at))
             ):
                 continue
             hit = max(hit, incident.intensity)
         return hit
-
-
-def parse_duration(value: object) -> timedelta:
-    """Read a duration such as `15m`, `2h`, `90s`, `1h30m` or `1d`.
-
-    Raises:
-        ValueError: the value is not such a duration.
-    """
-    if isinstance(value, timedelta):
-        return value
-    # YAML reads `90` as a number and `1:30` as the sexagesimal 90: neither says its unit.
-    if not isinstance(value, str):
-        raise ValueError(f"{value!r} has no unit; write e.g. 90s, 15m, 2h or 1h30m")
-    text = value.strip().replace(" ", "")
-    match = _DURATION.match(text)
-    if not text or match is None:
-        raise ValueError(f"{value!r} is not a duration; write e.g. 90s, 15m, 2h or 1h30m")
-    parts = {k: float(v) for k, v in match.groupdict(default="0").items()}
-    return timedelta(days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
-
-
-def parse_start(value: object, now: datetime) -> datetime:
-    """Read a start time: relative to `now` (`+5m`, `-30m`, `now`) or absolute ISO-8601.
-
-    Absolute times without an offset are read in Asia/Ho_Chi_Minh; a bare date means local
-    midnight.
-
-    Raises:
-        ValueError: the value is neither.
-    """
-    if isinstance(value, datetime):
-        return _aware(value)
-    if isinstance(value, date):
-        return datetime.combine(value, time(0), tzinfo=_LOCAL_TZ)
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(
-            f"{value!r} is not a time; write +5m, -30m, now or 2025-03-04T09:00:00+07:00"
-        )
-    text = value.strip()
-    if text.lower() == "now":
-        return now
-    if text[0] in "+-":
-        try:
-            offset = parse_duration(text[1:])
-        except ValueError:
-            raise ValueError(
-                f"{value!r} is not a relative time; write e.g. +5m, -30m or +1h30m"
-            ) from None
-        return now + offset if text[0] == "+" else now - offset
-    try:
-        return _aware(datetime.fromisoformat(text))
-    except ValueError:
-        raise ValueError(
-            f"{value!r} is not a time; write +5m, -30m, now or 2025-03-04T09:00:00+07:00"
-        ) from None
 
 
 def _resolve_area(value: object, day: date, areas: AreaRegistry | None) -> str:
@@ -456,7 +387,7 @@ def _incident(
     start: datetime | None = read("start", lambda v: parse_start(v, now), now)
     intensity: float | None = read("intensity", _intensity, 1.0)
     # Areas are checked on the local day the incident starts (before or after the 2025 reform).
-    day = (start or now).astimezone(_LOCAL_TZ).date()
+    day = local_date(start or now)
     area: str | None = read("area", lambda v: _resolve_area(v, day, areas))
     agency: str | None = read("agency", _text)
     if agency is not None and agency.startswith("UBND-") and areas is not None:

@@ -31,7 +31,6 @@ from ioc.dashboards._common import (
     FOLDER_TITLE,
     FOLDER_UID,
     READER_ROLE,
-    TIMEZONE,
     BoardContext,
 )
 from ioc.dashboards._query import PostgresQuery, PostgresQueryBuilder
@@ -46,7 +45,6 @@ __all__ = [
     "FOLDER_UID",
     "JSON_DIR",
     "READER_ROLE",
-    "TIMEZONE",
     "BoardContext",
     "PostgresQuery",
     "PostgresQueryBuilder",

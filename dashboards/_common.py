@@ -16,6 +16,7 @@ from grafana_foundation_sdk.models import dashboard as models
 from ioc.dashboards import _sql
 from ioc.dashboards._query import Format, PostgresQueryBuilder
 from ioc.kpis import Kpi, KpiCatalogue
+from ioc.localtime import ZONE_NAME, local_day_sql
 
 __all__ = [
     "DATASOURCE_NAME",
@@ -27,7 +28,6 @@ __all__ = [
     "MAX_DATA_POINTS",
     "READER_ROLE",
     "TAG",
-    "TIMEZONE",
     "BoardContext",
     "area_variables",
     "board",
@@ -49,7 +49,6 @@ READER_ROLE: Final = "ioc_grafana"
 FOLDER_UID: Final = "ioc"
 FOLDER_TITLE: Final = "IOC"
 TAG: Final = "ioc"
-TIMEZONE: Final = "Asia/Ho_Chi_Minh"
 # A fixed number of points per series, not the panel's width in pixels, so $__interval is the
 # same on every screen (and in the test that runs each panel's SQL the way Grafana would).
 MAX_DATA_POINTS: Final = 500
@@ -129,7 +128,7 @@ def board(uid: str, title_vi: str, description_en: str) -> builders.Dashboard:
         .uid(uid)
         .description(description_en)
         .tags([TAG])
-        .timezone(TIMEZONE)
+        .timezone(ZONE_NAME)
         .time("now-24h", "now")
         .refresh("1m")
         .tooltip(models.DashboardCursorSync.CROSSHAIR)
@@ -452,7 +451,7 @@ def by_area_table(ctx: BoardContext, uid: str, title: str, kpis: Sequence[Kpi]) 
     summed = [k for k in kpis if k.distinct is None]
     distinct = [k for k in kpis if k.distinct is not None]
     ids = ", ".join(_sql.literal(k.id) for k in summed)
-    day = _sql.local_day("v.bucket")
+    day = local_day_sql("v.bucket")
     columns = ",\n       ".join(
         f'max(s.n / nullif(s.d, 0)) FILTER (WHERE s.kpi = {_sql.literal(k.id)}) AS "{k.id}"'
         for k in kpis

@@ -3,8 +3,9 @@
 Conventions the fragments keep:
 
 - Times are stored in UTC. A local day is the +07 day (Asia/Ho_Chi_Minh has no daylight
-  saving), written as in :mod:`ioc.kpi_values` so a board and the API put a bucket on the same
-  day when they match it against the areas' validity dates.
+  saving), written by :func:`ioc.localtime.local_day_sql` as in :mod:`ioc.kpi_values`, so a
+  board and the API put a bucket on the same day when they match it against the areas'
+  validity dates.
 - ``$area`` is the area the board shows (a single-value variable: Grafana inserts its value
   unquoted, with ``'`` doubled, so it is written inside quotes here).
 - The resolution follows the range: up to a day the one-minute stream windows, up to 31 days
@@ -25,6 +26,7 @@ from datetime import date
 from typing import Literal
 
 from ioc.kpis import DISTINCT_ENTITY, Kpi
+from ioc.localtime import OFFSET, local_day_sql
 
 __all__ = [
     "FROM_DAY",
@@ -39,7 +41,6 @@ __all__ = [
     "distinct_counts",
     "in_area",
     "literal",
-    "local_day",
     "number",
     "per_hour",
     "ratio",
@@ -63,13 +64,8 @@ KPI_RESOLUTION = (
 """The ``kpi_values.resolution`` that fits the range (a constant the planner folds away)."""
 
 
-def local_day(timestamp: str) -> str:
-    """Return SQL for the local (+07) day of a timestamptz expression."""
-    return f"(({timestamp} AT TIME ZONE 'UTC') + INTERVAL '7 hours')::date"
-
-
-FROM_DAY = local_day(RANGE_FROM)
-TO_DAY = local_day(RANGE_TO)
+FROM_DAY = local_day_sql(RANGE_FROM)
+TO_DAY = local_day_sql(RANGE_TO)
 
 
 def literal(text: str) -> str:
@@ -174,7 +170,7 @@ def in_area(alias: str, time_column: str) -> str:
     link holds: a commune's window counts for its old district before the 1/7/2025 reform and
     straight for the province after it, exactly as in ``kpi_values``.
     """
-    day = local_day(f"{alias}.{time_column}")
+    day = local_day_sql(f"{alias}.{time_column}")
     return (
         f"JOIN area_ancestors x ON x.area = {alias}.area AND x.ancestor = '$area'\n"
         f"     AND x.valid_from <= {day} AND {day} < x.valid_to"
@@ -217,7 +213,7 @@ board_rows AS (
 
 
 _DAY_MS = 86_400_000
-_LOCAL_MS = 7 * 3_600_000
+_LOCAL_MS = int(OFFSET.total_seconds() * 1000)
 
 
 def distinct_counts(kpis: Sequence[Kpi], *, children: bool = False, steps: bool = False) -> str:
@@ -250,7 +246,7 @@ def distinct_counts(kpis: Sequence[Kpi], *, children: bool = False, steps: bool 
     metrics = ", ".join(
         literal(m) for m in sorted({x for k in kpis for x in (k.numerator, k.denominator)})
     )
-    day = local_day("ev.occurred_at")
+    day = local_day_sql("ev.occurred_at")
     place = "x.ancestor_parent = '$area'" if children else "x.ancestor = '$area'"
     step = f"greatest($__interval_ms, {_DAY_MS})"
     t = (

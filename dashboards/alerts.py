@@ -9,6 +9,7 @@ from grafana_foundation_sdk.builders import stat, table, timeseries
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as models
 
+from ioc import text as _text
 from ioc.dashboards import _sql
 from ioc.dashboards._common import (
     MAX_DATA_POINTS,
@@ -25,23 +26,13 @@ __all__ = ["KIND_LABELS", "SEVERITY_LABELS", "STATE_LABELS", "UID", "build"]
 UID = "ioc-alerts"
 
 SEVERITY_LABELS: Final[dict[str, str]] = {
-    "critical": "Nghiêm trọng",
-    "warning": "Cảnh báo",
-    "info": "Thông tin",
+    code: _text.SEVERITY_LABELS["vi"][code] for code in ("critical", "warning", "info")
 }
-STATE_LABELS: Final[dict[str, str]] = {
-    "firing": "Đang cảnh báo",
-    "acknowledged": "Đã tiếp nhận",
-    "resolved": "Đã trở lại bình thường",
-}
-KIND_LABELS: Final[dict[str, str]] = {
-    "fired": "Phát cảnh báo",
-    "acknowledged": "Tiếp nhận",
-    "escalated": "Chuyển cấp trên",
-    "resolved": "Trở lại bình thường",
-}
+STATE_LABELS: Final[dict[str, str]] = dict(_text.STATE_LABELS["vi"])
+KIND_LABELS: Final[dict[str, str]] = dict(_text.TRANSITION_LABELS["vi"])
 """Vietnamese names of the values of alerts.severity, alerts.state and alert_history.kind
-(migration 0004 lists them in its CHECK constraints)."""
+(migration 0004 lists them in its CHECK constraints), from :mod:`ioc.text`; the order is the
+order of the board's filters."""
 
 _COLOURS = {"critical": "red", "warning": "orange", "info": "blue", "firing": "red"}
 

@@ -21,6 +21,7 @@ from ioc.dashboards._common import (
     kpi_unit,
     query,
 )
+from ioc.dashboards.alerts import SEVERITY_LABELS
 from ioc.dashboards.alerts import UID as ALERTS_UID
 from ioc.kpis import Kpi
 
@@ -279,7 +280,7 @@ WHERE a.state <> 'resolved'
         .override_by_name(
             "critical",
             [
-                models.DynamicConfigValue(id_val="displayName", value="Nghiêm trọng"),
+                models.DynamicConfigValue(id_val="displayName", value=SEVERITY_LABELS["critical"]),
                 models.DynamicConfigValue(
                     id_val="color", value={"mode": "fixed", "fixedColor": "red"}
                 ),
@@ -288,7 +289,7 @@ WHERE a.state <> 'resolved'
         .override_by_name(
             "warning",
             [
-                models.DynamicConfigValue(id_val="displayName", value="Cảnh báo"),
+                models.DynamicConfigValue(id_val="displayName", value=SEVERITY_LABELS["warning"]),
                 models.DynamicConfigValue(
                     id_val="color", value={"mode": "fixed", "fixedColor": "orange"}
                 ),
@@ -297,7 +298,7 @@ WHERE a.state <> 'resolved'
         .override_by_name(
             "info",
             [
-                models.DynamicConfigValue(id_val="displayName", value="Thông tin"),
+                models.DynamicConfigValue(id_val="displayName", value=SEVERITY_LABELS["info"]),
                 models.DynamicConfigValue(
                     id_val="color", value={"mode": "fixed", "fixedColor": "blue"}
                 ),

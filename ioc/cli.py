@@ -15,7 +15,6 @@ import time
 from dataclasses import asdict, dataclass
 from importlib.metadata import entry_points, version
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -24,6 +23,7 @@ from rich.table import Table
 from ioc.config import ConfigError, Settings, get_settings
 from ioc.db import MigrationError
 from ioc.embedded.process import EmbeddedError
+from ioc.localtime import to_local
 from ioc.logs import configure_logging
 from ioc.runstate import RunState, pid_alive, resolve_database_url, resolve_kafka_bootstrap
 from ioc.telemetry import (
@@ -258,11 +258,10 @@ def dlq_show(
     table = Table(title=f"oldest {min(limit, len(letters))}", show_lines=True)
     for column in ("offset", "rejected at", "source", "reason", "location", "detail", "input"):
         table.add_column(column, overflow="fold")
-    zone = ZoneInfo(settings.timezone)
     for offset, letter in letters[:limit]:
         table.add_row(
             str(offset),
-            f"{letter.failed_at.astimezone(zone):%Y-%m-%d %H:%M:%S}",
+            f"{to_local(letter.failed_at):%Y-%m-%d %H:%M:%S}",
             letter.source,
             letter.reason,
             letter.location or "-",

@@ -12,12 +12,14 @@ Example:
 from __future__ import annotations
 
 import functools
+import os
 from datetime import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from dotenv import dotenv_values
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -28,6 +30,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ioc.localtime import ZONE_NAME
 
 __all__ = [
     "AlertSettings",
@@ -364,7 +368,6 @@ class Settings(BaseSettings):
         default=Path.home() / ".cache" / "ioc-monitor", description="downloaded Kafka jars"
     )
     areas_file: Path | None = Field(default=None, description="unset = shipped Hưng Yên file")
-    timezone: str = "Asia/Ho_Chi_Minh"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     api_host: str = "127.0.0.1"
@@ -403,17 +406,6 @@ class Settings(BaseSettings):
             parts.port  # noqa: B018 - urlsplit validates the port lazily
         except ValueError as err:
             raise ValueError(f"bad port: {err}") from None
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use e.g. Asia/Ho_Chi_Minh") from None
         return value
 
     @model_validator(mode="after")
@@ -466,8 +458,28 @@ def _explain(err: ValidationError) -> ConfigError:
     return ConfigError("Invalid configuration:\n" + "\n".join(lines))
 
 
+def _refuse_other_timezone() -> None:
+    """Refuse an `IOC_TIMEZONE` naming another zone than the province's.
+
+    The setting is gone: times are always Asia/Ho_Chi_Minh (`ioc.localtime`), because the day
+    roll-ups of migration 0002 are binned at +07 and Vietnam has one zone without daylight
+    saving. Ignored silently, another value would look as if it worked.
+    """
+    name = f"{ENV_PREFIX}TIMEZONE"
+    given = os.environ.get(name)
+    if given is None and Path(".env").is_file():
+        given = dotenv_values(".env").get(name)
+    if given is not None and given.strip() not in ("", ZONE_NAME):
+        raise ConfigError(
+            f"Invalid configuration:\n  {name}={given!r}: times are always {ZONE_NAME} "
+            "(UTC+7, no daylight saving; the day roll-ups are binned at +07); "
+            f"remove {name}"
+        )
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build `Settings` from the environment, turning validation errors into `ConfigError`."""
+    _refuse_other_timezone()
     try:
         return Settings(**overrides)
     except ValidationError as err:

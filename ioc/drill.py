@@ -41,6 +41,7 @@ from typing import Any, Final, Literal, TextIO, get_args
 import asyncpg
 
 from ioc.kpis import Kpi
+from ioc.localtime import DAY_ORIGIN, local_day_sql, to_local
 
 __all__ = [
     "CSV_COLUMNS",
@@ -69,7 +70,6 @@ MAX_LIMIT: Final = 1000
 CSV_MAX_ROWS: Final = 100_000
 """An export stops here; a wider one is asked for in several ranges (the API says so)."""
 
-_LOCAL: Final = timedelta(hours=7)  # Asia/Ho_Chi_Minh, no daylight saving
 _EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST: Final = datetime(2999, 12, 31, tzinfo=UTC)
 _WIDTH: Final[dict[str, timedelta]] = {"1h": timedelta(hours=1), "1d": timedelta(days=1)}
@@ -155,7 +155,7 @@ class Event:
 
     def csv_row(self) -> list[str]:
         """The export's row, in :data:`CSV_COLUMNS` order."""
-        local = self.occurred_at.astimezone(UTC) + _LOCAL
+        local = to_local(self.occurred_at)
         return [
             str(self.event_id),
             local.strftime("%Y-%m-%d %H:%M:%S"),
@@ -209,8 +209,7 @@ def bucket_span(
         raise DrillError(f"resolution must be 1m, 1h or 1d, not {resolution!r}")
     # Buckets are aligned on local midnight of 2000-01-01 (as the roll-ups' date_bin origin);
     # whole minutes and hours fall on the same instants from the epoch.
-    origin = datetime(2000, 1, 1, tzinfo=UTC) - _LOCAL
-    offset = (bucket - origin) % width
+    offset = (bucket - DAY_ORIGIN) % width
     if offset:
         start = bucket - offset
         raise DrillError(
@@ -225,13 +224,14 @@ def bucket_span(
 # any date (as kpi_values.compute places window sums), found once per query. The first
 # condition keeps the (area, occurred_at) index usable; the EXISTS, with no OR around it, is
 # planned as a hash semi-join that checks each link's validity on the event's local day.
-_WHERE = """
+_DAY = local_day_sql("e.occurred_at")
+_WHERE = f"""
 WITH links AS MATERIALIZED (
     SELECT area, valid_from, valid_to FROM area_ancestors WHERE ancestor = $1 AND depth > 0
     UNION ALL
     SELECT $1::text, '-infinity'::date, 'infinity'::date
 )
-SELECT {columns}
+SELECT {{columns}}
 FROM events e
 WHERE e.area = ANY(ARRAY(SELECT DISTINCT area FROM links))
   AND e.occurred_at >= $2 AND e.occurred_at < $3
@@ -239,17 +239,16 @@ WHERE e.area = ANY(ARRAY(SELECT DISTINCT area FROM links))
   AND EXISTS (
         SELECT 1 FROM links k
         WHERE k.area = e.area
-          AND k.valid_from <= ((e.occurred_at AT TIME ZONE 'UTC') + interval '7 hours')::date
-          AND ((e.occurred_at AT TIME ZONE 'UTC') + interval '7 hours')::date < k.valid_to)
-"""
-_NAME = """(
+          AND k.valid_from <= {_DAY} AND {_DAY} < k.valid_to)
+"""  # noqa: S608 - constants only, no input
+_NAME = f"""(
     SELECT n.name_vi FROM areas n WHERE n.code = e.area
     ORDER BY (coalesce(n.valid_from, '-infinity'::date)
-                <= ((e.occurred_at AT TIME ZONE 'UTC') + interval '7 hours')::date
-              AND ((e.occurred_at AT TIME ZONE 'UTC') + interval '7 hours')::date
+                <= {_DAY}
+              AND {_DAY}
                 < coalesce(n.valid_to, 'infinity'::date)) DESC,
              n.valid_from DESC NULLS LAST
-    LIMIT 1)"""
+    LIMIT 1)"""  # noqa: S608 - constants only, no input
 _PAGE = (
     _WHERE.format(
         columns="e.event_id, e.occurred_at, e.feed, e.kind, e.area, e.entity, e.source, "

@@ -19,10 +19,11 @@ from rich.table import Table
 from ioc import drill
 from ioc.config import Settings
 from ioc.kpis import Kpi
+from ioc.localtime import aware, local_today, to_local
+from ioc.text import format_number
 
 __all__ = ["events"]
 
-_LOCAL = timedelta(hours=7)
 _PART_VI = {"numerator": "tử số", "denominator": "mẫu số"}
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -41,14 +42,7 @@ def _when(text: str, option: str) -> datetime:
             f"{option} {text!r} is not a time: write e.g. 2026-11-23, "
             "2026-11-23T08:00 (giờ Việt Nam) or 2026-11-23T01:00Z"
         )
-    if at.tzinfo is None:
-        at = (at - _LOCAL).replace(tzinfo=UTC)
-    return at
-
-
-def _count(n: int) -> str:
-    """A count the Vietnamese way: 12.345."""
-    return f"{n:,}".replace(",", ".")
+    return aware(at)
 
 
 def _details(payload: dict[str, object]) -> str:
@@ -127,7 +121,7 @@ def events(
     except AreaFileError as err:
         _fail(f"The areas file cannot be used; fix these and run again.\n{err}")
     now = datetime.now(UTC)
-    chosen = _resolve_area(registry, area, now + _LOCAL)
+    chosen = _resolve_area(registry, area, local_today(now))
     try:
         if bucket is not None:
             if start is not None or end is not None:
@@ -188,12 +182,12 @@ async def _show(
     finally:
         await conn.close()
     out_console = Console()
-    span = f"{(first + _LOCAL):%d/%m/%Y %H:%M}–{(last + _LOCAL):%d/%m/%Y %H:%M} (giờ Việt Nam)"
+    span = f"{to_local(first):%d/%m/%Y %H:%M}–{to_local(last):%d/%m/%Y %H:%M} (giờ Việt Nam)"
     out_console.print(f"[bold]{kpi.name_vi}[/] — {kpi.id}")
     metric = drill.metric_of(kpi, part)
     out_console.print(
         f"Sự kiện của {_PART_VI[part]} ({metric}), {area_name} ({area}), {span}: "
-        f"[bold]{_count(total)}[/]"
+        f"[bold]{format_number(total, 0)}[/]"
     )
     if page.items:
         table = Table()
@@ -201,7 +195,7 @@ async def _show(
             table.add_column(column, overflow="fold")
         for event in page.items:
             table.add_row(
-                f"{(event.occurred_at.astimezone(UTC) + _LOCAL):%d/%m/%Y %H:%M:%S}",
+                f"{to_local(event.occurred_at):%d/%m/%Y %H:%M:%S}",
                 f"{event.area_name_vi or ''} ({event.area})",
                 event.entity,
                 event.kind,
@@ -215,4 +209,4 @@ async def _show(
             "--csv FILE để lấy tất cả."
         )
     if csv_file is not None:
-        out_console.print(f"Đã ghi {_count(rows)} sự kiện vào {csv_file}")
+        out_console.print(f"Đã ghi {format_number(rows, 0)} sự kiện vào {csv_file}")

@@ -39,6 +39,7 @@ import asyncpg
 from ioc.areas import AreaRegistry
 from ioc.events import NetworkPointKind
 from ioc.kpis import Kpi
+from ioc.localtime import local_date
 
 __all__ = [
     "LOOKBACK",
@@ -56,7 +57,6 @@ __all__ = [
     "encode_cursor",
     "entity_kind_of",
     "list_entities",
-    "local_day",
 ]
 
 State = Literal["down", "silent", "up"]
@@ -65,7 +65,6 @@ State = Literal["down", "silent", "up"]
 STATES: Final[tuple[State, ...]] = get_args(State)
 SILENT_AFTER: Final = timedelta(minutes=10)
 LOOKBACK: Final = timedelta(hours=2)  # how far back down_at reads the store
-_LOCAL: Final = timedelta(hours=7)  # Asia/Ho_Chi_Minh, no daylight saving
 
 # The availability KPIs, by numerator metric: the feed and entity kind whose states they
 # count. A camera heartbeat saying online adds `camera.online`; a network sample saying up
@@ -83,11 +82,6 @@ def entity_kind_of(kpi: Kpi) -> tuple[str, str] | None:
     ``camera_online_rate`` → ``("camera", "camera")``; None for every other KPI.
     """
     return _AVAILABILITY.get(kpi.numerator)
-
-
-def local_day(at: datetime) -> date:
-    """The local date in Asia/Ho_Chi_Minh of a moment (which areas are valid that day)."""
-    return (at.astimezone(UTC) + _LOCAL).date()
 
 
 @dataclass(frozen=True)
@@ -227,7 +221,7 @@ def _args(f: EntityFilter, at: datetime) -> list[Any]:
         [f.feed] if isinstance(f.feed, str) else (list(f.feed) if f.feed else None),
         f.kind,
         f.area,
-        local_day(at),
+        local_date(at),
         sorted(f.scope) if f.scope is not None else None,
     ]
 
@@ -358,7 +352,7 @@ async def down_at(
         kpi.denominator,
         kpi.numerator,
         area,
-        local_day(at),
+        local_date(at),
         at - lookback,
         at,
     )

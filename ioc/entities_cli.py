@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from ioc.config import Settings, get_settings
+from ioc.localtime import local_date, local_today, to_local
 from ioc.logs import configure_logging
 
 __all__ = ["app"]
@@ -45,12 +45,11 @@ def _settings() -> Settings:
 def _resolve_area(settings: Settings, text: str) -> str:
     """An area code from a code or a name ("Phố Hiến"); exits with a hint when unclear."""
     from ioc.areas import load_areas
-    from ioc.entities import local_day
 
     areas = load_areas(settings.areas_file)
     if areas.versions(text):
         return text
-    found = areas.find(text, on=local_day(datetime.now(UTC)))
+    found = areas.find(text, on=local_today())
     if len(found) == 1:
         return found[0].code
     if not found:
@@ -90,7 +89,7 @@ def list_entities(
     Example: `ioc entities list --feed network --state down --area "Phố Hiến"`.
     """
     from ioc.areas import load_areas
-    from ioc.entities import STATES, EntityFilter, EntityPage, local_day
+    from ioc.entities import STATES, EntityFilter, EntityPage
     from ioc.entities import list_entities as query
 
     if feed is not None and feed not in _FEEDS:
@@ -123,7 +122,7 @@ def list_entities(
 
     page = asyncio.run(fetch())
     areas = load_areas(settings.areas_file)
-    day = local_day(page.at)
+    day = local_date(page.at)
     if as_json:
         out: dict[str, Any] = {
             "at": page.at.isoformat(),
@@ -133,11 +132,10 @@ def list_entities(
         }
         typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
-    zone = ZoneInfo(settings.timezone)
     counts = page.counts
     title = (
         f"{counts['down']} ngừng hoạt động · {counts['silent']} mất tín hiệu · "
-        f"{counts['up']} hoạt động — lúc {page.at.astimezone(zone):%H:%M %d/%m/%Y}"
+        f"{counts['up']} hoạt động — lúc {to_local(page.at):%H:%M %d/%m/%Y}"
     )
     table = Table(title=title)
     for column in ("state", "feed", "kind", "entity", "area", "since", "last seen"):
@@ -149,8 +147,8 @@ def list_entities(
             e.kind,
             e.entity,
             _area_name(areas, e.area, day),
-            f"{e.since.astimezone(zone):%H:%M %d/%m/%Y}",
-            f"{e.last_seen.astimezone(zone):%H:%M %d/%m/%Y}",
+            f"{to_local(e.since):%H:%M %d/%m/%Y}",
+            f"{to_local(e.last_seen):%H:%M %d/%m/%Y}",
         )
     Console().print(table)
     if page.next_cursor is not None:

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Final, Literal, NamedTuple, get_args
 
 import asyncpg
@@ -51,6 +51,7 @@ import asyncpg
 from ioc.areas import AreaLevel
 from ioc.forecast import Forecast, forecast_target_date, linear_trend
 from ioc.kpis import DISTINCT_ENTITY, Kpi
+from ioc.localtime import DAY_ORIGIN_SQL, date_bin_sql, local_date, local_day_sql, local_day_start
 
 __all__ = [
     "ChildSums",
@@ -62,7 +63,6 @@ __all__ = [
     "compute",
     "current",
     "keep_current",
-    "local_day_start",
     "series",
     "totals",
 ]
@@ -70,7 +70,6 @@ __all__ = [
 Resolution = Literal["1m", "1h", "1d"]
 """``1m``: the stream windows themselves (one minute by default); ``1h``, ``1d``: roll-ups."""
 
-_LOCAL: Final = timezone(timedelta(hours=7))
 _WIDTHS: Final[dict[str, str]] = {"1m": "", "1h": "1 hour", "1d": "1 day"}
 # Where compute reads each resolution ($4 = start, $5 = end, $6 = metrics). The roll-ups are
 # TimescaleDB continuous aggregates (materialised, fast over months); on plain PostgreSQL they
@@ -86,8 +85,7 @@ _ROLLUP = """
     WHERE bucket >= $4 AND bucket < $5 AND metric = ANY($6::text[])"""
 _BINNED = """
     SELECT * FROM (
-        SELECT date_bin(INTERVAL '{width}', window_start, TIMESTAMPTZ '2000-01-01 00:00:00+07')
-               AS bucket, metric, area, sum
+        SELECT {bucket} AS bucket, metric, area, sum
         FROM window_metrics
         WHERE window_start >= $4::timestamptz
           AND window_start < $5::timestamptz + INTERVAL '{width}'
@@ -95,7 +93,7 @@ _BINNED = """
     ) binned
     WHERE bucket >= $4 AND bucket < $5"""
 # The local day of a bucket, to match areas' validity dates (fixed +07, like the views).
-_LOCAL_DAY = "((w.bucket AT TIME ZONE 'UTC') + interval '7 hours')::date"
+_LOCAL_DAY = local_day_sql("w.bucket")
 
 # One statement for the whole catalogue. `placed` puts every window sum on its own area and,
 # through area_ancestors (on the days the link is valid), on each area above it; grouping by
@@ -174,7 +172,7 @@ WITH k (kpi, numerator, denominator, field) AS (
 ),
 e AS (
     SELECT {bucket} AS bucket, ev.area, ev.metrics, ev.entity, ev.payload,
-           ((ev.occurred_at AT TIME ZONE 'UTC') + interval '7 hours')::date AS day
+           {day} AS day
     FROM events ev
     WHERE ev.occurred_at >= $5 AND ev.occurred_at < $6 AND ev.metrics && $7::text[]
 ),
@@ -214,8 +212,8 @@ ON CONFLICT (kpi, resolution, area, bucket) DO UPDATE SET
 """
 _BUCKET_EXPR: Final[dict[str, str]] = {
     "1m": "date_trunc('minute', ev.occurred_at)",
-    "1h": "date_bin(INTERVAL '1 hour', ev.occurred_at, TIMESTAMPTZ '2000-01-01 00:00:00+07')",
-    "1d": "date_bin(INTERVAL '1 day', ev.occurred_at, TIMESTAMPTZ '2000-01-01 00:00:00+07')",
+    "1h": date_bin_sql("1 hour", "ev.occurred_at"),
+    "1d": date_bin_sql("1 day", "ev.occurred_at"),
 }
 _STEPS: Final[dict[str, timedelta]] = {
     "1m": timedelta(minutes=1),
@@ -234,6 +232,7 @@ def _distinct_sql(
     """
     per_bucket = resolution is not None
     return _DISTINCT.format(
+        day=local_day_sql("ev.occurred_at"),
         bucket=_BUCKET_EXPR[resolution] if resolution is not None else "NULL::timestamptz",
         bucket_out="p.bucket" if per_bucket else "NULL::timestamptz",
         group=", p.bucket" if per_bucket else "",
@@ -372,23 +371,6 @@ class Status:
     daily: list[Point]
 
 
-def local_day_start(at: datetime) -> datetime:
-    """Return the start of the local day (Asia/Ho_Chi_Minh) that ``at`` falls in, in UTC.
-
-    Args:
-        at: An aware datetime.
-
-    Returns:
-        Local midnight of that day as an aware UTC datetime — the bucket of the ``1d`` roll-up.
-    """
-    day = at.astimezone(_LOCAL).date()
-    return datetime.combine(day, time(0), _LOCAL).astimezone(UTC)
-
-
-def _local_date(at: datetime) -> date:
-    return at.astimezone(_LOCAL).date()
-
-
 def _check(resolution: str, start: datetime, end: datetime) -> None:
     if resolution not in _WIDTHS:
         raise ValueError(
@@ -409,7 +391,8 @@ async def _window_source(conn: asyncpg.Connection, resolution: str) -> str:
     )
     if timescale:
         return _ROLLUP.format(resolution=resolution)
-    return _BINNED.format(width=_WIDTHS[resolution])
+    width = _WIDTHS[resolution]
+    return _BINNED.format(width=width, bucket=date_bin_sql(width, "window_start"))
 
 
 async def compute(
@@ -481,10 +464,10 @@ async def compute(
 
 # Hours and local days are sums of the finer stored buckets: a ratio of sums stays exact.
 # Every finer bucket lies in exactly one coarser one (the +07 origin, like the views of 0002).
-_ROLL_UP = """
+_ROLL_UP = f"""
 INSERT INTO kpi_values AS v (kpi, resolution, area, bucket, numerator, denominator)
 SELECT kpi, $2, area,
-       date_bin($3::interval, bucket, TIMESTAMPTZ '2000-01-01 00:00:00+07') AS coarse,
+       date_bin($3::interval, bucket, {DAY_ORIGIN_SQL}) AS coarse,
        sum(numerator), sum(denominator)
 FROM kpi_values
 WHERE resolution = $1 AND bucket >= $4 AND bucket < $5
@@ -493,7 +476,7 @@ ON CONFLICT (kpi, resolution, area, bucket) DO UPDATE SET
     numerator = EXCLUDED.numerator,
     denominator = EXCLUDED.denominator,
     computed_at = now()
-"""
+"""  # noqa: S608 - constants only, no input
 _CURSOR = "kpi_values"  # its row in alert_cursor: window rows written up to here (DB time)
 # A flush commits within seconds of its now(); rows stamped up to this long before the cursor
 # may become visible after a pass read past them, so each pass looks back this far again.
@@ -506,10 +489,10 @@ def _floor(at: datetime, step: timedelta) -> datetime:
     return datetime.fromtimestamp(at.timestamp() // seconds * seconds, UTC)
 
 
-_TOUCHED = """
-SELECT DISTINCT date_bin($2::interval, window_start, TIMESTAMPTZ '2000-01-01 00:00:00+07') AS span
+_TOUCHED = f"""
+SELECT DISTINCT date_bin($2::interval, window_start, {DAY_ORIGIN_SQL}) AS span
 FROM window_metrics WHERE updated_at > $1 ORDER BY span
-"""
+"""  # noqa: S608 - constants only, no input
 
 
 async def keep_current(
@@ -761,7 +744,7 @@ async def current(
     now_totals = await totals(conn, kpi, area, start, now, resolution)
     today = local_day_start(now)
     daily = await series(conn, kpi, area, today - timedelta(days=days), today, "1d")
-    ordinals = [_local_date(p.bucket).toordinal() for p in daily if p.value is not None]
+    ordinals = [local_date(p.bucket).toordinal() for p in daily if p.value is not None]
     values = [p.value for p in daily if p.value is not None]
     target = kpi.target_for(level)
     forecast = (
@@ -770,7 +753,7 @@ async def current(
             values,
             target,
             kpi.direction,
-            today=_local_date(now),
+            today=local_date(now),
             half_life_days=half_life_days,
         )
         if target is not None
@@ -841,8 +824,8 @@ async def by_child(
         resolution,
         start,
         end,
-        _local_date(start),
-        _local_date(end - timedelta(microseconds=1)),
+        local_date(start),
+        local_date(end - timedelta(microseconds=1)),
     )
     return [
         ChildSums(r["code"], r["name_vi"], float(r["numerator"]), float(r["denominator"]))
@@ -868,7 +851,7 @@ async def _distinct_by_child(
 ) -> list[ChildSums]:
     first, last = _event_range(start, end, resolution)
     children = await conn.fetch(
-        _CHILDREN, parent_area, _local_date(start), _local_date(end - timedelta(microseconds=1))
+        _CHILDREN, parent_area, local_date(start), local_date(end - timedelta(microseconds=1))
     )
     if not children or last <= first:
         return [ChildSums(c["code"], c["name_vi"], 0.0, 0.0) for c in children]

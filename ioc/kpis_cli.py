@@ -9,10 +9,9 @@ it first (re)computes the KPI's values for the range it shows, so it is always c
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, NoReturn
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -21,8 +20,10 @@ from rich.table import Table
 from ioc.areas import Area, AreaFileError, AreaRegistry, load_areas
 from ioc.config import Settings, get_settings
 from ioc.forecast import Forecast
-from ioc.kpi_values import Status, compute, current, local_day_start
+from ioc.kpi_values import Status, compute, current
 from ioc.kpis import Kpi, KpiCatalogue, KpiFileError, load_kpis
+from ioc.localtime import local_day_start, local_today, to_local
+from ioc.text import LEVEL_LABELS, format_number, format_value
 
 __all__ = ["app"]
 
@@ -38,7 +39,6 @@ app = typer.Typer(
 err_console = Console(stderr=True, soft_wrap=True)
 
 _DIRECTION_VI = {"higher": "càng cao càng tốt", "lower": "càng thấp càng tốt"}
-_LEVEL_VI = {"province": "tỉnh", "district": "huyện", "commune": "xã"}
 _STATUS_VI = {
     "met": "đã đạt",
     "on_track": "dự kiến đạt",
@@ -74,18 +74,12 @@ def _catalogue(path: Path | None, settings: Settings | None) -> KpiCatalogue:
 
 
 def _number(value: float, decimals: int) -> str:
-    """Vietnamese number: ',' for decimals, '.' between thousands."""
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    """A Vietnamese number with exactly ``decimals`` decimals (columns, rates of change)."""
+    return format_number(value, decimals, fixed=True)
 
 
-def format_value(value: float | None, unit: str) -> str:
-    """Show a KPI value the Vietnamese way: 0.953 → "95,3 %" (percent) or "0,953"."""
-    if value is None:
-        return "không có dữ liệu"
-    if unit == "percent":
-        return f"{_number(value * 100, 1)} %"
-    return _number(value, 3)
+def _level(level: str) -> str:
+    return LEVEL_LABELS["vi"][level].lower()
 
 
 def _points(value: float, unit: str, signed: bool = False) -> str:
@@ -102,7 +96,7 @@ def _target_text(kpi: Kpi) -> str:
     text = f"{format_value(kpi.target.value, kpi.unit)}"
     if kpi.target.by_level:
         levels = ", ".join(
-            f"{_LEVEL_VI[lv.value]} {format_value(v, kpi.unit)}"
+            f"{_level(lv.value)} {format_value(v, kpi.unit)}"
             for lv, v in kpi.target.by_level.items()
         )
         text += f" ({levels})"
@@ -159,8 +153,7 @@ def list_kpis(
     Console().print(table)
 
 
-def _resolve_area(registry: AreaRegistry, query: str | None, on: datetime) -> Area:
-    day = on.date()
+def _resolve_area(registry: AreaRegistry, query: str | None, day: date) -> Area:
     if query is None:
         return registry.as_of(day).province
     matches = registry.find(query, on=day)
@@ -187,7 +180,7 @@ def _forecast_text(kpi: Kpi, forecast: Forecast | None) -> str:
     return text
 
 
-def _print_status(kpi: Kpi, area: Area, status: Status, days: int, zone: ZoneInfo) -> None:
+def _print_status(kpi: Kpi, area: Area, status: Status, days: int) -> None:
     out = Console()
     out.print(f"[bold]{kpi.name_vi}[/] ({kpi.name_en}) — {kpi.id}")
     counted = f"đếm riêng biệt {kpi.distinct}: " if kpi.distinct is not None else ""
@@ -195,8 +188,8 @@ def _print_status(kpi: Kpi, area: Area, status: Status, days: int, zone: ZoneInf
         f"Công thức: {counted}{kpi.numerator} / {kpi.denominator}; {_DIRECTION_VI[kpi.direction]}",
         markup=False,
     )
-    out.print(f"Địa bàn: {area.name_vi} ({area.code}, cấp {_LEVEL_VI[area.level.value]})")
-    span = f"{status.start.astimezone(zone):%d/%m %H:%M}–{status.end.astimezone(zone):%d/%m %H:%M}"
+    out.print(f"Địa bàn: {area.name_vi} ({area.code}, cấp {_level(area.level.value)})")
+    span = f"{to_local(status.start):%d/%m %H:%M}–{to_local(status.end):%d/%m %H:%M}"
     out.print(
         f"Hiện tại ({span}): [bold]{format_value(status.value, kpi.unit)}[/] "
         f"({_number(status.numerator, 0)} / {_number(status.denominator, 0)})"
@@ -207,7 +200,7 @@ def _print_status(kpi: Kpi, area: Area, status: Status, days: int, zone: ZoneInf
         assert kpi.target is not None  # a level target implies a target
         deadline = f" trước {kpi.target.deadline:%d/%m/%Y}" if kpi.target.deadline else ""
         out.print(
-            f"Mục tiêu cấp {_LEVEL_VI[status.level.value]}: "
+            f"Mục tiêu cấp {_level(status.level.value)}: "
             f"{format_value(status.target, kpi.unit)}{deadline} — {kpi.target.source}"
         )
         if status.gap is not None:
@@ -240,7 +233,7 @@ def _print_status(kpi: Kpi, area: Area, status: Status, days: int, zone: ZoneInf
             table.add_column(column, justify="right")
         for point in status.daily[-14:]:
             table.add_row(
-                f"{point.bucket.astimezone(zone):%d/%m/%Y}",
+                f"{to_local(point.bucket):%d/%m/%Y}",
                 _number(point.numerator, 0),
                 _number(point.denominator, 0),
                 format_value(point.value, kpi.unit),
@@ -314,11 +307,10 @@ def show(
         registry = load_areas(settings.areas_file)
     except AreaFileError as err:
         _fail(f"The areas file cannot be used; fix these and run again.\n{err}")
-    zone = ZoneInfo(settings.timezone)
     now = datetime.now(UTC)
-    chosen = _resolve_area(registry, area, now.astimezone(zone))
+    chosen = _resolve_area(registry, area, local_today(now))
     status = asyncio.run(_refresh_and_read(settings, kpi, chosen, now, days))
-    _print_status(kpi, chosen, status, days, zone)
+    _print_status(kpi, chosen, status, days)
 
 
 # `ioc kpis events`, in its own module (it imports this one's helpers when it runs).

@@ -38,6 +38,7 @@ from typing import Any
 import asyncpg
 
 from ioc.events import Envelope
+from ioc.localtime import DAY_ORIGIN
 from ioc.measures import Measure, measures
 from ioc.store import entity_of, fields_of, status_of
 
@@ -56,8 +57,6 @@ __all__ = [
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# The roll-ups bin days from local midnight in Asia/Ho_Chi_Minh (see 0002_windows.sql).
-_DAY_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC) - timedelta(hours=7)
 
 # Every copy of an event that this statement did not store: all copies of an event stored
 # before, and the second and later copies of one repeated inside the batch (EXCEPT ALL is a
@@ -499,7 +498,7 @@ async def refresh_rollups(conn: asyncpg.Connection, windows: Iterable[datetime])
         ("window_metrics_1h", timedelta(hours=1)),
         ("window_metrics_1d", timedelta(days=1)),
     ):
-        for start in sorted({_bucket(w, width, _DAY_ORIGIN) for w in windows}):
+        for start in sorted({_bucket(w, width, DAY_ORIGIN) for w in windows}):
             # One bucket either side: TimescaleDB aligns refresh windows on its own bucket
             # origin and refuses a window it cannot fit one whole bucket in.
             await conn.execute(

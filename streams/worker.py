@@ -41,7 +41,6 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -55,6 +54,7 @@ from ioc.db import connect
 from ioc.dlq import DeadLetter
 from ioc.events import FEEDS, Envelope, utc_now
 from ioc.kafka import ensure_topics, make_consumer, make_producer, project_topics, topic_name
+from ioc.localtime import local_date
 from ioc.measures import measures
 from ioc.store import entity_of, fields_of, status_of
 from ioc.streams.agents import AGENTS
@@ -161,7 +161,6 @@ class StreamWorker:
         for agent in (*FEEDS, LATE_AGENT):
             self.metrics.agent(agent)
         self._areas = load_areas(settings.areas_file)
-        self._zone = ZoneInfo(settings.timezone)
         self._known_areas: dict[tuple[str, date], bool] = {}
         self.width_seconds = options.window_seconds
         self._windows: dict[int, tuple[datetime, date]] = {}
@@ -328,7 +327,7 @@ class StreamWorker:
             start = window_start(at, self.width)
             # Windows divide an hour and the zone's offset is whole hours (UTC+7): the
             # window's start and its events share a local day.
-            found = (start, start.astimezone(self._zone).date())
+            found = (start, local_date(start))
             if len(self._windows) > WINDOW_CACHE_MAX:
                 self._windows.clear()
             self._windows[key] = found

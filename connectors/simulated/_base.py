@@ -28,6 +28,7 @@ from ioc.areas import Area
 from ioc.connectors.base import Connector, ConnectorContext, ConnectorError, Item
 from ioc.connectors.scenarios import Incident
 from ioc.events import Envelope
+from ioc.localtime import ZONE
 
 __all__ = [
     "EventIds",
@@ -389,7 +390,7 @@ class SimulatedConnector(Connector):
         if not (math.isfinite(context.rate) and context.rate > 0):
             raise ConnectorError(f"rate must be a positive number, got {context.rate}")
         self.step_ms = int(self.step / _MS)
-        self.tz = ZoneInfo(context.settings.timezone)
+        self.tz = ZONE
         # SeedSequence wants non-negative entropy; wrapping keeps negative seeds distinct.
         # The events follow the feed and the seed, not the instance's name (`--as`): another
         # instance over a range already produced makes the same events, repeats the event

@@ -8,7 +8,6 @@ import logging
 import signal
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import typer
@@ -17,6 +16,7 @@ from rich.table import Table
 
 from ioc.config import Settings, get_settings
 from ioc.datafile import DataFileError
+from ioc.localtime import ZONE, parse_duration, to_local
 from ioc.logs import configure_logging
 
 __all__ = ["app", "build_evaluator"]
@@ -58,7 +58,7 @@ def build_evaluator(settings: Settings) -> Any:
         areas,
         window=timedelta(seconds=settings.streams.window_seconds),
         grace=timedelta(seconds=options.grace_seconds),
-        zone=ZoneInfo(settings.timezone),
+        zone=ZONE,
         route=lambda transition: route(transition, recipients, areas),
         enqueue=enqueue,
     )
@@ -90,7 +90,6 @@ def list_alerts(
 ) -> None:
     """Alerts, newest first: rule, area, severity, state, since when, value vs target."""
     settings = _settings()
-    zone = ZoneInfo(settings.timezone)
 
     async def fetch(conn: Any) -> list[Any]:
         states = [state] if state else ["firing", "acknowledged"]
@@ -115,7 +114,7 @@ def list_alerts(
             r["severity"],
             r["state"],
             str(r["level"]),
-            f"{r['started_at'].astimezone(zone):%d/%m/%Y %H:%M}",
+            f"{to_local(r['started_at']):%d/%m/%Y %H:%M}",
             "—" if r["last_value"] is None else f"{r['last_value']:.4g}",
             "—" if r["target"] is None else f"{r['target']:.4g}",
         )
@@ -151,8 +150,6 @@ def silence(
     area: Annotated[str | None, typer.Option(help="Only this area code.")] = None,
 ) -> None:
     """Hold a rule's notifications back for a while; its alerts still fire and are kept."""
-    from ioc.connectors.scenarios import parse_duration
-
     settings = _settings()
     try:
         length = parse_duration(duration)
@@ -174,7 +171,7 @@ def silence(
         return silence_id
 
     silence_id = asyncio.run(_with_connection(settings, work))
-    until = (now + length).astimezone(ZoneInfo(settings.timezone))
+    until = to_local(now + length)
     console.print(f"Silence {silence_id}: {rule} until {until:%d/%m/%Y %H:%M}.")
 
 

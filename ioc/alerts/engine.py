@@ -37,8 +37,9 @@ from ioc.alerts.model import (
 from ioc.alerts.rules import Rule, RuleSet
 from ioc.areas import Area, AreaRegistry
 from ioc.kpis import Kpi, KpiCatalogue
+from ioc.text import alert_summary, no_data_name
 
-__all__ = ["Evaluator", "explain", "format_value"]
+__all__ = ["Evaluator", "explain"]
 
 log = logging.getLogger(__name__)
 
@@ -46,40 +47,6 @@ LOOKBACK_WINDOWS = 10  # on the very first pass, how far back to start
 BASELINE = timedelta(days=1)  # explanations compare with the day before the alert began
 MAX_ENTITIES = 20  # points at fault kept with an alert (all are counted)
 _LEVELS = ("province", "district", "commune")
-
-
-_SUMMARY_WORDS: dict[str, dict[str, str]] = {
-    "vi": {
-        "in": "tại",
-        "target": "mục tiêu",
-        "since": "từ",
-        "time": "%H:%M %d/%m/%Y",
-        "largest": "nơi ảnh hưởng nhiều nhất",
-        "fired": "cảnh báo",
-        "escalated": "chuyển cấp trên",
-        "acknowledged": "đã tiếp nhận ({actor})",
-        "resolved": "đã trở lại bình thường",
-    },
-    "en": {
-        "in": "in",
-        "target": "target",
-        "since": "since",
-        "time": "%Y-%m-%d %H:%M",
-        "largest": "largest contributor",
-        "fired": "alert",
-        "escalated": "escalated",
-        "acknowledged": "acknowledged by {actor}",
-        "resolved": "back to normal",
-    },
-}
-
-
-def format_value(value: float | None, unit: str, language: str = "vi") -> str:
-    """`0.953` in percent → `95,3 %` (Vietnamese) or `95.3 %` (English)."""
-    if value is None:
-        return "—"
-    text = f"{value * 100:.1f} %" if unit == "percent" else f"{value:.3g}"
-    return text.replace(".", ",") if language == "vi" else text
 
 
 @dataclass
@@ -645,8 +612,8 @@ class Evaluator:
             area_name_vi=area.name_vi,
             area_level=area.level,
             kpi_id=kpi.id if kpi else None,
-            kpi_name_vi=kpi.name_vi if kpi else f"dữ liệu {rule.feed}",
-            kpi_name_en=kpi.name_en if kpi else f"{rule.feed} data",
+            kpi_name_vi=kpi.name_vi if kpi else no_data_name(rule.feed or rule.id, "vi"),
+            kpi_name_en=kpi.name_en if kpi else no_data_name(rule.feed or rule.id, "en"),
             value=value,
             target=target,
             unit=kpi.unit if kpi else "ratio",
@@ -660,8 +627,12 @@ class Evaluator:
         )
         transition = replace(
             transition,
-            summary_vi=self._summary(transition, "vi"),
-            summary_en=self._summary(transition, "en"),
+            summary_vi=alert_summary(
+                transition.kpi_name_vi, area.name_vi, value, target, transition.unit, since, "vi"
+            ),
+            summary_en=alert_summary(
+                transition.kpi_name_en, area.name_vi, value, target, transition.unit, since, "en"
+            ),
         )
         held = await self._held(conn, rule.id, area.code, at)
         await conn.execute(
@@ -693,20 +664,6 @@ class Evaluator:
             at,
         )
         return bool(silenced)
-
-    def _summary(self, t: Transition, language: str) -> str:
-        """One line: what, where, value (vs target), since when, what happened, who weighs most."""
-        words = _SUMMARY_WORDS[language]
-        local = t.since.astimezone(self.zone)
-        what = words[t.kind.value].format(actor=t.actor)
-        name = t.kpi_name_vi if language == "vi" else t.kpi_name_en
-        text = f"{name} {words['in']} {t.area_name_vi}: {format_value(t.value, t.unit, language)}"
-        if t.target is not None:
-            text += f" ({words['target']} {format_value(t.target, t.unit, language)})"
-        text += f", {words['since']} {local.strftime(words['time'])} — {what}"
-        if t.contributors:
-            text += f"; {words['largest']}: {t.contributors[0].name_vi}"
-        return text
 
     async def _contributors(
         self, conn: asyncpg.Connection, kpi: Kpi, area: Area, since: datetime, at: datetime

@@ -8,7 +8,6 @@ import logging
 import os
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import typer
@@ -16,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ioc.config import Environment, Settings, get_settings
+from ioc.localtime import to_local
 from ioc.logs import configure_logging
 
 __all__ = ["ADMIN_KEY_FILE", "app"]
@@ -147,7 +147,6 @@ def keys_list() -> None:
 
     settings = _settings()
     rows = asyncio.run(_with_connection(settings, list_keys))
-    zone = ZoneInfo(settings.timezone)
     table = Table(title=f"{len(rows)} API keys")
     for column in ("id", "name", "role", "area", "created", "last used", "revoked"):
         table.add_column(column)
@@ -157,9 +156,9 @@ def keys_list() -> None:
             r["name"],
             r["role"],
             r["area"] or "province",
-            f"{r['created_at'].astimezone(zone):%d/%m/%Y %H:%M}",
-            f"{r['last_used_at'].astimezone(zone):%d/%m/%Y %H:%M}" if r["last_used_at"] else "-",
-            f"{r['revoked_at'].astimezone(zone):%d/%m/%Y %H:%M}" if r["revoked_at"] else "-",
+            f"{to_local(r['created_at']):%d/%m/%Y %H:%M}",
+            f"{to_local(r['last_used_at']):%d/%m/%Y %H:%M}" if r["last_used_at"] else "-",
+            f"{to_local(r['revoked_at']):%d/%m/%Y %H:%M}" if r["revoked_at"] else "-",
         )
     Console().print(table)
 

@@ -28,13 +28,13 @@ from ioc.api.problems import Problem
 from ioc.api.security import Ctx, in_scope, require
 from ioc.areas import Area
 from ioc.kpis import Kpi
+from ioc.localtime import local_today, to_local
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1")
 
 Reader = Annotated[Principal, require("read")]
-_LOCAL = timedelta(hours=7)
 
 _DESCRIPTION = f"""
 The events behind one KPI value: those that added the KPI's numerator metric
@@ -61,12 +61,12 @@ cursor this API did not give, a limit out of range.
 
 
 def _local(at: datetime) -> str:
-    return (at.astimezone(UTC) + _LOCAL).strftime("%Y%m%d-%H%M")
+    return to_local(at).strftime("%Y%m%d-%H%M")
 
 
 async def _chosen_area(ctx: ApiContext, request: Request, who: Principal, code: str | None) -> Area:
     """The area asked for (default: the key's own, else the province), checked in scope."""
-    today = (datetime.now(UTC) + _LOCAL).date()
+    today = local_today()
     code = code or who.area or ctx.areas.as_of(today).province.code
     await in_scope(ctx, request, who, code)
     area = ctx.area(code, today)

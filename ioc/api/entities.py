@@ -18,7 +18,8 @@ from ioc.api.context import ApiContext
 from ioc.api.keys import Principal
 from ioc.api.problems import Problem
 from ioc.api.security import Ctx, in_scope, require
-from ioc.entities import EntityFilter, InvalidCursor, list_entities, local_day
+from ioc.entities import EntityFilter, InvalidCursor, list_entities
+from ioc.localtime import local_date
 
 __all__ = ["FEEDS_WITH_STATES", "alert_explanation", "router"]
 
@@ -95,7 +96,7 @@ async def entities(
             page = await list_entities(conn, chosen, limit=limit, cursor=cursor)
     except InvalidCursor as err:
         raise Problem(400, "invalid-cursor", str(err)) from None
-    day = local_day(page.at)
+    day = local_date(page.at)
     return {
         "at": page.at.isoformat(),
         "filters": {
@@ -120,7 +121,7 @@ def alert_explanation(ctx: ApiContext, row: asyncpg.Record) -> dict[str, Any]:
     ``entities``: for an availability KPI, the points down in the area when it fired, longest
     down first (at most 20); ``entities_down``: how many were down in all.
     """
-    day = local_day(row["started_at"])
+    day = local_date(row["started_at"])
 
     def named(code: str) -> dict[str, str | None]:
         area = ctx.area(code, day)

@@ -9,23 +9,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import asyncpg
 
-from ioc.alerts.engine import format_value
 from ioc.api.context import ApiContext
 from ioc.api.entities import alert_explanation
 from ioc.areas import Area
 from ioc.kpi_values import Point, by_child, series, totals
 from ioc.kpis import Kpi
+from ioc.localtime import local_date, local_today
 from ioc.telemetry import (
     ConnectorMetrics,
     StreamMetrics,
     read_connector_metrics,
     read_stream_metrics,
 )
+from ioc.text import LANGUAGES, alert_summary, no_data_name
 
 __all__ = [
     "FEEDS",
@@ -33,20 +34,13 @@ __all__ = [
     "area_json",
     "feeds",
     "kpis_current",
-    "local_today",
     "map_children",
 ]
 
 FEEDS: Final = ("camera", "dvc", "payment", "network")
-_LOCAL: Final = timedelta(hours=7)
 _LOW_VOLUME: Final = 20  # a ratio of fewer events than this is shown, but flagged
 _FRESH: Final = timedelta(minutes=3)  # a feed whose newest window is older is not live
 _STALE: Final = timedelta(minutes=15)  # … and older than this, down (unless idle)
-
-
-def local_today(now: datetime) -> date:
-    """The local date in Asia/Ho_Chi_Minh (UTC+7, no daylight saving)."""
-    return (now.astimezone(UTC) + _LOCAL).date()
 
 
 def _floor(at: datetime, step: timedelta) -> datetime:
@@ -354,29 +348,29 @@ async def feeds(
 
 def alert_json(ctx: ApiContext, row: asyncpg.Record) -> dict[str, Any]:
     """An alert row as the API shows it, with names and a one-line summary in both languages."""
-    day = local_today(row["started_at"])
+    day = local_date(row["started_at"])
     area = ctx.area(row["area"], day)
     kpi = ctx.catalogue.get(row["kpi_id"]) if row["kpi_id"] in ctx.catalogue else None
     rule = next((r for r in ctx.rules.rules if r.id == row["rule_id"]), None)
-    unit = kpi.unit if kpi else "number"
     summary = {}
-    for language in ("vi", "en"):
+    for language in LANGUAGES:
+        # As the engine names what a transition is about (ioc.alerts.engine), so the summary
+        # here and the one in the alert's messages are the same line.
         if kpi is not None:
             what = kpi.name_vi if language == "vi" else kpi.name_en
-        elif rule is not None:
-            what = (rule.description_vi if language == "vi" else rule.description_en) or rule.id
+        elif rule is not None and rule.feed is not None:
+            what = no_data_name(rule.feed, language)
         else:
             what = row["rule_id"]
-        where = area.name_vi if area is not None else row["area"]
-        if language == "en" and area is not None and area.name_en:
-            where = area.name_en
-        text = f"{what} {'tại' if language == 'vi' else 'in'} {where}"
-        if row["last_value"] is not None:
-            text += f": {format_value(row['last_value'], unit, language)}"
-        if row["target"] is not None:
-            label = "mục tiêu" if language == "vi" else "target"
-            text += f" ({label} {format_value(row['target'], unit, language)})"
-        summary[language] = text
+        summary[language] = alert_summary(
+            what,
+            area.name_vi if area is not None else row["area"],
+            row["last_value"],
+            row["target"],
+            kpi.unit if kpi else "ratio",
+            row["started_at"],
+            language,
+        )
     return {
         "id": row["id"],
         "rule": row["rule_id"],

@@ -17,6 +17,7 @@ from ioc.api.keys import Principal
 from ioc.api.problems import Problem
 from ioc.api.security import Ctx, audit, in_scope, require
 from ioc.areas import Area
+from ioc.localtime import local_today
 
 __all__ = ["metrics_router", "router"]
 
@@ -44,7 +45,7 @@ def _page(items: list[Any], limit: int, offset: int, total: int) -> dict[str, An
 
 
 def _today() -> Any:
-    return queries.local_today(datetime.now(UTC))
+    return local_today()
 
 
 async def _area(ctx: ApiContext, request: Request, who: Principal, code: str | None) -> Area:

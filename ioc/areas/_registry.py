@@ -10,6 +10,7 @@ from typing import get_args
 from ioc.areas import _names
 from ioc.areas._model import Area, AreaFileError, AreaFileMeta, AreaLevel, Shape, WeightBasis
 from ioc.areas._rules import labels, period, structural_problems
+from ioc.localtime import local_today
 
 __all__ = ["AreaRegistry"]
 
@@ -108,7 +109,7 @@ class AreaRegistry:
         return self._areas
 
     def _snap(self, on: date | None) -> _Snapshot:
-        day = on if on is not None else (self._day if self._day is not None else date.today())
+        day = on if on is not None else (self._day if self._day is not None else local_today())
         snap = self._snapshots.get(day)
         if snap is None:
             snap = _Snapshot(day, self._areas)

@@ -26,29 +26,13 @@ from ioc.alerts.model import AlertState, Severity
 from ioc.areas import AreaRegistry
 from ioc.notify.outbox import OutboxRow, enqueue_rows
 from ioc.notify.routing import SEVERITY_ORDER, Recipient
-from ioc.notify.templates import (
-    DEFAULT_TIMEZONE,
-    Language,
-    Message,
-    format_duration,
-    format_number,
-    format_time,
-    format_value,
-)
+from ioc.notify.templates import DEFAULT_TIMEZONE, Message, format_duration, format_time
+from ioc.text import SEVERITY_LABELS, STATE_LABELS, Language, format_number, format_value
 
 __all__ = ["DIGEST_TYPE", "daily_digest", "enqueue_digests"]
 
 DIGEST_TYPE: Final = "ioc.digest"
 _TOP: Final = 5
-
-_SEVERITY: Final[dict[str, dict[str, str]]] = {
-    "vi": {"info": "Thông tin", "warning": "Cảnh báo", "critical": "Nghiêm trọng"},
-    "en": {"info": "Info", "warning": "Warning", "critical": "Critical"},
-}
-_STATE: Final[dict[str, dict[str, str]]] = {
-    "vi": {"firing": "đang cảnh báo", "acknowledged": "đã tiếp nhận", "resolved": "đã khắc phục"},
-    "en": {"firing": "firing", "acknowledged": "acknowledged", "resolved": "resolved"},
-}
 
 
 @dataclass(frozen=True)
@@ -160,9 +144,11 @@ async def daily_digest(
     when = day.strftime("%d/%m/%Y")
     sev_order = sorted(SEVERITY_ORDER, key=SEVERITY_ORDER.__getitem__, reverse=True)
     severities = " · ".join(
-        f"{_SEVERITY[lang][s.value]} {by_severity.get(s.value, 0)}" for s in sev_order
+        f"{SEVERITY_LABELS[lang][s.value]} {by_severity.get(s.value, 0)}" for s in sev_order
     )
-    states = " · ".join(f"{_STATE[lang][s.value]} {by_state.get(s.value, 0)}" for s in AlertState)
+    states = " · ".join(
+        f"{STATE_LABELS[lang][s.value].lower()} {by_state.get(s.value, 0)}" for s in AlertState
+    )
 
     def num(n: int) -> str:
         return format_number(n, 0, lang)
@@ -209,10 +195,11 @@ async def daily_digest(
             target_word = "mục tiêu" if lang == "vi" else "target"
             value += f" / {target_word} {format_value(a.target, unit, lang)}"
         since = "từ" if lang == "vi" else "since"
+        state = STATE_LABELS[lang].get(a.state, a.state).lower()
         lines.append(
-            f"  {rank}. [{_SEVERITY[lang].get(a.severity, a.severity)}] {what} — "
+            f"  {rank}. [{SEVERITY_LABELS[lang].get(a.severity, a.severity)}] {what} — "
             f"{names[a.area]}: {since} {format_time(a.started_at, tz)}, "
-            f"{format_duration(open_for(a), lang)} ({_STATE[lang].get(a.state, a.state)}); "
+            f"{format_duration(open_for(a), lang)} ({state}); "
             f"{value}"
         )
         longest_data.append(

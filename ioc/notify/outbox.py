@@ -469,7 +469,6 @@ class Notifier:
             recipients=recipients,
             areas=areas,
             digest_at=options.digest_at,
-            tz=settings.timezone,
         )
 
     def stop(self) -> None:

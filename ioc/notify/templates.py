@@ -59,28 +59,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from ioc.alerts.model import Contributor, EntityAtFault, Severity, Transition, TransitionKind
+from ioc.alerts.model import Contributor, EntityAtFault, Transition, TransitionKind
+from ioc.localtime import ZONE_NAME
+from ioc.text import SEVERITY_LABELS, Language, check_language, format_number, format_value
 
 __all__ = [
     "DEFAULT_TIMEZONE",
     "PAYLOAD_TYPE",
     "SCHEMA_VERSION",
-    "Language",
     "Message",
     "format_duration",
-    "format_number",
     "format_time",
-    "format_value",
     "render",
 ]
 
-Language = Literal["vi", "en"]
-"""The languages messages are written in; Vietnamese is the default."""
-
-DEFAULT_TIMEZONE: Final = "Asia/Ho_Chi_Minh"
+DEFAULT_TIMEZONE: Final = ZONE_NAME
 PAYLOAD_TYPE: Final = "ioc.alert.transition"
 SCHEMA_VERSION: Final = 1
 _MAX_CONTRIBUTORS: Final = 5
@@ -102,15 +98,6 @@ class Message:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-_SEVERITY: Final[dict[str, dict[Severity, str]]] = {
-    "vi": {
-        Severity.INFO: "Thông tin",
-        Severity.WARNING: "Cảnh báo",
-        Severity.CRITICAL: "Nghiêm trọng",
-    },
-    "en": {Severity.INFO: "Info", Severity.WARNING: "Warning", Severity.CRITICAL: "Critical"},
-}
-
 # Words of each language, kept together so the two templates stay parallel.
 _WORDS: Final[dict[str, dict[str, str]]] = {
     "vi": {
@@ -120,7 +107,6 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "severity": "Mức độ",
         "since": "Bắt đầu từ",
         "value": "Giá trị",
-        "no_data": "không có dữ liệu",
         "below": "thấp hơn mục tiêu {amount}",
         "above": "cao hơn mục tiêu {amount}",
         "on_target": "bằng mục tiêu",
@@ -158,7 +144,6 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "severity": "Severity",
         "since": "Since",
         "value": "Value",
-        "no_data": "no data",
         "below": "{amount} below target",
         "above": "{amount} above target",
         "on_target": "on target",
@@ -188,54 +173,6 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "tag_resolved": "RESOLVED",
     },
 }
-
-
-def _check_language(language: str) -> Language:
-    if language not in get_args(Language):
-        raise ValueError(f"language must be 'vi' or 'en', got {language!r}")
-    return language  # type: ignore[return-value]
-
-
-def format_number(number: float, decimals: int, language: Language = "vi") -> str:
-    """Format a number with the language's separators, dropping trailing zeros.
-
-    Args:
-        number: the number.
-        decimals: at most this many decimals.
-        language: `vi` writes `1.234,5`; `en` writes `1,234.5`.
-
-    Returns:
-        The formatted number, e.g. "95,3", "80", "1.234,5".
-    """
-    text = f"{number:,.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if text in ("-0", ""):
-        text = "0"
-    if language == "vi":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
-
-
-def format_value(value: float | None, unit: str, language: Language = "vi") -> str:
-    """Show a KPI value in its unit: `percent` shows 0.953 as "95,3 %" (vi) or "95.3%" (en).
-
-    Args:
-        value: the value in KPI units (a ratio for `percent`), or None.
-        unit: the KPI unit (`percent`, `ratio`, `number` as in the KPI catalogue); any other
-            unit is written after the number.
-        language: the reader's language.
-
-    Returns:
-        The text, or "không có dữ liệu" / "no data" when `value` is None.
-    """
-    if value is None:
-        return _WORDS[language]["no_data"]
-    if unit == "percent":
-        number = format_number(value * 100, 1, language)
-        return f"{number} %" if language == "vi" else f"{number}%"
-    number = format_number(value, 3 if unit == "ratio" else 2, language)
-    return number if unit in ("", "ratio", "number", "count") else f"{number} {unit}"
 
 
 def _gap(value: float, target: float, unit: str, language: Language) -> str:
@@ -304,7 +241,7 @@ def _entity_line(e: EntityAtFault, language: Language, tz: str) -> str:
 
 def _subject(t: Transition, language: Language) -> str:
     words = _WORDS[language]
-    tag = _SEVERITY[language][t.severity].upper()
+    tag = SEVERITY_LABELS[language][t.severity.value].upper()
     if t.kind is not TransitionKind.FIRED:
         tag += " · " + words[f"tag_{t.kind.value}"].format(level=t.level)
     kpi = t.kpi_name_vi if language == "vi" else t.kpi_name_en
@@ -319,7 +256,7 @@ def _subject(t: Transition, language: Language) -> str:
 def _body(t: Transition, language: Language, tz: str) -> str:
     words = _WORDS[language]
     kpi = t.kpi_name_vi if language == "vi" else t.kpi_name_en
-    severity = _SEVERITY[language][t.severity]
+    severity = SEVERITY_LABELS[language][t.severity.value]
     head = words[f"head_{t.kind.value}"].format(
         severity=severity.upper(),
         kpi=kpi,
@@ -434,7 +371,7 @@ def render(transition: Transition, language: str = "vi", tz: str = DEFAULT_TIMEZ
     Raises:
         ValueError: `language` is neither `vi` nor `en`.
     """
-    lang = _check_language(language)
+    lang = check_language(language)
     subject = _subject(transition, lang)
     text = _body(transition, lang, tz)
     return Message(subject=subject, text=text, data=_payload(transition, lang, subject, text))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -20,7 +21,10 @@ import pytest
 from ioc.alerts.engine import Evaluator
 from ioc.alerts.model import TransitionKind
 from ioc.alerts.rules import load_rules
+from ioc.api.context import ApiContext, RateLimiter, TtlCache
+from ioc.api.queries import alert_json
 from ioc.areas import load_areas
+from ioc.config import load_settings
 from ioc.db import migrate, sync_areas
 from ioc.kpis import load_kpis
 from ioc.notify.outbox import enqueue
@@ -175,3 +179,37 @@ async def test_an_unacknowledged_alert_escalates_and_a_silence_holds_messages(
         )
         == 0
     )
+
+
+async def test_the_api_and_the_messages_sum_an_alert_up_in_the_same_words(
+    conn: asyncpg.Connection, tmp_path: Path, database_url: str
+) -> None:
+    """One summary (ioc.text): the API's line for an alert is the line its e-mails carry."""
+    evaluator = _evaluator(tmp_path)
+    transitions = await _run(conn, evaluator, range(0, 9))
+    fired = [t for t in transitions if t.kind is TransitionKind.FIRED]
+    assert {t.area for t in fired} == {OUTAGE, "33"}
+    ctx = ApiContext(
+        settings=load_settings(database_url=database_url),
+        pool=cast(asyncpg.Pool, None),  # alert_json reads the row it is given, not the pool
+        catalogue=evaluator.catalogue,
+        rules=evaluator.rules,
+        areas=load_areas(),
+        limiter=RateLimiter(60, 10),
+        auth_limiter=RateLimiter(60, 10),
+        cache=TtlCache(1.0),
+    )
+    for transition in fired:
+        row = await conn.fetchrow("SELECT * FROM alerts WHERE id = $1", transition.alert_id)
+        shown = alert_json(ctx, row)
+        assert shown["summary_vi"] == transition.summary_vi
+        assert shown["summary_en"] == transition.summary_en
+        bodies = await conn.fetch(
+            "SELECT language, body FROM notification_outbox "
+            "WHERE alert_id = $1 AND transition = 'fired'",
+            transition.alert_id,
+        )
+        assert bodies
+        for message in bodies:
+            summary = shown["summary_vi" if message["language"] == "vi" else "summary_en"]
+            assert summary in message["body"].splitlines()

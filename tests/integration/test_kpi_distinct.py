@@ -300,6 +300,7 @@ async def test_the_api_tiles_and_map_count_the_last_24_hours_once(
     from ioc.api import queries
     from ioc.api.context import ApiContext
     from ioc.kpis import KpiCatalogue, Target
+    from ioc.localtime import local_today
 
     ward, other = "11953", "11983"  # Phường Phố Hiến, Phường Sơn Nam (two-tier, today)
     at = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - 2 * HOUR
@@ -316,7 +317,7 @@ async def test_the_api_tiles_and_map_count_the_last_24_hours_once(
     judged = KPI.model_copy(update={"target": Target(value=0.9, source="thử")})
     registry = load_areas()
     ctx = cast(ApiContext, SimpleNamespace(catalogue=KpiCatalogue([judged]), areas=registry))
-    province = registry.as_of(queries.local_today(datetime.now(UTC))).province
+    province = registry.as_of(local_today()).province
     tiles = await queries.kpis_current(ctx, conn, province)
     (tile,) = tiles["items"]
     # {P1} / {P1, P2} over the 24 h; the hours are {P1} / {P1, P2} and {P1} / {}.
@@ -380,8 +381,8 @@ def test_cli_show_counts_from_the_store_and_quotes_the_context(
 
     from typer.testing import CliRunner
 
-    from ioc.kpi_values import local_day_start
     from ioc.kpis_cli import app
+    from ioc.localtime import local_day_start
 
     now = datetime.now(UTC)
     ward, other = "11953", "11983"  # two-tier communes of today

@@ -24,12 +24,12 @@ from ioc.kpi_values import (
     compute,
     current,
     keep_current,
-    local_day_start,
     series,
     totals,
 )
 from ioc.kpis import Kpi, load_kpis
 from ioc.kpis_cli import app
+from ioc.localtime import local_day_start
 from ioc.streams.sink import Counted, write_batch
 from tests._tiers import tier_connection
 
@@ -287,6 +287,6 @@ def test_cli_show_recomputes_and_reports(
     assert result.exit_code == 0, result.output
     out = result.output
     assert "Tỷ lệ hồ sơ tiếp nhận trực tuyến" in out and "Tỉnh Hưng Yên" in out
-    assert "80,0 % trước 31/12/2025 — QĐ 942/QĐ-TTg" in out
+    assert "80 % trước 31/12/2025 — QĐ 942/QĐ-TTg" in out  # ioc.text.format_value
     assert "+1,00 điểm %/ngày" in out  # the trend of the ten days
     assert "dự kiến đạt ngày" in out and "MAE" in out

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ioc.alerts.engine import explain, format_value
+from ioc.alerts.engine import explain
 from ioc.alerts.rules import load_rules
 from ioc.datafile import DataFileError
 
@@ -105,12 +105,6 @@ def test_explanation_sees_a_volume_effect() -> None:
     assert ranked[0].rate_effect == pytest.approx(0.0)
     assert ranked[0].volume_effect > 0
     assert sum(c.gap for c in ranked) == pytest.approx(950 / 1100 - 1400 / 2000)
-
-
-def test_values_are_shown_with_a_vietnamese_decimal_comma() -> None:
-    assert format_value(0.9534, "percent") == "95,3 %"
-    assert format_value(0.9534, "percent", "en") == "95.3 %"
-    assert format_value(None, "percent") == "—"
 
 
 def test_an_anomaly_fires_on_a_drop_far_outside_the_usual_spread_and_does_not_learn_it() -> None:

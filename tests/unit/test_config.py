@@ -95,6 +95,18 @@ def test_unknown_timezone(monkeypatch: pytest.MonkeyPatch) -> None:
         load_settings()
 
 
+def test_the_time_zone_is_no_setting_and_another_one_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Day roll-ups are binned at +07 (ioc.localtime): another zone cannot be honoured, and
+    # ignoring it silently would look as if it worked.
+    monkeypatch.setenv("IOC_TIMEZONE", "Asia/Bangkok")
+    with pytest.raises(ConfigError, match=r"IOC_TIMEZONE.*Asia/Ho_Chi_Minh"):
+        load_settings()
+    monkeypatch.setenv("IOC_TIMEZONE", "Asia/Ho_Chi_Minh")  # as old .env files have it
+    assert not hasattr(load_settings(), "timezone")
+
+
 def test_mask_url_keeps_everything_but_the_password() -> None:
     assert mask_url("postgresql://u:p%40ss@h:5432/d?sslmode=require") == (
         "postgresql://u:***@h:5432/d?sslmode=require"

@@ -19,7 +19,6 @@ from ioc.dashboards import (
     BOARDS,
     DATASOURCE_UID,
     JSON_DIR,
-    TIMEZONE,
     BoardContext,
     build_all,
     context_from_settings,
@@ -29,6 +28,7 @@ from ioc.dashboards.cli import app
 from ioc.dashboards.push import STAMP_KEY, content_hash, datasource_model
 from ioc.dashboards.role import scram_sha256_verifier
 from ioc.kpis import load_kpis
+from ioc.localtime import ZONE_NAME
 
 pytestmark = pytest.mark.unit
 
@@ -59,7 +59,7 @@ def test_every_board_is_stable_local_vietnamese_and_described_in_english() -> No
     assert list(boards) == list(BOARDS)
     for uid, board in boards.items():
         assert board["uid"] == uid and uid.startswith("ioc-")
-        assert board["timezone"] == TIMEZONE
+        assert board["timezone"] == ZONE_NAME
         assert "ioc" in board["tags"] and board["editable"] is False
         ids = [p["id"] for p in board["panels"]]
         assert ids == list(range(1, len(ids) + 1)), f"{uid}: panel ids must be 1..n in order"

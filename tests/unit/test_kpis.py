@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ioc.kpis import Kpi, KpiCatalogue, KpiFileError, Target, load_kpis
-from ioc.kpis_cli import app, format_value
+from ioc.kpis_cli import app
 from ioc.measures import METRICS
 
 pytestmark = pytest.mark.unit
@@ -268,12 +268,6 @@ def test_cli_list_and_unknown_kpi() -> None:
     unknown = runner.invoke(app, ["show", "no_such_kpi"])
     assert unknown.exit_code == 2
     assert "no_such_kpi" in unknown.output and "camera_online_rate" in unknown.output
-
-
-def test_values_are_shown_the_vietnamese_way() -> None:
-    assert format_value(0.9534, "percent") == "95,3 %"
-    assert format_value(0.9534, "ratio") == "0,953"
-    assert format_value(None, "percent") == "không có dữ liệu"
 
 
 def test_problems_of_several_kpis_and_of_the_file_are_reported_together(tmp_path: Path) -> None:

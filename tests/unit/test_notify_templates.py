@@ -10,14 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ioc.alerts.model import Contributor, Severity, Transition, TransitionKind
-from ioc.notify.templates import (
-    PAYLOAD_TYPE,
-    format_duration,
-    format_number,
-    format_time,
-    format_value,
-    render,
-)
+from ioc.notify.templates import PAYLOAD_TYPE, format_duration, format_time, render
 
 pytestmark = pytest.mark.unit
 
@@ -199,30 +192,6 @@ def test_payload_has_the_documented_stable_schema() -> None:
 def test_unknown_language_is_refused() -> None:
     with pytest.raises(ValueError, match="'vi' or 'en'"):
         render(FIRED, "fr")
-
-
-@pytest.mark.parametrize(
-    ("number", "decimals", "vi", "en"),
-    [
-        (95.3, 1, "95,3", "95.3"),
-        (80.0, 1, "80", "80"),
-        (1234.5, 1, "1.234,5", "1,234.5"),
-        (1_250_000, 0, "1.250.000", "1,250,000"),
-        (-0.04, 1, "0", "0"),
-    ],
-)
-def test_number_format(number: float, decimals: int, vi: str, en: str) -> None:
-    assert format_number(number, decimals, "vi") == vi
-    assert format_number(number, decimals, "en") == en
-
-
-def test_value_units() -> None:
-    assert format_value(0.953, "percent") == "95,3 %"
-    assert format_value(0.953, "percent", "en") == "95.3%"
-    assert format_value(0.9534, "ratio") == "0,953"
-    assert format_value(4.25, "number") == "4,25"
-    assert format_value(1234.5, "ms", "en") == "1,234.5 ms"
-    assert format_value(None, "percent") == "không có dữ liệu"
 
 
 def test_durations() -> None:

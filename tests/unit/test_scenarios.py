@@ -13,9 +13,8 @@ from ioc.connectors.scenarios import (
     Scenario,
     ScenarioError,
     load_scenario,
-    parse_duration,
-    parse_start,
 )
+from ioc.localtime import parse_duration, parse_start
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2024, 3, 4, 2, 0, tzinfo=UTC)  # Monday 09:00 in Hưng Yên, three-tier shape

@@ -63,7 +63,6 @@ Import from ``ioc.connectors.ingest.mapping``.
 
 from ioc.connectors.ingest.mapping._compile import EXAMPLES, TYPES, MappingError, load_mapping
 from ioc.connectors.ingest.mapping._runtime import (
-    DEFAULT_TIMEZONE,
     ID_NAMESPACE,
     PAYLOAD_MODELS,
     REJECTION_REASONS,
@@ -71,7 +70,6 @@ from ioc.connectors.ingest.mapping._runtime import (
 )
 
 __all__ = [
-    "DEFAULT_TIMEZONE",
     "EXAMPLES",
     "ID_NAMESPACE",
     "PAYLOAD_MODELS",

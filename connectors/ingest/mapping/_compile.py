@@ -19,12 +19,12 @@ from ioc.connectors.base import ConnectorError
 from ioc.connectors.ingest.mapping._convert import SIMPLE_CONVERTERS, time_converter
 from ioc.connectors.ingest.mapping._paths import getter, parse_path
 from ioc.connectors.ingest.mapping._runtime import (
-    DEFAULT_TIMEZONE,
     PAYLOAD_MODELS,
     CompiledField,
     Mapping,
 )
 from ioc.datafile import DataFileError, Document, parse, read_text
+from ioc.localtime import ZONE
 
 __all__ = ["EXAMPLES", "TYPES", "MappingError", "load_mapping"]
 
@@ -363,7 +363,7 @@ class _Loader:
 
     def timezone(self, spec: dict[str, tuple[yaml.Node, yaml.Node]], label: str) -> tzinfo | None:
         if "timezone" not in spec:
-            return ZoneInfo(DEFAULT_TIMEZONE)
+            return ZONE
         node = spec["timezone"][1]
         zone = _zone(str(self.value(node)))
         if zone is None:

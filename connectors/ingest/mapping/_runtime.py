@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Final, get_args
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
@@ -18,9 +17,9 @@ from ioc.connectors.base import Rejected
 from ioc.connectors.ingest.mapping._convert import Converter, kind_of, map_key
 from ioc.connectors.ingest.mapping._paths import ABSENT, Getter, Sentinel
 from ioc.events import Envelope, Payload, utc_now
+from ioc.localtime import ZONE
 
 __all__ = [
-    "DEFAULT_TIMEZONE",
     "ID_NAMESPACE",
     "NO_CONSTANT",
     "PAYLOAD_MODELS",
@@ -48,7 +47,6 @@ REJECTION_REASONS: Final[tuple[str, ...]] = (
 )
 """Every `Rejected.reason` a mapping produces."""
 
-DEFAULT_TIMEZONE: Final = "Asia/Ho_Chi_Minh"
 
 ID_NAMESPACE: Final = uuid.UUID("5b0b3f0e-8a57-4c4e-9d43-6f1e0c2a7d11")
 """UUIDv5 namespace of event ids made by mappings; changing it would re-key every re-read."""
@@ -118,7 +116,7 @@ class CompiledField:
         self.otherwise: Any = ABSENT
         self.default: Any = ABSENT
         self.optional = False
-        self.zone: tzinfo = ZoneInfo(DEFAULT_TIMEZONE)  # for naive times of a datetime field
+        self.zone: tzinfo = ZONE  # for naive times of a datetime field
 
     def resolve(self, record: dict[str, Any]) -> Any:
         """The field's value for `record`, or `OMIT` for an absent optional field.
