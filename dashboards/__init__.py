@@ -14,6 +14,14 @@ Example::
 
 from __future__ import annotations
 
+# The folder is importable from the repository root under its bare name too, and that would
+# load a second copy of every module (a second `BoardContext` class, a second board registry).
+if __name__ != "ioc.dashboards":
+    raise ImportError(
+        f"import ioc.dashboards, not {__name__}: the folder dashboards/ is the package "
+        'ioc.dashboards (README, "Folders and import names")'
+    )
+
 import json
 from collections.abc import Callable
 from pathlib import Path
