@@ -1,13 +1,14 @@
 # The task runner: every target here is what a developer or CI runs.
 #   make up     install into .venv and run the product on the embedded stack
 #   make test   install into .venv (with test tools) and run lint, types and every test tier
+#   make unit   the unit tier alone (pure code and the docstring examples in ioc/), no services
 #   make bench  install the `bench` extra into .venv-bench and run the benchmark suite
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: up test lint typecheck pytest clean-state bench
+.PHONY: up test unit lint typecheck pytest clean-state bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,10 @@ up: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-dev lint typecheck pytest
 
+unit: $(VENV)/.installed-dev
+	$(BIN)/pytest -m unit
+
+# ruff also keeps the imports pointing inwards (pyproject.toml banned-api, ioc/ruff.toml).
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

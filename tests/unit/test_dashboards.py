@@ -30,8 +30,6 @@ from ioc.dashboards.push import STAMP_KEY, content_hash, datasource_model
 from ioc.dashboards.role import scram_sha256_verifier
 from ioc.kpis import load_kpis
 
-pytestmark = pytest.mark.unit
-
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = BoardContext(load_kpis(), 60)
 VIETNAMESE = re.compile(

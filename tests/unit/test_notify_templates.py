@@ -19,8 +19,6 @@ from ioc.notify.templates import (
     render,
 )
 
-pytestmark = pytest.mark.unit
-
 SINCE = datetime(2026, 11, 23, 1, 5, tzinfo=UTC)  # 08:05 in Hưng Yên
 AT = datetime(2026, 11, 23, 3, 50, tzinfo=UTC)  # 10:50
 
