@@ -1,6 +1,7 @@
 """Stream processing: workers counting events into event-time windows (`ioc.streams`).
 
-See `worker.py` for the design, `agents/` for the per-feed rules, `sink.py` for the database.
+See `worker.py` for the design, `rules/` for the per-feed validation rules, `sink.py` for the
+database.
 """
 
 # The folder is importable from the repository root under its bare name too, and that would
