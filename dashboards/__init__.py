@@ -6,10 +6,12 @@ stable uids and panel ids, so building twice gives the same bytes. The KPI tiles
 colours come from the KPI catalogue (``IOC_ALERTS__KPIS_FILE``): change a target, run
 ``ioc dashboards build``, and the boards change with it.
 
-Example::
-
-    from ioc.dashboards import build_all, context_from_settings
-    boards = build_all(context_from_settings(get_settings()))   # uid -> dashboard JSON
+Example:
+    >>> from ioc.config import get_settings
+    >>> from ioc.dashboards import build_all, context_from_settings
+    >>> boards = build_all(context_from_settings(get_settings()))  # uid -> dashboard JSON
+    >>> boards["ioc-overview"]["title"]
+    'Tổng quan chuyển đổi số tỉnh'
 """
 
 from __future__ import annotations
