@@ -65,12 +65,11 @@ clean-state:
 	rm -rf .ioc
 
 # The benchmark's peers (quixstreams pins pydantic < 2.14) get their own venv, so the product's
-# .venv keeps its versions; the venv ignores itself in git. BENCH_ARGS=--quick: a smoke run.
+# .venv keeps its versions. BENCH_ARGS=--quick: a smoke run.
 BENCH_VENV ?= .venv-bench
 BENCH_ARGS ?=
 $(BENCH_VENV)/.installed: pyproject.toml
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
-	echo '*' > $(BENCH_VENV)/.gitignore
 	$(BENCH_VENV)/bin/pip install -q --upgrade pip
 	$(BENCH_VENV)/bin/pip install -q -e '.[embedded,bench]'
 	touch $@
