@@ -1,13 +1,14 @@
 # The task runner: every target here is what a developer or CI runs.
 #   make up     install into .venv and run the product on the embedded stack
 #   make test   install into .venv (with test tools) and run lint, types and every test tier
+#   make unit   the unit tier alone (pure code and the docstring examples in ioc/), no services
 #   make bench  install the `bench` extra into .venv-bench and run the benchmark suite
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: up test lint typecheck pytest clean-state bench
+.PHONY: up test unit lint typecheck pytest clean-state bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,10 @@ up: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-dev lint typecheck pytest
 
+unit: $(VENV)/.installed-dev
+	$(BIN)/pytest -m unit
+
+# ruff also keeps the imports pointing inwards (pyproject.toml banned-api, ioc/ruff.toml).
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -60,12 +65,11 @@ clean-state:
 	rm -rf .ioc
 
 # The benchmark's peers (quixstreams pins pydantic < 2.14) get their own venv, so the product's
-# .venv keeps its versions; the venv ignores itself in git. BENCH_ARGS=--quick: a smoke run.
+# .venv keeps its versions. BENCH_ARGS=--quick: a smoke run.
 BENCH_VENV ?= .venv-bench
 BENCH_ARGS ?=
 $(BENCH_VENV)/.installed: pyproject.toml
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
-	echo '*' > $(BENCH_VENV)/.gitignore
 	$(BENCH_VENV)/bin/pip install -q --upgrade pip
 	$(BENCH_VENV)/bin/pip install -q -e '.[embedded,bench]'
 	touch $@

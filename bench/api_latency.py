@@ -43,7 +43,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from bench.streams_pipeline import postgres_server
+from bench.harness import postgres_server
 from ioc.api.keys import create_key
 from ioc.areas import load_areas
 from ioc.db import migrate, sync_areas

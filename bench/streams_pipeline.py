@@ -1,6 +1,6 @@
 """Benchmark: the stream worker (Kafka → windows in PostgreSQL) next to bare consumers and faust.
 
-Run: `.venv/bin/python -m bench.streams_pipeline` (about 5 minutes on 2 cores; `--quick` for a
+Run: `.venv-bench/bin/python -m bench.streams_pipeline` (about 5 minutes on 2 cores; `--quick` for a
 short check, `--events 500000` for a longer backlog, `--profile` to add a py-spy profile).
 
 In one run, on one broker (the embedded Apache Kafka, or `IOC_KAFKA_BOOTSTRAP`) and an
@@ -28,254 +28,71 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
 import contextlib
-import importlib.metadata
 import json
 import os
-import platform
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
-import numpy as np
 import psutil
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bench._broker import kafka_bootstrap
+from bench.harness import (
+    FETCH_BYTES,
+    MAX_RECORDS,
+    PARTITIONS,
+    POLL,
+    REPO,
+    RESULTS,
+    SIMULATORS,
+    START_TIMEOUT,
+    Bench,
+    Sampler,
+    bare_consumer,
+    best_of,
+    check_alive,
+    drain,
+    event_topics,
+    latency_percentiles,
+    machine_description,
+    package_version,
+    pg_connection,
+    postgres_server,
+    profile_backlog,
+    service_cpu,
+    service_cpu_delta,
+    stored_positions,
+    worker_metrics,
+)
 from ioc.areas import AreaRegistry, load_areas
 from ioc.codec import decode
-from ioc.config import Settings, load_settings
+from ioc.config import Settings
 from ioc.connectors import ConnectorContext, VirtualClock, WallClock
 from ioc.connectors.registry import load_connector
 from ioc.connectors.runner import ConnectorRunner
-from ioc.db import connect, migrate
-from ioc.embedded.postgres import PostgresNode
 from ioc.embedded.process import ManagedProcess, ProcessSpec
 from ioc.events import FEEDS, utc_now
 from ioc.kafka import (
     end_offsets,
     ensure_topics,
-    make_consumer,
     project_topics,
     topic_name,
 )
 from ioc.localtime import ZONE, to_local
-from ioc.telemetry import StreamMetrics, read_stream_metrics
 
-REPO = Path(__file__).resolve().parent.parent
-RESULTS = Path(__file__).parent / "results"
-SIMULATORS = ("camera-sim", "dvc-sim", "payment-sim", "network-sim")
-PARTITIONS = 6
-MAX_RECORDS = 20_000  # = IOC_STREAMS__MAX_BATCH, the worker's getmany size
-FETCH_BYTES = 4 << 20  # = the worker's max_partition_fetch_bytes
 FAUST_BATCH = 10_000
 BARE_RUNS = 2  # the bare loops take seconds: best of two
 MAX_SPAN = timedelta(minutes=50)  # event time of one live run
-POLL = 0.1
-START_TIMEOUT = 90.0
-CAUGHT_UP_TIMEOUT = 600.0
-
-
-# --- processes and CPU ----------------------------------------------------------------------
-
-
-def _cpu(proc: psutil.Process) -> float:
-    times = proc.cpu_times()
-    return float(times.user + times.system)
-
-
-def _service_cpu() -> dict[str, dict[int, float]]:
-    """CPU seconds so far of the broker and database processes this bench started."""
-    found: dict[str, dict[int, float]] = {"kafka": {}, "postgres": {}}
-    for proc in psutil.Process().children(recursive=True):
-        try:
-            name = proc.name()
-            kind = "postgres" if name.startswith("postgres") else "kafka" if name == "java" else ""
-            if kind:
-                found[kind][proc.pid] = _cpu(proc)
-        except psutil.Error:
-            continue
-    return found
-
-
-def _service_delta(
-    before: dict[str, dict[int, float]], after: dict[str, dict[int, float]], seconds: float
-) -> dict[str, float]:
-    """CPU% (100 = one core) of each service between two `_service_cpu` snapshots."""
-    out = {}
-    for kind, now in after.items():
-        used = sum(t - before.get(kind, {}).get(pid, 0.0) for pid, t in now.items())
-        out[f"{kind}_cpu_percent"] = 100 * used / seconds if seconds > 0 else 0.0
-    return out
-
-
-@dataclass
-class Sampler:
-    """CPU and peak RSS of one process over a measured interval."""
-
-    proc: psutil.Process
-    cpu_start: float = 0.0
-    rss_peak: int = 0
-
-    def sample(self) -> None:
-        with contextlib.suppress(psutil.Error):
-            self.rss_peak = max(self.rss_peak, self.proc.memory_info().rss)
-
-    def begin(self) -> None:
-        self.cpu_start = _cpu(self.proc)
-        self.sample()
-
-    def cpu_since_begin(self) -> float:
-        return _cpu(self.proc) - self.cpu_start
-
-
-# --- services -------------------------------------------------------------------------------
-
-
-@dataclass
-class Bench:
-    """The broker, the database server and where everything of this run lives."""
-
-    bootstrap: str
-    postgres: PostgresNode
-    root: Path
-    progress: Progress
-    postgres_version: str = ""
-    databases: list[str] = field(default_factory=list)
-
-    def settings(self, prefix: str, **overrides: Any) -> Settings:
-        return load_settings(
-            kafka_bootstrap=self.bootstrap,
-            state_dir=self.root / f"state-{prefix}",
-            kafka={"topic_prefix": prefix, "partitions": PARTITIONS},
-            **overrides,
-        )
-
-    async def database(self, stem: str, tree: Path | None = None) -> str:
-        """A new database, migrated by this checkout or by the code in `tree`; its URL.
-
-        A `--before` tree gets its own release's schema (its worker may write tables a later
-        migration replaced).
-        """
-        name = f"bench_{stem}_{uuid.uuid4().hex[:6]}"
-        admin = await asyncpg.connect(self.postgres.url_for("postgres"))
-        try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-            self.postgres_version = await admin.fetchval("SHOW server_version")
-        finally:
-            await admin.close()
-        url = self.postgres.url_for(name)
-        self.databases.append(name)
-        if tree is not None:
-            await asyncio.to_thread(
-                subprocess.run,
-                [sys.executable, "-m", "ioc", "db", "migrate"],
-                cwd=tree,
-                env={
-                    **os.environ,
-                    "PYTHONPATH": str(tree),
-                    "IOC_DATABASE_URL": url,
-                    "IOC_DATABASE__SSLMODE": "disable",
-                },
-                check=True,
-                capture_output=True,
-            )
-            return url
-        conn = await connect(load_settings(database={"sslmode": "disable"}), url)
-        try:
-            await migrate(conn)
-        finally:
-            await conn.close()
-        return url
-
-    def worker(
-        self,
-        settings: Settings,
-        database_url: str,
-        name: str,
-        env: dict[str, str] | None = None,
-        wrap: list[str] | None = None,
-    ) -> ManagedProcess:
-        """`python -m ioc streams run --name NAME` with its own settings, started."""
-        spec = ProcessSpec(
-            name=f"worker-{name}",
-            argv=[sys.executable, *(wrap or ["-m"]), "ioc", "streams", "run", "--name", name],
-            env={
-                "IOC_KAFKA_BOOTSTRAP": self.bootstrap,
-                "IOC_DATABASE_URL": database_url,
-                "IOC_DATABASE__SSLMODE": "disable",
-                "IOC_KAFKA__TOPIC_PREFIX": settings.kafka.topic_prefix,
-                "IOC_KAFKA__PARTITIONS": str(PARTITIONS),
-                "IOC_STATE_DIR": str(settings.state_dir),
-                "IOC_STREAMS__GROUP": settings.streams.group,
-                "IOC_LOG_LEVEL": "WARNING",
-                **(env or {}),
-            },
-            cwd=REPO,
-        )
-        process = ManagedProcess(spec, self.root)
-        process.start()
-        return process
-
-
-@contextlib.contextmanager
-def postgres_server(root: Path) -> Iterator[PostgresNode]:
-    """The embedded PostgreSQL (loopback only), stopped afterwards."""
-    node = PostgresNode(root, port=0, database="postgres")
-    process = ManagedProcess(node.prepare(), root)
-    process.start()
-    try:
-        process.wait_ready(START_TIMEOUT)
-        yield node
-    finally:
-        process.stop(10.0)
-
-
-@contextlib.asynccontextmanager
-async def _connection(url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(url)
-    try:
-        yield conn
-    finally:
-        await conn.close()
-
-
-def _event_topics(settings: Settings) -> list[str]:
-    return [topic_name(settings, "events", feed) for feed in FEEDS]
-
-
-async def _positions(conn: asyncpg.Connection, group: str) -> dict[tuple[str, int], int]:
-    rows = await conn.fetch(
-        "SELECT topic, partition, next_offset FROM stream_offsets WHERE consumer_group = $1",
-        group,
-    )
-    return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
-
-
-def _metrics(settings: Settings, name: str) -> StreamMetrics | None:
-    return next((m for m in read_stream_metrics(settings.state_dir) if m.name == name), None)
-
-
-def _alive(process: ManagedProcess) -> None:
-    if not process.running():
-        raise RuntimeError(
-            f"{process.spec.name} exited with code {process.poll()}; last lines of "
-            f"{process.log_file}:\n{process.log_tail()}"
-        )
 
 
 # --- 1. the backlog -------------------------------------------------------------------------
@@ -342,7 +159,7 @@ async def produce(bench: Bench, settings: Settings, events: int, rate: float) ->
     elapsed = time.perf_counter() - started
     sent = {r.name: (await run).sent for r, run in zip(runners, runs, strict=True)}
     bench.progress.update(task, completed=sum(sent.values()), total=sum(sent.values()))
-    ends = await end_offsets(settings, _event_topics(settings))
+    ends = await end_offsets(settings, event_topics(settings))
     total = sum(ends.values())
     if total != sum(sent.values()):
         raise RuntimeError(f"{sum(sent.values())} events acknowledged but {total} on the topics")
@@ -358,130 +175,6 @@ async def produce(bench: Bench, settings: Settings, events: int, rate: float) ->
     }
 
 
-async def bare_consumer(
-    bench: Bench, settings: Settings, total: int, decode_each: bool
-) -> dict[str, Any]:
-    """A bare getmany loop over the feed topics (no group), reading and maybe decoding."""
-    label = "bare decode" if decode_each else "bare read"
-    task = bench.progress.add_task(label, total=total)
-    consumer = make_consumer(
-        settings, *_event_topics(settings), group_id=None, max_partition_fetch_bytes=FETCH_BYTES
-    )
-    me = Sampler(psutil.Process())
-    me.begin()
-    services = _service_cpu()
-    started = time.perf_counter()
-    await consumer.start()
-    count = touched = 0
-    first: tuple[float, int, float] | None = None
-    try:
-        while count < total:
-            batch = await consumer.getmany(timeout_ms=500, max_records=MAX_RECORDS)
-            for records in batch.values():
-                if decode_each:
-                    for record in records:
-                        decode(record.value)
-                else:
-                    for record in records:
-                        touched += len(record.value or b"")
-                count += len(records)
-            if first is None and count:
-                first = (time.perf_counter(), count, _cpu(me.proc))
-            bench.progress.update(task, completed=count)
-        ended = time.perf_counter()
-        cpu_end = _cpu(me.proc)
-        me.sample()
-    finally:
-        await consumer.stop()
-    assert first is not None
-    sustained = ended - first[0]
-    return {
-        "events": count,
-        "seconds_from_start": ended - started,
-        "events_per_second_from_start": count / (ended - started),
-        "seconds": sustained,
-        "events_per_second": (count - first[1]) / sustained,
-        "cpu_us_per_event": 1e6 * (cpu_end - first[2]) / (count - first[1]),
-        "cpu_percent": 100 * (cpu_end - first[2]) / sustained,
-        **_service_delta(services, _service_cpu(), ended - started),
-    }
-
-
-async def best_of(runs: int, measure: Any, *args: Any) -> dict[str, Any]:
-    """The fastest of `runs` measurements (short runs: one hiccup of the machine shows)."""
-    tries = [await measure(*args) for _ in range(runs)]
-    best: dict[str, Any] = max(tries, key=lambda r: r["events_per_second"])
-    best["all_runs_events_per_second"] = [r["events_per_second"] for r in tries]
-    return best
-
-
-async def _drain(
-    bench: Bench,
-    settings: Settings,
-    database_url: str,
-    process: ManagedProcess,
-    total: int,
-    label: str,
-    on_first: Any = None,
-) -> dict[str, Any]:
-    """Wait until the worker's stored positions reach `total`; time it from its first flush."""
-    task = bench.progress.add_task(label, total=total)
-    group = settings.streams.group
-    topics = _event_topics(settings)
-    sampler = Sampler(psutil.Process(process.pid))
-    services = _service_cpu()
-    spawned = process.started_at
-    cpu_start = _cpu(sampler.proc)
-    first: tuple[float, int, float] | None = None
-    async with _connection(database_url) as conn:
-        async with asyncio.timeout(CAUGHT_UP_TIMEOUT):
-            while True:
-                _alive(process)
-                done = await conn.fetchval(
-                    "SELECT coalesce(sum(next_offset), 0)::bigint FROM stream_offsets "
-                    "WHERE consumer_group = $1 AND topic = ANY($2::text[])",
-                    group,
-                    topics,
-                )
-                now = time.monotonic()
-                sampler.sample()
-                if first is None and done:
-                    first = (now, done, _cpu(sampler.proc))
-                    services = _service_cpu()
-                    if on_first is not None:
-                        await on_first()
-                bench.progress.update(task, completed=done)
-                if done >= total:
-                    break
-                await asyncio.sleep(POLL)
-            ended = time.monotonic()
-            cpu_end = _cpu(sampler.proc)
-            service_use = _service_delta(services, _service_cpu(), ended - (first or (0,))[0])
-            # A late event is forwarded to the late topic and counted from there: wait for it.
-            late_topic = topic_name(settings, "late")
-            while True:
-                ends = await end_offsets(settings, [late_topic])
-                stored = await _positions(conn, group)
-                if all(stored.get(tp, 0) >= end for tp, end in ends.items()):
-                    break
-                await asyncio.sleep(0.5)
-    assert first is not None
-    if first[1] >= total:  # a backlog read in one batch: only the time from the start is known
-        first = (spawned, 0, cpu_start)
-    sustained = ended - first[0]
-    return {
-        "events": total,
-        "seconds_from_start": ended - spawned,
-        "events_per_second_from_start": total / (ended - spawned),
-        "seconds": sustained,
-        "events_per_second": (total - first[1]) / sustained,
-        "cpu_us_per_event": 1e6 * (cpu_end - first[2]) / (total - first[1]),
-        "cpu_percent": 100 * (cpu_end - first[2]) / sustained,
-        "rss_mb_peak": sampler.rss_peak / 2**20,
-        **service_use,
-    }
-
-
 async def _stored(conn: asyncpg.Connection) -> int:
     """Events the worker recorded: the event store, or the ids table of a release before it
     (a `--before` tree)."""
@@ -492,11 +185,11 @@ async def _stored(conn: asyncpg.Connection) -> int:
 
 async def _check(settings: Settings, database_url: str, name: str, expected: int) -> dict[str, Any]:
     """What the database and the worker's metrics say after a drain."""
-    async with _connection(database_url) as conn:
+    async with pg_connection(database_url) as conn:
         counted = await _stored(conn)
         rows = await conn.fetchval("SELECT count(*) FROM window_metrics")
         contributions = await conn.fetchval("SELECT sum(count) FROM window_metrics")
-    metrics = _metrics(settings, name)
+    metrics = worker_metrics(settings, name)
     agents = metrics.agents.values() if metrics is not None else []
     out = {
         "stored_events": counted,
@@ -525,7 +218,7 @@ async def worker_backlog(
         settings, url, "bench-backlog", {"IOC_STREAMS__FLUSH_INTERVAL_MS": str(flush_ms)}
     )
     try:
-        result = await _drain(bench, settings, url, process, total, "worker (backlog)")
+        result = await drain(bench, settings, url, process, total, "worker (backlog)")
     finally:
         process.stop(15.0)
     result["check"] = await _check(settings, url, "bench-backlog", total)
@@ -593,7 +286,7 @@ async def faust_backlog(bench: Bench, settings: Settings, total: int) -> dict[st
             {
                 "app_id": f"bench-faust-{uuid.uuid4().hex[:8]}",
                 "bootstrap": bench.bootstrap,
-                "topics": _event_topics(settings),
+                "topics": event_topics(settings),
                 "expected": total,
                 "datadir": str(folder / "data"),
                 "out": str(out),
@@ -610,18 +303,18 @@ async def faust_backlog(bench: Bench, settings: Settings, total: int) -> dict[st
     spawned = time.time()
     process.start()
     sampler = Sampler(psutil.Process(process.pid))
-    services = _service_cpu()
+    services = service_cpu()
     state: dict[str, Any] = {}
     try:
-        async with asyncio.timeout(CAUGHT_UP_TIMEOUT):
+        async with asyncio.timeout(bench.caught_up_timeout):
             while not state.get("done"):
-                _alive(process)
+                check_alive(process)
                 sampler.sample()
                 with contextlib.suppress(OSError, ValueError):
                     state = json.loads(out.read_text(encoding="utf-8"))
                 bench.progress.update(task, completed=state.get("count", 0))
                 await asyncio.sleep(POLL)
-        service_use = _service_delta(services, _service_cpu(), time.time() - spawned)
+        service_use = service_cpu_delta(services, service_cpu(), time.time() - spawned)
     finally:
         process.stop(5.0)  # faust can ignore SIGTERM for long (streams/RESEARCH.md): SIGKILL
     first = state["first"]
@@ -639,120 +332,7 @@ async def faust_backlog(bench: Bench, settings: Settings, total: int) -> dict[st
     }
 
 
-# --- profile --------------------------------------------------------------------------------
-
-
-def _frame(frame: str) -> str:
-    """`name (path/file.py:12)` → `name (path/file.py)`."""
-    name, _, where = frame.partition(" (")
-    return f"{name} ({where.rsplit(':', 1)[0]})" if where else name
-
-
-def _hot_spots(raw: Path, top: int = 15) -> dict[str, Any]:
-    """Self and inclusive shares of py-spy's collapsed stacks (`--format raw --idle`)."""
-    own: collections.Counter[str] = collections.Counter()
-    inclusive: collections.Counter[str] = collections.Counter()
-    total = idle = 0
-    for line in raw.read_text(encoding="utf-8").splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        count = int(count_text)
-        frames = [_frame(f) for f in stack.split(";")]
-        total += count
-        if frames[-1].split(" (")[0].endswith(("select", "poll")):  # EpollSelector.select
-            idle += count  # the event loop waiting for Kafka or PostgreSQL
-            continue
-        own[frames[-1]] += count
-        for frame in set(frames):
-            inclusive[frame] += count
-    busy = max(total - idle, 1)
-    project = ("ioc/", "streams/", "connectors/")
-    roots = ("ioc/cli.py", "ioc/__main__.py", "streams/cli.py")  # the whole run
-
-    def share(counter: collections.Counter[str], keep: Any) -> list[dict[str, Any]]:
-        return [
-            {"function": f, "percent_of_busy": 100 * n / busy, "percent_of_wall": 100 * n / total}
-            for f, n in counter.most_common()
-            if keep(f)
-        ][:top]
-
-    return {
-        "samples": total,
-        "idle_percent": 100 * idle / max(total, 1),
-        "self": share(own, lambda f: True),
-        "inclusive_project": share(
-            inclusive,
-            lambda f: any(p in f for p in project) and not any(r in f for r in roots),
-        ),
-        "inclusive_libraries": share(
-            inclusive,
-            lambda f: any(lib in f for lib in ("pydantic", "asyncpg", "aiokafka", "json", "uuid")),
-        ),
-    }
-
-
-async def profile_backlog(bench: Bench, settings: Settings, total: int) -> dict[str, Any]:
-    """The worker on the backlog again, sampled by py-spy from its first flush to the end."""
-    spy = shutil.which(
-        "py-spy", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    )
-    if spy is None:
-        return {"error": "py-spy is not installed: `.venv/bin/pip install py-spy`"}
-    group = f"bench-prof-{uuid.uuid4().hex[:8]}"
-    settings = settings.model_copy(
-        update={"streams": settings.streams.model_copy(update={"group": group})}
-    )
-    url = await bench.database("profile")
-    process = bench.worker(settings, url, "bench-profile")
-    raw = bench.root / "py-spy.txt"
-    spies: list[asyncio.subprocess.Process] = []
-
-    async def attach() -> None:
-        assert process.pid is not None
-        spies.append(
-            await asyncio.create_subprocess_exec(
-                spy,
-                "record",
-                "--pid",
-                str(process.pid),
-                "--rate",
-                "200",
-                "--idle",
-                "--function",
-                "--nonblocking",
-                "--format",
-                "raw",
-                "-o",
-                str(raw),
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE,
-            )
-        )
-
-    try:
-        result = await _drain(bench, settings, url, process, total, "worker under py-spy", attach)
-        for proc in spies:  # Ctrl-C makes py-spy write what it sampled
-            proc.send_signal(signal.SIGINT)
-            _, err = await asyncio.wait_for(proc.communicate(), 60)
-            if proc.returncode not in (0, None) and not raw.exists():
-                return {"error": f"py-spy failed: {err.decode(errors='replace')[-500:]}"}
-    finally:
-        for proc in spies:
-            if proc.returncode is None:
-                proc.kill()
-        process.stop(15.0)
-    return {"events_per_second_under_py_spy": result["events_per_second"], **_hot_spots(raw)}
-
-
 # --- 2. live --------------------------------------------------------------------------------
-
-
-def _percentiles(values: list[float]) -> dict[str, float | None]:
-    if not values:
-        return {"p50": None, "p99": None, "max": None}
-    p50, p99 = np.percentile(np.array(values), [50, 99])
-    return {"p50": float(p50), "p99": float(p99), "max": max(values)}
 
 
 async def live(
@@ -778,8 +358,8 @@ async def live(
     try:
         async with asyncio.timeout(START_TIMEOUT):  # the worker owns its partitions
             while True:
-                _alive(process)
-                found = _metrics(settings, name)
+                check_alive(process)
+                found = worker_metrics(settings, name)
                 if (
                     found
                     and found.state == "running"
@@ -800,10 +380,10 @@ async def live(
         started = utc_now()
         clock0 = time.monotonic()
         sampler.begin()
-        services = _service_cpu()
+        services = service_cpu()
         runs = [asyncio.create_task(r.run()) for r in runners]
         while (elapsed := time.monotonic() - clock0) < seconds:
-            _alive(process)
+            check_alive(process)
             sampler.sample()
             bench.progress.update(task, completed=elapsed)
             await asyncio.sleep(0.5)
@@ -812,21 +392,21 @@ async def live(
         stopped = utc_now()
         wall = time.monotonic() - clock0
         cpu = sampler.cpu_since_begin()
-        service_use = _service_delta(services, _service_cpu(), wall)
+        service_use = service_cpu_delta(services, service_cpu(), wall)
         sent = sum(m.sent for m in await asyncio.gather(*runs))
         bench.progress.update(task, completed=seconds)
-        ends = await end_offsets(settings, [*_event_topics(settings), topic_name(settings, "late")])
-        async with _connection(url) as conn:
+        ends = await end_offsets(settings, [*event_topics(settings), topic_name(settings, "late")])
+        async with pg_connection(url) as conn:
             async with asyncio.timeout(60):
                 while True:
-                    stored = await _positions(conn, settings.streams.group)
+                    stored = await stored_positions(conn, settings.streams.group)
                     if all(stored.get(tp, 0) >= end for tp, end in ends.items()):
                         break
                     await asyncio.sleep(0.2)
     finally:
         process.stop(15.0)
     width = timedelta(seconds=window_seconds)
-    async with _connection(url) as conn:
+    async with pg_connection(url) as conn:
         counted = await _stored(conn)
         rows = await conn.fetch(
             "SELECT window_start, updated_at FROM window_metrics "
@@ -840,7 +420,7 @@ async def live(
     for r, lag in zip(rows, lags, strict=True):
         by_window[r["window_start"]] = max(by_window.get(r["window_start"], lag), lag)
     after_close = [lag for lag in lags if lag > 0]
-    metrics = _metrics(settings, name)
+    metrics = worker_metrics(settings, name)
     return {
         "flush_interval_ms": flush_ms,
         "window_seconds": window_seconds,
@@ -853,11 +433,11 @@ async def live(
         "rows": len(lags),
         "rows_final_before_close_percent": 100 * (len(lags) - len(after_close)) / max(len(lags), 1),
         # Time after its window's end until a row holds its final value (0 if it did before).
-        "row_latency_seconds": _percentiles([max(lag, 0.0) for lag in lags]),
+        "row_latency_seconds": latency_percentiles([max(lag, 0.0) for lag in lags]),
         # Rows written after their window closed: the pipeline's delay for the last events.
-        "row_latency_after_close_seconds": _percentiles(after_close),
+        "row_latency_after_close_seconds": latency_percentiles(after_close),
         # Per window: until its last row was final.
-        "window_latency_seconds": _percentiles(list(by_window.values())),
+        "window_latency_seconds": latency_percentiles(list(by_window.values())),
         "worker_cpu_percent": 100 * cpu / wall,
         "worker_rss_mb_peak": sampler.rss_peak / 2**20,
         "flushes": metrics.flushes if metrics else None,
@@ -867,24 +447,6 @@ async def live(
 
 
 # --- the run --------------------------------------------------------------------------------
-
-
-def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "-"
-
-
-def _machine() -> str:
-    model = platform.processor() or "cpu"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    memory = psutil.virtual_memory().total / 2**30
-    return f"{platform.machine()}, {os.cpu_count()} × {model}, {memory:.0f} GiB"
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
@@ -927,13 +489,16 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         ]
         results["meta"] = {
             "date": utc_now().isoformat(timespec="seconds"),
-            "machine": _machine(),
+            "machine": machine_description(),
             "python": sys.version.split()[0],
             "kafka": "external"
             if os.environ.get("IOC_KAFKA_BOOTSTRAP")
             else (f"Apache Kafka {settings.embedded.kafka_version} (embedded, loopback)"),
             "postgresql": f"{bench.postgres_version} (embedded, loopback, fsync on)",
-            **{p: _version(p) for p in ("aiokafka", "faust-streaming", "asyncpg", "pydantic")},
+            **{
+                p: package_version(p)
+                for p in ("aiokafka", "faust-streaming", "asyncpg", "pydantic")
+            },
         }
     rate = {k: v.get("events_per_second") for k, v in backlog.items()}
     results["ratios"] = {

@@ -46,10 +46,9 @@ import psutil
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bench import report, streams_pipeline
+from bench import report
 from bench._broker import kafka_bootstrap
-from bench.peers._common import window_of
-from bench.streams_pipeline import (
+from bench.harness import (
     FETCH_BYTES,
     MAX_RECORDS,
     PARTITIONS,
@@ -58,22 +57,23 @@ from bench.streams_pipeline import (
     SIMULATORS,
     Bench,
     Sampler,
-    _alive,
-    _connection,
-    _cpu,
-    _drain,
-    _event_topics,
-    _machine,
-    _metrics,
-    _percentiles,
-    _service_cpu,
-    _service_delta,
-    _version,
     bare_consumer,
     best_of,
+    check_alive,
+    cpu_seconds,
+    drain,
+    event_topics,
+    latency_percentiles,
+    machine_description,
+    package_version,
+    pg_connection,
     postgres_server,
     profile_backlog,
+    service_cpu,
+    service_cpu_delta,
+    worker_metrics,
 )
+from bench.peers._common import window_of
 from ioc.areas import load_areas
 from ioc.codec import decode
 from ioc.config import Settings
@@ -94,7 +94,7 @@ LIVE_WINDOW_SECONDS = 10  # short windows, so a sustained run holds several
 LIVE_GRACE_SECONDS = 10  # bytewax/quixstreams wait for out-of-order events this long
 WARMUP_SECONDS = 10.0  # windows ending before this (after the feeds start) are not timed
 PEER_TIMEOUT = 1800.0
-streams_pipeline.CAUGHT_UP_TIMEOUT = 3600.0  # the 30-day backfill takes longer than 10 min
+CAUGHT_UP_TIMEOUT = 3600.0  # the 30-day backfill takes longer than the harness's 10 min
 
 Rows = dict[tuple[datetime, str, str], list[float]]
 
@@ -137,7 +137,7 @@ async def backfill_topics(
             )
         )
     task = bench.progress.add_task(f"produce {label}", total=None)
-    topics = _event_topics(settings)
+    topics = event_topics(settings)
     started = time.perf_counter()
     for process in processes:
         process.start()
@@ -224,7 +224,7 @@ async def history_topics(
         )
         generated = time.perf_counter() - began
     expected = sum(int((cache / f"{s}.count").read_text()) for s in SIMULATORS)
-    topics = _event_topics(settings)
+    topics = event_topics(settings)
     task = bench.progress.add_task("produce history (replay)", total=expected)
 
     async def tick() -> None:
@@ -282,7 +282,7 @@ async def expected_rows(
     """
     task = bench.progress.add_task("expected totals", total=total)
     consumer = make_consumer(
-        settings, *_event_topics(settings), group_id=None, max_partition_fetch_bytes=FETCH_BYTES
+        settings, *event_topics(settings), group_id=None, max_partition_fetch_bytes=FETCH_BYTES
     )
     await consumer.start()
     rows: Rows = {}
@@ -318,7 +318,7 @@ async def expected_rows(
 
 async def compare(url: str, expected: Rows) -> dict[str, Any]:
     """Row-by-row: count, min and max equal, sum equal to 1e-9 (addition order differs)."""
-    async with _connection(url) as conn:
+    async with pg_connection(url) as conn:
         found = await conn.fetch(
             "SELECT window_start, metric, area, count, sum, min, max FROM window_metrics"
         )
@@ -370,10 +370,10 @@ async def bare_writer(bench: Bench, batches: list[Rows], events: int) -> dict[st
                 [float(v[3]) for v in values],
             )
         )
-    services = _service_cpu()
+    services = service_cpu()
     me = psutil.Process()
-    cpu0 = _cpu(me)
-    async with _connection(url) as conn:
+    cpu0 = cpu_seconds(me)
+    async with pg_connection(url) as conn:
         started = time.perf_counter()
         for n, args in enumerate(columns):
             async with conn.transaction():
@@ -387,8 +387,8 @@ async def bare_writer(bench: Bench, batches: list[Rows], events: int) -> dict[st
         "seconds": elapsed,
         "events_per_second": events / elapsed,
         "rows_per_second": sum(len(c[0]) for c in columns) / elapsed,
-        "cpu_percent": 100 * (_cpu(me) - cpu0) / elapsed,
-        **_service_delta(services, _service_cpu(), elapsed),
+        "cpu_percent": 100 * (cpu_seconds(me) - cpu0) / elapsed,
+        **service_cpu_delta(services, service_cpu(), elapsed),
     }
 
 
@@ -447,10 +447,10 @@ async def ours_backlog(
     url = await bench.database(label.replace("-", "_"), tree=tree)
     process = start_worker(bench, settings, url, name, tree=tree)
     try:
-        result = await _drain(bench, settings, url, process, total, f"ours ({label})")
+        result = await drain(bench, settings, url, process, total, f"ours ({label})")
     finally:
         process.stop(15.0)
-    metrics = _metrics(settings, name)
+    metrics = worker_metrics(settings, name)
     agents = list(metrics.agents.values()) if metrics else []
     check: dict[str, Any] = {
         "counted": sum(a.counted for a in agents),
@@ -520,7 +520,7 @@ async def peer_backlog(
     config = {
         "mode": "backlog",
         "bootstrap": bench.bootstrap,
-        "topics": _event_topics(settings),
+        "topics": event_topics(settings),
         "database_url": url,
         "group": f"bench-{peer}-{uuid.uuid4().hex[:6]}",
         "window_seconds": 60,
@@ -531,17 +531,17 @@ async def peer_backlog(
     spawned = time.time()
     process, out = start_peer(bench, peer, config)
     sampler = Sampler(psutil.Process(process.pid))
-    services = _service_cpu()
+    services = service_cpu()
     state: dict[str, Any] = {}
     try:
         async with asyncio.timeout(PEER_TIMEOUT):
             while not state.get("done"):
-                _alive(process)
+                check_alive(process)
                 sampler.sample()
                 state = _progress(out) or state
                 bench.progress.update(task, completed=state.get("count", 0))
                 await asyncio.sleep(0.1)
-        service_use = _service_delta(services, _service_cpu(), time.time() - spawned)
+        service_use = service_cpu_delta(services, service_cpu(), time.time() - spawned)
     finally:
         process.stop(5.0)
     first = state["first"]
@@ -579,14 +579,14 @@ async def sustained(bench: Bench, impl: str, rate: float, seconds: float) -> dic
         expected_partitions = len(FEEDS) * PARTITIONS + 1
 
         def ready() -> bool:
-            found = _metrics(settings, name)
+            found = worker_metrics(settings, name)
             return (
                 bool(found and found.state == "running")
                 and len(found.partitions if found else []) == expected_partitions
             )
 
         def processed() -> int:
-            found = _metrics(settings, name)
+            found = worker_metrics(settings, name)
             return sum(a.read for a in found.agents.values()) if found else 0
 
     else:
@@ -596,7 +596,7 @@ async def sustained(bench: Bench, impl: str, rate: float, seconds: float) -> dic
             {
                 "mode": "live",
                 "bootstrap": bench.bootstrap,
-                "topics": _event_topics(settings),
+                "topics": event_topics(settings),
                 "database_url": url,
                 "group": f"live-{impl}-{prefix}",
                 "window_seconds": LIVE_WINDOW_SECONDS,
@@ -616,7 +616,7 @@ async def sustained(bench: Bench, impl: str, rate: float, seconds: float) -> dic
     try:
         async with asyncio.timeout(90):
             while not ready():
-                _alive(process)
+                check_alive(process)
                 await asyncio.sleep(0.2)
         areas = load_areas(settings.areas_file)
         runners = [
@@ -637,11 +637,11 @@ async def sustained(bench: Bench, impl: str, rate: float, seconds: float) -> dic
         clock0 = time.monotonic()
         sampler.begin()
         me.begin()
-        services = _service_cpu()
+        services = service_cpu()
         runs = [asyncio.create_task(r.run()) for r in runners]
         lags = []
         while (elapsed := time.monotonic() - clock0) < seconds:
-            _alive(process)
+            check_alive(process)
             sampler.sample()
             me.sample()
             lags.append(max(sum(r.metrics.sent for r in runners) - processed(), 0))
@@ -653,13 +653,13 @@ async def sustained(bench: Bench, impl: str, rate: float, seconds: float) -> dic
         wall = time.monotonic() - clock0
         cpu = sampler.cpu_since_begin()
         cpu_feeds = me.cpu_since_begin()
-        service_use = _service_delta(services, _service_cpu(), wall)
+        service_use = service_cpu_delta(services, service_cpu(), wall)
         sent = sum(m.sent for m in await asyncio.gather(*runs))
         caught_up = time.monotonic()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(30):
                 while processed() < sent:
-                    _alive(process)
+                    check_alive(process)
                     await asyncio.sleep(0.2)
         catch_up = time.monotonic() - caught_up
         await asyncio.sleep(LIVE_GRACE_SECONDS + 3)  # the last windows close and are written
@@ -668,7 +668,7 @@ async def sustained(bench: Bench, impl: str, rate: float, seconds: float) -> dic
     finally:
         process.stop(15.0)
     width = timedelta(seconds=LIVE_WINDOW_SECONDS)
-    async with _connection(url) as conn:
+    async with pg_connection(url) as conn:
         rows = await conn.fetch(
             "SELECT window_start, updated_at FROM window_metrics "
             "WHERE window_start >= $1 AND window_start + $3::interval <= $2",
@@ -693,8 +693,8 @@ async def sustained(bench: Bench, impl: str, rate: float, seconds: float) -> dic
         "catch_up_seconds": catch_up,
         "windows": len(by_window),
         "rows": len(lat),
-        "row_latency_seconds": _percentiles([max(v, 0.0) for v in lat]),
-        "window_latency_seconds": _percentiles([max(v, 0.0) for v in by_window.values()]),
+        "row_latency_seconds": latency_percentiles([max(v, 0.0) for v in lat]),
+        "window_latency_seconds": latency_percentiles([max(v, 0.0) for v in by_window.values()]),
         "cpu_percent": 100 * cpu / wall,
         "cpu_us_per_event": 1e6 * cpu / max(count, 1),
         "rss_mb_peak": sampler.rss_peak / 2**20,
@@ -719,10 +719,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "meta": {
             "date": utc_now().isoformat(timespec="seconds"),
             "load_average_at_start": list(os.getloadavg()),
-            "machine": _machine(),
+            "machine": machine_description(),
             "python": sys.version.split()[0],
             **{
-                p: _version(p)
+                p: package_version(p)
                 for p in (
                     "aiokafka",
                     "asyncpg",
@@ -751,7 +751,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         postgres_server(Path(tmp)) as node,
     ):
         overall = progress.add_task("[bold]benchmark", total=steps)
-        bench = Bench(bootstrap, node, Path(tmp), progress)
+        bench = Bench(bootstrap, node, Path(tmp), progress, caught_up_timeout=CAUGHT_UP_TIMEOUT)
         base = bench.settings(f"bench{uuid.uuid4().hex[:6]}")
         start = _history_start(base, args.days)
         results["meta"]["kafka"] = (

@@ -23,6 +23,21 @@ Example (a complete feed; register it with one line in your package's pyproject.
     ...                 payload=PaymentTransaction(transaction_id=f"hello-{n}",
     ...                     amount_vnd=10_000, channel="qr", sector="retail", success=True))
     ...             await self.context.clock.sleep(timedelta(seconds=1))
+
+    Backfilled over three seconds of event time, it says three payments happened:
+
+    >>> from datetime import UTC, datetime
+    >>> from ioc.areas import load_areas
+    >>> from ioc.config import load_settings
+    >>> settings = load_settings()
+    >>> start = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+    >>> hello = HelloConnector(ConnectorContext(
+    ...     name="hello", settings=settings, areas=load_areas(settings.areas_file),
+    ...     clock=VirtualClock(start, start + timedelta(seconds=3))))
+    >>> async def payments():
+    ...     return [e.payload.transaction_id async for e in hello.events()]
+    >>> asyncio.run(payments())
+    ['hello-1', 'hello-2', 'hello-3']
 """
 
 from __future__ import annotations

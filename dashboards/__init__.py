@@ -6,13 +6,23 @@ stable uids and panel ids, so building twice gives the same bytes. The KPI tiles
 colours come from the KPI catalogue (``IOC_ALERTS__KPIS_FILE``): change a target, run
 ``ioc dashboards build``, and the boards change with it.
 
-Example::
-
-    from ioc.dashboards import build_all, context_from_settings
-    boards = build_all(context_from_settings(get_settings()))   # uid -> dashboard JSON
+Example:
+    >>> from ioc.config import get_settings
+    >>> from ioc.dashboards import build_all, context_from_settings
+    >>> boards = build_all(context_from_settings(get_settings()))  # uid -> dashboard JSON
+    >>> boards["ioc-overview"]["title"]
+    'Tổng quan chuyển đổi số tỉnh'
 """
 
 from __future__ import annotations
+
+# The folder is importable from the repository root under its bare name too, and that would
+# load a second copy of every module (a second `BoardContext` class, a second board registry).
+if __name__ != "ioc.dashboards":
+    raise ImportError(
+        f"import ioc.dashboards, not {__name__}: the folder dashboards/ is the package "
+        'ioc.dashboards (README, "Folders and import names")'
+    )
 
 import json
 from collections.abc import Callable

@@ -75,9 +75,10 @@ class PostgresQuery(cogvariants.Dataquery):
 class PostgresQueryBuilder(cogbuilder.Builder[PostgresQuery]):
     """Builder of :class:`PostgresQuery`, in the SDK's fluent style.
 
-    Example::
-
-        PostgresQueryBuilder().raw_sql("SELECT 1 AS value").format("table").ref_id("A")
+    Example:
+        >>> query = PostgresQueryBuilder().raw_sql("SELECT 1 AS value").ref_id("B").build()
+        >>> (query.raw_sql, query.format, query.ref_id)
+        ('SELECT 1 AS value', 'table', 'B')
     """
 
     def __init__(self) -> None:

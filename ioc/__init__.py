@@ -5,6 +5,9 @@ implementations live in `ioc.connectors`, `ioc.streams` and `ioc.dashboards`, wh
 top-level folders `connectors/`, `streams/` and `dashboards/` of the repository.
 """
 
+from importlib.metadata import version
+
 __all__ = ["__version__"]
 
-__version__ = "0.1.0"
+__version__ = version("ioc-monitor")
+"""The installed distribution's version; pyproject.toml is where it is written."""

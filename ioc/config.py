@@ -193,7 +193,10 @@ class ConnectorSettings(BaseModel):
 
 
 class StreamSettings(BaseModel):
-    """How stream workers window, dedupe and write events (see streams/README.md)."""
+    """How stream workers window, dedupe and write events.
+
+    The design is in the README, "Streams: events into exact windows".
+    """
 
     group: str = Field(
         default="ioc-streams",

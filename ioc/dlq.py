@@ -46,7 +46,7 @@ class DeadLetter:
         original: the input exactly as received; the Kafka record value.
         reason: a short code to count and group by (`not_json`, `invalid`, `unknown_area`…).
         detail: exactly what was wrong (truncated to `DETAIL_LIMIT` characters).
-        source: the connector (or stream agent) that rejected it.
+        source: the connector (or stream worker) that rejected it.
         stage: `ingest` (a connector could not map it) or `stream` (a worker could not
             decode a record from an events topic).
         location: where it came from: `file:line`, `http:<request id>#<index>`, or

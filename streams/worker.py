@@ -6,7 +6,7 @@ late events: what is still there is counted like any other event). Workers in a 
 partitions; each partition is read by one worker at a time.
 
 For every record, in order, with no await in between (so a rebalance cannot interleave):
-1. decode and check it (`ioc.codec`, then the feed's agent in `ioc.streams.agents`); a bad
+1. decode and check it (`ioc.codec`, then the feed's rules in `ioc.streams.rules`); a bad
    record becomes a dead letter on `ioc.dlq` with the reason and its topic/partition/offset.
    An event older than the store keeps (`IOC_STREAMS__EVENT_RETENTION_DAYS`) is one too
    (`expired`): the store could not recognise it if it came again;
@@ -57,7 +57,7 @@ from ioc.kafka import ensure_topics, make_consumer, make_producer, project_topic
 from ioc.localtime import local_date
 from ioc.measures import measures
 from ioc.store import entity_of, fields_of, status_of
-from ioc.streams.agents import AGENTS
+from ioc.streams.rules import FEED_RULES
 from ioc.streams.sink import (
     Batch,
     Position,
@@ -367,7 +367,7 @@ class StreamWorker:
             self._known_areas[(envelope.area, day)] = known
         if not known:
             return "unknown_area", f"area {envelope.area!r} does not exist on {day}"
-        return AGENTS[feed].reject(envelope)
+        return FEED_RULES[feed].reject(envelope)
 
     def _dead(
         self,

@@ -21,13 +21,20 @@ from ioc.embedded.postgres import PostgresNode
 from tests._services import ExternalService, LocalService
 
 REPO = Path(__file__).resolve().parent.parent
-TIERS = ("unit", "contract", "integration", "e2e", "faults")
+TIERS = ("unit", "tools", "contract", "integration", "e2e", "faults")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test with its tier, from the folder it lives in."""
+    """Mark every test with its tier, from the folder it lives in.
+
+    The docstring examples in `ioc/` (`--doctest-modules`) are pure code: tier `unit`.
+    """
     for item in items:
-        tier = Path(str(item.fspath)).relative_to(REPO / "tests").parts[0]
+        path = Path(str(item.fspath))
+        if not path.is_relative_to(REPO / "tests"):
+            item.add_marker(pytest.mark.unit)
+            continue
+        tier = path.relative_to(REPO / "tests").parts[0]
         if tier in TIERS:
             item.add_marker(getattr(pytest.mark, tier))
 

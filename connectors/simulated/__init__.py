@@ -5,9 +5,9 @@ volumes scaled by `rate` and incidents injected from a `Scenario`
 (`ioc.connectors.scenarios`). Example scenario files are in `scenarios/` next to this file.
 """
 
-from .camera import CameraSimulator
-from .dvc import DvcSimulator
-from .network import NetworkSimulator
-from .payment import PaymentSimulator
+from ioc.connectors.simulated.camera import CameraSimulator
+from ioc.connectors.simulated.dvc import DvcSimulator
+from ioc.connectors.simulated.network import NetworkSimulator
+from ioc.connectors.simulated.payment import PaymentSimulator
 
 __all__ = ["CameraSimulator", "DvcSimulator", "NetworkSimulator", "PaymentSimulator"]

@@ -29,9 +29,7 @@ from typing import ClassVar, Final
 import numpy as np
 
 from ioc.connectors.base import ConnectorContext
-from ioc.events import CameraDetection, CameraHeartbeat, DetectionKind, Envelope
-
-from ._base import (
+from ioc.connectors.simulated._base import (
     EventIds,
     Outages,
     SimulatedConnector,
@@ -45,6 +43,7 @@ from ._base import (
     stable_hash,
     status_changes,
 )
+from ioc.events import CameraDetection, CameraHeartbeat, DetectionKind, Envelope
 
 __all__ = ["CameraSimulator"]
 

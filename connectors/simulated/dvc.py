@@ -38,17 +38,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from ioc.connectors.base import ConnectorContext, ConnectorError
-from ioc.events import (
-    DossierChannel,
-    DossierEvent,
-    DossierStage,
-    DvcService,
-    Envelope,
-    SatisfactionRating,
-    ServiceLevel,
-)
-
-from ._base import (
+from ioc.connectors.simulated._base import (
     EventIds,
     SimulatedConnector,
     Tick,
@@ -58,7 +48,16 @@ from ._base import (
     to_ms,
     uuid_from,
 )
-from ._procedures import COMMUNE, DEPARTMENTS, PROCEDURES, Procedure
+from ioc.connectors.simulated._procedures import COMMUNE, DEPARTMENTS, PROCEDURES, Procedure
+from ioc.events import (
+    DossierChannel,
+    DossierEvent,
+    DossierStage,
+    DvcService,
+    Envelope,
+    SatisfactionRating,
+    ServiceLevel,
+)
 
 __all__ = ["DvcSimulator"]
 

@@ -30,9 +30,7 @@ from typing import ClassVar, Final, Literal
 import numpy as np
 
 from ioc.connectors.base import ConnectorContext
-from ioc.events import Envelope, NetworkPointKind, NetworkSample, NetworkSubscriptions
-
-from ._base import (
+from ioc.connectors.simulated._base import (
     EventIds,
     IntArray,
     Outages,
@@ -47,6 +45,7 @@ from ._base import (
     stable_hash,
     to_ms,
 )
+from ioc.events import Envelope, NetworkPointKind, NetworkSample, NetworkSubscriptions
 
 __all__ = ["NetworkSimulator"]
 

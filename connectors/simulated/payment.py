@@ -26,9 +26,7 @@ from typing import ClassVar, Final
 import numpy as np
 
 from ioc.connectors.base import ConnectorContext
-from ioc.events import Envelope, PaymentChannel, PaymentSector, PaymentTransaction
-
-from ._base import (
+from ioc.connectors.simulated._base import (
     BoolArray,
     EventIds,
     FloatArray,
@@ -39,6 +37,7 @@ from ._base import (
     leaf_weights,
     to_ms,
 )
+from ioc.events import Envelope, PaymentChannel, PaymentSector, PaymentTransaction
 
 __all__ = ["PaymentSimulator"]
 

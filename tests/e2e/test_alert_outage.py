@@ -18,8 +18,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from ioc.alerts.engine import Evaluator
 from ioc.alerts.model import TransitionKind
 from ioc.alerts.rules import load_rules
@@ -38,8 +36,6 @@ from ioc.notify.routing import ChannelSpec, Recipient, route
 from ioc.streams.worker import StreamWorker
 from tests._notify import HookReceiver, MailServer
 from tests._streams import wait_caught_up
-
-pytestmark = pytest.mark.e2e
 
 WARD = "11953"  # Phường Phố Hiến
 MINUTE = timedelta(minutes=1)

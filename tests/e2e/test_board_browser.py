@@ -39,8 +39,6 @@ from tests.e2e.test_ioc_up import IOC, Stack, _env, _run
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-pytestmark = pytest.mark.e2e
-
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "board"
 CHROMIUM_ARGS = [

@@ -30,8 +30,6 @@ from tests.e2e.test_board_browser import CHROMIUM_ARGS, ZONE, _chromium, _playwr
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-pytestmark = pytest.mark.e2e
-
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "board-entities"
 WARD_NAME = "Phường Phố Hiến"

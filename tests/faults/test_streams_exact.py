@@ -38,8 +38,6 @@ from tests._streams import (
     window_totals,
 )
 
-pytestmark = pytest.mark.faults
-
 CHUNK = 2_000
 
 

@@ -30,8 +30,6 @@ from ioc.kpis import load_kpis
 from ioc.notify.outbox import enqueue
 from ioc.notify.routing import load_recipients, route
 
-pytestmark = pytest.mark.integration
-
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 08:00 in Hưng Yên
 MINUTE = timedelta(minutes=1)
 OUTAGE = "11953"  # Phường Phố Hiến; it has its own leader in the shipped recipients file

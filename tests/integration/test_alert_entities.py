@@ -31,8 +31,6 @@ from tests.integration.test_alert_engine import (  # noqa: F401 (conn is a fixtu
     conn,
 )
 
-pytestmark = pytest.mark.integration
-
 POINTS = {area: [f"TSL-{area}-{n}" for n in range(1, 5)] for area in (OUTAGE, *OTHERS)}
 # The first three of the ward's points fail, a little apart within the first bad minute.
 FAILING = {f"TSL-{OUTAGE}-{n}": n * 10 for n in (3, 1, 2)}  # point -> seconds into DOWN[0]

@@ -28,8 +28,6 @@ from ioc.events import Envelope, PaymentTransaction, utc_now
 from ioc.kafka import ensure_topics, make_consumer, make_producer, project_topics, topic_name
 from tests._api import OTHER_WARD, WARD, RunningApi, add_key, running_api, seed
 
-pytestmark = pytest.mark.integration
-
 PROBLEM = "application/problem+json"
 
 

@@ -25,8 +25,6 @@ from ioc.streams.sink import to_counted, write_batch
 from tests._api import OTHER_WARD, WARD
 from tests.integration.test_api import Stack, _problem, stack  # noqa: F401 (module fixture)
 
-pytestmark = pytest.mark.integration
-
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 08:00 in Hưng Yên
 HOUR = timedelta(hours=1)
 EVENTS = "/api/v1/kpis/dvc_online_dossier_rate/events"

@@ -20,8 +20,6 @@ from ioc.config import load_settings
 from tests._api import RunningApi, add_key, running_api
 from tests._entities import CAMERA_DOWN, CAMERA_SILENT, OTHER_WARD, POINTS, WARD, seed_entities
 
-pytestmark = pytest.mark.integration
-
 PROBLEM = "application/problem+json"
 
 

@@ -49,8 +49,6 @@ from tests._grafana_sql import (
 from tests._services import ExternalService, LocalService
 from tests._timescale import close, reset
 
-pytestmark = pytest.mark.integration
-
 SETTINGS = load_settings()
 CTX: BoardContext = context_from_settings(SETTINGS)
 BOARDS = build_all(CTX)

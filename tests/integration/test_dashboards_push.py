@@ -33,8 +33,6 @@ from ioc.dashboards.push import (
 )
 from tests._grafana_standin import StandIn, running
 
-pytestmark = pytest.mark.integration
-
 DATABASE_URL = "postgresql://ioc:secret@timescaledb:5432/ioc"
 PASSWORD = "grafana-reader-password"
 

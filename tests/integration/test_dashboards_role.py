@@ -20,8 +20,6 @@ from ioc.dashboards.cli import app
 from ioc.dashboards.role import READER_ROLE, set_reader_password
 from ioc.db import migrate
 
-pytestmark = pytest.mark.integration
-
 
 def _as_reader(url: str) -> str:
     parts = urlsplit(url)

@@ -36,8 +36,6 @@ from ioc.kpis_cli import app
 from ioc.streams.sink import to_counted, write_batch
 from tests._tiers import tier_connection
 
-pytestmark = pytest.mark.integration
-
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 08:00 in Hưng Yên, after the 2025 reform

@@ -35,8 +35,6 @@ from ioc.kpis import load_kpis
 from ioc.streams.sink import to_counted, write_batch
 from tests._tiers import tier_connection
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 async def conn(tier: tuple[str, str]) -> AsyncIterator[asyncpg.Connection]:

@@ -34,8 +34,6 @@ from ioc.kpis import Kpi, load_kpis
 from ioc.streams.sink import Counted, to_counted, write_batch
 from tests._tiers import tier_connection
 
-pytestmark = pytest.mark.integration
-
 KPIS = load_kpis()
 KPI = KPIS.get("dvc_services_with_online_dossiers")
 # Offerings (agency/procedure, the store's entity) with full-process online ÷ offered online.

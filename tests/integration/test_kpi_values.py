@@ -33,8 +33,6 @@ from ioc.localtime import local_day_start
 from ioc.streams.sink import Counted, write_batch
 from tests._tiers import tier_connection
 
-pytestmark = pytest.mark.integration
-
 KPIS = load_kpis()
 ONLINE = KPIS.get("dvc_online_dossier_rate")
 PAYMENT = KPIS.get("payment_success_rate")

@@ -38,8 +38,6 @@ from ioc.notify import (
 from ioc.notify.routing import ChannelSpec
 from tests._notify import HookReceiver, MailServer
 
-pytestmark = pytest.mark.integration
-
 SENDER = "IOC Hưng Yên <ioc@hungyen.example.invalid>"
 SECRET = SecretStr("khóa-bí-mật")
 T0 = datetime(2026, 11, 23, 1, 5, tzinfo=UTC)  # 08:05 in Hưng Yên

@@ -55,8 +55,6 @@ from tests._services import LocalService
 from tests._streams import differences, window_totals
 from tests._timescale import close, reset
 
-pytestmark = pytest.mark.integration
-
 _TODAY = utc_now().astimezone(ZONE).date()
 # A Monday three to four weeks ago: well within the store's retention, and days before now.
 DAY = _TODAY - timedelta(days=21 + _TODAY.weekday())

@@ -32,8 +32,6 @@ from tests._streams import (
     window_totals,
 )
 
-pytestmark = pytest.mark.integration
-
 EVENT_METRICS = {f"{feed}.events" for feed in FEEDS}
 
 

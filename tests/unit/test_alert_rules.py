@@ -12,8 +12,6 @@ from ioc.alerts.engine import explain
 from ioc.alerts.rules import load_rules
 from ioc.datafile import DataFileError
 
-pytestmark = pytest.mark.unit
-
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 

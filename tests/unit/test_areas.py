@@ -10,8 +10,6 @@ import pytest
 
 from ioc.areas import Area, AreaFileError, AreaLevel, AreaRegistry, load_areas
 
-pytestmark = pytest.mark.unit
-
 OLD_DAY = date(2024, 1, 1)
 NEW_DAY = date(2025, 8, 1)
 MERGER = date(2025, 7, 1)

@@ -30,8 +30,6 @@ from ioc.dashboards.role import scram_sha256_verifier
 from ioc.kpis import load_kpis
 from ioc.localtime import ZONE_NAME
 
-pytestmark = pytest.mark.unit
-
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = BoardContext(load_kpis(), 60)
 VIETNAMESE = re.compile(

@@ -9,8 +9,6 @@ import pytest
 
 from ioc.forecast import forecast_target_date, linear_trend
 
-pytestmark = pytest.mark.unit
-
 START = date(2025, 1, 1)
 
 

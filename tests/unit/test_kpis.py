@@ -15,8 +15,6 @@ from ioc.kpis import Kpi, KpiCatalogue, KpiFileError, Target, load_kpis
 from ioc.kpis_cli import app
 from ioc.measures import METRICS
 
-pytestmark = pytest.mark.unit
-
 GOOD = """\
 kpis:
   - id: online_rate

@@ -12,8 +12,6 @@ from typer.testing import CliRunner
 from ioc.kpis import Kpi, KpiFileError, load_kpis
 from ioc.kpis_cli import app
 
-pytestmark = pytest.mark.unit
-
 GOOD = """\
 kpis:
   - id: services_with_online_dossiers

@@ -5,12 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from ioc.alerts.model import EntityAtFault, Severity, Transition, TransitionKind
 from ioc.notify.templates import render
-
-pytestmark = pytest.mark.unit
 
 SINCE = datetime(2026, 11, 23, 1, 5, tzinfo=UTC)  # 08:05 in Hưng Yên
 SEEN = datetime(2026, 11, 23, 1, 59, tzinfo=UTC)  # 08:59

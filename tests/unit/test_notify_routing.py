@@ -13,8 +13,6 @@ from ioc.areas import AreaRegistry, load_areas
 from ioc.datafile import DataFileError
 from ioc.notify.routing import Recipient, load_recipients, route, webhook_secrets
 
-pytestmark = pytest.mark.unit
-
 # 2024: province 33 → district 325 (Văn Lâm) → commune 11989 (Xã Lạc Đạo);
 #       district 326 (Văn Giang) → commune 12022 (Xã Xuân Quan).
 THREE_TIER = datetime(2024, 3, 1, 2, 0, tzinfo=UTC)

@@ -12,8 +12,6 @@ import pytest
 from ioc.alerts.model import Contributor, Severity, Transition, TransitionKind
 from ioc.notify.templates import PAYLOAD_TYPE, format_duration, format_time, render
 
-pytestmark = pytest.mark.unit
-
 SINCE = datetime(2026, 11, 23, 1, 5, tzinfo=UTC)  # 08:05 in Hưng Yên
 AT = datetime(2026, 11, 23, 3, 50, tzinfo=UTC)  # 10:50
 

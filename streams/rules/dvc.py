@@ -1,9 +1,9 @@
-"""DVC agent: dossiers, ratings and the service catalogue of online public services."""
+"""DVC rules: dossiers, ratings and the service catalogue of online public services."""
 
 from __future__ import annotations
 
 from ioc.events import DossierEvent, DossierStage, Envelope
-from ioc.streams.agents import Agent
+from ioc.streams.rules import FeedRules
 
 
 def on_time_matches_deadline(envelope: Envelope) -> tuple[str, str] | None:
@@ -25,4 +25,4 @@ def on_time_matches_deadline(envelope: Envelope) -> tuple[str, str] | None:
     )
 
 
-AGENT = Agent(feed="dvc", rules=(on_time_matches_deadline,))
+RULES = FeedRules(feed="dvc", rules=(on_time_matches_deadline,))

@@ -30,8 +30,6 @@ from pydantic import BaseModel
 
 from ioc.config import ConfigError, Environment, Settings, load_settings
 
-pytestmark = pytest.mark.unit
-
 ROOT = Path(__file__).resolve().parents[2]
 ENV_EXAMPLE = ROOT / ".env.example"
 K8S = ROOT / "deploy" / "k8s"

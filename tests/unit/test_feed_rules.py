@@ -1,4 +1,4 @@
-"""The feed agents' consistency rules: what the payload schema alone cannot check."""
+"""The feeds' consistency rules (`ioc.streams.rules`): what the payload schema cannot check."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ioc.events import DossierEvent, Envelope, NetworkSample, PaymentTransaction
-from ioc.streams.agents import AGENTS
-
-pytestmark = pytest.mark.unit
+from ioc.streams.rules import FEED_RULES
 
 AT = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
@@ -34,7 +32,7 @@ def _dossier(on_time: bool, due: datetime) -> Envelope:
 
 
 def test_every_feed_has_an_agent() -> None:
-    assert set(AGENTS) == {"camera", "dvc", "payment", "network"}
+    assert set(FEED_RULES) == {"camera", "dvc", "payment", "network"}
 
 
 @pytest.mark.parametrize(
@@ -50,7 +48,7 @@ def test_every_feed_has_an_agent() -> None:
 def test_a_resolved_dossier_must_agree_with_its_deadline(
     on_time: bool, due: datetime, ok: bool
 ) -> None:
-    broken = AGENTS["dvc"].reject(_dossier(on_time, due))
+    broken = FEED_RULES["dvc"].reject(_dossier(on_time, due))
     assert (broken is None) is ok
     if not ok:
         assert broken is not None and broken[0] == "inconsistent" and "d1" in broken[1]
@@ -72,9 +70,9 @@ def test_a_successful_payment_has_no_failure_reason() -> None:
             ),
         )
 
-    assert AGENTS["payment"].reject(pay(False, "timeout")) is None
-    assert AGENTS["payment"].reject(pay(True, None)) is None
-    assert AGENTS["payment"].reject(pay(True, "timeout")) == (
+    assert FEED_RULES["payment"].reject(pay(False, "timeout")) is None
+    assert FEED_RULES["payment"].reject(pay(True, None)) is None
+    assert FEED_RULES["payment"].reject(pay(True, "timeout")) == (
         "inconsistent",
         "transaction p1 succeeded with failure_reason='timeout'",
     )
@@ -91,7 +89,7 @@ def test_a_down_point_reports_no_throughput() -> None:
             ),
         )
 
-    assert AGENTS["network"].reject(sample(False, None)) is None
-    assert AGENTS["network"].reject(sample(False, 0.0)) is None
-    assert AGENTS["network"].reject(sample(True, 80.0)) is None
-    assert AGENTS["network"].reject(sample(False, 3.5)) is not None
+    assert FEED_RULES["network"].reject(sample(False, None)) is None
+    assert FEED_RULES["network"].reject(sample(False, 0.0)) is None
+    assert FEED_RULES["network"].reject(sample(True, 80.0)) is None
+    assert FEED_RULES["network"].reject(sample(False, 3.5)) is not None

@@ -1,11 +1,12 @@
-"""One agent per feed: what a record on the feed's topic must satisfy to be counted.
+"""Per-feed validation rules: what a record on a feed's topic must satisfy to be counted.
 
 Every record is decoded and checked the same way first (`ioc.codec`: a valid envelope; then
-the worker: the topic's feed, a known area, not from the future). An agent adds the feed's own
-consistency rules: facts the payload schema cannot check alone because they involve the event
-time or several fields. A failed rule sends the record to `ioc.dlq` with the rule's reason.
+the worker: the topic's feed, a known area, not from the future). A feed's rules add its own
+consistency checks: facts the payload schema cannot check alone because they involve the event
+time or several fields. A broken rule sends the record to `ioc.dlq` with the rule's reason.
 
-Adding a feed: a module here with `AGENT = Agent(feed=..., rules=(...))`, listed in `AGENTS`.
+Adding a feed: a module here with `RULES = FeedRules(feed=..., rules=(...))`, listed in
+`FEED_RULES`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 from ioc.events import Envelope
 
-__all__ = ["AGENTS", "Agent", "Rule"]
+__all__ = ["FEED_RULES", "FeedRules", "Rule"]
 
 # A rule returns None when the event is fine, else (reason, detail) for the dead letter. Rules
 # test the payload with `type(p) is X`: payload classes have no subclasses, and `isinstance` on
@@ -24,7 +25,7 @@ Rule = Callable[[Envelope], tuple[str, str] | None]
 
 
 @dataclass(frozen=True)
-class Agent:
+class FeedRules:
     """The feed an events topic carries and the rules its events must pass."""
 
     feed: str
@@ -39,10 +40,10 @@ class Agent:
         return None
 
 
-def _agents() -> dict[str, Agent]:
-    from ioc.streams.agents import camera, dvc, network, payment
+def _feed_rules() -> dict[str, FeedRules]:
+    from ioc.streams.rules import camera, dvc, network, payment
 
-    return {m.AGENT.feed: m.AGENT for m in (camera, dvc, payment, network)}
+    return {m.RULES.feed: m.RULES for m in (camera, dvc, payment, network)}
 
 
-AGENTS: dict[str, Agent] = _agents()
+FEED_RULES: dict[str, FeedRules] = _feed_rules()

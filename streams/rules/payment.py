@@ -1,9 +1,9 @@
-"""Payment agent: transactions by channel and sector."""
+"""Payment rules: transactions by channel and sector."""
 
 from __future__ import annotations
 
 from ioc.events import Envelope, PaymentTransaction
-from ioc.streams.agents import Agent
+from ioc.streams.rules import FeedRules
 
 
 def success_has_no_failure_reason(envelope: Envelope) -> tuple[str, str] | None:
@@ -17,4 +17,4 @@ def success_has_no_failure_reason(envelope: Envelope) -> tuple[str, str] | None:
     return None
 
 
-AGENT = Agent(feed="payment", rules=(success_has_no_failure_reason,))
+RULES = FeedRules(feed="payment", rules=(success_has_no_failure_reason,))

@@ -1,4 +1,4 @@
-"""Camera agent: heartbeats and AI detections.
+"""Camera rules: heartbeats and AI detections.
 
 The schema already bounds counts, confidence and intervals; a camera event has no rule that
 spans fields or needs the event time, so only the shared checks apply.
@@ -6,6 +6,6 @@ spans fields or needs the event time, so only the shared checks apply.
 
 from __future__ import annotations
 
-from ioc.streams.agents import Agent
+from ioc.streams.rules import FeedRules
 
-AGENT = Agent(feed="camera")
+RULES = FeedRules(feed="camera")

@@ -1,9 +1,9 @@
-"""Network agent: connection-point samples and subscription counters."""
+"""Network rules: connection-point samples and subscription counters."""
 
 from __future__ import annotations
 
 from ioc.events import Envelope, NetworkSample
-from ioc.streams.agents import Agent
+from ioc.streams.rules import FeedRules
 
 
 def down_point_moves_no_traffic(envelope: Envelope) -> tuple[str, str] | None:
@@ -17,4 +17,4 @@ def down_point_moves_no_traffic(envelope: Envelope) -> tuple[str, str] | None:
     return None
 
 
-AGENT = Agent(feed="network", rules=(down_point_moves_no_traffic,))
+RULES = FeedRules(feed="network", rules=(down_point_moves_no_traffic,))
