@@ -203,7 +203,7 @@ def run() -> None:
 async def _run(settings: Settings, evaluator: Any) -> None:
     from ioc.db import connect
     from ioc.kpi_values import keep_current
-    from ioc.notify.outbox import Notifier
+    from ioc.notify.notifier import Notifier
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
