@@ -1,13 +1,17 @@
-"""`ioc alerts …`: list, acknowledge and silence alerts; run the evaluator and notifier."""
+"""`ioc alerts …`: list, acknowledge and silence alerts; run the evaluator and notifier.
+
+The commands only read options and print: the services they start are built in
+`ioc.services`, silences are written by `ioc.alerts.silences`.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
+import re
 import signal
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -19,9 +23,13 @@ from ioc.config import Settings, get_settings
 from ioc.datafile import DataFileError
 from ioc.logs import configure_logging
 
-__all__ = ["app", "build_evaluator"]
+if TYPE_CHECKING:
+    from ioc.alerts.engine import Evaluator
+    from ioc.alerts.model import Transition
 
-log = logging.getLogger(__name__)
+__all__ = ["app"]
+
+_T = TypeVar("_T")
 
 app = typer.Typer(
     help=(
@@ -34,43 +42,15 @@ app = typer.Typer(
 console = Console(stderr=True, soft_wrap=True)
 
 
-def build_evaluator(settings: Settings) -> Any:
-    """The evaluator for these settings: catalogue, rules, areas, routing and the outbox."""
-    from ioc.alerts.engine import Evaluator
-    from ioc.alerts.rules import load_rules
-    from ioc.areas import load_areas
-    from ioc.kpis import load_kpis
-    from ioc.notify.outbox import enqueue
-    from ioc.notify.routing import load_recipients, route
-
-    options = settings.alerts
-    catalogue = load_kpis(options.kpis_file)
-    rules = load_rules(
-        options.rules_file,
-        {kpi.id for kpi in catalogue},
-        {kpi.id for kpi in catalogue if kpi.distinct is not None},
-    )
-    areas = load_areas(settings.areas_file)
-    recipients = load_recipients(options.recipients_file, areas)
-    return Evaluator(
-        catalogue,
-        rules,
-        areas,
-        window=timedelta(seconds=settings.streams.window_seconds),
-        grace=timedelta(seconds=options.grace_seconds),
-        zone=ZoneInfo(settings.timezone),
-        route=lambda transition: route(transition, recipients, areas),
-        enqueue=enqueue,
-    )
-
-
 def _settings() -> Settings:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     return settings
 
 
-async def _with_connection(settings: Settings, work: Any) -> Any:
+async def _with_connection(
+    settings: Settings, work: Callable[[asyncpg.Connection], Awaitable[_T]]
+) -> _T:
     from ioc.db import connect
 
     conn = await connect(settings)
@@ -92,7 +72,7 @@ def list_alerts(
     settings = _settings()
     zone = ZoneInfo(settings.timezone)
 
-    async def fetch(conn: Any) -> list[Any]:
+    async def fetch(conn: asyncpg.Connection) -> list[Any]:
         states = [state] if state else ["firing", "acknowledged"]
         rows: list[Any] = await conn.fetch(
             "SELECT * FROM alerts WHERE state = ANY($1::text[]) AND ($2::text IS NULL OR "
@@ -131,7 +111,7 @@ def ack(
     settings = _settings()
     evaluator = _evaluator_or_exit(settings)
 
-    async def work(conn: Any) -> Any:
+    async def work(conn: asyncpg.Connection) -> Transition:
         return await evaluator.acknowledge(conn, alert_id, by)
 
     try:
@@ -151,34 +131,39 @@ def silence(
     area: Annotated[str | None, typer.Option(help="Only this area code.")] = None,
 ) -> None:
     """Hold a rule's notifications back for a while; its alerts still fire and are kept."""
-    from ioc.connectors.scenarios import ScenarioError, parse_duration
+    from ioc.alerts import silences
 
     settings = _settings()
-    try:
-        length = parse_duration(duration)
-    except ScenarioError as err:
-        raise typer.BadParameter(str(err), param_hint="--for") from None
-    now = datetime.now(UTC)
+    length = _duration(duration)
 
-    async def work(conn: Any) -> int:
-        silence_id: int = await conn.fetchval(
-            "INSERT INTO silences (rule_pattern, area, starts_at, ends_at, reason, created_by) "
-            "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            rule,
-            area,
-            now,
-            now + length,
-            reason,
-            by,
+    async def work(conn: asyncpg.Connection) -> silences.Silence:
+        return await silences.create(conn, rule, length, reason=reason, by=by, area=area)
+
+    made = asyncio.run(_with_connection(settings, work))
+    until = made.ends_at.astimezone(ZoneInfo(settings.timezone))
+    console.print(f"Silence {made.id}: {rule} until {until:%d/%m/%Y %H:%M}.")
+
+
+_DURATION = re.compile(
+    r"^(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+(?:\.\d+)?)s)?$"
+)
+
+
+def _duration(text: str) -> timedelta:
+    """`--for`: `30m`, `2h`, `1d`, `1h30m` or `90s`."""
+    compact = text.strip().replace(" ", "")
+    match = _DURATION.match(compact)
+    if not compact or match is None:
+        raise typer.BadParameter(
+            f"{text!r} is not a duration; write e.g. 90s, 15m, 2h or 1h30m", param_hint="--for"
         )
-        return silence_id
-
-    silence_id = asyncio.run(_with_connection(settings, work))
-    until = (now + length).astimezone(ZoneInfo(settings.timezone))
-    console.print(f"Silence {silence_id}: {rule} until {until:%d/%m/%Y %H:%M}.")
+    parts = {k: float(v) for k, v in match.groupdict(default="0").items()}
+    return timedelta(days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
 
 
-def _evaluator_or_exit(settings: Settings) -> Any:
+def _evaluator_or_exit(settings: Settings) -> Evaluator:
+    from ioc.services import build_evaluator
+
     try:
         return build_evaluator(settings)
     except DataFileError as err:
@@ -197,36 +182,15 @@ def run() -> None:
     """
     settings = _settings()
     evaluator = _evaluator_or_exit(settings)
-    asyncio.run(_run(settings, evaluator))
 
+    async def main() -> None:
+        from ioc.services import run_alerts
 
-async def _run(settings: Settings, evaluator: Any) -> None:
-    from ioc.db import connect
-    from ioc.kpi_values import keep_current
-    from ioc.notify.notifier import Notifier
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        console.print("Alert evaluator running (Ctrl-C stops).")
+        await run_alerts(settings, evaluator, stop)
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    notifier = Notifier.from_settings(settings)
-    delivering = asyncio.create_task(notifier.run())
-    console.print("Alert evaluator running (Ctrl-C stops).")
-    conn = None
-    try:
-        while not stop.is_set():
-            try:
-                if conn is None or conn.is_closed():
-                    conn = await connect(settings)
-                await evaluator.run_once(conn)
-                await keep_current(conn, evaluator.catalogue)
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
-                log.warning("alert pass failed, retrying: %r", err)
-                conn = None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), settings.alerts.evaluate_every_seconds)
-    finally:
-        notifier.stop()
-        await delivering
-        if conn is not None:
-            conn.terminate()
+    asyncio.run(main())

@@ -17,14 +17,15 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
+from ioc.alerts import silences
 from ioc.alerts.engine import Evaluator
 from ioc.alerts.model import TransitionKind
 from ioc.alerts.rules import load_rules
 from ioc.areas import load_areas
 from ioc.db import migrate, sync_areas
 from ioc.kpis import load_kpis
-from ioc.notify.outbox import enqueue
-from ioc.notify.routing import load_recipients, route
+from ioc.notify.routing import load_recipients
+from ioc.services import outbox_sink
 
 pytestmark = pytest.mark.integration
 
@@ -71,8 +72,7 @@ def _evaluator(tmp_path: Path) -> Evaluator:
         window=MINUTE,
         grace=GRACE,
         zone=ZoneInfo("Asia/Ho_Chi_Minh"),
-        route=lambda t: route(t, recipients, areas),
-        enqueue=enqueue,
+        notify=outbox_sink(recipients, areas),
     )
 
 
@@ -153,11 +153,8 @@ async def test_an_unacknowledged_alert_escalates_and_a_silence_holds_messages(
     conn: asyncpg.Connection, tmp_path: Path
 ) -> None:
     evaluator = _evaluator(tmp_path)
-    await conn.execute(
-        "INSERT INTO silences (rule_pattern, area, starts_at, ends_at, reason, created_by) "
-        "VALUES ('network_*', '33', $1, $2, 'bảo trì', 'test')",
-        T0,
-        T0 + timedelta(hours=1),
+    await silences.create(
+        conn, "network_*", timedelta(hours=1), reason="bảo trì", by="test", area="33", now=T0
     )
     transitions = await _run(conn, evaluator, range(0, 13))
     escalated = [t for t in transitions if t.kind is TransitionKind.ESCALATED]
