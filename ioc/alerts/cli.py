@@ -144,6 +144,8 @@ def silence(
     console.print(f"Silence {made.id}: {rule} until {until:%d/%m/%Y %H:%M}.")
 
 
+# The grammar of the scenarios' durations (connectors/scenarios.py), read here because the
+# core never imports connectors/: imports point inwards.
 _DURATION = re.compile(
     r"^(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+(?:\.\d+)?)s)?$"
 )

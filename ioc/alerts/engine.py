@@ -408,7 +408,7 @@ class Evaluator:
                     alert.id,
                     TransitionKind.ESCALATED,
                     rule,
-                    self.catalogue.get(rule.kpi) if rule.kpi else None,
+                    self._kpi(rule.kpi),
                     area,
                     alert.last_value,
                     alert.target,
@@ -431,9 +431,22 @@ class Evaluator:
         now = now or datetime.now(UTC)
         async with conn.transaction():
             row = await store.acknowledge(conn, alert_id, actor, now)
-            rule = next(r for r in self.rules.rules if r.id == row["rule_id"])
-            area = self._area(row["area"], now.astimezone(self.zone).date())
-            assert area is not None
+            rule = next((r for r in self.rules.rules if r.id == row["rule_id"]), None)
+            if rule is None:
+                # Removed from the rules file since it fired: the alert stays open until
+                # somebody takes it on, so that must still work; the row says what it was.
+                rule = Rule.model_construct(
+                    id=row["rule_id"],
+                    kind="no_data" if row["kpi_id"] is None else "threshold",
+                    severity=Severity(row["severity"]),
+                    kpi=row["kpi_id"],
+                )
+            # An area abolished since (a district on 2025-07-01) is named as it was then.
+            area = self._area(row["area"], now.astimezone(self.zone).date()) or self._area(
+                row["area"], row["started_at"].astimezone(self.zone).date()
+            )
+            if area is None:
+                raise LookupError(f"alert {alert_id} is about an unknown area {row['area']}")
             work = _Pass({}, {})
             await self._transition(
                 conn,
@@ -442,7 +455,7 @@ class Evaluator:
                     alert_id,
                     TransitionKind.ACKNOWLEDGED,
                     rule,
-                    self.catalogue.get(rule.kpi) if rule.kpi else None,
+                    self._kpi(rule.kpi),
                     area,
                     row["last_value"],
                     row["target"],
@@ -466,8 +479,8 @@ class Evaluator:
             area_name_vi=area.name_vi,
             area_level=area.level,
             kpi_id=kpi.id if kpi else None,
-            kpi_name_vi=kpi.name_vi if kpi else f"dữ liệu {rule.feed}",
-            kpi_name_en=kpi.name_en if kpi else f"{rule.feed} data",
+            kpi_name_vi=kpi.name_vi if kpi else f"dữ liệu {rule.feed or rule.id}",
+            kpi_name_en=kpi.name_en if kpi else f"{rule.feed or rule.id} data",
             value=draft.value,
             target=draft.target,
             unit=kpi.unit if kpi else "ratio",
@@ -533,7 +546,16 @@ class Evaluator:
             kpi.direction,
         )
 
-    # --- areas -------------------------------------------------------------------------
+    # --- catalogue and areas -----------------------------------------------------------
+
+    def _kpi(self, kpi_id: str | None) -> Kpi | None:
+        """The KPI a rule watches (None: a no-data rule, or a KPI gone from the catalogue)."""
+        if kpi_id is None:
+            return None
+        try:
+            return self.catalogue.get(kpi_id)
+        except KeyError:
+            return None
 
     def _area(self, code: str, day: date) -> Area | None:
         try:

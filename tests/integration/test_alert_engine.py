@@ -172,3 +172,42 @@ async def test_an_unacknowledged_alert_escalates_and_a_silence_holds_messages(
         )
         == 0
     )
+
+
+async def test_an_alert_whose_rule_was_removed_or_whose_area_was_abolished_can_be_acknowledged(
+    conn: asyncpg.Connection, tmp_path: Path
+) -> None:
+    """Both used to be a 500 from `POST /alerts/{id}/ack` (StopIteration, a failed assert)."""
+    ids = [
+        await conn.fetchval(
+            "INSERT INTO alerts (rule_id, area, severity, kpi_id, state, level, started_at, "
+            "fired_at, last_value) VALUES ($1, $2, $3, $4, 'firing', 0, $5, $5, 0.5) RETURNING id",
+            rule_id,
+            area,
+            severity,
+            kpi_id,
+            started,
+        )
+        for rule_id, area, severity, kpi_id, started in [
+            # Thành phố Hưng Yên, a district until 2025-07-01.
+            (
+                "network_special_down",
+                "323",
+                "critical",
+                "network_special_availability",
+                datetime(2025, 6, 30, 3, tzinfo=UTC),
+            ),
+            ("removed_rule", OUTAGE, "warning", "network_special_availability", T0),
+            ("removed_no_data", OUTAGE, "info", None, T0),
+        ]
+    ]
+    evaluator = _evaluator(tmp_path)
+    acknowledged = [await evaluator.acknowledge(conn, i, "Trực ban IOC", T0) for i in ids]
+    assert [(t.kind, t.rule_id, t.area_name_vi, t.severity) for t in acknowledged] == [
+        (TransitionKind.ACKNOWLEDGED, "network_special_down", "Thành phố Hưng Yên", "critical"),
+        (TransitionKind.ACKNOWLEDGED, "removed_rule", "Phường Phố Hiến", "warning"),
+        (TransitionKind.ACKNOWLEDGED, "removed_no_data", "Phường Phố Hiến", "info"),
+    ]
+    assert acknowledged[2].kpi_name_vi == "dữ liệu removed_no_data"
+    states = await conn.fetch("SELECT state FROM alerts WHERE id = ANY($1::bigint[])", ids)
+    assert {r["state"] for r in states} == {"acknowledged"}

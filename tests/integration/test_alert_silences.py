@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import asyncpg
+import pytest
+from typer.testing import CliRunner
 
 from ioc.alerts import silences
+from ioc.alerts.cli import app
+from ioc.db import migrate
 from tests.integration.test_alert_engine import (  # noqa: F401 (conn is a fixture)
     OUTAGE,
     T0,
@@ -48,3 +53,37 @@ async def test_a_silence_holds_its_pattern_in_its_area_for_its_length_until_ende
     ended = await silences.get(conn, everywhere.id)
     assert ended is not None and ended.ends_at > ended.starts_at  # kept, for the record
     assert everywhere.id not in {s.id for s in await silences.in_force(conn)}
+
+
+def test_the_cli_silences_for_a_duration_through_the_same_owner(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ioc alerts silence --for 1h30m` writes the silence the API lists; a bad --for is refused."""
+
+    async def in_force() -> list[silences.Silence]:
+        db = await asyncpg.connect(database_url)
+        try:
+            await migrate(db)
+            return await silences.in_force(db)
+        finally:
+            await db.close()
+
+    asyncio.run(in_force())
+    monkeypatch.setenv("IOC_DATABASE_URL", database_url)
+    monkeypatch.setenv("IOC_DATABASE__SSLMODE", "disable")
+    options = ["--rule", "dvc_*", "--reason", "nghỉ lễ", "--by", "Trực ban", "--area", "11953"]
+    refused = CliRunner().invoke(app, ["silence", *options, "--for", "2 giờ"])
+    assert refused.exit_code == 2 and "--for" in refused.output
+    assert asyncio.run(in_force()) == []
+
+    result = CliRunner().invoke(app, ["silence", *options, "--for", "1h30m"])
+    assert result.exit_code == 0, result.output
+    [made] = asyncio.run(in_force())
+    assert (made.rule_pattern, made.area, made.reason, made.created_by) == (
+        "dvc_*",
+        "11953",
+        "nghỉ lễ",
+        "Trực ban",
+    )
+    assert made.ends_at - made.starts_at == timedelta(hours=1, minutes=30)
+    assert f"Silence {made.id}: dvc_* until " in result.output
