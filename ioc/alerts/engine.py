@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -41,6 +42,8 @@ from ioc.alerts.model import (
 from ioc.alerts.rules import Rule, RuleSet
 from ioc.alerts.store import OpenAlert
 from ioc.areas import Area, AreaRegistry
+from ioc.entities import down_at
+from ioc.kpi_values import by_child, compute
 from ioc.kpis import Kpi, KpiCatalogue
 
 __all__ = ["Evaluator", "format_value"]
@@ -101,6 +104,14 @@ class _Pass:
     transitions: list[Transition] = field(default_factory=list)
 
 
+class _Subject(NamedTuple):
+    """What an alert is about: a rule, its KPI (None for a no-data rule), an area."""
+
+    rule: Rule
+    kpi: Kpi | None
+    area: Area
+
+
 @dataclass(frozen=True)
 class _Draft:
     """A transition as `_fire`, `_resolve`, `_escalate` and `acknowledge` know it.
@@ -109,11 +120,9 @@ class _Draft:
     hands it on.
     """
 
+    about: _Subject
     alert_id: int
     kind: TransitionKind
-    rule: Rule
-    kpi: Kpi | None
-    area: Area
     value: float | None
     target: float | None
     since: datetime
@@ -164,8 +173,6 @@ class Evaluator:
         self, conn: asyncpg.Connection, now: datetime | None = None
     ) -> list[Transition]:
         """Evaluate every window closed since the last pass; returns the transitions made."""
-        from ioc.kpi_values import compute
-
         now = now or datetime.now(UTC)
         closed_until = floor(now - self.grace, self.window)
         async with conn.transaction():
@@ -209,35 +216,32 @@ class Evaluator:
                     continue
                 state = work.states.setdefault((rule.id, code), State())
                 verdict = judge(rule, kpi, area.level, value, state)
-                await self._step(conn, work, rule, kpi, area, state, verdict, value, start, end)
+                about = _Subject(rule, kpi, area)
+                await self._step(conn, work, about, state, verdict, value, start, end)
 
     async def _step(
         self,
         conn: asyncpg.Connection,
         work: _Pass,
-        rule: Rule,
-        kpi: Kpi | None,
-        area: Area,
+        about: _Subject,
         state: State,
         verdict: Verdict,
         value: float | None,
         start: datetime,
         end: datetime,
     ) -> None:
-        """Carry out what one window's verdict does to the (rule, area)'s alert."""
-        alert = work.open.get((rule.id, area.code))
-        outcome = step(rule, state, verdict, start, is_open=alert is not None)
+        """Carry out what the verdict on the window [start, end) does to the alert."""
+        alert = work.open.get((about.rule.id, about.area.code))
+        outcome = step(about.rule, state, verdict, start, is_open=alert is not None)
         if outcome is Outcome.FIRE:
             assert state.first_breach is not None  # set by the breach that fires
-            await self._fire(
-                conn, work, rule, kpi, area, value, verdict.threshold, state.first_breach, end
-            )
+            await self._fire(conn, work, about, value, verdict.threshold, state.first_breach, end)
         elif outcome is Outcome.CARRY:
             assert alert is not None
             alert.last_value = value
         elif outcome is Outcome.RESOLVE:
             assert alert is not None
-            await self._resolve(conn, work, rule, kpi, area, alert, value, end)
+            await self._resolve(conn, work, about, alert, value, end)
 
     # --- no-data rules -----------------------------------------------------------------
 
@@ -269,9 +273,7 @@ class Evaluator:
                 await self._step(
                     conn,
                     work,
-                    rule,
-                    None,
-                    found,
+                    _Subject(rule, None, found),
                     state,
                     Verdict(breach=silent, clear=not silent, threshold=None),
                     None,
@@ -285,14 +287,13 @@ class Evaluator:
         self,
         conn: asyncpg.Connection,
         work: _Pass,
-        rule: Rule,
-        kpi: Kpi | None,
-        area: Area,
+        about: _Subject,
         value: float | None,
         target: float | None,
         since: datetime,
         at: datetime,
     ) -> None:
+        rule, kpi, area = about
         contributors: tuple[Contributor, ...] = ()
         if kpi is not None and area.level != "commune":
             contributors = tuple(await self._contributors(conn, kpi, area, since, at))[:5]
@@ -307,15 +308,13 @@ class Evaluator:
             conn,
             work,
             _Draft(
+                about,
                 alert_id,
                 TransitionKind.FIRED,
-                rule,
-                kpi,
-                area,
-                value,
-                target,
-                since,
-                at,
+                value=value,
+                target=target,
+                since=since,
+                at=at,
                 contributors=contributors,
                 entities=entities,
                 entities_down=entities_down,
@@ -331,8 +330,6 @@ class Evaluator:
         "availability fell in Phường Phố Hiến" becomes "these points were down", as they stood
         at ``at`` even when the windows are evaluated late (a backfill, a catching-up pass).
         """
-        from ioc.entities import down_at
-
         if kpi is None:
             return (), 0
         down, total = await down_at(conn, kpi, area.code, at, limit=MAX_ENTITIES)
@@ -354,28 +351,24 @@ class Evaluator:
         self,
         conn: asyncpg.Connection,
         work: _Pass,
-        rule: Rule,
-        kpi: Kpi | None,
-        area: Area,
+        about: _Subject,
         alert: OpenAlert,
         value: float | None,
         at: datetime,
     ) -> None:
         await store.resolve(conn, alert.id, at, value)
-        del work.open[(rule.id, area.code)]
+        del work.open[(about.rule.id, about.area.code)]
         await self._transition(
             conn,
             work,
             _Draft(
+                about,
                 alert.id,
                 TransitionKind.RESOLVED,
-                rule,
-                kpi,
-                area,
-                value,
-                alert.target,
-                alert.since,
-                at,
+                value=value,
+                target=alert.target,
+                since=alert.since,
+                at=at,
                 level=alert.level,
             ),
         )
@@ -405,15 +398,13 @@ class Evaluator:
                 conn,
                 work,
                 _Draft(
+                    _Subject(rule, self._kpi(rule.kpi), area),
                     alert.id,
                     TransitionKind.ESCALATED,
-                    rule,
-                    self._kpi(rule.kpi),
-                    area,
-                    alert.last_value,
-                    alert.target,
-                    alert.since,
-                    now,
+                    value=alert.last_value,
+                    target=alert.target,
+                    since=alert.since,
+                    at=now,
                     level=alert.level,
                     entities=entities,
                     entities_down=entities_down,
@@ -452,15 +443,13 @@ class Evaluator:
                 conn,
                 work,
                 _Draft(
+                    _Subject(rule, self._kpi(rule.kpi), area),
                     alert_id,
                     TransitionKind.ACKNOWLEDGED,
-                    rule,
-                    self._kpi(rule.kpi),
-                    area,
-                    row["last_value"],
-                    row["target"],
-                    row["started_at"],
-                    now,
+                    value=row["last_value"],
+                    target=row["target"],
+                    since=row["started_at"],
+                    at=now,
                     level=row["level"],
                     actor=actor,
                 ),
@@ -469,7 +458,7 @@ class Evaluator:
 
     async def _transition(self, conn: asyncpg.Connection, work: _Pass, draft: _Draft) -> None:
         """Complete a draft into a `Transition`, record it, and notify unless it is held."""
-        rule, kpi, area = draft.rule, draft.kpi, draft.area
+        rule, kpi, area = draft.about
         transition = Transition(
             alert_id=draft.alert_id,
             kind=draft.kind,
@@ -536,8 +525,6 @@ class Evaluator:
     async def _contributors(
         self, conn: asyncpg.Connection, kpi: Kpi, area: Area, since: datetime, at: datetime
     ) -> list[Contributor]:
-        from ioc.kpi_values import by_child
-
         current = await by_child(conn, kpi, area.code, since, at)
         baseline = await by_child(conn, kpi, area.code, since - BASELINE, since)
         return explain(
