@@ -11,7 +11,7 @@ import re
 import signal
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -72,9 +72,9 @@ def list_alerts(
     settings = _settings()
     zone = ZoneInfo(settings.timezone)
 
-    async def fetch(conn: asyncpg.Connection) -> list[Any]:
+    async def fetch(conn: asyncpg.Connection) -> list[asyncpg.Record]:
         states = [state] if state else ["firing", "acknowledged"]
-        rows: list[Any] = await conn.fetch(
+        rows: list[asyncpg.Record] = await conn.fetch(
             "SELECT * FROM alerts WHERE state = ANY($1::text[]) AND ($2::text IS NULL OR "
             "area = $2) ORDER BY started_at DESC LIMIT $3",
             states,

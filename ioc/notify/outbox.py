@@ -42,7 +42,7 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 import asyncpg
 
@@ -188,7 +188,7 @@ class DeliveryReport:
 
 async def _claim(
     conn: asyncpg.Connection, types: list[str], now: datetime, batch: int, lease: timedelta
-) -> list[Any]:
+) -> list[asyncpg.Record]:
     return list(
         await conn.fetch(
             """UPDATE notification_outbox o
@@ -254,7 +254,7 @@ async def deliver_due(
 
     gate = asyncio.Semaphore(max(1, concurrency))
 
-    async def attempt(row: Any) -> str | None:
+    async def attempt(row: asyncpg.Record) -> str | None:
         payload = row["payload"]
         message = OutboundMessage(
             id=row["id"],
