@@ -15,12 +15,12 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from ioc.alerts.cli import build_evaluator
 from ioc.api.keys import Role, create_key
 from ioc.areas import load_areas
 from ioc.config import Settings
 from ioc.db import migrate, sync_areas
 from ioc.kpi_values import keep_current
+from ioc.services import build_evaluator
 from tests._notify import free_port
 
 WARD = "11953"  # Phường Phố Hiến: its special-network points go down

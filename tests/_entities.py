@@ -13,12 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from ioc.alerts.cli import build_evaluator
 from ioc.areas import load_areas
 from ioc.config import Settings
 from ioc.db import migrate, sync_areas
 from ioc.events import CameraHeartbeat, Envelope, NetworkPointKind, NetworkSample
 from ioc.kpi_values import keep_current
+from ioc.services import build_evaluator
 from ioc.streams.sink import to_counted, write_batch
 
 __all__ = ["CAMERA_DOWN", "CAMERA_SILENT", "OTHER_WARD", "POINTS", "WARD", "seed_entities"]

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import asyncpg
 
-from ioc.alerts.cli import build_evaluator
+from ioc.alerts import silences
 from ioc.areas import load_areas
 from ioc.config import Settings
 from ioc.connectors.base import ConnectorContext, VirtualClock
@@ -32,6 +32,7 @@ from ioc.connectors.scenarios import load_scenario
 from ioc.events import Envelope
 from ioc.kpi_values import compute
 from ioc.kpis import load_kpis
+from ioc.services import build_evaluator
 from ioc.streams.sink import Counted, refresh_rollups, to_counted, write_batch
 
 LOCAL = timezone(timedelta(hours=7))
@@ -106,9 +107,11 @@ async def fill_day(conn: asyncpg.Connection, settings: Settings, day: date) -> N
     midnight = at(day, 0)
     for resolution in ("1m", "1h", "1d"):
         await compute(conn, catalogue, midnight, midnight + timedelta(days=1), resolution)
-    await conn.execute(
-        "INSERT INTO silences (rule_pattern, area, starts_at, ends_at, reason, created_by) "
-        "VALUES ('network_*', NULL, $1, $2, 'Bảo trì tuyến cáp quang', 'Kỹ sư trực')",
-        at(day, 8, 10),
-        at(day, 9),
+    await silences.create(
+        conn,
+        "network_*",
+        at(day, 9) - at(day, 8, 10),
+        reason="Bảo trì tuyến cáp quang",
+        by="Kỹ sư trực",
+        now=at(day, 8, 10),
     )

@@ -1,13 +1,15 @@
-"""`ioc alerts …`: list, acknowledge and silence alerts; run the evaluator and notifier."""
+"""`ioc alerts …`: list, acknowledge and silence alerts; run the evaluator and notifier.
+
+The commands only read options and print: the services they start are built in
+`ioc.services`, silences are written by `ioc.alerts.silences`.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import signal
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import asyncpg
 import typer
@@ -16,12 +18,16 @@ from rich.table import Table
 
 from ioc.config import Settings, get_settings
 from ioc.datafile import DataFileError
-from ioc.localtime import ZONE, parse_duration, to_local
+from ioc.localtime import parse_duration, to_local
 from ioc.logs import configure_logging
 
-__all__ = ["app", "build_evaluator"]
+if TYPE_CHECKING:
+    from ioc.alerts.engine import Evaluator
+    from ioc.alerts.model import Transition
 
-log = logging.getLogger(__name__)
+__all__ = ["app"]
+
+_T = TypeVar("_T")
 
 app = typer.Typer(
     help=(
@@ -34,43 +40,15 @@ app = typer.Typer(
 console = Console(stderr=True, soft_wrap=True)
 
 
-def build_evaluator(settings: Settings) -> Any:
-    """The evaluator for these settings: catalogue, rules, areas, routing and the outbox."""
-    from ioc.alerts.engine import Evaluator
-    from ioc.alerts.rules import load_rules
-    from ioc.areas import load_areas
-    from ioc.kpis import load_kpis
-    from ioc.notify.outbox import enqueue
-    from ioc.notify.routing import load_recipients, route
-
-    options = settings.alerts
-    catalogue = load_kpis(options.kpis_file)
-    rules = load_rules(
-        options.rules_file,
-        {kpi.id for kpi in catalogue},
-        {kpi.id for kpi in catalogue if kpi.distinct is not None},
-    )
-    areas = load_areas(settings.areas_file)
-    recipients = load_recipients(options.recipients_file, areas)
-    return Evaluator(
-        catalogue,
-        rules,
-        areas,
-        window=timedelta(seconds=settings.streams.window_seconds),
-        grace=timedelta(seconds=options.grace_seconds),
-        zone=ZONE,
-        route=lambda transition: route(transition, recipients, areas),
-        enqueue=enqueue,
-    )
-
-
 def _settings() -> Settings:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     return settings
 
 
-async def _with_connection(settings: Settings, work: Any) -> Any:
+async def _with_connection(
+    settings: Settings, work: Callable[[asyncpg.Connection], Awaitable[_T]]
+) -> _T:
     from ioc.db import connect
 
     conn = await connect(settings)
@@ -91,9 +69,9 @@ def list_alerts(
     """Alerts, newest first: rule, area, severity, state, since when, value vs target."""
     settings = _settings()
 
-    async def fetch(conn: Any) -> list[Any]:
+    async def fetch(conn: asyncpg.Connection) -> list[asyncpg.Record]:
         states = [state] if state else ["firing", "acknowledged"]
-        rows: list[Any] = await conn.fetch(
+        rows: list[asyncpg.Record] = await conn.fetch(
             "SELECT * FROM alerts WHERE state = ANY($1::text[]) AND ($2::text IS NULL OR "
             "area = $2) ORDER BY started_at DESC LIMIT $3",
             states,
@@ -130,7 +108,7 @@ def ack(
     settings = _settings()
     evaluator = _evaluator_or_exit(settings)
 
-    async def work(conn: Any) -> Any:
+    async def work(conn: asyncpg.Connection) -> Transition:
         return await evaluator.acknowledge(conn, alert_id, by)
 
     try:
@@ -150,32 +128,25 @@ def silence(
     area: Annotated[str | None, typer.Option(help="Only this area code.")] = None,
 ) -> None:
     """Hold a rule's notifications back for a while; its alerts still fire and are kept."""
+    from ioc.alerts import silences
+
     settings = _settings()
     try:
         length = parse_duration(duration)
     except ValueError as err:
         raise typer.BadParameter(str(err), param_hint="--for") from None
-    now = datetime.now(UTC)
 
-    async def work(conn: Any) -> int:
-        silence_id: int = await conn.fetchval(
-            "INSERT INTO silences (rule_pattern, area, starts_at, ends_at, reason, created_by) "
-            "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            rule,
-            area,
-            now,
-            now + length,
-            reason,
-            by,
-        )
-        return silence_id
+    async def work(conn: asyncpg.Connection) -> silences.Silence:
+        return await silences.create(conn, rule, length, reason=reason, by=by, area=area)
 
-    silence_id = asyncio.run(_with_connection(settings, work))
-    until = to_local(now + length)
-    console.print(f"Silence {silence_id}: {rule} until {until:%d/%m/%Y %H:%M}.")
+    made = asyncio.run(_with_connection(settings, work))
+    until = to_local(made.ends_at)
+    console.print(f"Silence {made.id}: {rule} until {until:%d/%m/%Y %H:%M}.")
 
 
-def _evaluator_or_exit(settings: Settings) -> Any:
+def _evaluator_or_exit(settings: Settings) -> Evaluator:
+    from ioc.services import build_evaluator
+
     try:
         return build_evaluator(settings)
     except DataFileError as err:
@@ -194,36 +165,15 @@ def run() -> None:
     """
     settings = _settings()
     evaluator = _evaluator_or_exit(settings)
-    asyncio.run(_run(settings, evaluator))
 
+    async def main() -> None:
+        from ioc.services import run_alerts
 
-async def _run(settings: Settings, evaluator: Any) -> None:
-    from ioc.db import connect
-    from ioc.kpi_values import keep_current
-    from ioc.notify.outbox import Notifier
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        console.print("Alert evaluator running (Ctrl-C stops).")
+        await run_alerts(settings, evaluator, stop)
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    notifier = Notifier.from_settings(settings)
-    delivering = asyncio.create_task(notifier.run())
-    console.print("Alert evaluator running (Ctrl-C stops).")
-    conn = None
-    try:
-        while not stop.is_set():
-            try:
-                if conn is None or conn.is_closed():
-                    conn = await connect(settings)
-                await evaluator.run_once(conn)
-                await keep_current(conn, evaluator.catalogue)
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
-                log.warning("alert pass failed, retrying: %r", err)
-                conn = None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), settings.alerts.evaluate_every_seconds)
-    finally:
-        notifier.stop()
-        await delivering
-        if conn is not None:
-            conn.terminate()
+    asyncio.run(main())

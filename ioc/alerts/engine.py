@@ -9,23 +9,26 @@ Each pass (`Evaluator.run_once`), in one database transaction:
    consecutive clears (beyond the hysteresis) resolve;
 3. no-data rules look at the newest window of their feed;
 4. firing alerts nobody acknowledged within `escalate_after_minutes` move up one level;
-5. every transition is recorded in `alert_history` and its notifications are put in the
-   outbox in the same transaction (unless a silence or a mute window holds them back), so a
-   crash never loses or repeats one.
+5. every transition is recorded in `alert_history` and handed to the evaluator's
+   `TransitionSink` (the outbox) in the same transaction (unless a silence or a mute window
+   holds it back), so a crash never loses or repeats one.
+
+This module is the orchestration; the rooms it uses are `ioc.alerts.judge` (pure judging:
+breach or clear, streaks, the explanation of a gap), `ioc.alerts.store` (the SQL of states,
+alerts, history and cursor) and `ioc.alerts.silences`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 
 import asyncpg
 
+from ioc.alerts import silences, store
+from ioc.alerts.judge import Outcome, State, Verdict, explain, floor, judge, step
 from ioc.alerts.model import (
     AlertState,
     Contributor,
@@ -33,13 +36,18 @@ from ioc.alerts.model import (
     Severity,
     Transition,
     TransitionKind,
+    TransitionSink,
 )
 from ioc.alerts.rules import Rule, RuleSet
+from ioc.alerts.store import OpenAlert
 from ioc.areas import Area, AreaRegistry
+from ioc.entities import down_at
+from ioc.kpi_values import by_child, compute
 from ioc.kpis import Kpi, KpiCatalogue
+from ioc.localtime import ZONE, local_date
 from ioc.text import alert_summary, no_data_name
 
-__all__ = ["Evaluator", "explain"]
+__all__ = ["Evaluator"]
 
 log = logging.getLogger(__name__)
 
@@ -49,102 +57,48 @@ MAX_ENTITIES = 20  # points at fault kept with an alert (all are counted)
 _LEVELS = ("province", "district", "commune")
 
 
-@dataclass
-class _State:
-    """What a (rule, area) carries from window to window."""
+# --- message text (the summary line of a transition) ----------------------------------------
 
-    breach_streak: int = 0
-    clear_streak: int = 0
-    first_breach: datetime | None = None
-    mean: float | None = None
-    var: float = 0.0
-    n: int = 0
-
-
-@dataclass
-class _Open:
-    """An alert that is not resolved yet."""
-
-    id: int
-    rule_id: str
-    area: str
-    state: AlertState
-    level: int
-    since: datetime
-    fired_at: datetime
-    last_value: float | None
-    target: float | None
+# --- the evaluator ----------------------------------------------------------------------------
 
 
 @dataclass
 class _Pass:
     """What one pass changes, written at its end."""
 
-    states: dict[tuple[str, str], _State]
-    open: dict[tuple[str, str], _Open]
+    states: dict[tuple[str, str], State]
+    open: dict[tuple[str, str], OpenAlert]
     transitions: list[Transition] = field(default_factory=list)
 
 
-def explain(
-    current: list[tuple[str, str, float, float]],
-    baseline: list[tuple[str, str, float, float]],
-    direction: str,
-) -> list[Contributor]:
-    """Rank the children of an area by how much they moved its KPI in the bad direction.
+class _Subject(NamedTuple):
+    """What an alert is about: a rule, its KPI (None for a no-data rule), an area."""
 
-    A shift-share split of the change of the parent's ratio R = ΣN/ΣD from the baseline
-    period (0) to now: with weights w = D/ΣD and rates r = N/D,
-    R − R0 = Σ (w − w0)·(r0 − R0)  [volume: an area's share of the denominator moved]
-           + Σ w·(r − r0)           [rate: the area's own ratio moved].
-    Each child's gap is its two effects, signed so that positive hurts the KPI.
+    rule: Rule
+    kpi: Kpi | None
+    area: Area
 
-    Args:
-        current: (area, name_vi, numerator, denominator) per child now.
-        baseline: the same for the baseline period.
-        direction: "higher" or "lower" is better.
+
+@dataclass(frozen=True)
+class _Draft:
+    """A transition as `_fire`, `_resolve`, `_escalate` and `acknowledge` know it.
+
+    `_transition` completes it (names, unit, summaries) into a `Transition`, records it and
+    hands it on.
     """
-    total_d = sum(d for *_, d in current) or 1.0
-    base = {a: (n, d) for a, _, n, d in baseline}
-    base_d = sum(d for _, d in base.values()) or 1.0
-    base_rate = sum(n for n, _ in base.values()) / base_d if base else 0.0
-    sign = 1.0 if direction == "higher" else -1.0
-    out = []
-    for area, name, num, den in current:
-        w = den / total_d
-        r = num / den if den else None
-        n0, d0 = base.get(area, (0.0, 0.0))
-        w0 = d0 / base_d
-        r0 = n0 / d0 if d0 else (r if r is not None else base_rate)
-        rate = w * ((r if r is not None else r0) - r0)
-        volume = (w - w0) * (r0 - base_rate)
-        out.append(
-            Contributor(
-                area=area,
-                name_vi=name,
-                value=r,
-                numerator=num,
-                denominator=den,
-                gap=-sign * (rate + volume),
-                volume_effect=-sign * volume,
-                rate_effect=-sign * rate,
-            )
-        )
-    out.sort(key=lambda c: c.gap, reverse=True)
-    return out
 
-
-def _entity_json(e: EntityAtFault) -> dict[str, Any]:
-    return e.__dict__ | {"since": e.since.isoformat(), "last_seen": e.last_seen.isoformat()}
-
-
-def _entities_from_json(text: str | None) -> tuple[EntityAtFault, ...]:
-    """The points at fault as stored with an alert (see :func:`_entity_json`)."""
-    out = []
-    for item in json.loads(text or "[]"):
-        item["since"] = datetime.fromisoformat(item["since"])
-        item["last_seen"] = datetime.fromisoformat(item["last_seen"])
-        out.append(EntityAtFault(**item))
-    return tuple(out)
+    about: _Subject
+    alert_id: int
+    kind: TransitionKind
+    value: float | None
+    target: float | None
+    since: datetime
+    at: datetime
+    level: int = 0
+    actor: str | None = None
+    contributors: tuple[Contributor, ...] = ()
+    entities: tuple[EntityAtFault, ...] = ()
+    entities_down: int = 0
 
 
 class Evaluator:
@@ -156,10 +110,8 @@ class Evaluator:
         areas: the administrative areas.
         window: the stream workers' window width.
         grace: how long after its end a window counts as closed.
-        zone: the province's time zone (mute windows, messages).
-        route: recipients for a transition → deliveries (None: record alerts, notify nobody).
-        enqueue: `ioc.notify.outbox.enqueue`-shaped coroutine writing deliveries in the pass's
-            transaction.
+        notify: told of every transition nothing holds back, in the pass's transaction
+            (None: record alerts, notify nobody).
     """
 
     def __init__(
@@ -170,18 +122,14 @@ class Evaluator:
         *,
         window: timedelta,
         grace: timedelta,
-        zone: ZoneInfo,
-        route: Any = None,
-        enqueue: Any = None,
+        notify: TransitionSink | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.rules = rules
         self.areas = areas
         self.window = window
         self.grace = grace
-        self.zone = zone
-        self._route = route
-        self._enqueue = enqueue
+        self._notify = notify
 
     # --- one pass ----------------------------------------------------------------------
 
@@ -189,49 +137,25 @@ class Evaluator:
         self, conn: asyncpg.Connection, now: datetime | None = None
     ) -> list[Transition]:
         """Evaluate every window closed since the last pass; returns the transitions made."""
-        from ioc.kpi_values import compute
-
         now = now or datetime.now(UTC)
-        closed_until = self._floor(now - self.grace)
+        closed_until = floor(now - self.grace, self.window)
         async with conn.transaction():
-            # One evaluator at a time, whatever the number of processes.
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('ioc-alerts'))")
-            cursor = await conn.fetchval(
-                "SELECT evaluated_until FROM alert_cursor WHERE name = 'main'"
-            )
+            await store.lock(conn)
+            cursor = await store.read_cursor(conn)
             if cursor is None:
                 cursor = closed_until - LOOKBACK_WINDOWS * self.window
-            work = _Pass(await self._load_states(conn), await self._load_open(conn))
+            work = _Pass(await store.load_states(conn), await store.load_open(conn))
             if closed_until > cursor:
                 await compute(conn, self.catalogue, cursor, closed_until, "1m")
-                values = await self._values(conn, cursor, closed_until)
+                values = await store.window_values(conn, cursor, closed_until)
                 start = cursor
                 while start < closed_until:
                     await self._evaluate_window(conn, work, start, values.get(start, {}))
                     start += self.window
             await self._evaluate_no_data(conn, work, closed_until)
             await self._escalate(conn, work, now)
-            await self._save(conn, work, max(cursor, closed_until))
+            await store.save(conn, work.states, list(work.open.values()), max(cursor, closed_until))
         return work.transitions
-
-    def _floor(self, at: datetime) -> datetime:
-        step = self.window.total_seconds()
-        return datetime.fromtimestamp(at.timestamp() // step * step, UTC)
-
-    async def _values(
-        self, conn: asyncpg.Connection, start: datetime, end: datetime
-    ) -> dict[datetime, dict[tuple[str, str], float | None]]:
-        rows = await conn.fetch(
-            "SELECT kpi, area, bucket, numerator, denominator FROM kpi_values "
-            "WHERE resolution = '1m' AND bucket >= $1 AND bucket < $2",
-            start,
-            end,
-        )
-        out: dict[datetime, dict[tuple[str, str], float | None]] = {}
-        for r in rows:
-            value = r["numerator"] / r["denominator"] if r["denominator"] else None
-            out.setdefault(r["bucket"], {})[(r["kpi"], r["area"])] = value
-        return out
 
     # --- KPI rules ---------------------------------------------------------------------
 
@@ -243,7 +167,7 @@ class Evaluator:
         values: dict[tuple[str, str], float | None],
     ) -> None:
         end = start + self.window
-        day = start.astimezone(self.zone).date()
+        day = local_date(start)
         for rule in self.rules.rules:
             if rule.kind == "no_data" or rule.kpi is None:
                 continue
@@ -254,83 +178,34 @@ class Evaluator:
                 area = self._area(code, day)
                 if area is None or area.level not in rule.levels:
                     continue
-                state = work.states.setdefault((rule.id, code), _State())
-                breach, clear, threshold = self._judge(rule, kpi, area, value, state)
-                await self._step(
-                    conn, work, rule, kpi, area, state, breach, clear, value, threshold, start, end
-                )
-
-    def _judge(
-        self, rule: Rule, kpi: Kpi, area: Area, value: float, state: _State
-    ) -> tuple[bool, bool, float | None]:
-        """(breach, clear, threshold) of one value; updates the EWMA of anomaly rules."""
-        if rule.kind == "anomaly":
-            return self._anomaly(rule, kpi, value, state)
-        if rule.kind == "threshold":
-            if rule.below is not None:
-                return value < rule.below, value >= rule.below + rule.hysteresis, rule.below
-            assert rule.above is not None
-            return value > rule.above, value <= rule.above - rule.hysteresis, rule.above
-        target = kpi.target_for(area.level)
-        if target is None:
-            return False, True, None
-        if kpi.direction == "higher":
-            line = target - rule.margin
-            return value < line, value >= line + rule.hysteresis, target
-        line = target + rule.margin
-        return value > line, value <= line - rule.hysteresis, target
-
-    @staticmethod
-    def _anomaly(rule: Rule, kpi: Kpi, value: float, state: _State) -> tuple[bool, bool, None]:
-        breach = False
-        if state.mean is not None and state.n >= rule.min_history and state.var > 0:
-            z = (value - state.mean) / math.sqrt(state.var)
-            breach = z <= -rule.z if kpi.direction == "higher" else z >= rule.z
-        if not breach:  # the anomaly must not become the new normal
-            if state.mean is None:
-                state.mean, state.var = value, 0.0
-            else:
-                delta = value - state.mean
-                state.mean += rule.alpha * delta
-                state.var = (1 - rule.alpha) * (state.var + rule.alpha * delta * delta)
-            state.n += 1
-        return breach, not breach, None
+                state = work.states.setdefault((rule.id, code), State())
+                verdict = judge(rule, kpi, area.level, value, state)
+                about = _Subject(rule, kpi, area)
+                await self._step(conn, work, about, state, verdict, value, start, end)
 
     async def _step(
         self,
         conn: asyncpg.Connection,
         work: _Pass,
-        rule: Rule,
-        kpi: Kpi | None,
-        area: Area,
-        state: _State,
-        breach: bool,
-        clear: bool,
+        about: _Subject,
+        state: State,
+        verdict: Verdict,
         value: float | None,
-        threshold: float | None,
         start: datetime,
         end: datetime,
     ) -> None:
-        key = (rule.id, area.code)
-        alert = work.open.get(key)
-        if breach:
-            state.breach_streak += 1
-            state.clear_streak = 0
-            state.first_breach = state.first_breach or start
-            if alert is None and state.breach_streak >= rule.for_windows:
-                await self._fire(
-                    conn, work, rule, kpi, area, value, threshold, state.first_breach, end
-                )
-            elif alert is not None:
-                alert.last_value = value
-        elif clear:
-            state.clear_streak += 1
-            state.breach_streak = 0
-            state.first_breach = None
-            if alert is not None and state.clear_streak >= rule.clear_windows:
-                await self._resolve(conn, work, rule, kpi, area, alert, value, end)
-        else:  # inside the hysteresis band: neither streak continues
-            state.breach_streak = state.clear_streak = 0
+        """Carry out what the verdict on the window [start, end) does to the alert."""
+        alert = work.open.get((about.rule.id, about.area.code))
+        outcome = step(about.rule, state, verdict, start, is_open=alert is not None)
+        if outcome is Outcome.FIRE:
+            assert state.first_breach is not None  # set by the breach that fires
+            await self._fire(conn, work, about, value, verdict.threshold, state.first_breach, end)
+        elif outcome is Outcome.CARRY:
+            assert alert is not None
+            alert.last_value = value
+        elif outcome is Outcome.RESOLVE:
+            assert alert is not None
+            await self._resolve(conn, work, about, alert, value, end)
 
     # --- no-data rules -----------------------------------------------------------------
 
@@ -340,26 +215,21 @@ class Evaluator:
         for rule in self.rules.rules:
             if rule.kind != "no_data":
                 continue
+            assert rule.feed is not None  # a no-data rule names its feed
             silent_since = closed_until - timedelta(minutes=rule.silent_minutes)
-            rows = await conn.fetch(
-                "SELECT area, max(window_start) AS last FROM window_metrics "
-                "WHERE metric LIKE $1 AND window_start >= $2 GROUP BY area",
-                f"{rule.feed}.%",
-                closed_until - timedelta(days=1),
-            )
+            reports = await store.last_reports(conn, rule.feed, closed_until - timedelta(days=1))
             last_by_level: dict[str, datetime] = {}
-            day = closed_until.astimezone(self.zone).date()
-            for row in rows:
-                for ancestor in self._with_ancestors(row["area"], day):
+            day = local_date(closed_until)
+            for leaf, last in reports:
+                for ancestor in self._with_ancestors(leaf, day):
                     seen = last_by_level.get(ancestor.code)
-                    if seen is None or row["last"] > seen:
-                        last_by_level[ancestor.code] = row["last"]
+                    if seen is None or last > seen:
+                        last_by_level[ancestor.code] = last
             for code, last in last_by_level.items():
                 found = self._area(code, day)
                 if found is None or found.level not in rule.levels:
                     continue
-                area = found
-                state = work.states.setdefault((rule.id, code), _State())
+                state = work.states.setdefault((rule.id, code), State())
                 silent = last + self.window <= silent_since
                 # No-data is judged once per pass: one breach or clear = the whole duration.
                 state.breach_streak = rule.for_windows - 1 if silent else 0
@@ -367,13 +237,9 @@ class Evaluator:
                 await self._step(
                     conn,
                     work,
-                    rule,
-                    None,
-                    area,
+                    _Subject(rule, None, found),
                     state,
-                    silent,
-                    not silent,
-                    None,
+                    Verdict(breach=silent, clear=not silent, threshold=None),
                     None,
                     last + self.window,
                     closed_until,
@@ -385,53 +251,38 @@ class Evaluator:
         self,
         conn: asyncpg.Connection,
         work: _Pass,
-        rule: Rule,
-        kpi: Kpi | None,
-        area: Area,
+        about: _Subject,
         value: float | None,
         target: float | None,
         since: datetime,
         at: datetime,
     ) -> None:
+        rule, kpi, area = about
         contributors: tuple[Contributor, ...] = ()
         if kpi is not None and area.level != "commune":
             contributors = tuple(await self._contributors(conn, kpi, area, since, at))[:5]
         entities, entities_down = await self._at_fault(conn, kpi, area, at)
-        alert_id = await conn.fetchval(
-            "INSERT INTO alerts (rule_id, area, severity, kpi_id, state, level, started_at, "
-            "fired_at, last_value, target, contributors, entities, entities_down) "
-            "VALUES ($1, $2, $3, $4, 'firing', 0, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11) "
-            "RETURNING id",
-            rule.id,
-            area.code,
-            rule.severity.value,
-            rule.kpi,
-            since,
-            at,
-            value,
-            target,
-            json.dumps([c.__dict__ for c in contributors], ensure_ascii=False),
-            json.dumps([_entity_json(e) for e in entities], ensure_ascii=False),
-            entities_down,
+        alert_id = await store.fire(
+            conn, rule, area.code, value, target, since, at, contributors, entities, entities_down
         )
-        work.open[(rule.id, area.code)] = _Open(
+        work.open[(rule.id, area.code)] = OpenAlert(
             alert_id, rule.id, area.code, AlertState.FIRING, 0, since, at, value, target
         )
         await self._transition(
             conn,
             work,
-            rule,
-            kpi,
-            area,
-            alert_id,
-            TransitionKind.FIRED,
-            value,
-            target,
-            since,
-            at,
-            contributors=contributors,
-            entities=entities,
-            entities_down=entities_down,
+            _Draft(
+                about,
+                alert_id,
+                TransitionKind.FIRED,
+                value=value,
+                target=target,
+                since=since,
+                at=at,
+                contributors=contributors,
+                entities=entities,
+                entities_down=entities_down,
+            ),
         )
 
     async def _at_fault(
@@ -443,12 +294,10 @@ class Evaluator:
         "availability fell in Phường Phố Hiến" becomes "these points were down", as they stood
         at ``at`` even when the windows are evaluated late (a backfill, a catching-up pass).
         """
-        from ioc.entities import down_at
-
         if kpi is None:
             return (), 0
         down, total = await down_at(conn, kpi, area.code, at, limit=MAX_ENTITIES)
-        day = at.astimezone(self.zone).date()
+        day = local_date(at)
         return tuple(
             EntityAtFault(
                 feed=e.feed,
@@ -466,75 +315,64 @@ class Evaluator:
         self,
         conn: asyncpg.Connection,
         work: _Pass,
-        rule: Rule,
-        kpi: Kpi | None,
-        area: Area,
-        alert: _Open,
+        about: _Subject,
+        alert: OpenAlert,
         value: float | None,
         at: datetime,
     ) -> None:
-        await conn.execute(
-            "UPDATE alerts SET state = 'resolved', resolved_at = $2, last_value = $3 WHERE id = $1",
-            alert.id,
-            at,
-            value,
-        )
-        del work.open[(rule.id, area.code)]
+        await store.resolve(conn, alert.id, at, value)
+        del work.open[(about.rule.id, about.area.code)]
         await self._transition(
             conn,
             work,
-            rule,
-            kpi,
-            area,
-            alert.id,
-            TransitionKind.RESOLVED,
-            value,
-            alert.target,
-            alert.since,
-            at,
-            level=alert.level,
+            _Draft(
+                about,
+                alert.id,
+                TransitionKind.RESOLVED,
+                value=value,
+                target=alert.target,
+                since=alert.since,
+                at=at,
+                level=alert.level,
+            ),
         )
 
     async def _escalate(self, conn: asyncpg.Connection, work: _Pass, now: datetime) -> None:
         rules = {rule.id: rule for rule in self.rules.rules}
+        today = local_date(now)
         for alert in list(work.open.values()):
             rule = rules.get(alert.rule_id)
             if rule is None or rule.escalate_after_minutes is None:
                 continue
             if alert.state is not AlertState.FIRING:
                 continue  # acknowledged: somebody is on it
-            area = self._area(alert.area, now.astimezone(self.zone).date())
+            area = self._area(alert.area, today)
             if area is None:
                 continue
-            chain = self._with_ancestors(area.code, now.astimezone(self.zone).date())
+            chain = self._with_ancestors(area.code, today)
             due = alert.fired_at + timedelta(minutes=rule.escalate_after_minutes) * (
                 alert.level + 1
             )
             if now < due or alert.level + 1 >= len(chain):
                 continue
             alert.level += 1
-            stored = await conn.fetchrow(
-                "UPDATE alerts SET level = $2 WHERE id = $1 RETURNING entities, entities_down",
-                alert.id,
-                alert.level,
-            )
-            kpi = self.catalogue.get(rule.kpi) if rule.kpi else None
+            # The next level's leaders learn which points are at fault too.
+            entities, entities_down = await store.escalate(conn, alert.id, alert.level)
             await self._transition(
                 conn,
                 work,
-                rule,
-                kpi,
-                area,
-                alert.id,
-                TransitionKind.ESCALATED,
-                alert.last_value,
-                alert.target,
-                alert.since,
-                now,
-                level=alert.level,
-                # The next level's leaders learn which points are at fault too.
-                entities=_entities_from_json(stored["entities"]) if stored else (),
-                entities_down=stored["entities_down"] if stored else 0,
+                _Draft(
+                    _Subject(rule, self._kpi(rule.kpi), area),
+                    alert.id,
+                    TransitionKind.ESCALATED,
+                    value=alert.last_value,
+                    target=alert.target,
+                    since=alert.since,
+                    at=now,
+                    level=alert.level,
+                    entities=entities,
+                    entities_down=entities_down,
+                ),
             )
 
     async def acknowledge(
@@ -547,65 +385,47 @@ class Evaluator:
         """
         now = now or datetime.now(UTC)
         async with conn.transaction():
-            row = await conn.fetchrow(
-                "UPDATE alerts SET state = 'acknowledged', acknowledged_at = $2, "
-                "acknowledged_by = $3 WHERE id = $1 AND state = 'firing' RETURNING *",
-                alert_id,
-                now,
-                actor,
-            )
-            if row is None:
-                state = await conn.fetchval("SELECT state FROM alerts WHERE id = $1", alert_id)
-                raise LookupError(
-                    f"alert {alert_id} does not exist"
-                    if state is None
-                    else f"alert {alert_id} is {state}, only a firing alert can be acknowledged"
+            row = await store.acknowledge(conn, alert_id, actor, now)
+            rule = next((r for r in self.rules.rules if r.id == row["rule_id"]), None)
+            if rule is None:
+                # Removed from the rules file since it fired: the alert stays open until
+                # somebody takes it on, so that must still work; the row says what it was.
+                rule = Rule.model_construct(
+                    id=row["rule_id"],
+                    kind="no_data" if row["kpi_id"] is None else "threshold",
+                    severity=Severity(row["severity"]),
+                    kpi=row["kpi_id"],
                 )
-            rule = next(r for r in self.rules.rules if r.id == row["rule_id"])
-            area = self._area(row["area"], now.astimezone(self.zone).date())
-            assert area is not None
-            kpi = self.catalogue.get(rule.kpi) if rule.kpi else None
+            # An area abolished since (a district on 2025-07-01) is named as it was then.
+            area = self._area(row["area"], local_date(now)) or self._area(
+                row["area"], local_date(row["started_at"])
+            )
+            if area is None:
+                raise LookupError(f"alert {alert_id} is about an unknown area {row['area']}")
             work = _Pass({}, {})
             await self._transition(
                 conn,
                 work,
-                rule,
-                kpi,
-                area,
-                alert_id,
-                TransitionKind.ACKNOWLEDGED,
-                row["last_value"],
-                row["target"],
-                row["started_at"],
-                now,
-                level=row["level"],
-                actor=actor,
+                _Draft(
+                    _Subject(rule, self._kpi(rule.kpi), area),
+                    alert_id,
+                    TransitionKind.ACKNOWLEDGED,
+                    value=row["last_value"],
+                    target=row["target"],
+                    since=row["started_at"],
+                    at=now,
+                    level=row["level"],
+                    actor=actor,
+                ),
             )
         return work.transitions[0]
 
-    async def _transition(
-        self,
-        conn: asyncpg.Connection,
-        work: _Pass,
-        rule: Rule,
-        kpi: Kpi | None,
-        area: Area,
-        alert_id: int,
-        kind: TransitionKind,
-        value: float | None,
-        target: float | None,
-        since: datetime,
-        at: datetime,
-        *,
-        level: int = 0,
-        actor: str | None = None,
-        contributors: tuple[Contributor, ...] = (),
-        entities: tuple[EntityAtFault, ...] = (),
-        entities_down: int = 0,
-    ) -> None:
+    async def _transition(self, conn: asyncpg.Connection, work: _Pass, draft: _Draft) -> None:
+        """Complete a draft into a `Transition`, record it, and notify unless it is held."""
+        rule, kpi, area = draft.about
         transition = Transition(
-            alert_id=alert_id,
-            kind=kind,
+            alert_id=draft.alert_id,
+            kind=draft.kind,
             rule_id=rule.id,
             severity=Severity(rule.severity),
             area=area.code,
@@ -614,62 +434,63 @@ class Evaluator:
             kpi_id=kpi.id if kpi else None,
             kpi_name_vi=kpi.name_vi if kpi else no_data_name(rule.feed or rule.id, "vi"),
             kpi_name_en=kpi.name_en if kpi else no_data_name(rule.feed or rule.id, "en"),
-            value=value,
-            target=target,
+            value=draft.value,
+            target=draft.target,
             unit=kpi.unit if kpi else "ratio",
-            since=since,
-            at=at,
-            level=level,
-            actor=actor,
-            contributors=contributors,
-            entities=entities,
-            entities_down=entities_down,
+            since=draft.since,
+            at=draft.at,
+            level=draft.level,
+            actor=draft.actor,
+            contributors=draft.contributors,
+            entities=draft.entities,
+            entities_down=draft.entities_down,
         )
         transition = replace(
             transition,
             summary_vi=alert_summary(
-                transition.kpi_name_vi, area.name_vi, value, target, transition.unit, since, "vi"
+                transition.kpi_name_vi,
+                area.name_vi,
+                draft.value,
+                draft.target,
+                transition.unit,
+                draft.since,
+                "vi",
             ),
             summary_en=alert_summary(
-                transition.kpi_name_en, area.name_vi, value, target, transition.unit, since, "en"
+                transition.kpi_name_en,
+                area.name_vi,
+                draft.value,
+                draft.target,
+                transition.unit,
+                draft.since,
+                "en",
             ),
         )
-        held = await self._held(conn, rule.id, area.code, at)
-        await conn.execute(
-            "INSERT INTO alert_history (alert_id, kind, at, level, actor, value, notified) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            alert_id,
-            kind.value,
-            at,
-            level,
-            actor,
-            value,
-            not held,
+        held = await self._held(conn, rule.id, area.code, draft.at)
+        await store.record(
+            conn,
+            draft.alert_id,
+            draft.kind,
+            draft.at,
+            level=draft.level,
+            actor=draft.actor,
+            value=draft.value,
+            notified=not held,
         )
-        if not held and self._route is not None and self._enqueue is not None:
-            deliveries = self._route(transition)
-            await self._enqueue(conn, transition, deliveries)
+        if not held and self._notify is not None:
+            await self._notify(conn, transition)
         work.transitions.append(transition)
-        log.info("alert %d %s: %s", alert_id, kind.value, transition.summary_en)
+        log.info("alert %d %s: %s", draft.alert_id, draft.kind.value, transition.summary_en)
 
     async def _held(self, conn: asyncpg.Connection, rule_id: str, area: str, at: datetime) -> bool:
         """True if a silence or a mute window holds this rule's notifications back now."""
-        if self.rules.muted(rule_id, at, self.zone):
+        if self.rules.muted(rule_id, at, ZONE):
             return True
-        silenced = await conn.fetchval(
-            "SELECT count(*) FROM silences WHERE starts_at <= $3 AND ends_at > $3 "
-            "AND $1 LIKE replace(rule_pattern, '*', '%') AND (area IS NULL OR area = $2)",
-            rule_id,
-            area,
-            at,
-        )
-        return bool(silenced)
+        return await silences.holds(conn, rule_id, area, at)
 
     async def _contributors(
         self, conn: asyncpg.Connection, kpi: Kpi, area: Area, since: datetime, at: datetime
     ) -> list[Contributor]:
-        from ioc.kpi_values import by_child
-
         current = await by_child(conn, kpi, area.code, since, at)
         baseline = await by_child(conn, kpi, area.code, since - BASELINE, since)
         return explain(
@@ -678,80 +499,24 @@ class Evaluator:
             kpi.direction,
         )
 
-    # --- state ---------------------------------------------------------------------------
+    # --- catalogue and areas -----------------------------------------------------------
 
-    async def _load_states(self, conn: asyncpg.Connection) -> dict[tuple[str, str], _State]:
-        rows = await conn.fetch("SELECT * FROM alert_rule_state")
-        return {
-            (r["rule_id"], r["area"]): _State(
-                r["breach_streak"],
-                r["clear_streak"],
-                r["first_breach"],
-                r["ewma_mean"],
-                r["ewma_var"],
-                r["ewma_n"],
-            )
-            for r in rows
-        }
+    def _kpi(self, kpi_id: str | None) -> Kpi | None:
+        """The KPI a rule watches (None: a no-data rule, or a KPI gone from the catalogue)."""
+        if kpi_id is None:
+            return None
+        try:
+            return self.catalogue.get(kpi_id)
+        except KeyError:
+            return None
 
-    async def _load_open(self, conn: asyncpg.Connection) -> dict[tuple[str, str], _Open]:
-        rows = await conn.fetch("SELECT * FROM alerts WHERE state <> 'resolved'")
-        return {
-            (r["rule_id"], r["area"]): _Open(
-                r["id"],
-                r["rule_id"],
-                r["area"],
-                AlertState(r["state"]),
-                r["level"],
-                r["started_at"],
-                r["fired_at"],
-                r["last_value"],
-                r["target"],
-            )
-            for r in rows
-        }
-
-    async def _save(self, conn: asyncpg.Connection, work: _Pass, cursor: datetime) -> None:
-        if work.states:
-            keys = list(work.states)
-            states = [work.states[k] for k in keys]
-            await conn.execute(
-                "INSERT INTO alert_rule_state AS s (rule_id, area, breach_streak, clear_streak, "
-                "first_breach, ewma_mean, ewma_var, ewma_n) "
-                "SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], "
-                "$5::timestamptz[], $6::float8[], $7::float8[], $8::int[]) "
-                "ON CONFLICT (rule_id, area) DO UPDATE SET breach_streak = EXCLUDED.breach_streak, "
-                "clear_streak = EXCLUDED.clear_streak, first_breach = EXCLUDED.first_breach, "
-                "ewma_mean = EXCLUDED.ewma_mean, ewma_var = EXCLUDED.ewma_var, "
-                "ewma_n = EXCLUDED.ewma_n",
-                [k[0] for k in keys],
-                [k[1] for k in keys],
-                [s.breach_streak for s in states],
-                [s.clear_streak for s in states],
-                [s.first_breach for s in states],
-                [s.mean for s in states],
-                [s.var for s in states],
-                [s.n for s in states],
-            )
-        for alert in work.open.values():
-            await conn.execute(
-                "UPDATE alerts SET last_value = $2 WHERE id = $1", alert.id, alert.last_value
-            )
-        await conn.execute(
-            "INSERT INTO alert_cursor (name, evaluated_until) VALUES ('main', $1) "
-            "ON CONFLICT (name) DO UPDATE SET evaluated_until = EXCLUDED.evaluated_until",
-            cursor,
-        )
-
-    # --- areas -------------------------------------------------------------------------
-
-    def _area(self, code: str, day: Any) -> Area | None:
+    def _area(self, code: str, day: date) -> Area | None:
         try:
             return self.areas.get(code, on=day)
         except KeyError:
             return None
 
-    def _with_ancestors(self, code: str, day: Any) -> list[Area]:
+    def _with_ancestors(self, code: str, day: date) -> list[Area]:
         """The area and its parents up to the province, nearest first."""
         chain: list[Area] = []
         area = self._area(code, day)

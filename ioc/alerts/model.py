@@ -12,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
+
+import asyncpg
 
 __all__ = [
     "AlertState",
@@ -20,6 +23,7 @@ __all__ = [
     "Severity",
     "Transition",
     "TransitionKind",
+    "TransitionSink",
 ]
 
 
@@ -136,3 +140,15 @@ class Transition:
     contributors: tuple[Contributor, ...] = field(default_factory=tuple)
     entities: tuple[EntityAtFault, ...] = field(default_factory=tuple)
     entities_down: int = 0
+
+
+class TransitionSink(Protocol):
+    """Where the evaluator hands each transition that nothing holds back.
+
+    Called inside the transaction that records the transition, on its connection, so the
+    transition and what the sink writes (the outbox's messages: `ioc.services.outbox_sink`)
+    are committed together or not at all.
+    """
+
+    async def __call__(self, conn: asyncpg.Connection, transition: Transition) -> None:
+        """Tell whoever must know about `transition` (write it, within `conn`'s transaction)."""

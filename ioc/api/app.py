@@ -51,8 +51,8 @@ _SECURITY_HEADERS = {
 
 
 async def _context(settings: Settings) -> ApiContext:
-    from ioc.alerts.cli import build_evaluator
     from ioc.db import connect_kwargs
+    from ioc.services import build_evaluator
 
     evaluator = build_evaluator(settings)
     # min_size=0: the API starts (and answers /healthz) while the database is still coming up.

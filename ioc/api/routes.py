@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel, Field
 
+from ioc.alerts import silences as alert_silences
 from ioc.api import queries
 from ioc.api.context import ApiContext
 from ioc.api.keys import Principal
@@ -390,22 +391,21 @@ async def acknowledge(
     return queries.alert_json(ctx, await _alert_row(ctx, request, who, alert_id))
 
 
-def _silence_json(row: asyncpg.Record) -> dict[str, Any]:
+def _silence_json(silence: alert_silences.Silence) -> dict[str, Any]:
     return {
-        "id": row["id"],
-        "rule": row["rule_pattern"],
-        "area": row["area"],
-        "starts_at": row["starts_at"].isoformat(),
-        "ends_at": row["ends_at"].isoformat(),
-        "reason": row["reason"],
-        "created_by": row["created_by"],
+        "id": silence.id,
+        "rule": silence.rule_pattern,
+        "area": silence.area,
+        "starts_at": silence.starts_at.isoformat(),
+        "ends_at": silence.ends_at.isoformat(),
+        "reason": silence.reason,
+        "created_by": silence.created_by,
     }
 
 
 @router.get("/silences", summary="Silences in force now")
 async def silences(ctx: Ctx, who: Reader) -> dict[str, Any]:
-    rows = await ctx.pool.fetch("SELECT * FROM silences WHERE ends_at > now() ORDER BY ends_at, id")
-    return {"items": [_silence_json(r) for r in rows]}
+    return {"items": [_silence_json(s) for s in await alert_silences.in_force(ctx.pool)]}
 
 
 class SilenceBody(BaseModel):
@@ -433,22 +433,18 @@ async def create_silence(
         raise Problem(
             403, "out-of-scope", f"this key may only silence area {who.area} and below: set area"
         )
-    now = datetime.now(UTC)
-    row = await ctx.pool.fetchrow(
-        "INSERT INTO silences (rule_pattern, area, starts_at, ends_at, reason, created_by) "
-        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+    silence = await alert_silences.create(
+        ctx.pool,
         body.rule,
-        body.area,
-        now,
-        now + timedelta(minutes=body.minutes),
-        body.reason,
-        who.name,
+        timedelta(minutes=body.minutes),
+        reason=body.reason,
+        by=who.name,
+        area=body.area,
     )
-    assert row is not None
     await audit(
-        ctx, request, who, "silences.create", "ok", 201, f"silence {row['id']}", body.model_dump()
+        ctx, request, who, "silences.create", "ok", 201, f"silence {silence.id}", body.model_dump()
     )
-    return _silence_json(row)
+    return _silence_json(silence)
 
 
 @router.delete("/silences/{silence_id}", status_code=204, summary="End a silence now")
@@ -458,21 +454,13 @@ async def delete_silence(
     who: Annotated[Principal, require("silence")],
     silence_id: int,
 ) -> Response:
-    row = (
-        await ctx.pool.fetchrow("SELECT * FROM silences WHERE id = $1", silence_id)
-        if 1 <= silence_id < 2**63
-        else None
-    )
-    if row is None or row["ends_at"] <= datetime.now(UTC):
+    row = await alert_silences.get(ctx.pool, silence_id)
+    if row is None or row.ends_at <= datetime.now(UTC):
         raise Problem(404, "unknown-silence", f"no silence {silence_id} in force")
-    if who.area is not None and (row["area"] is None or row["area"] not in ctx.scope(who.area)):
+    if who.area is not None and (row.area is None or row.area not in ctx.scope(who.area)):
         await audit(ctx, request, who, "scope.denied", "denied", 403, f"silence {silence_id}")
         raise Problem(403, "out-of-scope", f"silence {silence_id} is not within this key's scope")
-    await ctx.pool.execute(
-        "UPDATE silences SET ends_at = greatest(starts_at + interval '1 microsecond', now()) "
-        "WHERE id = $1",
-        silence_id,
-    )
+    await alert_silences.end(ctx.pool, silence_id)
     await audit(ctx, request, who, "silences.end", "ok", 204, f"silence {silence_id}")
     return Response(status_code=204)
 

@@ -20,9 +20,9 @@ from ioc.notify.channels import (
     WebhookChannel,
 )
 from ioc.notify.digest import daily_digest, enqueue_digests
+from ioc.notify.notifier import Notifier
 from ioc.notify.outbox import (
     DeliveryReport,
-    Notifier,
     OutboxDepth,
     deliver_due,
     enqueue,

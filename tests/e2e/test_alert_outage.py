@@ -16,7 +16,6 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from ioc.alerts.engine import Evaluator
 from ioc.alerts.model import TransitionKind
@@ -31,8 +30,9 @@ from ioc.db import connect, migrate, sync_areas
 from ioc.kafka import ensure_topics, project_topics
 from ioc.kpis import load_kpis
 from ioc.notify.channels import SmtpChannel, WebhookChannel
-from ioc.notify.outbox import deliver_due, enqueue
-from ioc.notify.routing import ChannelSpec, Recipient, route
+from ioc.notify.outbox import deliver_due
+from ioc.notify.routing import ChannelSpec, Recipient
+from ioc.services import outbox_sink
 from ioc.streams.worker import StreamWorker
 from tests._notify import HookReceiver, MailServer
 from tests._streams import wait_caught_up
@@ -126,9 +126,7 @@ async def test_an_outage_alerts_the_right_people_once_even_with_mail_down(
         areas,
         window=MINUTE,
         grace=GRACE,
-        zone=ZoneInfo("Asia/Ho_Chi_Minh"),
-        route=lambda t: route(t, recipients, areas),
-        enqueue=enqueue,
+        notify=outbox_sink(recipients, areas),
     )
     channels = [
         SmtpChannel("127.0.0.1", mail.port, "IOC <ioc@example.invalid>", starttls=False, timeout=5),

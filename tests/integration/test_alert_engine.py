@@ -13,11 +13,11 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
 
+from ioc.alerts import silences
 from ioc.alerts.engine import Evaluator
 from ioc.alerts.model import TransitionKind
 from ioc.alerts.rules import load_rules
@@ -27,8 +27,8 @@ from ioc.areas import load_areas
 from ioc.config import load_settings
 from ioc.db import migrate, sync_areas
 from ioc.kpis import load_kpis
-from ioc.notify.outbox import enqueue
-from ioc.notify.routing import load_recipients, route
+from ioc.notify.routing import load_recipients
+from ioc.services import outbox_sink
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 08:00 in Hưng Yên
 MINUTE = timedelta(minutes=1)
@@ -72,9 +72,7 @@ def _evaluator(tmp_path: Path) -> Evaluator:
         areas,
         window=MINUTE,
         grace=GRACE,
-        zone=ZoneInfo("Asia/Ho_Chi_Minh"),
-        route=lambda t: route(t, recipients, areas),
-        enqueue=enqueue,
+        notify=outbox_sink(recipients, areas),
     )
 
 
@@ -155,11 +153,8 @@ async def test_an_unacknowledged_alert_escalates_and_a_silence_holds_messages(
     conn: asyncpg.Connection, tmp_path: Path
 ) -> None:
     evaluator = _evaluator(tmp_path)
-    await conn.execute(
-        "INSERT INTO silences (rule_pattern, area, starts_at, ends_at, reason, created_by) "
-        "VALUES ('network_*', '33', $1, $2, 'bảo trì', 'test')",
-        T0,
-        T0 + timedelta(hours=1),
+    await silences.create(
+        conn, "network_*", timedelta(hours=1), reason="bảo trì", by="test", area="33", now=T0
     )
     transitions = await _run(conn, evaluator, range(0, 13))
     escalated = [t for t in transitions if t.kind is TransitionKind.ESCALATED]
@@ -211,3 +206,42 @@ async def test_the_api_and_the_messages_sum_an_alert_up_in_the_same_words(
         for message in bodies:
             summary = shown["summary_vi" if message["language"] == "vi" else "summary_en"]
             assert summary in message["body"].splitlines()
+
+
+async def test_an_alert_whose_rule_was_removed_or_whose_area_was_abolished_can_be_acknowledged(
+    conn: asyncpg.Connection, tmp_path: Path
+) -> None:
+    """Both used to be a 500 from `POST /alerts/{id}/ack` (StopIteration, a failed assert)."""
+    ids = [
+        await conn.fetchval(
+            "INSERT INTO alerts (rule_id, area, severity, kpi_id, state, level, started_at, "
+            "fired_at, last_value) VALUES ($1, $2, $3, $4, 'firing', 0, $5, $5, 0.5) RETURNING id",
+            rule_id,
+            area,
+            severity,
+            kpi_id,
+            started,
+        )
+        for rule_id, area, severity, kpi_id, started in [
+            # Thành phố Hưng Yên, a district until 2025-07-01.
+            (
+                "network_special_down",
+                "323",
+                "critical",
+                "network_special_availability",
+                datetime(2025, 6, 30, 3, tzinfo=UTC),
+            ),
+            ("removed_rule", OUTAGE, "warning", "network_special_availability", T0),
+            ("removed_no_data", OUTAGE, "info", None, T0),
+        ]
+    ]
+    evaluator = _evaluator(tmp_path)
+    acknowledged = [await evaluator.acknowledge(conn, i, "Trực ban IOC", T0) for i in ids]
+    assert [(t.kind, t.rule_id, t.area_name_vi, t.severity) for t in acknowledged] == [
+        (TransitionKind.ACKNOWLEDGED, "network_special_down", "Thành phố Hưng Yên", "critical"),
+        (TransitionKind.ACKNOWLEDGED, "removed_rule", "Phường Phố Hiến", "warning"),
+        (TransitionKind.ACKNOWLEDGED, "removed_no_data", "Phường Phố Hiến", "info"),
+    ]
+    assert acknowledged[2].kpi_name_vi == "dữ liệu removed_no_data"
+    states = await conn.fetch("SELECT state FROM alerts WHERE id = ANY($1::bigint[])", ids)
+    assert {r["state"] for r in states} == {"acknowledged"}

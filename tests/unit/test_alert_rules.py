@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ioc.alerts.engine import explain
+from ioc.alerts.judge import explain
 from ioc.alerts.rules import load_rules
 from ioc.datafile import DataFileError
 
@@ -106,7 +106,7 @@ def test_explanation_sees_a_volume_effect() -> None:
 
 
 def test_an_anomaly_fires_on_a_drop_far_outside_the_usual_spread_and_does_not_learn_it() -> None:
-    from ioc.alerts.engine import Evaluator, _State
+    from ioc.alerts.judge import State, anomaly
     from ioc.alerts.rules import Rule
     from ioc.kpis import load_kpis
 
@@ -114,11 +114,11 @@ def test_an_anomaly_fires_on_a_drop_far_outside_the_usual_spread_and_does_not_le
         id="a", kind="anomaly", kpi="payment_success_rate", severity="warning", z=4, min_history=20
     )
     kpi = load_kpis().get("payment_success_rate")
-    state = _State()
+    state = State()
     for i in range(40):  # 97 % ± 0.5 point
-        breach, _, _ = Evaluator._anomaly(rule, kpi, 0.97 + (0.005 if i % 2 else -0.005), state)
+        breach, _, _ = anomaly(rule, kpi, 0.97 + (0.005 if i % 2 else -0.005), state)
         assert not breach
     learned = state.mean
-    assert Evaluator._anomaly(rule, kpi, 0.80, state)[0]  # a gateway failure
+    assert anomaly(rule, kpi, 0.80, state)[0]  # a gateway failure
     assert state.mean == learned  # the anomaly did not become the new normal
-    assert not Evaluator._anomaly(rule, kpi, 0.99, state)[0]  # better than usual is no alarm
+    assert not anomaly(rule, kpi, 0.99, state)[0]  # better than usual is no alarm

@@ -1,0 +1,106 @@
+"""Service wiring: the alert evaluator and its loop, built from `Settings`.
+
+The CLI (`ioc alerts …`), the API and the tests build their services here, never in one
+another's modules: a typer module is an entry point, not a library.
+
+- `build_evaluator(settings)`: the evaluator of the configured catalogue, rules and areas,
+  telling the outbox of each transition (`outbox_sink`);
+- `run_alerts(settings, evaluator, stop)`: what `ioc alerts run` (and so `ioc up`) runs until
+  `stop` is set: an evaluation pass and keeping the KPI values current (what the API, the
+  live board and the Grafana boards read) every `IOC_ALERTS__EVALUATE_EVERY_SECONDS`, and
+  the notifier delivering the outbox beside it. When it stops, the boards go stale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+
+import asyncpg
+
+from ioc.alerts.engine import Evaluator
+from ioc.alerts.model import Transition, TransitionSink
+from ioc.alerts.rules import load_rules
+from ioc.areas import AreaRegistry, load_areas
+from ioc.config import Settings
+from ioc.db import connect
+from ioc.kpi_values import keep_current
+from ioc.kpis import load_kpis
+from ioc.notify.notifier import Notifier
+from ioc.notify.outbox import enqueue
+from ioc.notify.routing import Recipient, load_recipients, route
+
+__all__ = ["build_evaluator", "outbox_sink", "run_alerts"]
+
+log = logging.getLogger(__name__)
+
+
+def outbox_sink(recipients: Sequence[Recipient], areas: AreaRegistry) -> TransitionSink:
+    """A sink that routes each transition to its recipients and queues their messages.
+
+    The messages are written on the evaluator's connection, inside the transaction that
+    records the transition (`ioc.notify.outbox.enqueue`).
+    """
+
+    async def sink(conn: asyncpg.Connection, transition: Transition) -> None:
+        await enqueue(conn, transition, route(transition, recipients, areas))
+
+    return sink
+
+
+def build_evaluator(settings: Settings) -> Evaluator:
+    """The evaluator for these settings: catalogue, rules, areas, routing and the outbox.
+
+    Raises:
+        DataFileError: a KPI, rules, areas or recipients file has problems (each with its
+            line).
+    """
+    options = settings.alerts
+    catalogue = load_kpis(options.kpis_file)
+    rules = load_rules(
+        options.rules_file,
+        {kpi.id for kpi in catalogue},
+        {kpi.id for kpi in catalogue if kpi.distinct is not None},
+    )
+    areas = load_areas(settings.areas_file)
+    recipients = load_recipients(options.recipients_file, areas)
+    return Evaluator(
+        catalogue,
+        rules,
+        areas,
+        window=timedelta(seconds=settings.streams.window_seconds),
+        grace=timedelta(seconds=options.grace_seconds),
+        notify=outbox_sink(recipients, areas),
+    )
+
+
+async def run_alerts(settings: Settings, evaluator: Evaluator, stop: asyncio.Event) -> None:
+    """Evaluate, keep the KPI values current and deliver notifications until `stop` is set.
+
+    A database outage is logged and retried on the next pass; the notifier waits for the
+    database by itself. Safe to run twice: passes take a database lock, and the outbox
+    delivers each message once.
+    """
+    notifier = Notifier.from_settings(settings)
+    delivering = asyncio.create_task(notifier.run())
+    conn: asyncpg.Connection | None = None
+    try:
+        while not stop.is_set():
+            try:
+                if conn is None or conn.is_closed():
+                    conn = await connect(settings)
+                await evaluator.run_once(conn)
+                await keep_current(conn, evaluator.catalogue)
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+                log.warning("alert pass failed, retrying: %r", err)
+                conn = None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), settings.alerts.evaluate_every_seconds)
+    finally:
+        notifier.stop()
+        await delivering
+        if conn is not None:
+            conn.terminate()
