@@ -180,6 +180,17 @@ def _entities_from_json(text: str | None) -> tuple[EntityAtFault, ...]:
     return tuple(out)
 
 
+def _retired_rule(row: asyncpg.Record) -> Rule:
+    """A stand-in for a rule removed from the rules file: what its alert row kept of it."""
+    return Rule.model_construct(
+        id=row["rule_id"],
+        kind="threshold" if row["kpi_id"] else "no_data",
+        severity=row["severity"],
+        kpi=row["kpi_id"],
+        feed=row["rule_id"],  # a no-data message names "dữ liệu <feed>": here, the rule
+    )
+
+
 class Evaluator:
     """Evaluates a rule set against the KPI values in the database.
 
@@ -594,10 +605,18 @@ class Evaluator:
                     if state is None
                     else f"alert {alert_id} is {state}, only a firing alert can be acknowledged"
                 )
-            rule = next(r for r in self.rules.rules if r.id == row["rule_id"])
+            # Nothing resolves an alert whose rule was removed from the rules file or whose
+            # area was abolished since it fired: taking it on must still work. The rule then
+            # stands in as the alert row kept it; the area is named as it last was (routing
+            # sends an area no longer valid to the province's leaders).
+            rule = next((r for r in self.rules.rules if r.id == row["rule_id"]), None)
+            rule = rule or _retired_rule(row)
+            versions = self.areas.versions(row["area"])
             area = self._area(row["area"], now.astimezone(self.zone).date())
-            assert area is not None
-            kpi = self.catalogue.get(rule.kpi) if rule.kpi else None
+            area = area or (versions[-1] if versions else None)
+            if area is None:
+                raise LookupError(f"alert {alert_id}'s area {row['area']} is in no areas file")
+            kpi = self.catalogue.get(rule.kpi) if rule.kpi in self.catalogue else None
             work = _Pass({}, {})
             await self._transition(
                 conn,

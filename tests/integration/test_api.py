@@ -255,6 +255,52 @@ async def test_acknowledge_records_who_and_a_second_is_a_conflict(stack: Stack) 
     assert json.loads(acks[-2]["detail"]) == {"note": "đã gọi"}
 
 
+async def test_an_alert_whose_rule_was_removed_or_area_abolished_can_be_acknowledged(
+    stack: Stack,
+) -> None:
+    """Nothing resolves such an alert any more: the operator must still be able to take it on.
+
+    District 323 (Thành phố Hưng Yên) was abolished on 2025-07-01; `retired_rule` and
+    `retired_no_data` are in no rules file (rules removed since their alerts fired).
+    """
+    conn = await asyncpg.connect(stack.database_url)
+    ids: list[int] = []
+    try:
+        ids += [
+            await conn.fetchval(
+                "INSERT INTO alerts (rule_id, area, severity, kpi_id, state, started_at, "
+                "fired_at, last_value, target) VALUES ($1, $2, $3, $4, 'firing', "
+                "now() - interval '1 hour', now() - interval '50 minutes', 0.5, $5) RETURNING id",
+                rule,
+                area,
+                severity,
+                kpi,
+                target,
+            )
+            for rule, area, severity, kpi, target in [
+                ("network_special_down", "323", "critical", "network_special_availability", 0.98),
+                ("retired_rule", WARD, "warning", "network_special_availability", 0.98),
+                ("retired_no_data", WARD, "critical", None, None),
+            ]
+        ]
+        async with stack.api.client(stack.operator) as operator:
+            for alert_id in ids:
+                response = await operator.post(f"/api/v1/alerts/{alert_id}/ack")
+                assert response.status_code == 200, response.text
+                assert response.json()["state"] == "acknowledged"
+                assert response.json()["acknowledged_by"] == "Trực ban tỉnh"
+                history = (await operator.get(f"/api/v1/alerts/{alert_id}/history")).json()
+                assert [h["kind"] for h in history["items"]] == ["acknowledged"]
+            abolished = (await operator.get(f"/api/v1/alerts/{ids[0]}")).json()
+            assert "Thành phố Hưng Yên" in abolished["summary_vi"]
+    finally:
+        # Closed again, so the tests after this one see the seeded outage only.
+        await conn.execute(
+            "UPDATE alerts SET state = 'resolved', resolved_at = now() WHERE id = ANY($1)", ids
+        )
+        await conn.close()
+
+
 async def test_leader_silences_and_ends_a_silence(stack: Stack) -> None:
     async with stack.api.client(stack.leader) as leader:
         body = {"rule": "payment_*", "area": WARD, "minutes": 60, "reason": "bảo trì cổng"}
