@@ -616,7 +616,7 @@ class Evaluator:
             area = area or (versions[-1] if versions else None)
             if area is None:
                 raise LookupError(f"alert {alert_id}'s area {row['area']} is in no areas file")
-            kpi = self.catalogue.get(rule.kpi) if rule.kpi in self.catalogue else None
+            kpi = self.catalogue.get(rule.kpi) if rule.kpi and rule.kpi in self.catalogue else None
             work = _Pass({}, {})
             await self._transition(
                 conn,
