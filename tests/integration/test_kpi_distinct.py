@@ -297,8 +297,10 @@ async def test_the_api_tiles_and_map_count_the_last_24_hours_once(
     conn: asyncpg.Connection,
 ) -> None:
     """The board's tiles (`/kpis/current`) and map (`/map`) read a distinct KPI from the store."""
-    from ioc.api import queries
     from ioc.api.context import ApiContext
+    from ioc.api.queries.areas import map_children
+    from ioc.api.queries.common import local_today
+    from ioc.api.queries.kpis import kpis_current
     from ioc.kpis import KpiCatalogue, Target
 
     ward, other = "11953", "11983"  # Phường Phố Hiến, Phường Sơn Nam (two-tier, today)
@@ -316,8 +318,8 @@ async def test_the_api_tiles_and_map_count_the_last_24_hours_once(
     judged = KPI.model_copy(update={"target": Target(value=0.9, source="thử")})
     registry = load_areas()
     ctx = cast(ApiContext, SimpleNamespace(catalogue=KpiCatalogue([judged]), areas=registry))
-    province = registry.as_of(queries.local_today(datetime.now(UTC))).province
-    tiles = await queries.kpis_current(ctx, conn, province)
+    province = registry.as_of(local_today(datetime.now(UTC))).province
+    tiles = await kpis_current(ctx, conn, province)
     (tile,) = tiles["items"]
     # {P1} / {P1, P2} over the 24 h; the hours are {P1} / {P1, P2} and {P1} / {}.
     assert (tile["numerator"], tile["denominator"], tile["value"]) == (1, 2, 0.5)
@@ -325,7 +327,7 @@ async def test_the_api_tiles_and_map_count_the_last_24_hours_once(
     assert trend == {at.isoformat(): 0.5}
     assert tile["last_bucket"] == at.isoformat()
     assert tile["distinct"] == "procedure_code" and tile["context"]["value"] == 0.882
-    shown = await queries.map_children(ctx, conn, province)
+    shown = await map_children(ctx, conn, province)
     below = {c["code"]: c["below_target"] for c in shown["children"]}
     # Phố Hiến 1/2 and Sơn Nam 1/1 against 0.9: one of them is below.
     assert (below[ward], below[other]) == (1, 0)

@@ -23,17 +23,15 @@ from pydantic import AwareDatetime
 
 from ioc import drill
 from ioc.api.context import ApiContext
-from ioc.api.keys import Principal
+from ioc.api.deps import Ctx, Reader, chosen_area
 from ioc.api.problems import Problem
-from ioc.api.security import Ctx, in_scope, require
 from ioc.areas import Area
 from ioc.kpis import Kpi
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter()
 
-Reader = Annotated[Principal, require("read")]
 _LOCAL = timedelta(hours=7)
 
 _DESCRIPTION = f"""
@@ -62,16 +60,6 @@ cursor this API did not give, a limit out of range.
 
 def _local(at: datetime) -> str:
     return (at.astimezone(UTC) + _LOCAL).strftime("%Y%m%d-%H%M")
-
-
-async def _chosen_area(ctx: ApiContext, request: Request, who: Principal, code: str | None) -> Area:
-    """The area asked for (default: the key's own, else the province), checked in scope."""
-    today = (datetime.now(UTC) + _LOCAL).date()
-    code = code or who.area or ctx.areas.as_of(today).province.code
-    await in_scope(ctx, request, who, code)
-    area = ctx.area(code, today)
-    assert area is not None  # in_scope refused unknown codes
-    return area
 
 
 def _span(
@@ -145,7 +133,7 @@ async def kpi_events(
     if kpi not in ctx.catalogue:
         raise Problem(404, "unknown-kpi", f"no KPI {kpi!r}; see GET /api/v1/kpis")
     chosen_kpi = ctx.catalogue.get(kpi)
-    chosen = await _chosen_area(ctx, request, who, area)
+    chosen = await chosen_area(ctx, request, who, area)
     try:
         first, last = _span(ctx, bucket, resolution, start, end)
         after = drill.Cursor.decode(cursor) if cursor else None
