@@ -27,6 +27,7 @@ from ioc.dlq import DeadLetter
 from ioc.events import Envelope, PaymentTransaction, utc_now
 from ioc.kafka import ensure_topics, make_consumer, make_producer, project_topics, topic_name
 from tests._api import OTHER_WARD, WARD, RunningApi, add_key, running_api, seed
+from tests._services import ExternalService, LocalService
 
 pytestmark = pytest.mark.integration
 
@@ -47,15 +48,17 @@ class Stack:
 
 @pytest.fixture(scope="module")
 async def stack(
-    kafka: object, postgres: object, tmp_path_factory: pytest.TempPathFactory
+    kafka: LocalService | ExternalService,
+    postgres: LocalService | ExternalService,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Stack]:
     name = f"test_api_{uuid.uuid4().hex[:10]}"
-    admin_conn = await asyncpg.connect(postgres.address)  # type: ignore[attr-defined]
+    admin_conn = await asyncpg.connect(postgres.address)
     await admin_conn.execute(f'CREATE DATABASE "{name}"')
     await admin_conn.close()
-    url = f"{postgres.address.rpartition('/')[0]}/{name}"  # type: ignore[attr-defined]
+    url = f"{postgres.address.rpartition('/')[0]}/{name}"
     settings = load_settings(
-        kafka_bootstrap=kafka.address,  # type: ignore[attr-defined]
+        kafka_bootstrap=kafka.address,
         database_url=url,
         state_dir=tmp_path_factory.mktemp("api-state"),
         kafka={"topic_prefix": f"t{uuid.uuid4().hex[:10]}", "partitions": 2},
