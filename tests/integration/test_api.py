@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -263,27 +263,38 @@ async def test_an_alert_whose_rule_was_removed_or_area_abolished_can_be_acknowle
 ) -> None:
     """Nothing resolves such an alert any more: the operator must still be able to take it on.
 
-    District 323 (Thành phố Hưng Yên) was abolished on 2025-07-01; `retired_rule` and
-    `retired_no_data` are in no rules file (rules removed since their alerts fired).
+    District 323 (Thành phố Hưng Yên) was abolished on 2025-07-01; its alert fired the day
+    before and is still open. `retired_rule` and `retired_no_data` are in no rules file (rules
+    removed since their alerts fired).
     """
     conn = await asyncpg.connect(stack.database_url)
     ids: list[int] = []
     try:
+        now = datetime.now(UTC)
+        before_abolition = datetime(2025, 6, 30, 3, 0, tzinfo=UTC)  # 10:00 local, 30/6/2025
         ids += [
             await conn.fetchval(
                 "INSERT INTO alerts (rule_id, area, severity, kpi_id, state, started_at, "
-                "fired_at, last_value, target) VALUES ($1, $2, $3, $4, 'firing', "
-                "now() - interval '1 hour', now() - interval '50 minutes', 0.5, $5) RETURNING id",
+                "fired_at, last_value, target) VALUES ($1, $2, $3, $4, 'firing', $5, $5, 0.5, $6) "
+                "RETURNING id",
                 rule,
                 area,
                 severity,
                 kpi,
+                started,
                 target,
             )
-            for rule, area, severity, kpi, target in [
-                ("network_special_down", "323", "critical", "network_special_availability", 0.98),
-                ("retired_rule", WARD, "warning", "network_special_availability", 0.98),
-                ("retired_no_data", WARD, "critical", None, None),
+            for rule, area, severity, kpi, started, target in [
+                (
+                    "network_special_down",
+                    "323",
+                    "critical",
+                    "network_special_availability",
+                    before_abolition,
+                    0.98,
+                ),
+                ("retired_rule", WARD, "warning", "network_special_availability", now, 0.98),
+                ("retired_no_data", WARD, "critical", None, now, None),
             ]
         ]
         async with stack.api.client(stack.operator) as operator:
