@@ -17,16 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ioc.api.context import ApiContext, RateLimiter, TtlCache
-from ioc.api.drill import router as drill_router
-from ioc.api.entities import router as entities_router
+from ioc.api.dead_letters import DeadLetterIndex
+from ioc.api.deps import Ctx
+from ioc.api.live import Hub
 from ioc.api.problems import install_handlers, problem_response
-from ioc.api.routes import metrics_router, router
+from ioc.api.routers import api_router, metrics_router
 from ioc.config import Settings
 
 __all__ = ["BOARD_DIR", "create_app"]
@@ -69,8 +70,8 @@ async def _context(settings: Settings) -> ApiContext:
         limiter=RateLimiter(options.requests_per_minute, options.burst),
         auth_limiter=RateLimiter(options.failed_auth_per_minute, options.failed_auth_per_minute),
         cache=TtlCache(options.live_every_seconds),
+        evaluator=evaluator,
     )
-    ctx.extras["evaluator"] = evaluator
     return ctx
 
 
@@ -79,14 +80,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from ioc.api.dead_letters import DeadLetterIndex
-        from ioc.api.live import Hub
-
         ctx = await _context(settings)
         app.state.ctx = ctx
-        hub = Hub(ctx)
-        index = DeadLetterIndex(settings)
-        ctx.extras |= {"hub": hub, "dead_letters": index}
+        ctx.hub = hub = Hub(ctx)
+        ctx.dead_letters = index = DeadLetterIndex(settings)
         tasks = [asyncio.create_task(hub.run()), asyncio.create_task(index.run())]
         try:
             yield
@@ -111,9 +108,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     install_handlers(app)
-    app.include_router(router)
-    app.include_router(drill_router)
-    app.include_router(entities_router)
+    app.include_router(api_router)
     app.include_router(metrics_router)
     _add_health(app)
     _add_board(app)
@@ -175,8 +170,7 @@ def _add_health(app: FastAPI) -> None:
         summary="Readiness: the database answers (no key needed)",
         responses={503: {"description": "database unreachable"}},
     )
-    async def readyz(request: Request) -> Any:
-        ctx: ApiContext = request.app.state.ctx
+    async def readyz(ctx: Ctx) -> Any:
         try:
             async with asyncio.timeout(3):
                 await ctx.pool.fetchval("SELECT 1")

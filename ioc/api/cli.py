@@ -79,21 +79,19 @@ def serve(ctx: typer.Context) -> None:
 
 async def _first_admin_key(settings: Settings) -> None:
     """On a local stack with no key yet, create an admin key and keep it in a 0600 file."""
-    from ioc.api.keys import create_key
+    from ioc.api.keys import create_first_key
 
     path = settings.state_dir / ADMIN_KEY_FILE
 
+    def keep(key: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(key + "\n")
+
     async def work(conn: asyncpg.Connection) -> None:
-        async with conn.transaction():
-            await conn.execute("LOCK TABLE api_keys IN EXCLUSIVE MODE")
-            if await conn.fetchval("SELECT count(*) FROM api_keys"):
-                return
-            _, key = await create_key(conn, "Quản trị (ioc up)", "admin", None, "ioc up")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(key + "\n")
-        log.info("first admin API key written to %s (open the board and paste it)", path)
+        if await create_first_key(conn, "Quản trị (ioc up)", "ioc up", keep):
+            log.info("first admin API key written to %s (open the board and paste it)", path)
 
     for attempt in range(30):
         try:

@@ -1,4 +1,9 @@
-"""What every request of one API process shares: settings, pool, catalogue, areas, limits, cache."""
+"""What every request of one API process shares: settings, pool, catalogue, areas, services.
+
+:class:`ApiContext` is built once at start-up (:func:`ioc.api.app.create_app`) and reached by
+the routers through the dependencies of :mod:`ioc.api.deps`; each service it holds is a typed
+attribute, never looked up by name.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,39 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import asyncpg
+from fastapi import Request
 
+from ioc.alerts.model import Transition
 from ioc.alerts.rules import RuleSet
+from ioc.api.dead_letters import DeadLetterIndex
 from ioc.areas import Area, AreaRegistry
 from ioc.config import Settings
 from ioc.kpis import KpiCatalogue
 
-__all__ = ["ApiContext", "RateLimiter", "TtlCache"]
+if TYPE_CHECKING:  # the hub reads through this context: a run-time import would be a cycle
+    from ioc.api.live import Hub
+
+__all__ = ["Acknowledger", "ApiContext", "RateLimiter", "TtlCache", "context"]
+
+T = TypeVar("T")
+
+
+class Acknowledger(Protocol):
+    """What the API asks of the alert evaluator: take an alert on (see ``ioc alerts ack``)."""
+
+    async def acknowledge(
+        self, conn: asyncpg.Connection, alert_id: int, actor: str, now: datetime | None = None
+    ) -> Transition:
+        """Mark a firing alert acknowledged by ``actor`` and tell its recipients.
+
+        Raises:
+            LookupError: no such alert, or it is not firing.
+        """
+        ...
 
 
 class RateLimiter:
@@ -96,8 +123,22 @@ class ApiContext:
     limiter: RateLimiter
     auth_limiter: RateLimiter
     cache: TtlCache
-    extras: dict[str, Any] = field(default_factory=dict)
+    evaluator: Acknowledger
+    hub: Hub | None = None  # set once the app starts its poller
+    dead_letters: DeadLetterIndex | None = None  # likewise its tail of ioc.dlq
     _scopes: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    async def cached(
+        self, key: tuple[str, str | None], read: Callable[[asyncpg.Connection], Awaitable[T]]
+    ) -> T:
+        """A read shared by every client asking the same within the cache period."""
+
+        async def compute() -> T:
+            async with self.pool.acquire() as conn:
+                return await read(conn)
+
+        result: T = await self.cache.get(key, compute)
+        return result
 
     def scope(self, root: str) -> frozenset[str]:
         """Every area code that is or ever was ``root`` or below it (any period of the file)."""
@@ -120,3 +161,9 @@ class ApiContext:
             if version.valid_on(day):
                 return version
         return versions[-1]
+
+
+def context(request: Request) -> ApiContext:
+    """The process's shared state (a FastAPI dependency; see :data:`ioc.api.deps.Ctx`)."""
+    ctx: ApiContext = request.app.state.ctx
+    return ctx

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final, Literal, get_args
@@ -27,6 +28,7 @@ __all__ = [
     "Permission",
     "Principal",
     "Role",
+    "create_first_key",
     "create_key",
     "find_principal",
     "list_keys",
@@ -105,6 +107,23 @@ async def create_key(
         created_by,
     )
     return key_id, f"{_PREFIX}{key_id}_{secret}"
+
+
+async def create_first_key(
+    conn: asyncpg.Connection, name: str, created_by: str, keep: Callable[[str], None]
+) -> bool:
+    """Create an admin key if no key exists yet, and hand it to ``keep``; False if one exists.
+
+    ``keep`` runs inside the transaction: a key it fails to keep (a file it cannot write) is
+    not stored either, and two processes starting at once create one key, not two.
+    """
+    async with conn.transaction():
+        await conn.execute("LOCK TABLE api_keys IN EXCLUSIVE MODE")
+        if await conn.fetchval("SELECT count(*) FROM api_keys"):
+            return False
+        _, key = await create_key(conn, name, "admin", None, created_by)
+        keep(key)
+    return True
 
 
 async def find_principal(conn: asyncpg.Connection, key: str) -> Principal | None:

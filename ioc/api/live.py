@@ -14,12 +14,14 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from ioc.api.context import ApiContext
-from ioc.api.queries import alert_json
+from ioc.api.queries import live
+from ioc.api.queries.alerts import alert_json
 
 __all__ = ["Hub", "Subscriber", "sse"]
 
@@ -51,7 +53,7 @@ class Hub:
         self.ctx = ctx
         self.subscribers: set[Subscriber] = set()
         self.kpis_version = 0  # bumps when kpi_values changed; boards then refetch their tiles
-        self._kpis_mark: Any = None
+        self._kpis_mark: datetime | None = None
         self._alerts_after: int | None = None
 
     def subscribe(self, scope: frozenset[str] | None) -> Subscriber:
@@ -73,18 +75,10 @@ class Hub:
     async def poll_once(self) -> None:
         """Look for new KPI values and alert transitions once; push what changed."""
         async with self.ctx.pool.acquire() as conn:
-            mark = await conn.fetchval(
-                "SELECT max(computed_at) FROM kpi_values WHERE resolution = '1h'"
-            )
+            mark = await live.kpis_mark(conn)
             if self._alerts_after is None:
-                self._alerts_after = await conn.fetchval(
-                    "SELECT coalesce(max(id), 0) FROM alert_history"
-                )
-            rows = await conn.fetch(
-                "SELECT h.id AS history_id, h.kind, a.* FROM alert_history h "
-                "JOIN alerts a ON a.id = h.alert_id WHERE h.id > $1 ORDER BY h.id LIMIT 500",
-                self._alerts_after,
-            )
+                self._alerts_after = await live.last_transition(conn)
+            rows = await live.transitions_after(conn, self._alerts_after)
         if mark != self._kpis_mark:
             self._kpis_mark = mark
             self.kpis_version += 1

@@ -16,6 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from ioc.api.context import ApiContext
+from ioc.api.queries.alerts import counts_by_state
 from ioc.notify.outbox import outbox_depth
 from ioc.telemetry import read_connector_metrics, read_stream_metrics
 
@@ -98,13 +99,10 @@ async def render(ctx: ApiContext) -> bytes:
     retrying = _gauge("ioc_notify_outbox_retrying", "pending notifications that failed once", [])
     oldest = _gauge("ioc_notify_outbox_oldest_seconds", "age of the oldest pending one", [])
     async with ctx.pool.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT state, severity, count(*) AS n FROM alerts "
-            "WHERE state <> 'resolved' OR resolved_at > now() - interval '1 day' GROUP BY 1, 2"
-        )
+        counts = await counts_by_state(conn)
         depth = await outbox_depth(conn)
-    for r in rows:
-        alerts.add_metric([r["state"], r["severity"]], r["n"])
+    for state, severity, n in counts:
+        alerts.add_metric([state, severity], n)
     for channel, pending in depth.by_channel.items():
         outbox.add_metric([channel], pending)
     retrying.add_metric([], depth.retrying)
@@ -116,7 +114,7 @@ async def render(ctx: ApiContext) -> bytes:
         lag, rate, counted, dup, dlq, late, worker_up, flush_errors,
         sent, c_rate, c_failed, c_dlq, spooled, c_up, alerts, outbox, retrying, oldest,
     ]  # fmt: skip
-    index = ctx.extras.get("dead_letters")
+    index = ctx.dead_letters
     if index is not None:
         letters = _gauge("ioc_dlq_letters", "dead letters on ioc.dlq", ["source", "reason"])
         for item in index.page(None, None, 0, 0)[2]:

@@ -9,29 +9,20 @@ outside the key's scope gets 403; each refusal leaves an audit line, as does eve
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, Request
 
-from ioc.api.context import ApiContext
+from ioc.api.context import ApiContext, context
 from ioc.api.keys import Permission, Principal, find_principal
 from ioc.api.problems import Problem
+from ioc.api.queries.audit import write_line
 
-__all__ = ["Ctx", "audit", "client_address", "context", "in_scope", "require"]
+__all__ = ["audit", "client_address", "in_scope", "require"]
 
 log = logging.getLogger(__name__)
-
-
-def context(request: Request) -> ApiContext:
-    """The process's shared state."""
-    ctx: ApiContext = request.app.state.ctx
-    return ctx
-
-
-Ctx = Annotated[ApiContext, Depends(context)]
 
 
 def client_address(request: Request, ctx: ApiContext) -> str:
@@ -59,9 +50,8 @@ async def audit(
 ) -> None:
     """Write one audit line; a database outage is logged, never turned into a 500."""
     try:
-        await ctx.pool.execute(
-            "INSERT INTO audit_log (key_id, actor, role, action, target, outcome, status, "
-            "client, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)",
+        await write_line(
+            ctx.pool,
             principal.key_id if principal else None,
             principal.name if principal else None,
             principal.role if principal else None,
@@ -70,7 +60,7 @@ async def audit(
             outcome,
             status,
             client_address(request, ctx),
-            json.dumps(detail or {}, ensure_ascii=False),
+            detail or {},
         )
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
         log.error("audit line not written (%s %s %s): %r", action, outcome, status, err)
@@ -123,10 +113,12 @@ async def find_principal_cached(ctx: ApiContext, key: str) -> Principal | None:
 def require(permission: Permission) -> Any:
     """A dependency: the caller, authenticated, rate-limited and allowed ``permission``.
 
-    Use as ``who: Annotated[Principal, require("ack")]``.
+    Routers use it through the aliases of :mod:`ioc.api.deps` (``who: Reader``).
     """
 
-    async def dependency(request: Request, ctx: Ctx) -> Principal:
+    async def dependency(
+        request: Request, ctx: Annotated[ApiContext, Depends(context)]
+    ) -> Principal:
         principal = await _authenticate(request, ctx)
         wait = ctx.limiter.take(principal.key_id)
         if wait:

@@ -22,7 +22,7 @@ from ioc.alerts.engine import Evaluator
 from ioc.alerts.model import TransitionKind
 from ioc.alerts.rules import load_rules
 from ioc.api.context import ApiContext, RateLimiter, TtlCache
-from ioc.api.queries import alert_json
+from ioc.api.queries.alerts import alert_json
 from ioc.areas import load_areas
 from ioc.config import load_settings
 from ioc.db import migrate, sync_areas
@@ -191,6 +191,7 @@ async def test_the_api_and_the_messages_sum_an_alert_up_in_the_same_words(
         limiter=RateLimiter(60, 10),
         auth_limiter=RateLimiter(60, 10),
         cache=TtlCache(1.0),
+        evaluator=evaluator,
     )
     for transition in fired:
         row = await conn.fetchrow("SELECT * FROM alerts WHERE id = $1", transition.alert_id)

@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -27,6 +27,7 @@ from ioc.dlq import DeadLetter
 from ioc.events import Envelope, PaymentTransaction, utc_now
 from ioc.kafka import ensure_topics, make_consumer, make_producer, project_topics, topic_name
 from tests._api import OTHER_WARD, WARD, RunningApi, add_key, running_api, seed
+from tests._services import ExternalService, LocalService
 
 PROBLEM = "application/problem+json"
 
@@ -45,15 +46,17 @@ class Stack:
 
 @pytest.fixture(scope="module")
 async def stack(
-    kafka: object, postgres: object, tmp_path_factory: pytest.TempPathFactory
+    kafka: LocalService | ExternalService,
+    postgres: LocalService | ExternalService,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Stack]:
     name = f"test_api_{uuid.uuid4().hex[:10]}"
-    admin_conn = await asyncpg.connect(postgres.address)  # type: ignore[attr-defined]
+    admin_conn = await asyncpg.connect(postgres.address)
     await admin_conn.execute(f'CREATE DATABASE "{name}"')
     await admin_conn.close()
-    url = f"{postgres.address.rpartition('/')[0]}/{name}"  # type: ignore[attr-defined]
+    url = f"{postgres.address.rpartition('/')[0]}/{name}"
     settings = load_settings(
-        kafka_bootstrap=kafka.address,  # type: ignore[attr-defined]
+        kafka_bootstrap=kafka.address,
         database_url=url,
         state_dir=tmp_path_factory.mktemp("api-state"),
         kafka={"topic_prefix": f"t{uuid.uuid4().hex[:10]}", "partitions": 2},
@@ -251,6 +254,63 @@ async def test_acknowledge_records_who_and_a_second_is_a_conflict(stack: Stack) 
     assert [(r["outcome"], r["status"]) for r in acks[-2:]] == [("ok", 200), ("failed", 409)]
     assert acks[-2]["target"] == f"alert {alert_id}"
     assert json.loads(acks[-2]["detail"]) == {"note": "đã gọi"}
+
+
+async def test_an_alert_whose_rule_was_removed_or_area_abolished_can_be_acknowledged(
+    stack: Stack,
+) -> None:
+    """Nothing resolves such an alert any more: the operator must still be able to take it on.
+
+    District 323 (Thành phố Hưng Yên) was abolished on 2025-07-01; its alert fired the day
+    before and is still open. `retired_rule` and `retired_no_data` are in no rules file (rules
+    removed since their alerts fired).
+    """
+    conn = await asyncpg.connect(stack.database_url)
+    ids: list[int] = []
+    try:
+        now = datetime.now(UTC)
+        before_abolition = datetime(2025, 6, 30, 3, 0, tzinfo=UTC)  # 10:00 local, 30/6/2025
+        ids += [
+            await conn.fetchval(
+                "INSERT INTO alerts (rule_id, area, severity, kpi_id, state, started_at, "
+                "fired_at, last_value, target) VALUES ($1, $2, $3, $4, 'firing', $5, $5, 0.5, $6) "
+                "RETURNING id",
+                rule,
+                area,
+                severity,
+                kpi,
+                started,
+                target,
+            )
+            for rule, area, severity, kpi, started, target in [
+                (
+                    "network_special_down",
+                    "323",
+                    "critical",
+                    "network_special_availability",
+                    before_abolition,
+                    0.98,
+                ),
+                ("retired_rule", WARD, "warning", "network_special_availability", now, 0.98),
+                ("retired_no_data", WARD, "critical", None, now, None),
+            ]
+        ]
+        async with stack.api.client(stack.operator) as operator:
+            for alert_id in ids:
+                response = await operator.post(f"/api/v1/alerts/{alert_id}/ack")
+                assert response.status_code == 200, response.text
+                assert response.json()["state"] == "acknowledged"
+                assert response.json()["acknowledged_by"] == "Trực ban tỉnh"
+                history = (await operator.get(f"/api/v1/alerts/{alert_id}/history")).json()
+                assert [h["kind"] for h in history["items"]] == ["acknowledged"]
+            abolished = (await operator.get(f"/api/v1/alerts/{ids[0]}")).json()
+            assert "Thành phố Hưng Yên" in abolished["summary_vi"]
+    finally:
+        # Closed again, so the tests after this one see the seeded outage only.
+        await conn.execute(
+            "UPDATE alerts SET state = 'resolved', resolved_at = now() WHERE id = ANY($1)", ids
+        )
+        await conn.close()
 
 
 async def test_leader_silences_and_ends_a_silence(stack: Stack) -> None:

@@ -295,8 +295,9 @@ async def test_the_api_tiles_and_map_count_the_last_24_hours_once(
     conn: asyncpg.Connection,
 ) -> None:
     """The board's tiles (`/kpis/current`) and map (`/map`) read a distinct KPI from the store."""
-    from ioc.api import queries
     from ioc.api.context import ApiContext
+    from ioc.api.queries.areas import map_children
+    from ioc.api.queries.kpis import kpis_current
     from ioc.kpis import KpiCatalogue, Target
     from ioc.localtime import local_today
 
@@ -316,7 +317,7 @@ async def test_the_api_tiles_and_map_count_the_last_24_hours_once(
     registry = load_areas()
     ctx = cast(ApiContext, SimpleNamespace(catalogue=KpiCatalogue([judged]), areas=registry))
     province = registry.as_of(local_today()).province
-    tiles = await queries.kpis_current(ctx, conn, province)
+    tiles = await kpis_current(ctx, conn, province)
     (tile,) = tiles["items"]
     # {P1} / {P1, P2} over the 24 h; the hours are {P1} / {P1, P2} and {P1} / {}.
     assert (tile["numerator"], tile["denominator"], tile["value"]) == (1, 2, 0.5)
@@ -324,7 +325,7 @@ async def test_the_api_tiles_and_map_count_the_last_24_hours_once(
     assert trend == {at.isoformat(): 0.5}
     assert tile["last_bucket"] == at.isoformat()
     assert tile["distinct"] == "procedure_code" and tile["context"]["value"] == 0.882
-    shown = await queries.map_children(ctx, conn, province)
+    shown = await map_children(ctx, conn, province)
     below = {c["code"]: c["below_target"] for c in shown["children"]}
     # Phố Hiến 1/2 and Sơn Nam 1/1 against 0.9: one of them is below.
     assert (below[ward], below[other]) == (1, 0)

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from ioc.api.queries import _idle
+from ioc.api.queries.feeds import _idle
 from ioc.telemetry import AgentMetrics, ConnectorMetrics, StreamMetrics
 
 DEAD_PID = 2**22 + 1  # above Linux's pid_max default: no such process

@@ -23,18 +23,16 @@ from pydantic import AwareDatetime
 
 from ioc import drill
 from ioc.api.context import ApiContext
-from ioc.api.keys import Principal
+from ioc.api.deps import Ctx, Reader, chosen_area
 from ioc.api.problems import Problem
-from ioc.api.security import Ctx, in_scope, require
 from ioc.areas import Area
 from ioc.kpis import Kpi
-from ioc.localtime import local_today, to_local
+from ioc.localtime import to_local
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter()
 
-Reader = Annotated[Principal, require("read")]
 
 _DESCRIPTION = f"""
 The events behind one KPI value: those that added the KPI's numerator metric
@@ -62,16 +60,6 @@ cursor this API did not give, a limit out of range.
 
 def _local(at: datetime) -> str:
     return to_local(at).strftime("%Y%m%d-%H%M")
-
-
-async def _chosen_area(ctx: ApiContext, request: Request, who: Principal, code: str | None) -> Area:
-    """The area asked for (default: the key's own, else the province), checked in scope."""
-    today = local_today()
-    code = code or who.area or ctx.areas.as_of(today).province.code
-    await in_scope(ctx, request, who, code)
-    area = ctx.area(code, today)
-    assert area is not None  # in_scope refused unknown codes
-    return area
 
 
 def _span(
@@ -145,7 +133,7 @@ async def kpi_events(
     if kpi not in ctx.catalogue:
         raise Problem(404, "unknown-kpi", f"no KPI {kpi!r}; see GET /api/v1/kpis")
     chosen_kpi = ctx.catalogue.get(kpi)
-    chosen = await _chosen_area(ctx, request, who, area)
+    chosen = await chosen_area(ctx, request, who, area)
     try:
         first, last = _span(ctx, bucket, resolution, start, end)
         after = drill.Cursor.decode(cursor) if cursor else None

@@ -7,25 +7,21 @@ limited to an area sees only the entities of its area and below, whatever it ask
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Annotated, Any, Final, Literal
 
-import asyncpg
 from fastapi import APIRouter, Query, Request
 
-from ioc.api.context import ApiContext
-from ioc.api.keys import Principal
+from ioc.api.deps import Ctx, Reader, scope_of
 from ioc.api.problems import Problem
-from ioc.api.security import Ctx, in_scope, require
+from ioc.api.security import in_scope
 from ioc.entities import EntityFilter, InvalidCursor, list_entities
 from ioc.localtime import local_date
 
-__all__ = ["FEEDS_WITH_STATES", "alert_explanation", "router"]
+__all__ = ["FEEDS_WITH_STATES", "router"]
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter()
 
-Reader = Annotated[Principal, require("read")]
 # The feeds whose events report an entity's state (ioc.store.status_of).
 FEEDS_WITH_STATES: Final = ("camera", "network", "dvc")
 
@@ -82,7 +78,7 @@ async def entities(
     feeds = tuple(sorted(set(feed))) if feed else None
     if area is not None:
         await in_scope(ctx, request, who, area)
-    scope = ctx.scope(who.area) if who.area is not None else None
+    scope = scope_of(ctx, who)
     chosen = EntityFilter(
         feed=feeds,
         kind=kind,
@@ -111,55 +107,3 @@ async def entities(
         "limit": limit,
         "next_cursor": page.next_cursor,
     }
-
-
-def alert_explanation(ctx: ApiContext, row: asyncpg.Record) -> dict[str, Any]:
-    """What an alert row says about its causes, as ``GET /api/v1/alerts/{id}`` shows it.
-
-    ``contributors``: the child areas ranked by how much they moved the KPI in the bad
-    direction (a province's or district's alert; the same list the e-mail and webhook carry);
-    ``entities``: for an availability KPI, the points down in the area when it fired, longest
-    down first (at most 20); ``entities_down``: how many were down in all.
-    """
-    day = local_date(row["started_at"])
-
-    def named(code: str) -> dict[str, str | None]:
-        area = ctx.area(code, day)
-        return {
-            "area_name_vi": area.name_vi if area else None,
-            "area_name_en": area.name_en if area else None,
-        }
-
-    contributors = [
-        {
-            "area": c["area"],
-            **named(c["area"]),
-            "value": c["value"],
-            "numerator": c["numerator"],
-            "denominator": c["denominator"],
-            "gap": c["gap"],
-            "volume_effect": c["volume_effect"],
-            "rate_effect": c["rate_effect"],
-        }
-        for c in _json_list(row, "contributors")
-    ]
-    entities = [
-        {
-            "feed": e["feed"],
-            "entity": e["entity"],
-            "kind": e["kind"],
-            "area": e["area"],
-            **named(e["area"]),
-            "since": e["since"],
-            "last_seen": e["last_seen"],
-        }
-        for e in _json_list(row, "entities")
-    ]
-    down = row.get("entities_down") or 0
-    return {"contributors": contributors, "entities": entities, "entities_down": down}
-
-
-def _json_list(row: asyncpg.Record, column: str) -> list[dict[str, Any]]:
-    value = row.get(column)
-    found = json.loads(value) if isinstance(value, str) else value
-    return list(found or [])

@@ -1,0 +1,19 @@
+"""``GET /api/v1/feeds``: each feed's health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from ioc.api.deps import Ctx, Reader
+from ioc.api.queries.feeds import current
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+@router.get("/feeds", summary="Each feed: events per minute, freshness, connectors, stream lag")
+async def feeds(ctx: Ctx, who: Reader) -> dict[str, Any]:
+    return await current(ctx, who.area)
