@@ -47,8 +47,8 @@ from bench.harness import postgres_server
 from ioc.api.keys import create_key
 from ioc.areas import load_areas
 from ioc.db import migrate, sync_areas
-from ioc.kpi_values import keep_current
 from ioc.kpis import load_kpis
+from ioc.kpis.values import keep_current
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"

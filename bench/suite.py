@@ -83,8 +83,8 @@ from ioc.connectors.runner import ConnectorRunner
 from ioc.embedded.process import ManagedProcess, ProcessSpec
 from ioc.events import FEEDS, utc_now
 from ioc.kafka import end_offsets, ensure_topics, make_consumer, project_topics, topic_name
+from ioc.kpis.measures import measures
 from ioc.localtime import ZONE, local_today, to_local
-from ioc.measures import measures
 from ioc.streams.sink import _UPSERT_WINDOWS
 
 PEERS = {"quixstreams": "quix", "bytewax": "bytewax_flow", "faust": "faust_agent"}

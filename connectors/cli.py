@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from ioc._cli import command_settings, err_console
 from ioc.areas import load_areas
 from ioc.config import Settings, get_settings
 from ioc.connectors.base import Clock, ConnectorContext, ConnectorError, VirtualClock, WallClock
@@ -25,7 +26,6 @@ from ioc.connectors.scenarios import load_scenario
 from ioc.datafile import DataFileError
 from ioc.events import utc_now
 from ioc.localtime import ZONE_NAME, parse_duration, parse_start, to_local
-from ioc.logs import configure_logging
 from ioc.telemetry import ConnectorMetrics, health_problem, read_connector_metrics
 
 __all__ = ["app"]
@@ -39,7 +39,6 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="markdown",
 )
-console = Console(stderr=True, soft_wrap=True)
 
 
 def _when(text: str, now: datetime, option: str) -> datetime:
@@ -66,7 +65,7 @@ def _friendly(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except (RegistryError, ConnectorError, DataFileError) as err:
-            console.print(f"[red]{err}[/]")
+            err_console.print(f"[red]{err}[/]")
             raise typer.Exit(2) from None
 
     return wrapper
@@ -80,12 +79,6 @@ def _options(pairs: list[str]) -> dict[str, str]:
             raise typer.BadParameter(f"{pair!r}: options are KEY=VALUE", param_hint="-o")
         options[key.strip()] = value
     return options
-
-
-def _settings() -> Settings:
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
 
 
 def _context(
@@ -179,7 +172,7 @@ def list_connectors() -> None:
         table.add_row(name, cls.feed or "(mapping)", cls.description(), entry.distribution)
     Console().print(table)
     for problem in broken:
-        console.print(f"[red]{problem}[/]")
+        err_console.print(f"[red]{problem}[/]")
     if broken:
         raise typer.Exit(1)
 
@@ -232,7 +225,7 @@ def run(
     While the broker is unreachable, events are spooled to disk under IOC_STATE_DIR and
     delivered in order when it is back; `ioc status` shows the counters.
     """
-    settings = _settings()
+    settings = command_settings()
     start = None
     if history:
         now = utc_now()
@@ -249,9 +242,11 @@ def run(
         name, instance, settings, clock, seed=seed, rate=rate, scenario=scenario, options=option
     )
     runner = ConnectorRunner(load_connector(name)(context), settings)
-    console.print(f"Running {context.name} (Ctrl-C stops; events are flushed or spooled first).")
+    err_console.print(
+        f"Running {context.name} (Ctrl-C stops; events are flushed or spooled first)."
+    )
     asyncio.run(_run(runner, None, clock))
-    console.print(_summary(runner.metrics))
+    err_console.print(_summary(runner.metrics))
 
 
 @app.command()
@@ -276,7 +271,7 @@ def backfill(
     Records are stamped with the broker's append time (the topics use LogAppendTime), so
     Kafka's retention does not delete old history on arrival; event time is in the envelope.
     """
-    settings = _settings()
+    settings = command_settings()
     now = utc_now()
     start = _when(from_, now, "--from")
     end = _when(to, now, "--to")
@@ -298,9 +293,9 @@ def backfill(
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console, transient=False) as progress:
+    with Progress(*columns, console=err_console, transient=False) as progress:
         asyncio.run(_run(runner, progress, clock))
-    console.print(_summary(runner.metrics))
+    err_console.print(_summary(runner.metrics))
     if runner.metrics.spool_records:
         raise typer.Exit(1)
 
@@ -323,6 +318,6 @@ def health(
         found, within, healthy=("starting", "running", "spooling", "back-pressure")
     )
     if problem is not None:
-        console.print(f"connector {name}: {problem}")
+        err_console.print(f"connector {name}: {problem}")
         raise typer.Exit(1)
-    console.print(f"connector {name}: healthy")
+    err_console.print(f"connector {name}: healthy")

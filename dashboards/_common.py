@@ -444,7 +444,7 @@ def by_area_table(ctx: BoardContext, uid: str, title: str, kpis: Sequence[Kpi]) 
 
     A child's values count only on the days it is a child of ``$area`` (a commune code reused
     under another parent after the reform brings nothing from its other period), as in
-    :func:`ioc.kpi_values.by_child`. A click on a name opens the same board on that area.
+    :func:`ioc.kpis.values.by_child`. A click on a name opens the same board on that area.
     Distinct-count KPIs are counted per row from the event store (a child's count and its
     parent's do not add up).
     """

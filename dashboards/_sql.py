@@ -3,7 +3,7 @@
 Conventions the fragments keep:
 
 - Times are stored in UTC. A local day is the +07 day (Asia/Ho_Chi_Minh has no daylight
-  saving), written by :func:`ioc.localtime.local_day_sql` as in :mod:`ioc.kpi_values`, so a
+  saving), written by :func:`ioc.localtime.local_day_sql` as in :mod:`ioc.kpis.values`, so a
   board and the API put a bucket on the same day when they match it against the areas'
   validity dates.
 - ``$area`` is the area the board shows (a single-value variable: Grafana inserts its value

@@ -9,13 +9,13 @@ from grafana_foundation_sdk.builders import dashboard as builders
 from ioc.dashboards._common import FEED_BOARDS, BoardContext, custom_variable
 from ioc.dashboards._feed import feed_board, labelled_rates
 from ioc.events import DetectionKind
-from ioc.measures import METRICS
+from ioc.kpis.measures import METRICS
 
 __all__ = ["DETECTION_LABELS", "UID", "build"]
 
 UID = FEED_BOARDS["camera"]
 
-# The metric each detection adds to (ioc.measures) and its Vietnamese name.
+# The metric each detection adds to (ioc.kpis.measures) and its Vietnamese name.
 DETECTION_LABELS: Final[dict[DetectionKind, tuple[str, str]]] = {
     DetectionKind.VEHICLE_COUNT: ("camera.vehicles", "Phương tiện"),
     DetectionKind.CONGESTION: ("camera.congestion", "Ùn tắc giao thông"),

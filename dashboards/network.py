@@ -22,7 +22,7 @@ POINT_KIND_LABELS: Final[dict[NetworkPointKind, str]] = {
 }
 """Every kind of network point's Vietnamese name; a kind added to ioc.events needs one here."""
 
-# The series key of a row: its kind of point ("network.<kind>.<measure>", as ioc.measures
+# The series key of a row: its kind of point ("network.<kind>.<measure>", as ioc.kpis.measures
 # names the metrics).
 _KIND = "split_part(w.metric, '.', 2)"
 

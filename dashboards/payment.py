@@ -26,7 +26,7 @@ CHANNEL_LABELS: Final[dict[PaymentChannel, str]] = {
 """Every payment channel's Vietnamese name; a channel added to ioc.events needs one here."""
 
 
-# The metrics of the channels chosen above, named as ioc.measures names them. The channels
+# The metrics of the channels chosen above, named as ioc.kpis.measures names them. The channels
 # come as ${channel:sqlstring}: each value quoted with its quotes doubled (Grafana's
 # "sqlstring" format), whether one, several or All are chosen.
 def _metrics(*stages: str) -> str:

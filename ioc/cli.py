@@ -20,11 +20,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ioc._cli import command_settings, err_console
 from ioc.config import ConfigError, Settings, get_settings
 from ioc.db import MigrationError
 from ioc.embedded.process import EmbeddedError
 from ioc.localtime import to_local
-from ioc.logs import configure_logging
 from ioc.runstate import RunState, pid_alive, resolve_database_url, resolve_kafka_bootstrap
 from ioc.telemetry import (
     ConnectorMetrics,
@@ -60,8 +60,8 @@ app.add_typer(dlq_app, name="dlq")
 
 def _add_domain_commands() -> None:
     from ioc.alerts.cli import app as alerts_app
-    from ioc.entities_cli import app as entities_app
-    from ioc.kpis_cli import app as kpis_app
+    from ioc.entities.cli import app as entities_app
+    from ioc.kpis.cli import app as kpis_app
 
     app.add_typer(kpis_app, name="kpis")
     app.add_typer(alerts_app, name="alerts")
@@ -69,14 +69,6 @@ def _add_domain_commands() -> None:
 
 
 _add_domain_commands()
-
-err_console = Console(stderr=True, soft_wrap=True)
-
-
-def _settings() -> Settings:
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
 
 
 @app.command()
@@ -91,7 +83,7 @@ def up() -> None:
     """
     from ioc.stack import up as run_stack
 
-    run_stack(_settings(), err_console)
+    run_stack(command_settings(), err_console)
 
 
 @app.command()
@@ -99,7 +91,7 @@ def down(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for it to finish.")] = 60.0,
 ) -> None:
     """Stop the `ioc up` running for this IOC_STATE_DIR (same as Ctrl-C in its terminal)."""
-    settings = _settings()
+    settings = command_settings()
     state = RunState.load(settings.state_dir)
     if state is None:
         err_console.print(f"No `ioc up` is running for IOC_STATE_DIR={settings.state_dir}.")
@@ -183,7 +175,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Report each part's health and address; exit code 0 only when every part is healthy."""
-    settings = _settings()
+    settings = command_settings()
     parts = asyncio.run(_check_services(settings))
     state = RunState.load(settings.state_dir)
     connectors = {m.name: m for m in read_connector_metrics(settings.state_dir)}
@@ -245,7 +237,7 @@ def dlq_show(
 
     from ioc.dlq import read_dead_letters
 
-    settings = _settings()
+    settings = command_settings()
     letters = asyncio.run(read_dead_letters(settings, source=source, reason=reason))
     counts = Counter((letter.source, letter.reason) for _, letter in letters)
     summary = Table(title=f"{len(letters):,} dead letters")
@@ -286,7 +278,7 @@ def dlq_export(
     """
     from ioc.dlq import read_dead_letters
 
-    settings = _settings()
+    settings = command_settings()
     letters = asyncio.run(read_dead_letters(settings, source=source, reason=reason))
     for _, letter in letters:
         sys.stdout.buffer.write(letter.original.rstrip(b"\n") + b"\n")
@@ -299,7 +291,7 @@ def db_migrate() -> None:
     from ioc.areas import load_areas
     from ioc.db import connect, migrate, sync_areas
 
-    settings = _settings()
+    settings = command_settings()
 
     async def run() -> tuple[list[str], int]:
         conn = await connect(settings)

@@ -27,8 +27,8 @@ from ioc.alerts.rules import load_rules
 from ioc.areas import AreaRegistry, load_areas
 from ioc.config import Settings
 from ioc.db import connect
-from ioc.kpi_values import keep_current
 from ioc.kpis import load_kpis
+from ioc.kpis.values import keep_current
 from ioc.notify.notifier import Notifier
 from ioc.notify.outbox import enqueue
 from ioc.notify.routing import Recipient, load_recipients, route

@@ -13,6 +13,7 @@ from aiokafka import TopicPartition
 from rich.console import Console
 from rich.table import Table
 
+from ioc._cli import err_console
 from ioc.config import Settings, get_settings
 from ioc.db import connect
 from ioc.events import FEEDS
@@ -33,7 +34,6 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="markdown",
 )
-console = Console(stderr=True, soft_wrap=True)
 
 Name = Annotated[
     str | None,
@@ -90,7 +90,7 @@ def run(
         settings = settings.model_copy(update={"streams": streams})
     configure_logging(settings.log_level, settings.log_format)
     worker = StreamWorker(settings, name or socket.gethostname())
-    console.print(
+    err_console.print(
         f"Stream worker {worker.metrics.name} in group {worker.group}: "
         f"{settings.streams.window_seconds} s windows, "
         f"{settings.streams.allowed_lateness_seconds} s allowed lateness."
@@ -98,7 +98,7 @@ def run(
     try:
         asyncio.run(_run(worker))
     except RuntimeError as err:
-        console.print(f"[red]{err}[/]")
+        err_console.print(f"[red]{err}[/]")
         raise typer.Exit(2) from None
 
 
@@ -131,9 +131,9 @@ def health(
     if problem is not None and found is not None and found.position_errors:
         problem += "; " + "; ".join(f"{k}: {v}" for k, v in sorted(found.position_errors.items()))
     if problem is not None:
-        console.print(f"stream worker {wanted}: {problem}")
+        err_console.print(f"stream worker {wanted}: {problem}")
         raise typer.Exit(1)
-    console.print(f"stream worker {wanted}: healthy")
+    err_console.print(f"stream worker {wanted}: healthy")
 
 
 async def _partitions(settings: Settings, topics: list[str]) -> dict[str, list[int]]:
@@ -289,4 +289,4 @@ def seek(
     """
     wanted = group or get_settings().streams.group
     offset = asyncio.run(seek_position(get_settings(), wanted, topic, partition, to))
-    console.print(f"group {wanted}: {topic}/{partition} will be read from offset {offset:,}")
+    err_console.print(f"group {wanted}: {topic}/{partition} will be read from offset {offset:,}")

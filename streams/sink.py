@@ -38,8 +38,8 @@ from typing import Any
 import asyncpg
 
 from ioc.events import Envelope
+from ioc.kpis.measures import Measure, measures
 from ioc.localtime import DAY_ORIGIN
-from ioc.measures import Measure, measures
 from ioc.store import entity_of, fields_of, status_of
 
 __all__ = [

@@ -54,8 +54,8 @@ from ioc.db import connect
 from ioc.dlq import DeadLetter
 from ioc.events import FEEDS, Envelope, utc_now
 from ioc.kafka import ensure_topics, make_consumer, make_producer, project_topics, topic_name
+from ioc.kpis.measures import measures
 from ioc.localtime import local_date
-from ioc.measures import measures
 from ioc.store import entity_of, fields_of, status_of
 from ioc.streams.rules import FEED_RULES
 from ioc.streams.sink import (

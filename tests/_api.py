@@ -19,7 +19,7 @@ from ioc.api.keys import Role, create_key
 from ioc.areas import load_areas
 from ioc.config import Settings
 from ioc.db import migrate, sync_areas
-from ioc.kpi_values import keep_current
+from ioc.kpis.values import keep_current
 from ioc.services import build_evaluator
 from tests._notify import free_port
 

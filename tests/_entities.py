@@ -17,7 +17,7 @@ from ioc.areas import load_areas
 from ioc.config import Settings
 from ioc.db import migrate, sync_areas
 from ioc.events import CameraHeartbeat, Envelope, NetworkPointKind, NetworkSample
-from ioc.kpi_values import keep_current
+from ioc.kpis.values import keep_current
 from ioc.services import build_evaluator
 from ioc.streams.sink import to_counted, write_batch
 

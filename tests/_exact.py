@@ -30,7 +30,7 @@ from ioc.connectors.runner import ConnectorRunner
 from ioc.db import connect, migrate
 from ioc.events import Envelope
 from ioc.kafka import ensure_topics, project_topics
-from ioc.measures import measures
+from ioc.kpis.measures import measures
 from ioc.streams.sink import window_start
 from ioc.streams.worker import StreamWorker
 from ioc.telemetry import ConnectorMetrics

@@ -7,7 +7,7 @@ province's volume, so dossiers are resolved and rated within the day); cameras, 
 the network from 08:00 to 08:20, with two network outages (Văn Giang from 08:02 for eight
 minutes, Ân Thi from 08:10 until after the end). Events become window rows through the
 stream sink (``to_counted``, ``write_batch``, ``refresh_rollups``), KPI values through
-``ioc.kpi_values.compute`` at 1m, 1h and 1d, alerts through the production evaluator run
+``ioc.kpis.values.compute`` at 1m, 1h and 1d, alerts through the production evaluator run
 minute by minute (``ioc alerts run``'s ``build_evaluator``); an operator acknowledges the
 Văn Giang alert during its outage and the Ân Thi one at the end; a silence is set as
 ``ioc alerts silence`` does.
@@ -30,8 +30,8 @@ from ioc.connectors.base import ConnectorContext, VirtualClock
 from ioc.connectors.registry import load_connector
 from ioc.connectors.scenarios import load_scenario
 from ioc.events import Envelope
-from ioc.kpi_values import compute
 from ioc.kpis import load_kpis
+from ioc.kpis.values import compute
 from ioc.services import build_evaluator
 from ioc.streams.sink import Counted, refresh_rollups, to_counted, write_batch
 

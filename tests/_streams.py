@@ -31,7 +31,7 @@ from ioc.events import (
     PaymentTransaction,
 )
 from ioc.kafka import end_offsets, make_producer, topic_name
-from ioc.measures import measures
+from ioc.kpis.measures import measures
 from ioc.streams.sink import window_start
 
 

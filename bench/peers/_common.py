@@ -1,6 +1,6 @@
 """What every peer shares: its config, its progress report, parsing, and the row writer.
 
-Parsing is the project's own (`ioc.codec.decode`, then `ioc.measures.measures`), so every
+Parsing is the project's own (`ioc.codec.decode`, then `ioc.kpis.measures.measures`), so every
 implementation validates the same way and produces the same (window, metric, area) rows; what
 differs is the framework around it. The peers do not dead-letter, dedupe or judge lateness:
 that is extra work only our worker does.
@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 
 from ioc.codec import decode
-from ioc.measures import measures
+from ioc.kpis.measures import measures
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import asyncpg
@@ -16,10 +15,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ioc.config import Settings, get_settings
+from ioc._cli import command_settings, err_console, with_connection
+from ioc.config import Settings
 from ioc.datafile import DataFileError
 from ioc.localtime import parse_duration, to_local
-from ioc.logs import configure_logging
 
 if TYPE_CHECKING:
     from ioc.alerts.engine import Evaluator
@@ -37,25 +36,6 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="markdown",
 )
-console = Console(stderr=True, soft_wrap=True)
-
-
-def _settings() -> Settings:
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
-
-
-async def _with_connection(
-    settings: Settings, work: Callable[[asyncpg.Connection], Awaitable[_T]]
-) -> _T:
-    from ioc.db import connect
-
-    conn = await connect(settings)
-    try:
-        return await work(conn)
-    finally:
-        await conn.close()
 
 
 @app.command("list")
@@ -67,7 +47,7 @@ def list_alerts(
     limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 50,
 ) -> None:
     """Alerts, newest first: rule, area, severity, state, since when, value vs target."""
-    settings = _settings()
+    settings = command_settings()
 
     async def fetch(conn: asyncpg.Connection) -> list[asyncpg.Record]:
         states = [state] if state else ["firing", "acknowledged"]
@@ -80,7 +60,7 @@ def list_alerts(
         )
         return rows
 
-    rows = asyncio.run(_with_connection(settings, fetch))
+    rows = asyncio.run(with_connection(settings, fetch))
     table = Table(title=f"{len(rows)} alerts")
     for column in ("id", "rule", "area", "severity", "state", "level", "since", "value", "target"):
         table.add_column(column)
@@ -105,18 +85,18 @@ def ack(
     by: Annotated[str, typer.Option("--by", help="Who takes it on (kept in the history).")],
 ) -> None:
     """Acknowledge a firing alert: it stops escalating and its recipients are told who."""
-    settings = _settings()
+    settings = command_settings()
     evaluator = _evaluator_or_exit(settings)
 
     async def work(conn: asyncpg.Connection) -> Transition:
         return await evaluator.acknowledge(conn, alert_id, by)
 
     try:
-        transition = asyncio.run(_with_connection(settings, work))
+        transition = asyncio.run(with_connection(settings, work))
     except LookupError as err:
-        console.print(f"[red]{err}[/]")
+        err_console.print(f"[red]{err}[/]")
         raise typer.Exit(2) from None
-    console.print(transition.summary_vi)
+    err_console.print(transition.summary_vi)
 
 
 @app.command()
@@ -130,7 +110,7 @@ def silence(
     """Hold a rule's notifications back for a while; its alerts still fire and are kept."""
     from ioc.alerts import silences
 
-    settings = _settings()
+    settings = command_settings()
     try:
         length = parse_duration(duration)
     except ValueError as err:
@@ -139,9 +119,9 @@ def silence(
     async def work(conn: asyncpg.Connection) -> silences.Silence:
         return await silences.create(conn, rule, length, reason=reason, by=by, area=area)
 
-    made = asyncio.run(_with_connection(settings, work))
+    made = asyncio.run(with_connection(settings, work))
     until = to_local(made.ends_at)
-    console.print(f"Silence {made.id}: {rule} until {until:%d/%m/%Y %H:%M}.")
+    err_console.print(f"Silence {made.id}: {rule} until {until:%d/%m/%Y %H:%M}.")
 
 
 def _evaluator_or_exit(settings: Settings) -> Evaluator:
@@ -150,7 +130,7 @@ def _evaluator_or_exit(settings: Settings) -> Evaluator:
     try:
         return build_evaluator(settings)
     except DataFileError as err:
-        console.print(f"[red]{err}[/]")
+        err_console.print(f"[red]{err}[/]")
         raise typer.Exit(2) from None
 
 
@@ -163,7 +143,7 @@ def run() -> None:
 
     Safe to run twice: passes take a database lock, and the outbox delivers each message once.
     """
-    settings = _settings()
+    settings = command_settings()
     evaluator = _evaluator_or_exit(settings)
 
     async def main() -> None:
@@ -173,7 +153,7 @@ def run() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        console.print("Alert evaluator running (Ctrl-C stops).")
+        err_console.print("Alert evaluator running (Ctrl-C stops).")
         await run_alerts(settings, evaluator, stop)
 
     asyncio.run(main())

@@ -42,8 +42,8 @@ from ioc.alerts.rules import Rule, RuleSet
 from ioc.alerts.store import OpenAlert
 from ioc.areas import Area, AreaRegistry
 from ioc.entities import down_at
-from ioc.kpi_values import by_child, compute
 from ioc.kpis import Kpi, KpiCatalogue
+from ioc.kpis.values import by_child, compute
 from ioc.localtime import ZONE, local_date
 from ioc.text import alert_summary, no_data_name
 

@@ -7,21 +7,20 @@ import getpass
 import logging
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import asyncpg
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from ioc.config import Environment, Settings, get_settings
+from ioc._cli import command_settings, err_console, with_connection
+from ioc.config import Environment, Settings
 from ioc.localtime import to_local
-from ioc.logs import configure_logging
 
 __all__ = ["ADMIN_KEY_FILE", "app"]
 
 log = logging.getLogger(__name__)
-console = Console(stderr=True, soft_wrap=True)
 ADMIN_KEY_FILE = "api-admin-key"  # under IOC_STATE_DIR, written on a local stack's first start
 
 app = typer.Typer(
@@ -36,22 +35,6 @@ keys_app = typer.Typer(help="API keys: a role and an optional area scope each.")
 app.add_typer(keys_app, name="keys")
 
 
-def _settings() -> Settings:
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
-
-
-async def _with_connection(settings: Settings, work: Any) -> Any:
-    from ioc.db import connect
-
-    conn = await connect(settings)
-    try:
-        return await work(conn)
-    finally:
-        await conn.close()
-
-
 @app.callback()
 def serve(ctx: typer.Context) -> None:
     """Serve the API, the live stream, `/metrics` and the board (http://IOC_API_HOST:IOC_API_PORT/)."""
@@ -61,7 +44,7 @@ def serve(ctx: typer.Context) -> None:
 
     from ioc.api.app import create_app
 
-    settings = _settings()
+    settings = command_settings()
     if settings.environment is Environment.LOCAL:
         asyncio.run(_first_admin_key(settings))
     config = uvicorn.Config(
@@ -73,7 +56,7 @@ def serve(ctx: typer.Context) -> None:
         server_header=False,
         proxy_headers=False,  # X-Forwarded-For is believed only from IOC_API__TRUSTED_PROXIES
     )
-    console.print(f"API and live board on http://{settings.api_host}:{settings.api_port}/")
+    err_console.print(f"API and live board on http://{settings.api_host}:{settings.api_port}/")
     uvicorn.Server(config).run()
 
 
@@ -95,7 +78,7 @@ async def _first_admin_key(settings: Settings) -> None:
 
     for attempt in range(30):
         try:
-            await _with_connection(settings, work)
+            await with_connection(settings, work)
             return
         except (OSError, asyncpg.PostgresError) as err:
             if attempt == 29:
@@ -118,7 +101,7 @@ def keys_create(
     from ioc.api.keys import ROLES, create_key
     from ioc.areas import load_areas
 
-    settings = _settings()
+    settings = command_settings()
     if role not in ROLES:
         raise typer.BadParameter(f"{role!r} is not one of {', '.join(ROLES)}", param_hint="--role")
     if area is not None and not load_areas(settings.areas_file).versions(area):
@@ -127,15 +110,15 @@ def keys_create(
     async def work(conn: asyncpg.Connection) -> tuple[str, str]:
         return await create_key(conn, name, role, area, getpass.getuser())
 
-    key_id, key = asyncio.run(_with_connection(settings, work))
+    key_id, key = asyncio.run(with_connection(settings, work))
     if output is not None:
         fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(key + "\n")
-        console.print(f"Key {key_id} for {name} ({role}) written to {output}.")
+        err_console.print(f"Key {key_id} for {name} ({role}) written to {output}.")
     else:
         print(key)
-        console.print(f"Key {key_id} for {name} ({role}). It is shown once: keep it now.")
+        err_console.print(f"Key {key_id} for {name} ({role}). It is shown once: keep it now.")
 
 
 @keys_app.command("list")
@@ -143,8 +126,8 @@ def keys_list() -> None:
     """Every key: id, holder, role, scope, when created and last used, revoked or not."""
     from ioc.api.keys import list_keys
 
-    settings = _settings()
-    rows = asyncio.run(_with_connection(settings, list_keys))
+    settings = command_settings()
+    rows = asyncio.run(with_connection(settings, list_keys))
     table = Table(title=f"{len(rows)} API keys")
     for column in ("id", "name", "role", "area", "created", "last used", "revoked"):
         table.add_column(column)
@@ -168,12 +151,12 @@ def keys_revoke(
     """Revoke a key (effective within seconds)."""
     from ioc.api.keys import revoke_key
 
-    settings = _settings()
+    settings = command_settings()
 
     async def work(conn: asyncpg.Connection) -> bool:
         return await revoke_key(conn, key_id)
 
-    if not asyncio.run(_with_connection(settings, work)):
-        console.print(f"[red]No unrevoked key {key_id}.[/] See `ioc api keys list`.")
+    if not asyncio.run(with_connection(settings, work)):
+        err_console.print(f"[red]No unrevoked key {key_id}.[/] See `ioc api keys list`.")
         raise typer.Exit(2)
-    console.print(f"Key {key_id} revoked.")
+    err_console.print(f"Key {key_id} revoked.")

@@ -20,7 +20,7 @@ from ioc.api.live import Hub
 from ioc.api.problems import Problem
 from ioc.api.security import in_scope, require
 from ioc.areas import Area
-from ioc.kpi_values import Resolution
+from ioc.kpis.values import Resolution
 from ioc.localtime import local_today
 
 __all__ = [

@@ -19,8 +19,8 @@ import pytest
 import schemathesis
 from schemathesis import Case
 
-from ioc.drill import CSV_COLUMNS
 from ioc.events import DossierEvent, Envelope
+from ioc.kpis.drill import CSV_COLUMNS
 from ioc.streams.sink import to_counted, write_batch
 from tests._api import OTHER_WARD, WARD
 from tests.integration.test_api import Stack, _problem, stack  # noqa: F401 (module fixture)

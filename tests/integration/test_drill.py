@@ -1,7 +1,7 @@
 """Drill-through on both database tiers: the events behind a KPI's numerator and denominator.
 
 Events go in the way a worker writes them (real envelopes, `to_counted`, `write_batch`), the
-areas file is synced as `ioc db migrate` does, and the lists are read with `ioc.drill`.
+areas file is synced as `ioc db migrate` does, and the lists are read with `ioc.kpis.drill`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,10 @@ from typer.testing import CliRunner
 
 from ioc.areas import load_areas
 from ioc.db import migrate, sync_areas
-from ioc.drill import (
+from ioc.events import DossierEvent, Envelope
+from ioc.kpis import load_kpis
+from ioc.kpis.cli import app
+from ioc.kpis.drill import (
     CSV_COLUMNS,
     Cursor,
     DrillError,
@@ -29,10 +32,7 @@ from ioc.drill import (
     iter_events,
     write_csv,
 )
-from ioc.events import DossierEvent, Envelope
-from ioc.kpi_values import compute, series
-from ioc.kpis import load_kpis
-from ioc.kpis_cli import app
+from ioc.kpis.values import compute, series
 from ioc.streams.sink import to_counted, write_batch
 from tests._tiers import tier_connection
 

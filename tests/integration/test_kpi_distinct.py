@@ -29,8 +29,8 @@ import pytest
 from ioc.areas import load_areas
 from ioc.db import migrate, sync_areas
 from ioc.events import DossierEvent, DvcService, Envelope
-from ioc.kpi_values import by_child, compute, current, keep_current, series, totals
 from ioc.kpis import Kpi, load_kpis
+from ioc.kpis.values import by_child, compute, current, keep_current, series, totals
 from ioc.streams.sink import Counted, to_counted, write_batch
 from tests._tiers import tier_connection
 
@@ -380,7 +380,7 @@ def test_cli_show_counts_from_the_store_and_quotes_the_context(
 
     from typer.testing import CliRunner
 
-    from ioc.kpis_cli import app
+    from ioc.kpis.cli import app
     from ioc.localtime import local_day_start
 
     now = datetime.now(UTC)

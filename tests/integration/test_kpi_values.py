@@ -18,7 +18,9 @@ from typer.testing import CliRunner
 
 from ioc.areas import load_areas
 from ioc.db import migrate, sync_areas
-from ioc.kpi_values import (
+from ioc.kpis import Kpi, load_kpis
+from ioc.kpis.cli import app
+from ioc.kpis.values import (
     ChildSums,
     by_child,
     compute,
@@ -27,8 +29,6 @@ from ioc.kpi_values import (
     series,
     totals,
 )
-from ioc.kpis import Kpi, load_kpis
-from ioc.kpis_cli import app
 from ioc.localtime import local_day_start
 from ioc.streams.sink import Counted, write_batch
 from tests._tiers import tier_connection

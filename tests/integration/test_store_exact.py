@@ -31,8 +31,8 @@ from ioc.db import connect, migrate, sync_areas
 from ioc.dlq import read_dead_letters
 from ioc.events import DossierEvent, Envelope, PaymentTransaction, utc_now
 from ioc.kafka import end_offsets, make_producer, topic_name
-from ioc.kpi_values import compute, totals
 from ioc.kpis import load_kpis
+from ioc.kpis.values import compute, totals
 from ioc.localtime import local_day_start
 from ioc.streams.sink import Counted, Position, to_counted, write_batch
 from ioc.telemetry import read_stream_metrics

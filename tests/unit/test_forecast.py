@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
-from ioc.forecast import forecast_target_date, linear_trend
+from ioc.kpis.forecast import forecast_target_date, linear_trend
 
 START = date(2025, 1, 1)
 

@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from ioc.kpis import Kpi, KpiCatalogue, KpiFileError, Target, load_kpis
-from ioc.kpis_cli import app
-from ioc.measures import METRICS
+from ioc.kpis.cli import app
+from ioc.kpis.measures import METRICS
 
 GOOD = """\
 kpis:
@@ -171,7 +171,7 @@ def test_unknown_metric_suggests_the_close_ones(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD.replace("numerator: dvc.received_online", "numerator: dvc.onlin"))
     problem = one(problems_of(path), "unknown metric")
     assert problem.startswith(f"{path}:{line_of(path, 'dvc.onlin')}: kpis[0].numerator ")
-    assert "'dvc.onlin'" in problem and "ioc/measures.py" in problem
+    assert "'dvc.onlin'" in problem and "ioc/kpis/measures.py" in problem
 
 
 def test_metric_of_another_feed_and_numerator_equal_to_denominator(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ioc.kpis import Kpi, KpiFileError, load_kpis
-from ioc.kpis_cli import app
+from ioc.kpis.cli import app
 
 GOOD = """\
 kpis:

@@ -17,7 +17,7 @@ from ioc.events import (
     SatisfactionRating,
     utc_now,
 )
-from ioc.measures import METRICS, measures
+from ioc.kpis.measures import METRICS, measures
 
 
 def _env(payload: object) -> Envelope:

@@ -11,7 +11,7 @@ import asyncpg
 from ioc.api.context import ApiContext
 from ioc.api.queries.common import FEEDS, floor, ratio
 from ioc.areas import Area
-from ioc.kpi_values import by_child
+from ioc.kpis.values import by_child
 from ioc.localtime import local_today
 
 __all__ = ["area_json", "map_children"]

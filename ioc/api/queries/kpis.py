@@ -14,8 +14,8 @@ from ioc.api.queries.areas import area_json
 from ioc.api.queries.common import floor, iso, ratio
 from ioc.api.queries.feeds import FRESH, last_windows
 from ioc.areas import Area
-from ioc.kpi_values import Point, Resolution, series, totals
 from ioc.kpis import Kpi
+from ioc.kpis.values import Point, Resolution, series, totals
 
 __all__ = ["catalogue_json", "current", "kpis_current", "series_json"]
 

@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 
 from ioc.api.queries.common import page
-from ioc.kpi_values import Resolution
+from ioc.kpis.values import Resolution
 
 __all__ = ["windows_page"]
 

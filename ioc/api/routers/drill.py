@@ -3,10 +3,10 @@
 A KPI value is named by its KPI, area and span — a bucket of ``/kpis/{kpi}/series`` at its
 resolution, or any ``from``/``to`` range (the board's tiles use their last 24 hours). The
 answer lists the events behind the value's numerator or denominator (``part``), oldest
-first, from the area and the areas under it (:mod:`ioc.drill`), in keyset pages: pass
+first, from the area and the areas under it (:mod:`ioc.kpis.drill`), in keyset pages: pass
 ``next_cursor`` back as ``cursor`` until it is null. ``format=csv`` returns the whole list as
 one CSV file with Vietnamese headers (UTF-8 with a BOM, so Excel shows the diacritics), at
-most :data:`ioc.drill.CSV_MAX_ROWS` rows: a larger list is refused (422) rather than cut.
+most :data:`ioc.kpis.drill.CSV_MAX_ROWS` rows: a larger list is refused (422) rather than cut.
 
 The area is checked against the key's scope like every other endpoint (403 outside it).
 """
@@ -21,12 +21,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
-from ioc import drill
 from ioc.api.context import ApiContext
 from ioc.api.deps import Ctx, Reader, chosen_area
 from ioc.api.problems import Problem
 from ioc.areas import Area
-from ioc.kpis import Kpi
+from ioc.kpis import Kpi, drill
 from ioc.localtime import to_local
 
 __all__ = ["router"]

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime
 from ioc.api.deps import Ctx, Reader, chosen_area, time_range
 from ioc.api.problems import Problem
 from ioc.api.queries import kpis as queries
-from ioc.kpi_values import Resolution
+from ioc.kpis.values import Resolution
 
 __all__ = ["router"]
 

@@ -19,8 +19,8 @@ from ioc.api.deps import (
 from ioc.api.problems import Problem
 from ioc.api.queries.windows import windows_page
 from ioc.api.security import in_scope
-from ioc.kpi_values import Resolution
-from ioc.measures import METRICS
+from ioc.kpis.measures import METRICS
+from ioc.kpis.values import Resolution
 
 __all__ = ["router"]
 

@@ -1,7 +1,7 @@
 """Drill-through: the stored events behind a KPI's numerator or denominator.
 
 A KPI value is ``sum(numerator metric) / sum(denominator metric)`` over a span and an area
-(:mod:`ioc.kpi_values`). Every event the stream workers stored (the ``events`` table,
+(:mod:`ioc.kpis.values`). Every event the stream workers stored (the ``events`` table,
 migration 0008) lists the window metrics it added, so the events behind one side of a value
 are those that:
 
@@ -9,7 +9,7 @@ are those that:
 - happened in the span: ``[bucket, bucket + width)`` of a ``1m``/``1h``/``1d`` bucket, or any
   ``[start, end)``;
 - belong to the area itself, or to an area under it on the local day (UTC+7) they happened
-  (``area_ancestors`` with its validity dates) — the same placement :func:`ioc.kpi_values.compute`
+  (``area_ancestors`` with its validity dates) — the same placement :func:`ioc.kpis.values.compute`
   uses, so a district's list holds exactly the events its figure adds up, and a commune code
   reused after the 2025 reform lists under its old district only before 1/7/2025.
 

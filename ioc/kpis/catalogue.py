@@ -1,7 +1,7 @@
 """The KPI catalogue: what each indicator divides by what, and the target it is held to.
 
 A KPI is a ratio of window sums: ``sum(numerator metric) / sum(denominator metric)`` over a
-span of time and an area (see :mod:`ioc.measures` for the metric names). Because both sums
+span of time and an area (see :mod:`ioc.kpis.measures` for the metric names). Because both sums
 add up, a KPI rolls up from commune to district to province and from minutes to days exactly;
 a KPI is never an average of per-area ratios.
 
@@ -9,7 +9,7 @@ A *distinct-count* KPI (``distinct: procedure_code``) is a ratio of counts of di
 instead: the procedures with at least one event carrying the numerator metric ÷ those with at
 least one carrying the denominator metric, in the period and area. Distinct counts do not add
 up (a procedure seen in two communes, or on two days, is one procedure), so these KPIs are
-computed from the event store over each area and period (:mod:`ioc.kpi_values`).
+computed from the event store over each area and period (:mod:`ioc.kpis.values`).
 
 The catalogue is data a province edits (``ioc/data/kpis.yaml`` is the shipped example; its
 header documents every field). :func:`load_kpis` checks it on load and reports every problem
@@ -47,7 +47,7 @@ from pydantic_core import PydanticCustomError
 from ioc.areas import AreaLevel
 from ioc.datafile import DataFileError, item_label, parse, read_text
 from ioc.events import Payload
-from ioc.measures import METRICS
+from ioc.kpis.measures import METRICS
 
 __all__ = [
     "DISTINCT_ENTITY",
@@ -281,7 +281,7 @@ class Kpi(BaseModel):
             close = difflib.get_close_matches(value, list(METRICS), n=3, cutoff=0.6)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise ValueError(
-                f"unknown metric {value!r}{hint} (the metrics are listed in ioc/measures.py)"
+                f"unknown metric {value!r}{hint} (the metrics are listed in ioc/kpis/measures.py)"
             )
         feed = info.data.get("feed")
         if feed is not None and value.split(".", 1)[0] != feed:

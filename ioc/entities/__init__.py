@@ -68,7 +68,7 @@ LOOKBACK: Final = timedelta(hours=2)  # how far back down_at reads the store
 
 # The availability KPIs, by numerator metric: the feed and entity kind whose states they
 # count. A camera heartbeat saying online adds `camera.online`; a network sample saying up
-# adds `network.<point kind>.up` (ioc.measures).
+# adds `network.<point kind>.up` (ioc.kpis.measures).
 _AVAILABILITY: Final[dict[str, tuple[str, str]]] = {
     "camera.online": ("camera", "camera"),
     **{f"network.{k.value}.up": ("network", k.value) for k in NetworkPointKind},

@@ -11,7 +11,7 @@ Reading:
 - :func:`series`: the stored buckets of one KPI and area over any range;
 - :func:`totals`: one ratio of sums over a range;
 - :func:`current`: value over a recent span, target and gap for the area's level, trend per
-  day and the forecast day the target is met (:mod:`ioc.forecast`);
+  day and the forecast day the target is met (:mod:`ioc.kpis.forecast`);
 - :func:`by_child`: each direct child area's sums (what a provincial alert quotes to say
   where a gap comes from).
 
@@ -49,8 +49,8 @@ from typing import Final, Literal, NamedTuple, get_args
 import asyncpg
 
 from ioc.areas import AreaLevel
-from ioc.forecast import Forecast, forecast_target_date, linear_trend
 from ioc.kpis import DISTINCT_ENTITY, Kpi
+from ioc.kpis.forecast import Forecast, forecast_target_date, linear_trend
 from ioc.localtime import DAY_ORIGIN_SQL, date_bin_sql, local_date, local_day_sql, local_day_start
 
 __all__ = [
@@ -717,7 +717,7 @@ async def current(
     - trend: slope per day of the weighted linear trend of the daily values of the last
       ``days`` complete local days (today, still incomplete, is left out);
     - forecast: the day the target is met if that trend continues
-      (:func:`ioc.forecast.forecast_target_date`, with its backtest error).
+      (:func:`ioc.kpis.forecast.forecast_target_date`, with its backtest error).
 
     Args:
         conn: A database connection.
@@ -729,7 +729,7 @@ async def current(
             snapshots, subscriptions) have a value too.
         resolution: Stored resolution the current value is summed from.
         days: How many complete days the trend and forecast use.
-        half_life_days: Weighting of the trend (see :func:`ioc.forecast.forecast_target_date`).
+        half_life_days: Weighting of the trend (see :func:`ioc.kpis.forecast.forecast_target_date`).
 
     Returns:
         The status.

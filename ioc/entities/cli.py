@@ -15,9 +15,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ioc.config import Settings, get_settings
+from ioc._cli import command_settings, err_console
+from ioc.config import Settings
 from ioc.localtime import local_date, local_today, to_local
-from ioc.logs import configure_logging
 
 __all__ = ["app"]
 
@@ -29,17 +29,10 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="markdown",
 )
-err_console = Console(stderr=True, soft_wrap=True)
 
 _STATE_VI = {"down": "ngừng hoạt động", "silent": "mất tín hiệu", "up": "hoạt động"}
 _STYLE = {"down": "bold red", "silent": "yellow", "up": "green"}
 _FEEDS = ("camera", "network", "dvc")
-
-
-def _settings() -> Settings:
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
 
 
 def _resolve_area(settings: Settings, text: str) -> str:
@@ -101,7 +94,7 @@ def list_entities(
     if not 1 <= limit <= 10_000 or silent_minutes < 1:
         err_console.print("[red]--limit must be 1…10000 and --silent-minutes at least 1.[/red]")
         raise typer.Exit(2)
-    settings = _settings()
+    settings = command_settings()
     code = _resolve_area(settings, area) if area else None
     chosen = EntityFilter(
         feed=feed,
