@@ -15,10 +15,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ioc._cli import command_settings, err_console, with_connection
+from ioc._cli import command_settings, err_console, fail, with_connection
 from ioc.config import Settings
 from ioc.datafile import DataFileError
+from ioc.kpis import load_kpis
 from ioc.localtime import parse_duration, to_local
+from ioc.text import format_value
 
 if TYPE_CHECKING:
     from ioc.alerts.engine import Evaluator
@@ -61,6 +63,10 @@ def list_alerts(
         return rows
 
     rows = asyncio.run(with_connection(settings, fetch))
+    try:
+        units = {kpi.id: kpi.unit for kpi in load_kpis(settings.alerts.kpis_file)}
+    except DataFileError as err:
+        fail(f"The KPI catalogue cannot be used; fix these and run again.\n{err}")
     table = Table(title=f"{len(rows)} alerts")
     for column in ("id", "rule", "area", "severity", "state", "level", "since", "value", "target"):
         table.add_column(column)
@@ -73,8 +79,8 @@ def list_alerts(
             r["state"],
             str(r["level"]),
             f"{to_local(r['started_at']):%d/%m/%Y %H:%M}",
-            "—" if r["last_value"] is None else f"{r['last_value']:.4g}",
-            "—" if r["target"] is None else f"{r['target']:.4g}",
+            format_value(r["last_value"], units.get(r["kpi_id"], "number")),
+            format_value(r["target"], units.get(r["kpi_id"], "number")),
         )
     Console().print(table)
 

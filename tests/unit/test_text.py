@@ -111,3 +111,18 @@ def test_a_no_data_alert_is_summed_up_by_its_feed() -> None:
     assert alert_summary(no_data_name("dvc"), "Tỉnh Hưng Yên", None, None, "ratio", SINCE) == (
         "dữ liệu dvc tại Tỉnh Hưng Yên: không có dữ liệu, từ 08:05 23/11/2026"
     )
+
+
+def test_the_board_names_states_and_severities_as_the_messages_do() -> None:
+    """The board (TypeScript) and the e-mails, digest and CLI share one vocabulary."""
+    source = (Path(__file__).parents[2] / "ioc/api/board/src/i18n.ts").read_text(encoding="utf-8")
+    found = re.findall(r'"(alertState|severity)\.(\w+)": "([^"]+)"', source)
+    board: dict[str, dict[tuple[str, str], str]] = {"vi": {}, "en": {}}
+    for group, key, label in found:  # the Vietnamese table comes first, then the English one
+        language = "vi" if (group, key) not in board["vi"] else "en"
+        board[language][group, key] = label
+    for language in LANGUAGES:
+        assert board[language] == {
+            **{("alertState", k): v for k, v in STATE_LABELS[language].items()},
+            **{("severity", k): v for k, v in SEVERITY_LABELS[language].items()},
+        }

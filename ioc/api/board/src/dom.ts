@@ -32,7 +32,7 @@ function append(el: Element, children: Child[]): void {
   }
 }
 
-/** An HTML element: `h("button", {class: "ack", on: {click}}, "Xác nhận")`. */
+/** An HTML element: `h("button", {class: "ack", on: {click}}, "Tiếp nhận")`. */
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   props: Props = {},
