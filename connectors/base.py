@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from ioc.connectors.scenarios import Scenario
 
 __all__ = [
+    "RECORD_LIMIT",
     "Clock",
     "Connector",
     "ConnectorContext",
@@ -51,6 +52,7 @@ __all__ = [
     "Rejected",
     "VirtualClock",
     "WallClock",
+    "too_large",
 ]
 
 
@@ -76,6 +78,18 @@ class Rejected:
 
 
 Item = Envelope | Rejected
+
+# Bytes of one input record (a JSON line, an element of an HTTP body). Any event fits in a
+# few KiB (envelope fields are bounded), so a larger record is rejected as `too_large` before
+# it is parsed; its dead letter keeps the first ioc.dlq.ORIGINAL_LIMIT bytes.
+RECORD_LIMIT = 256 * 1024
+
+
+def too_large(raw: bytes, location: str | None) -> Rejected:
+    """The rejection of an input record over `RECORD_LIMIT` bytes."""
+    return Rejected(
+        raw, "too_large", f"the record is {len(raw)} bytes, over {RECORD_LIMIT}", location
+    )
 
 
 class Clock(ABC):

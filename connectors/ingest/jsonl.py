@@ -26,7 +26,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar, Final
 
-from ioc.connectors.base import Connector, ConnectorContext, ConnectorError, Item
+from ioc.connectors.base import (
+    RECORD_LIMIT,
+    Connector,
+    ConnectorContext,
+    ConnectorError,
+    Item,
+    too_large,
+)
 from ioc.connectors.ingest.mapping import EXAMPLES, Mapping, load_mapping
 
 __all__ = ["JsonLinesConnector"]
@@ -177,7 +184,11 @@ class JsonLinesConnector(Connector):
                     number, end, raw = entry
                     tail.offset, tail.line = end, number
                     if raw.strip():
-                        yield mapping.apply(raw, source=source, location=f"{tail.path}:{number}")
+                        where = f"{tail.path}:{number}"
+                        if len(raw) > RECORD_LIMIT:
+                            yield too_large(raw, where)
+                        else:
+                            yield mapping.apply(raw, source=source, location=where)
             if not self._follow:
                 return
             # Files live in real time, whatever the connector's clock says.
