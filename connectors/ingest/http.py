@@ -16,11 +16,13 @@ JSON as a whole (or not UTF-8, or a bare number or string) is refused with 400 *
 the dead-letter topic as one `Rejected`, so that the attempt is counted and can be inspected;
 nothing of such a body is accepted. A JSON Lines body is judged line by line instead.
 
-With ``ack=queued`` (the default) the answer is sent once the records are in the connector's
-queue; durability is then the runner's job (it spools while Kafka is away), but records still
-queued when the connector is stopped are lost. With ``ack=committed`` the answer waits until
-the runner has committed them (in Kafka or its spool), so a client that retries until it gets
-a 202 loses nothing; ids are stable, so a retried record is counted once.
+With ``ack=committed`` (the default) the 202 waits until the runner has made every record of
+the request durable: acknowledged by Kafka, or, while Kafka is away, written to the spool and
+fsynced. A client that retries until it gets a 202 loses nothing, even on a power cut, as long
+as the spool is on persistent storage; ids are stable, so a retried record is counted once. The
+runner commits about once a second, so a 202 takes up to a second or two. With ``ack=queued``
+the answer is sent once the records are in the connector's memory queue: faster, but records
+still queued when the process dies are lost.
 
 Limits, each refused with a problem document and nothing of the request queued: a body over
 ``max_body_bytes`` (413), more than ``max_records`` records (413), a body slower than
@@ -246,8 +248,8 @@ class HttpIngestConnector(Connector):
         "mapping_tokens_env": "environment variable holding one token per mapping, as "
         "'<mapping>:<token>' separated by commas; a mapping's token opens only that mapping. "
         "Outside IOC_ENVIRONMENT=local every mapping needs a token (this or token_env)",
-        "ack": "queued: answer once records are queued; committed: once the runner has made "
-        "them durable (default queued)",
+        "ack": "committed: answer once the runner has made the records durable (in Kafka, or "
+        "fsynced in its spool); queued: once they are in memory (default committed)",
     }
 
     waits_for_input = True
@@ -315,7 +317,7 @@ class HttpIngestConnector(Connector):
         self.mappings = self._load_mappings(Path(option("mappings")))
         self._max_body = self._int_option("max_body_bytes", "10485760")
         self._queue = asyncio.Queue(self._int_option("queue", "10000"))
-        ack = option("ack", "queued")
+        ack = option("ack", "committed")
         if ack not in _ACKS:
             raise ConnectorError(f"connector {name!r}: ack={ack!r} must be one of {_ACKS}")
         self._wait_commit = ack == "committed"
