@@ -17,11 +17,18 @@ from ioc.areas import load_areas
 from ioc.codec import decode
 from ioc.config import Settings, load_settings
 from ioc.connectors.base import Connector, ConnectorContext, Item, Rejected
-from ioc.connectors.runner import ConnectorRunner
+from ioc.connectors.runner import ConnectorRunner, _size
 from ioc.connectors.spool import Spool, SpoolRecord
 from ioc.dlq import ORIGINAL_LIMIT, DeadLetter
 from ioc.events import Envelope, PaymentTransaction, utc_now
-from ioc.kafka import RECORD_MAX_BYTES, TopicSpec, ensure_topics, project_topics, topic_name
+from ioc.kafka import (
+    RECORD_MAX_BYTES,
+    TOPIC_MAX_MESSAGE_BYTES,
+    TopicSpec,
+    ensure_topics,
+    project_topics,
+    topic_name,
+)
 from tests._kafka import read_topic
 from tests._sequence import sequence_connector, spool_dir
 
@@ -130,3 +137,25 @@ async def test_a_record_the_topic_refuses_is_dead_lettered_and_the_feed_goes_on(
     assert letter.reason == "too_large"
     assert decode(letter.original) == big
     assert metrics.spool_records == 0
+
+
+async def test_the_largest_record_a_producer_sends_is_taken_by_the_project_topics(
+    topics_settings: Settings,
+) -> None:
+    """Producer and topic limits agree: a record of exactly max_request_size, incompressible
+    (lz4 makes it a little larger), is stored; Kafka's default topic limit would refuse it."""
+    topic = topic_name(topics_settings, "events", "payment")
+    value = os.urandom(RECORD_MAX_BYTES - 100)
+    while _size(SpoolRecord(topic, b"k", value + b"x", [])) <= RECORD_MAX_BYTES:
+        value += b"x"
+    assert _size(SpoolRecord(topic, b"k", value, [])) == RECORD_MAX_BYTES
+    with Spool(spool_dir(topics_settings), 2**30) as spool:
+        spool.append([SpoolRecord(topic, b"k", value, []).encode()])
+
+    runner = ConnectorRunner(sequence_connector(topics_settings, 0), topics_settings)
+    metrics = await asyncio.wait_for(runner.run(), 60)
+
+    assert (metrics.spool_records, metrics.dead_lettered) == (0, 0)
+    [record] = await read_topic(topics_settings, topic, 1)
+    assert record.value == value
+    assert TOPIC_MAX_MESSAGE_BYTES > 1_048_588  # Kafka's default message.max.bytes
