@@ -85,11 +85,10 @@ Item = Envelope | Rejected
 RECORD_LIMIT = 256 * 1024
 
 
-def too_large(raw: bytes, location: str | None) -> Rejected:
-    """The rejection of an input record over `RECORD_LIMIT` bytes."""
-    return Rejected(
-        raw, "too_large", f"the record is {len(raw)} bytes, over {RECORD_LIMIT}", location
-    )
+def too_large(raw: bytes, location: str | None, *, size: int | None = None) -> Rejected:
+    """The rejection of an input record over `RECORD_LIMIT` bytes (`size`, if `raw` is cut)."""
+    size = len(raw) if size is None else size
+    return Rejected(raw, "too_large", f"the record is {size} bytes, over {RECORD_LIMIT}", location)
 
 
 class Clock(ABC):

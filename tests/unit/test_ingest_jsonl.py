@@ -167,7 +167,27 @@ async def test_a_line_over_the_record_limit_is_too_large_and_reading_goes_on(
     (data / "a.jsonl").write_bytes(lines(1) + huge + b"\n" + lines(2))
     items = await read_all(make(tmp_path, mapping, data, follow="false"))
     assert cameras(items) == ["cam-1", "too_large", "cam-2"]
-    assert isinstance(items[1], Rejected) and items[1].original == huge
+    assert isinstance(items[1], Rejected) and items[1].original == huge[: RECORD_LIMIT + 1]
+    assert items[1].detail == f"the record is {len(huge)} bytes, over {RECORD_LIMIT}"
+
+
+async def test_an_endless_line_is_held_in_bounded_memory(
+    tmp_path: Path, mapping: Path, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 20 MiB line (a dump without newlines) is read, kept to RECORD_LIMIT + 1 bytes and
+    rejected; the lines after it are read at their right positions."""
+    monkeypatch.setattr(jsonl, "_CHUNK", 64 * 1024)
+    size = 20 * 2**20
+    (data / "a.jsonl").write_bytes(lines(1) + b"[" * size + b"\n" + lines(2))
+    connector = make(tmp_path, mapping, data, follow="false")
+    items = await read_all(connector)
+    assert cameras(items) == ["cam-1", "too_large", "cam-2"]
+    kept = items[1]
+    assert isinstance(kept, Rejected)
+    assert kept.original == b"[" * (RECORD_LIMIT + 1)
+    assert kept.detail == f"the record is {size} bytes, over {RECORD_LIMIT}"
+    await connector.commit()
+    assert connector._saved[str(data / "a.jsonl")]["offset"] == (data / "a.jsonl").stat().st_size
 
 
 async def test_impossible_times_are_rejected_and_reading_goes_on(
