@@ -238,6 +238,8 @@ class HttpIngestConnector(Connector):
         "max_body_bytes": "largest request body accepted (default 10485760, i.e. 10 MiB)",
         "max_records": "most records in one request (default 10000); more is refused with 413",
         "max_connections": "connections served at once (default 200); more get 503",
+        "max_parallel": "requests whose bodies are read and mapped at once (default 4); the "
+        "others wait: memory stays within about max_parallel x 7 x max_body_bytes",
         "header_timeout_seconds": "a request's line and headers must arrive within this "
         "(default 10)",
         "body_timeout_seconds": "a request's body must arrive within this (default 30); "
@@ -269,6 +271,7 @@ class HttpIngestConnector(Connector):
         self._body_timeout = 0.0
         self._token: str | None = None
         self._mapping_tokens: dict[str, str] = {}
+        self._parallel = asyncio.Semaphore(4)
         self._wait_commit = False
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
@@ -325,6 +328,7 @@ class HttpIngestConnector(Connector):
         self._body_timeout = float(self._int_option("body_timeout_seconds", "30"))
         header_timeout = float(self._int_option("header_timeout_seconds", "10"))
         max_connections = self._int_option("max_connections", "200")
+        self._parallel = asyncio.Semaphore(self._int_option("max_parallel", "4"))
         self._load_tokens()
         host = option("host", "127.0.0.1")
         port = self._int_option("port", "8088", minimum=0)
@@ -497,36 +501,15 @@ class HttpIngestConnector(Connector):
                 "send application/json (an object or an array of objects) or "
                 "application/x-ndjson (one object a line), in UTF-8",
             )
-        try:
-            async with asyncio.timeout(self._body_timeout):
-                body = await self._read_body(request)
-        except TimeoutError:
-            late = _problem(
-                408, "Request Timeout", f"the body did not arrive within {self._body_timeout:g} s"
-            )
-            late.headers["Connection"] = "close"  # the rest of the body is not waited for
-            return late
-        if body is None:
-            return _problem(
-                413, "Content Too Large", f"the body is over {self._max_body} bytes; send less"
-            )
-        if not body.strip():
-            return _problem(400, "Bad Request", "the body is empty")
-        given_id = request.headers.get("x-request-id", "")
-        request_id = given_id if _REQUEST_ID.fullmatch(given_id) else uuid.uuid4().hex
-        try:
-            items = await self._map(mapping, media, body, request_id)
-        except _TooMany:
-            return _problem(
-                413,
-                "Content Too Large",
-                f"the body holds more than {self._max_records} records; send them in parts",
-                request_id=request_id,
-            )
-        except _BadBody as bad:
-            await self._enqueue(Rejected(body, bad.reason, bad.detail, f"http:{request_id}"))
+        async with self._parallel:
+            received = await self._receive(mapping, media, request)
+        if isinstance(received, Response):
+            return received
+        request_id, items = received
+        if isinstance(items, Rejected):  # the body as a whole is not usable: 400
+            await self._enqueue(items)
             await self._until_durable()
-            return _problem(400, "Bad Request", bad.detail, request_id=request_id)
+            return _problem(400, "Bad Request", items.detail, request_id=request_id)
         problems: list[dict[str, Any]] = []
         rejected = 0
         for index, item in enumerate(items):
@@ -546,6 +529,43 @@ class HttpIngestConnector(Connector):
             status_code=202,
             headers={"X-Request-ID": request_id},
         )
+
+    async def _receive(
+        self, mapping: Mapping, media: str, request: Request
+    ) -> Response | tuple[str, list[Item] | Rejected]:
+        """Read and map a body: a refusal, or its request id and items (or its rejection).
+
+        At most `max_parallel` requests are here at once: their bodies and parsed records are
+        what costs memory (about 7 times the body), so the process stays bounded.
+        """
+        try:
+            async with asyncio.timeout(self._body_timeout):
+                body = await self._read_body(request)
+        except TimeoutError:
+            late = _problem(
+                408, "Request Timeout", f"the body did not arrive within {self._body_timeout:g} s"
+            )
+            late.headers["Connection"] = "close"  # the rest of the body is not waited for
+            return late
+        if body is None:
+            return _problem(
+                413, "Content Too Large", f"the body is over {self._max_body} bytes; send less"
+            )
+        if not body.strip():
+            return _problem(400, "Bad Request", "the body is empty")
+        given_id = request.headers.get("x-request-id", "")
+        request_id = given_id if _REQUEST_ID.fullmatch(given_id) else uuid.uuid4().hex
+        try:
+            return request_id, await self._map(mapping, media, body, request_id)
+        except _TooMany:
+            return _problem(
+                413,
+                "Content Too Large",
+                f"the body holds more than {self._max_records} records; send them in parts",
+                request_id=request_id,
+            )
+        except _BadBody as bad:
+            return request_id, Rejected(body, bad.reason, bad.detail, f"http:{request_id}")
 
     async def _read_body(self, request: Request) -> bytes | None:
         """The body, or None as soon as it is known to be too large."""

@@ -498,3 +498,24 @@ async def test_outside_local_a_mapping_without_a_token_is_refused(
     )
     with pytest.raises(ConnectorError, match="anyone could post to dvc-dossiers"):
         await anext(HttpIngestConnector(context).events())
+
+
+async def test_bodies_are_read_and_mapped_a_few_at_a_time(tmp_path: Path) -> None:
+    """Memory is bounded by max_parallel bodies, not by max_connections of them."""
+    server = await Server(make(tmp_path, body_timeout_seconds="1", max_parallel="1")).started()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(
+            b"POST /ingest/hospital-payments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+        )
+        await writer.drain()
+        await asyncio.sleep(0.2)  # the slow body holds the only place
+        posting = asyncio.create_task(request(server.port, "/ingest/hospital-payments", RECORDS[0]))
+        await asyncio.sleep(0.4)
+        assert not posting.done()
+        assert Response(await _closed_within(reader, 5)).status == 408
+        assert (await asyncio.wait_for(posting, 5)).status == 202
+        writer.close()
+    finally:
+        await server.stop()
