@@ -30,9 +30,11 @@ Limits, each refused with a problem document and nothing of the request queued: 
 record is judged alone (all records of a 202 are queued: accepted ones as events, rejected ones
 as dead letters, the first 100 problems listed). A record over ``RECORD_LIMIT`` (256 KiB) is a
 ``too_large`` problem; a record the mapping fails on for any other reason is an ``internal`` one.
-Headers must arrive within ``header_timeout_seconds`` (else the connection is closed), and at
-most ``max_connections`` connections are served (more get 503). Outside ``IOC_ENVIRONMENT=local``
-every mapping needs a token (``token_env`` for all, ``mapping_tokens_env`` for one each).
+Headers must arrive within ``header_timeout_seconds`` (else the connection is closed), at most
+``max_connections`` connections are served (more get uvicorn's plain-text 503), and at most
+``max_parallel`` bodies are read and mapped at once (memory: about 70 MiB for each 10 MiB body).
+Outside ``IOC_ENVIRONMENT=local`` every mapping needs a token (``token_env`` for all,
+``mapping_tokens_env`` for one each).
 """
 
 from __future__ import annotations
