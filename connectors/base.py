@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from ioc.connectors.scenarios import Scenario
 
 __all__ = [
+    "RECORD_LIMIT",
     "Clock",
     "Connector",
     "ConnectorContext",
@@ -66,6 +67,7 @@ __all__ = [
     "Rejected",
     "VirtualClock",
     "WallClock",
+    "too_large",
 ]
 
 
@@ -91,6 +93,17 @@ class Rejected:
 
 
 Item = Envelope | Rejected
+
+# Bytes of one input record (a JSON line, an element of an HTTP body). Any event fits in a
+# few KiB (envelope fields are bounded), so a larger record is rejected as `too_large` before
+# it is parsed; its dead letter keeps the first ioc.dlq.ORIGINAL_LIMIT bytes.
+RECORD_LIMIT = 256 * 1024
+
+
+def too_large(raw: bytes, location: str | None, *, size: int | None = None) -> Rejected:
+    """The rejection of an input record over `RECORD_LIMIT` bytes (`size`, if `raw` is cut)."""
+    size = len(raw) if size is None else size
+    return Rejected(raw, "too_large", f"the record is {size} bytes, over {RECORD_LIMIT}", location)
 
 
 class Clock(ABC):

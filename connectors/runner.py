@@ -15,6 +15,11 @@ Two modes:
   (back-pressure), it never drops. Records that were in flight when the broker went away may
   be delivered twice; downstream counts an event id once.
 
+A record the broker can never take (over `ioc.kafka.RECORD_MAX_BYTES`, or refused as too
+large or corrupt by the broker) is not "the broker is away": it becomes a `too_large` dead
+letter holding the first `ioc.dlq.ORIGINAL_LIMIT` bytes of it with its size and SHA-256, and
+the records behind it are sent. Dead letters from the connector are cut the same way.
+
 A clean stop delivers everything still in flight, or spools it when the broker is away; the
 spool is delivered by the next run. Metrics (`ioc.telemetry.ConnectorMetrics`) are written
 every second for `ioc status` and the API.
@@ -33,7 +38,14 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    CorruptRecordException,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+)
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from ioc.codec import encode, headers
 from ioc.config import Settings
@@ -41,7 +53,7 @@ from ioc.connectors.base import Connector, Item, Rejected
 from ioc.connectors.spool import Spool, SpoolRecord
 from ioc.dlq import DeadLetter
 from ioc.events import FEEDS, Envelope, utc_now
-from ioc.kafka import make_producer, topic_name
+from ioc.kafka import RECORD_MAX_BYTES, make_producer, topic_name
 from ioc.telemetry import ConnectorMetrics
 
 __all__ = ["ConnectorRunner"]
@@ -54,6 +66,13 @@ DRAIN_BATCH = 2_000
 COMMIT_INTERVAL_SECONDS = 1.0
 METRICS_INTERVAL_SECONDS = 1.0
 _BACKOFF_MAX_SECONDS = 10.0
+# Errors about one record, not about the broker: retrying cannot help (checked before _TRANSIENT).
+_PERMANENT = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    RecordListTooLargeError,
+    CorruptRecordException,
+)
 _TRANSIENT = (KafkaError, OSError, TimeoutError)
 
 
@@ -89,6 +108,7 @@ class ConnectorRunner:
             "max_batch_size": 256 * 1024,
             "request_timeout_ms": int(self._timeout * 1000),
         } | (producer_options or {})
+        self._max_record = int(self._producer_options.get("max_request_size", RECORD_MAX_BYTES))
         self.spool = Spool(self._state_dir / "spool" / self.name, options.spool_max_mb * 2**20)
         self.metrics = ConnectorMetrics(self.name, type(connector).feed or "configured")
         self._topics = {feed: topic_name(settings, "events", feed) for feed in FEEDS}
@@ -174,9 +194,11 @@ class ConnectorRunner:
         if isinstance(item, Envelope):
             self._last_event_time = item.occurred_at
             topic = self._topics[item.feed]
-            return SpoolRecord(topic, item.key.encode(), encode(item), headers(item))
+            record = SpoolRecord(topic, item.key.encode(), encode(item), headers(item))
+            if _size(record) > self._max_record:
+                return self._too_large(record, f"over {self._max_record} bytes")
+            return record
         if isinstance(item, Rejected):
-            self.metrics.dead_lettered += 1
             letter = DeadLetter(
                 original=item.original,
                 reason=item.reason,
@@ -185,15 +207,52 @@ class ConnectorRunner:
                 stage="ingest",
                 location=item.location,
             )
-            return SpoolRecord(self._dlq_topic, self.name.encode(), item.original, letter.headers())
+            return self._letter(letter)
         raise TypeError(f"connector {self.name!r} yielded {type(item).__name__}, not an Envelope")
+
+    def _letter(self, letter: DeadLetter) -> SpoolRecord:
+        self.metrics.dead_lettered += 1
+        letter = letter.bounded()
+        return SpoolRecord(self._dlq_topic, self.name.encode(), letter.original, letter.headers())
+
+    def _too_large(self, record: SpoolRecord, why: str) -> SpoolRecord:
+        """The dead letter that replaces a record the broker will never take."""
+        log.warning(
+            "connector %s: a %d-byte record for %s cannot be sent (%s); dead-lettered",
+            self.name,
+            _size(record),
+            record.topic,
+            why,
+        )
+        headers = dict(record.headers)
+        return self._letter(
+            DeadLetter(
+                original=record.value,
+                reason="too_large",
+                detail=f"a {_size(record)}-byte record for {record.topic} cannot be sent: {why}",
+                source=headers.get("ioc-source", self.name.encode()).decode("utf-8", "replace"),
+                stage="ingest",
+                location=headers.get("ioc-dlq-location", b"").decode("utf-8", "replace") or None,
+            )
+        )
 
     async def _commit(self) -> None:
         """Let the connector save its position once everything it yielded is durable."""
         if self._drainer is None:
             await self._settle_in_flight()
         self._uncommitted = False
+        self._durable_commit()
         await self.connector.commit()
+
+    def _durable_commit(self) -> None:
+        """Force spooled records to disk before a commit says they are safe.
+
+        Durable means acknowledged by the broker or fsynced in the spool: an http-ingest 202
+        with ack=committed must survive a power cut. No await between this and the commit, so
+        nothing yielded in between is counted as synced. At most one fsync per commit (a
+        second), and none while the broker takes everything.
+        """
+        self.spool.sync()
 
     async def _commit_when_idle(self) -> None:
         """Commit while the connector waits for input, so its last items get committed too.
@@ -209,6 +268,7 @@ class ConnectorRunner:
                 self._check_deliveries()
             if self._pulling and (self._drainer is not None or not self._in_flight):
                 self._uncommitted = False
+                self._durable_commit()
                 await self.connector.commit()
 
     # --- publishing -----------------------------------------------------------------------
@@ -227,6 +287,9 @@ class ConnectorRunner:
                     future = await self._producer.send(
                         record.topic, record.value, key=record.key, headers=record.headers
                     )
+                except _PERMANENT as err:
+                    await self._publish(self._too_large(record, repr(err)))
+                    return
                 except _TRANSIENT as err:
                     self._enter_spooling(f"send failed: {err!r}")
                 else:
@@ -325,12 +388,19 @@ class ConnectorRunner:
                 producer = await self._start_producer()
                 while True:
                     records, upto = self.spool.peek(DRAIN_BATCH)
-                    async with asyncio.timeout(self._timeout):
-                        futures = [
-                            await producer.send(r.topic, r.value, key=r.key, headers=r.headers)
-                            for r in records
-                        ]
-                        await asyncio.gather(*futures)
+                    try:
+                        async with asyncio.timeout(self._timeout):
+                            futures = [
+                                await producer.send(r.topic, r.value, key=r.key, headers=r.headers)
+                                for r in records
+                            ]
+                            await asyncio.gather(*futures)
+                    except _PERMANENT:
+                        # Some record of the batch can never be sent: send them one by one,
+                        # each that fails so as a dead letter (a batch may repeat: counted once).
+                        _retire(producer)
+                        producer = await self._start_producer()
+                        producer = await self._send_each(producer, records)
                     self.spool.consume(upto, len(records))
                     self.metrics.sent += len(records)
                     self._room.set()
@@ -350,6 +420,35 @@ class ConnectorRunner:
                     _retire(producer)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, _BACKOFF_MAX_SECONDS)
+
+    async def _send_each(
+        self, producer: AIOKafkaProducer, records: list[SpoolRecord]
+    ) -> AIOKafkaProducer:
+        """Send records one at a time, a dead letter instead of each the broker refuses.
+
+        Returns the producer to go on with: after a refused batch an idempotent producer's
+        sequence numbers have a gap, so each refusal starts a new one.
+        """
+        for record in records:
+            try:
+                async with asyncio.timeout(self._timeout):
+                    await (
+                        await producer.send(
+                            record.topic, record.value, key=record.key, headers=record.headers
+                        )
+                    )
+                continue
+            except _PERMANENT as err:
+                letter = self._too_large(record, repr(err))
+            _retire(producer)
+            producer = await self._start_producer()
+            async with asyncio.timeout(self._timeout):
+                await (
+                    await producer.send(
+                        letter.topic, letter.value, key=letter.key, headers=letter.headers
+                    )
+                )
+        return producer
 
     async def _finish(self) -> None:
         """Deliver what is in flight (or spool it), then give the drainer a last chance."""
@@ -372,6 +471,7 @@ class ConnectorRunner:
                 async with asyncio.timeout(self._timeout):
                     await self._producer.stop()
         if self._commits:  # everything yielded is acknowledged or in the spool by now
+            self._durable_commit()
             await self.connector.commit()
 
     # --- metrics --------------------------------------------------------------------------
@@ -409,6 +509,13 @@ def _retire(producer: AIOKafkaProducer) -> None:
     task = asyncio.create_task(stop())
     _retiring.add(task)
     task.add_done_callback(_retiring.discard)
+
+
+def _size(record: SpoolRecord) -> int:
+    """The bytes a record takes as aiokafka counts them against its max_request_size."""
+    return int(
+        DefaultRecordBatchBuilder.estimate_size_in_bytes(record.key, record.value, record.headers)
+    )
 
 
 def _succeeded(future: asyncio.Future[Any]) -> bool:

@@ -7,6 +7,11 @@ the next run delivers the spool first (records acknowledged just before a crash 
 again; consumers count an event id once). When everything is delivered, both files are
 reset to empty.
 
+An append reaches the OS page cache (it survives the process, not a power cut); `sync()`
+forces it to disk. The runner syncs before it tells a connector that what it yielded is
+committed, so an http-ingest 202 with ack=committed survives a power cut too, as long as the
+spool directory is on persistent storage.
+
 Frame: 4-byte length, 4-byte CRC32 of the body, then the body (topic, key, value and
 headers, each length-prefixed). A torn frame at the end (a crash mid-write) is cut off on open.
 """
@@ -104,6 +109,7 @@ class Spool:
         self._file = open(self._records_path, "a+b")  # noqa: SIM115 - lives as long as the spool
         self._head = self._read_head()
         self._tail, self._count = self._recover()
+        self._synced = self._tail  # bytes of the file known to be on disk
 
     def _read_head(self) -> int:
         try:
@@ -148,6 +154,11 @@ class Spool:
         """Bytes the spool file takes on disk."""
         return self._tail
 
+    @property
+    def synced_bytes(self) -> int:
+        """Bytes of the spool file forced to disk by `sync()` (all of it when in sync)."""
+        return self._synced
+
     def has_room(self, frame_bytes: int) -> bool:
         """Whether a frame of this size fits (an empty spool always takes one record)."""
         return self._tail == 0 or self._tail + frame_bytes <= self.max_bytes
@@ -177,7 +188,7 @@ class Spool:
         self._count -= records
         if self._count == 0:
             self._file.truncate(0)
-            self._head = self._tail = 0
+            self._head = self._tail = self._synced = 0
         else:
             self._head = upto
         tmp = self._head_path.with_suffix(".tmp")
@@ -185,8 +196,11 @@ class Spool:
         os.replace(tmp, self._head_path)
 
     def sync(self) -> None:
-        """Force the spool to disk (survives a power cut, not only a crash)."""
+        """Force the spool to disk (survives a power cut, not only a crash); cheap when in sync."""
+        if self._synced == self._tail:
+            return
         os.fsync(self._file.fileno())
+        self._synced = self._tail
 
     def __enter__(self) -> Spool:
         return self

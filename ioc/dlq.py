@@ -16,6 +16,8 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,9 +27,13 @@ from ioc.codec import HEADER_SOURCE
 from ioc.config import Settings
 from ioc.events import utc_now
 
-__all__ = ["DETAIL_LIMIT", "DeadLetter", "Stage", "read_dead_letters"]
+__all__ = ["DETAIL_LIMIT", "ORIGINAL_LIMIT", "DeadLetter", "Stage", "read_dead_letters"]
 
 DETAIL_LIMIT = 2000  # characters; headers are not the place for a whole stack trace
+# Bytes of the original a dead letter keeps: far below the broker's record limit
+# (ioc.kafka.RECORD_MAX_BYTES), so a dead letter is always deliverable. A longer original is
+# cut, and its full size and SHA-256 travel in headers so that it can still be identified.
+ORIGINAL_LIMIT = 64 * 1024
 
 Stage = Literal["ingest", "stream"]
 
@@ -36,6 +42,8 @@ _DETAIL = "ioc-dlq-detail"
 _STAGE = "ioc-dlq-stage"
 _LOCATION = "ioc-dlq-location"
 _FAILED_AT = "ioc-dlq-failed-at"
+_ORIGINAL_SIZE = "ioc-dlq-original-size"
+_ORIGINAL_SHA256 = "ioc-dlq-original-sha256"
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,8 @@ class DeadLetter:
         location: where it came from: `file:line`, `http:<request id>#<index>`, or
             `topic/partition/offset`.
         failed_at: when it was rejected (UTC).
+        original_size: set when `original` was cut (see `bounded`): the size of the whole.
+        original_sha256: set with `original_size`: the hex SHA-256 of the whole original.
     """
 
     original: bytes
@@ -61,6 +71,25 @@ class DeadLetter:
     stage: Stage
     location: str | None = None
     failed_at: datetime = field(default_factory=utc_now)
+    original_size: int | None = None
+    original_sha256: str | None = None
+
+    def bounded(self, limit: int = ORIGINAL_LIMIT) -> DeadLetter:
+        """This letter with its original cut to `limit` bytes, its size and hash kept.
+
+        Example:
+            >>> letter = DeadLetter(b"x" * 10, "too_large", "", "s", "ingest").bounded(4)
+            >>> letter.original, letter.original_size, letter.original_sha256[:8]
+            (b'xxxx', 10, 'fc11d6f2')
+        """
+        if len(self.original) <= limit:
+            return self
+        return dataclasses.replace(
+            self,
+            original=self.original[:limit],
+            original_size=len(self.original),
+            original_sha256=hashlib.sha256(self.original).hexdigest(),
+        )
 
     def headers(self) -> list[tuple[str, bytes]]:
         """The Kafka headers that describe this dead letter."""
@@ -73,6 +102,9 @@ class DeadLetter:
         ]
         if self.location is not None:
             pairs.append((_LOCATION, self.location))
+        if self.original_size is not None and self.original_sha256 is not None:
+            pairs.append((_ORIGINAL_SIZE, str(self.original_size)))
+            pairs.append((_ORIGINAL_SHA256, self.original_sha256))
         return [(name, value.encode("utf-8")) for name, value in pairs]
 
     @classmethod
@@ -90,6 +122,8 @@ class DeadLetter:
             failed_at=datetime.fromisoformat(fields[_FAILED_AT])
             if _FAILED_AT in fields
             else utc_now(),
+            original_size=int(size) if (size := fields.get(_ORIGINAL_SIZE, "")).isdigit() else None,
+            original_sha256=fields.get(_ORIGINAL_SHA256),
         )
 
 

@@ -63,7 +63,10 @@ class _Payload(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
+# Every text field has a bound, so that an event stays a few KiB, far below the broker's
+# record limit (ioc.kafka.RECORD_MAX_BYTES): one huge field must be a bad record, not a stuck feed.
 Identifier = Annotated[str, Field(min_length=1, max_length=128)]
+FreeText = Annotated[str, Field(max_length=500)]
 Ratio = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
@@ -97,7 +100,9 @@ class CameraDetection(_Payload):
     count: int = Field(ge=0, description="vehicles, violations or people in the interval")
     interval_seconds: int = Field(default=60, gt=0, le=3600)
     confidence: Ratio = 1.0
-    violation_type: str | None = Field(default=None, description="e.g. red_light, wrong_lane")
+    violation_type: str | None = Field(
+        default=None, max_length=128, description="e.g. red_light, wrong_lane"
+    )
 
 
 # --- dvc (online public services) -----------------------------------------------------------
@@ -207,9 +212,11 @@ class PaymentTransaction(_Payload):
     channel: PaymentChannel
     sector: PaymentSector
     success: bool
-    failure_reason: str | None = None
-    dossier_id: str | None = Field(default=None, description="the DVC fee this pays, if any")
-    merchant_id: str | None = None
+    failure_reason: FreeText | None = None
+    dossier_id: str | None = Field(
+        default=None, max_length=128, description="the DVC fee this pays, if any"
+    )
+    merchant_id: str | None = Field(default=None, max_length=128)
 
     @property
     def cashless(self) -> bool:
@@ -284,7 +291,7 @@ class Envelope(BaseModel):
     )
     # Optional on input: an envelope without one takes its payload's kind (see below).
     event_type: str = Field(
-        default="", pattern=r"^[a-z]+(\.[a-z_]+)+$", description="= payload.kind"
+        default="", max_length=64, pattern=r"^[a-z]+(\.[a-z_]+)+$", description="= payload.kind"
     )
     schema_version: int = Field(default=SCHEMA_VERSION, ge=1, le=SCHEMA_VERSION)
     source: str = Field(min_length=1, max_length=64, description="connector name")

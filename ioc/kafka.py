@@ -6,6 +6,13 @@ Every client the project creates is built here, so the security settings
 Topics are created by the project with explicit settings, never auto-created: in particular
 `message.timestamp.type=LogAppendTime`, because Kafka's time-based retention runs on record
 timestamps, and a backfill carrying event time as record time would be deleted on arrival.
+
+Record sizes are limited on purpose, in one chain: envelope fields have a `max_length`
+(`ioc.events`), so an event is a few KiB; a dead letter keeps at most `ioc.dlq.ORIGINAL_LIMIT`
+bytes of its original; producers refuse a record over `RECORD_MAX_BYTES`
+(`max_request_size`), and topics accept `TOPIC_MAX_MESSAGE_BYTES`, more than any batch such a
+producer sends. A record that is still too large is dead-lettered by the connector runner, never
+retried (`ioc.connectors.runner`).
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ from ioc.events import FEEDS
 from ioc.runstate import resolve_kafka_bootstrap
 
 __all__ = [
+    "RECORD_MAX_BYTES",
+    "TOPIC_MAX_MESSAGE_BYTES",
     "TopicSpec",
     "client_options",
     "end_offsets",
@@ -40,6 +49,11 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+RECORD_MAX_BYTES = 1_048_576  # a producer's max_request_size: aiokafka's default, now chosen
+# A batch holds one record over the batch size, so the topic must take a whole request plus the
+# batch framing; Kafka's own default (1 MiB + 12 bytes) is too tight for that.
+TOPIC_MAX_MESSAGE_BYTES = RECORD_MAX_BYTES + 64 * 1024
 
 
 def _ssl_context(kafka: KafkaSettings) -> ssl.SSLContext | None:
@@ -75,7 +89,12 @@ def make_producer(
     settings: Settings, bootstrap: str | None = None, **extra: Any
 ) -> AIOKafkaProducer:
     """An idempotent producer (acks=all) with the project's security settings."""
-    options = {"enable_idempotence": True, "acks": "all", "compression_type": "lz4"} | extra
+    options = {
+        "enable_idempotence": True,
+        "acks": "all",
+        "compression_type": "lz4",
+        "max_request_size": RECORD_MAX_BYTES,
+    } | extra
     return AIOKafkaProducer(**(client_options(settings, bootstrap) | options))
 
 
@@ -114,6 +133,7 @@ def project_topics(settings: Settings) -> list[TopicSpec]:
         "message.timestamp.type": "LogAppendTime",
         "retention.ms": str(kafka.retention_hours * 3_600_000),
         "cleanup.policy": "delete",
+        "max.message.bytes": str(TOPIC_MAX_MESSAGE_BYTES),
     }
     specs = [
         TopicSpec(

@@ -259,7 +259,13 @@ class StreamWorker:
                     break
                 part.next_offset = record.offset + 1
                 agent.read += 1
-                self._one(tp, part, record)
+                try:
+                    self._one(tp, part, record)
+                except Exception as err:
+                    # Whatever a record makes fail, it must not stop the worker: it would read
+                    # the same record after the restart and stop again, for ever.
+                    log.exception("%s: record %s/%d failed", self.metrics.name, tp, record.offset)
+                    self._dead(tp, part, record, "internal", f"{type(err).__name__}: {err}")
         return resync
 
     def _one(self, tp: TopicPartition, part: _Partition, record: ConsumerRecord) -> None:
@@ -387,7 +393,7 @@ class StreamWorker:
             or f"streams/{part.agent}",
             stage="stream",
             location=location,
-        )
+        ).bounded()
         self._pending.dead.append((location.encode(), letter))
         self._pending.dead_by[part.agent] += 1
 

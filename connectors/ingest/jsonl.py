@@ -26,7 +26,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar, Final
 
-from ioc.connectors.base import Connector, ConnectorContext, ConnectorError, Item
+from ioc.connectors.base import (
+    RECORD_LIMIT,
+    Connector,
+    ConnectorContext,
+    ConnectorError,
+    Item,
+    too_large,
+)
 from ioc.connectors.ingest.mapping import EXAMPLES, Mapping, load_mapping
 
 __all__ = ["JsonLinesConnector"]
@@ -48,7 +55,7 @@ _Line = tuple[int, int, bytes]  # line number, byte offset after it, its bytes
 class _Tail:
     """One file being read: how far, and the bytes of a line whose newline has not come yet."""
 
-    __slots__ = ("fh", "head", "inode", "line", "offset", "path", "pending")
+    __slots__ = ("dropped", "fh", "head", "inode", "line", "offset", "path", "pending")
 
     def __init__(self, path: str, fh: BinaryIO) -> None:
         self.path = path
@@ -57,6 +64,9 @@ class _Tail:
         self.offset = 0  # bytes consumed: the end of the last line handed out
         self.line = 0  # number of that line
         self.pending: list[bytes] = []
+        # Bytes of the unfinished line not kept: a line over RECORD_LIMIT is a too_large
+        # dead letter anyway, so memory holds at most RECORD_LIMIT + 1 bytes of it.
+        self.dropped = 0
         self.head: str | None = None  # fingerprint of the first _HEAD_BYTES, once known
 
     def read(self) -> list[_Line] | None:
@@ -66,25 +76,34 @@ class _Tail:
             return None
         cut = chunk.rfind(b"\n")
         if cut < 0:
-            self.pending.append(chunk)
+            self._hold(chunk)
             return []
         data = b"".join([*self.pending, chunk[:cut]])
         self.pending = [chunk[cut + 1 :]] if cut + 1 < len(chunk) else []
         lines: list[_Line] = []
-        end, number = self.offset, self.line
+        end, number = self.offset + self.dropped, self.line
+        self.dropped = 0
         for raw in data.split(b"\n"):
             end += len(raw) + 1
             number += 1
-            lines.append((number, end, raw))
+            # Slicing a shorter line returns it as is; a longer one is too_large anyway.
+            lines.append((number, end, raw[: RECORD_LIMIT + 1]))
         return lines
+
+    def _hold(self, chunk: bytes) -> None:
+        room = RECORD_LIMIT + 1 - sum(len(part) for part in self.pending)
+        if room > 0:
+            self.pending.append(chunk[:room])
+        self.dropped += max(len(chunk) - max(room, 0), 0)
 
     def flush(self) -> _Line | None:
         """The unfinished last line, for a file that will get no more bytes."""
         if not self.pending:
             return None
         raw = b"".join(self.pending)
-        self.pending = []
-        return self.line + 1, self.offset + len(raw), raw
+        end = self.offset + len(raw) + self.dropped
+        self.pending, self.dropped = [], 0
+        return self.line + 1, end, raw
 
     def change(self) -> str | None:
         """Why the file at `path` is no longer the one being read, or None if it still is."""
@@ -94,7 +113,7 @@ class _Tail:
             return "removed"
         if st.st_ino != self.inode:
             return "replaced (rotated)"
-        if st.st_size < self.offset + sum(len(part) for part in self.pending):
+        if st.st_size < self.offset + sum(len(part) for part in self.pending) + self.dropped:
             return "truncated"
         return None
 
@@ -175,9 +194,14 @@ class JsonLinesConnector(Connector):
                         await asyncio.sleep(0)  # see _LINES_PER_TURN
                         continue
                     number, end, raw = entry
+                    size = end - tail.offset - 1  # of the whole line, however much was kept
                     tail.offset, tail.line = end, number
                     if raw.strip():
-                        yield mapping.apply(raw, source=source, location=f"{tail.path}:{number}")
+                        where = f"{tail.path}:{number}"
+                        if len(raw) > RECORD_LIMIT:
+                            yield too_large(raw, where, size=size)
+                        else:
+                            yield mapping.apply(raw, source=source, location=where)
             if not self._follow:
                 return
             # Files live in real time, whatever the connector's clock says.

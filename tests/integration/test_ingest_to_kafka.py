@@ -9,15 +9,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ioc.areas import load_areas
 from ioc.codec import decode
-from ioc.config import Settings
+from ioc.config import Settings, load_settings
 from ioc.connectors import ConnectorContext
 from ioc.connectors.ingest.http import HttpIngestConnector
 from ioc.connectors.ingest.jsonl import JsonLinesConnector
 from ioc.connectors.ingest.mapping import EXAMPLES
 from ioc.connectors.runner import ConnectorRunner
 from ioc.dlq import DeadLetter
+from ioc.embedded.kafka import free_port
 from ioc.events import PaymentTransaction
 from ioc.kafka import topic_name
 from tests._kafka import read_topic
@@ -124,6 +127,52 @@ async def test_http_records_reach_kafka_and_a_clean_stop_delivers_all_accepted(
         topics_settings, topic_name(topics_settings, "events", "payment"), len(GOOD)
     )
     assert len(events) == len(GOOD)
+
+
+async def test_a_202_while_kafka_is_away_means_the_records_are_fsynced_in_the_spool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ack=committed (the default): a 202 survives a power cut, not only a process crash.
+
+    Was: the 202 came once the records were written to the spool's page cache; the spool was
+    fsynced only when it was closed.
+    """
+    away = load_settings(
+        kafka_bootstrap=f"127.0.0.1:{free_port()}",  # nothing listens there
+        state_dir=tmp_path,
+        connectors={"delivery_timeout_seconds": 1},
+    )
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    context = ConnectorContext(
+        name="gateway",
+        settings=away,
+        areas=load_areas(),
+        options={"mappings": str(EXAMPLES), "port": "0"},
+    )
+    connector = HttpIngestConnector(context)
+    runner = ConnectorRunner(connector, away)
+    run = asyncio.create_task(runner.run())
+    try:
+        while connector.bound_port is None:  # noqa: ASYNC110 - the connector offers no event
+            await asyncio.sleep(0.05)
+        status, answer = await asyncio.wait_for(
+            _post(connector.bound_port, "/ingest/hospital-payments", b"\n".join(GOOD)), 30
+        )
+        assert status == 202 and answer["accepted"] == len(GOOD)
+        spool = runner.spool
+        assert len(spool) == len(GOOD) and spool.size_bytes > 0
+        assert spool.synced_bytes == spool.size_bytes
+        assert spool._file.fileno() in synced
+    finally:
+        runner.stop()
+        await asyncio.wait_for(run, 30)
 
 
 async def test_dead_letters_can_be_listed_exported_and_replayed_after_a_fix(

@@ -14,7 +14,7 @@ import pytest
 
 from ioc.areas import load_areas
 from ioc.config import load_settings
-from ioc.connectors.base import ConnectorContext, ConnectorError, Item, Rejected
+from ioc.connectors.base import RECORD_LIMIT, ConnectorContext, ConnectorError, Item, Rejected
 from ioc.connectors.ingest.http import HttpIngestConnector
 from ioc.connectors.ingest.mapping import MappingError
 from ioc.events import Envelope, PaymentTransaction
@@ -43,7 +43,8 @@ class Response:
             name.lower(): value
             for name, _, value in (line.partition(": ") for line in header_lines)
         }
-        self.json: Any = json.loads(body) if body else None
+        is_json = "json" in self.headers.get("content-type", "")
+        self.json: Any = json.loads(body) if body and is_json else None
 
 
 async def request(
@@ -74,8 +75,11 @@ async def request(
 class Server:
     """A started connector with a background consumer, as the runner would drain it."""
 
-    def __init__(self, connector: HttpIngestConnector, *, consume: bool = True) -> None:
+    def __init__(
+        self, connector: HttpIngestConnector, *, consume: bool = True, commit: bool = True
+    ) -> None:
         self.connector = connector
+        self.commit = commit  # as the runner does once items are durable (ack=committed)
         self.items: list[Item] = []
         self._grew = asyncio.Event()
         self._events = connector.events()
@@ -98,15 +102,21 @@ class Server:
     async def _run(self) -> None:
         async for item in self._events:
             self.items.append(item)
+            if self.commit:
+                await self.connector.commit()
             self._grew.set()
 
     async def _first(self) -> None:
         # Starts the server and takes one item; the rest stay queued until `take`.
         self.items.append(await anext(self._events))
+        if self.commit:
+            await self.connector.commit()
 
     async def take(self, count: int) -> None:
         for _ in range(count):
             self.items.append(await anext(self._events))
+            if self.commit:
+                await self.connector.commit()
 
     async def until(self, count: int) -> list[Item]:
         async with asyncio.timeout(5):
@@ -274,7 +284,7 @@ async def test_a_full_queue_makes_requests_wait(tmp_path: Path) -> None:
 
 
 async def test_ack_after_commit(tmp_path: Path) -> None:
-    server = await Server(make(tmp_path, ack="committed")).started()
+    server = await Server(make(tmp_path, ack="committed"), commit=False).started()
     try:
         posting = asyncio.create_task(request(server.port, "/ingest/hospital-payments", RECORDS[0]))
         await server.until(1)
@@ -324,3 +334,188 @@ def test_describes_itself() -> None:
     assert {"host", "port", "mappings", "max_body_bytes", "queue", "token_env"} <= set(
         HttpIngestConnector.options_help
     )
+
+
+# --- under abuse (issue 17) --------------------------------------------------------------------
+@pytest.fixture
+async def big(tmp_path: Path) -> AsyncIterator[Server]:
+    """A server with the default limits (10 MiB bodies, 10 000 records) and short timeouts."""
+    server = Server(
+        make(tmp_path, header_timeout_seconds="1", body_timeout_seconds="1", max_connections="4")
+    )
+    yield await server.started()
+    await server.stop()
+
+
+async def test_too_many_records_are_refused_whole_and_quickly(big: Server) -> None:
+    """Was: 202 after 20 s of event loop, 2.5 GB of memory and 3.5 million dead letters."""
+    body = b"[" + b"{}," * (3_495_000) + b"{}]"  # just under 10 MiB
+    started = asyncio.get_running_loop().time()
+    response = await request(big.port, "/ingest/hospital-payments", body)
+    assert response.status == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "more than 10000 records" in response.json["detail"]
+    assert asyncio.get_running_loop().time() - started < 5
+    lines = b"{}\n" * 10_001
+    response = await request(
+        big.port, "/ingest/hospital-payments", lines, content_type="application/x-ndjson"
+    )
+    assert response.status == 413
+    await asyncio.sleep(0.1)
+    assert big.items == []  # nothing of either was queued
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 50_000 + b"1"])
+async def test_deeply_nested_json_is_refused_and_kept(big: Server, body: bytes) -> None:
+    """Was: 500 and nothing dead-lettered."""
+    response = await request(big.port, "/ingest/hospital-payments", body)
+    assert response.status == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    (kept,) = await big.until(1)
+    assert isinstance(kept, Rejected)
+    assert (kept.reason, kept.original) == ("not_json", body)
+
+
+async def test_a_record_over_the_record_limit_is_a_too_large_problem(big: Server) -> None:
+    huge = b'{"ma_giao_dich": "' + b"x" * RECORD_LIMIT + b'"}'
+    response = await request(big.port, "/ingest/hospital-payments", b"[" + huge + b"]")
+    assert response.status == 202
+    assert response.json["problems"][0]["reason"] == "too_large"
+    response = await request(big.port, "/ingest/hospital-payments", huge)
+    assert response.json["problems"][0]["reason"] == "too_large"
+    first, second = await big.until(2)
+    assert isinstance(first, Rejected) and first.original == huge
+    assert isinstance(second, Rejected) and second.original == huge
+
+
+async def test_an_impossible_time_is_one_rejected_record(big: Server) -> None:
+    """Was: 500 after the first record had been queued (a partial accept)."""
+    bad = json.loads(RECORDS[1])
+    bad["thoi_gian"] = "01/01/0001 00:00:00"
+    body = b"[" + RECORDS[0] + b"," + json.dumps(bad).encode() + b"]"
+    response = await request(big.port, "/ingest/hospital-payments", body)
+    assert response.status == 202
+    assert (response.json["accepted"], response.json["rejected"]) == (1, 1)
+    assert response.json["problems"][0]["reason"] == "bad_time"
+
+
+async def test_a_record_the_mapping_fails_on_is_rejected_not_a_half_accepted_request(
+    big: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mapping = big.connector.mappings["hospital-payments"]
+    apply_record = mapping.apply_record
+
+    def failing(record: Any, **kwargs: Any) -> Item:
+        if record.get("ma_giao_dich") == "boom":
+            raise OverflowError("date value out of range")
+        return apply_record(record, **kwargs)
+
+    monkeypatch.setattr(mapping, "apply_record", failing)
+    body = b"[" + RECORDS[0] + b', {"ma_giao_dich": "boom"}, ' + RECORDS[1] + b"]"
+    response = await request(big.port, "/ingest/hospital-payments", body)
+    assert response.status == 202
+    assert (response.json["accepted"], response.json["rejected"]) == (2, 1)
+    assert response.json["problems"] == [
+        {"index": 1, "reason": "internal", "detail": "OverflowError: date value out of range"}
+    ]
+    assert len(await big.until(3)) == 3
+
+
+async def _closed_within(reader: asyncio.StreamReader, seconds: float) -> bytes:
+    async with asyncio.timeout(seconds):
+        return await reader.read()
+
+
+async def test_half_sent_headers_are_cut_off(big: Server) -> None:
+    """Was: held open indefinitely (slowloris)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", big.port)
+    writer.write(b"POST /ingest/hospital-payments HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    await writer.drain()
+    assert await _closed_within(reader, 5) == b""
+    writer.close()
+
+
+async def test_a_slow_body_is_refused_with_408(big: Server) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", big.port)
+    writer.write(
+        b"POST /ingest/hospital-payments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+    )
+    await writer.drain()
+    response = Response(await _closed_within(reader, 5))
+    assert response.status == 408
+    assert response.headers["content-type"] == "application/problem+json"
+    writer.close()
+
+
+async def test_connections_beyond_the_limit_get_503(big: Server) -> None:
+    idle = [await asyncio.open_connection("127.0.0.1", big.port) for _ in range(4)]
+    try:
+        response = await request(big.port, "/ingest/hospital-payments", RECORDS[0])
+        assert response.status == 503
+    finally:
+        for _, writer in idle:
+            writer.close()
+    await asyncio.sleep(0.1)
+    assert (await request(big.port, "/ingest/hospital-payments", RECORDS[0])).status == 202
+
+
+async def test_a_token_per_mapping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IOC_TEST_MAPPING_TOKENS", "hospital-payments:tok-a, dvc-dossiers:tok-b")
+    server = await Server(make(tmp_path, mapping_tokens_env="IOC_TEST_MAPPING_TOKENS")).started()
+    try:
+        a = {"Authorization": "Bearer tok-a"}
+        post = "/ingest/hospital-payments"
+        assert (await request(server.port, post, RECORDS[0], headers=a)).status == 202
+        assert (await request(server.port, post, RECORDS[0])).status == 401
+        b = {"Authorization": "Bearer tok-b"}
+        assert (await request(server.port, post, RECORDS[0], headers=b)).status == 401
+        assert (await request(server.port, "/ingest/dvc-dossiers", b"{}", headers=a)).status == 401
+        unknown = await request(server.port, "/ingest/no-such", b"{}")
+        assert unknown.status == 401  # the mapping names are not told to anyone
+    finally:
+        await server.stop()
+
+
+async def test_outside_local_a_mapping_without_a_token_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IOC_TEST_MAPPING_TOKENS", "hospital-payments:tok-a")
+    context = ConnectorContext(
+        name="bv-http",
+        settings=load_settings(
+            state_dir=tmp_path / "state",
+            environment="production",
+            kafka_bootstrap="kafka:9092",
+            database_url="postgresql://ioc@db/ioc",
+        ),
+        areas=AREAS,
+        options={
+            "mappings": str(EXAMPLES),
+            "port": "0",
+            "mapping_tokens_env": "IOC_TEST_MAPPING_TOKENS",
+        },
+    )
+    with pytest.raises(ConnectorError, match="anyone could post to dvc-dossiers"):
+        await anext(HttpIngestConnector(context).events())
+
+
+async def test_bodies_are_read_and_mapped_a_few_at_a_time(tmp_path: Path) -> None:
+    """Memory is bounded by max_parallel bodies, not by max_connections of them."""
+    server = await Server(make(tmp_path, body_timeout_seconds="1", max_parallel="1")).started()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(
+            b"POST /ingest/hospital-payments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+        )
+        await writer.drain()
+        await asyncio.sleep(0.2)  # the slow body holds the only place
+        posting = asyncio.create_task(request(server.port, "/ingest/hospital-payments", RECORDS[0]))
+        await asyncio.sleep(0.4)
+        assert not posting.done()
+        assert Response(await _closed_within(reader, 5)).status == 408
+        assert (await asyncio.wait_for(posting, 5)).status == 202
+        writer.close()
+    finally:
+        await server.stop()

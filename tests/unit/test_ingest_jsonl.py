@@ -14,7 +14,7 @@ import pytest
 
 from ioc.areas import AreaRegistry, load_areas
 from ioc.config import load_settings
-from ioc.connectors.base import ConnectorContext, ConnectorError, Item, Rejected
+from ioc.connectors.base import RECORD_LIMIT, ConnectorContext, ConnectorError, Item, Rejected
 from ioc.connectors.ingest import jsonl
 from ioc.connectors.ingest.jsonl import JsonLinesConnector
 from ioc.connectors.ingest.mapping import MappingError
@@ -158,6 +158,50 @@ async def test_every_non_blank_line_yields_one_item(
     where = data / "a.jsonl"
     assert [r.location for r in rejections] == [f"{where}:2", f"{where}:4", f"{where}:7"]
     assert [r.original for r in rejections] == [b"{not json", b"[1, 2]", b'{"id": 3}']
+
+
+async def test_a_line_over_the_record_limit_is_too_large_and_reading_goes_on(
+    tmp_path: Path, mapping: Path, data: Path
+) -> None:
+    huge = b'{"id": 9, "cam": "' + b"x" * RECORD_LIMIT + b'"}'
+    (data / "a.jsonl").write_bytes(lines(1) + huge + b"\n" + lines(2))
+    items = await read_all(make(tmp_path, mapping, data, follow="false"))
+    assert cameras(items) == ["cam-1", "too_large", "cam-2"]
+    assert isinstance(items[1], Rejected) and items[1].original == huge[: RECORD_LIMIT + 1]
+    assert items[1].detail == f"the record is {len(huge)} bytes, over {RECORD_LIMIT}"
+
+
+async def test_an_endless_line_is_held_in_bounded_memory(
+    tmp_path: Path, mapping: Path, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 20 MiB line (a dump without newlines) is read, kept to RECORD_LIMIT + 1 bytes and
+    rejected; the lines after it are read at their right positions."""
+    monkeypatch.setattr(jsonl, "_CHUNK", 64 * 1024)
+    size = 20 * 2**20
+    (data / "a.jsonl").write_bytes(lines(1) + b"[" * size + b"\n" + lines(2))
+    connector = make(tmp_path, mapping, data, follow="false")
+    items = await read_all(connector)
+    assert cameras(items) == ["cam-1", "too_large", "cam-2"]
+    kept = items[1]
+    assert isinstance(kept, Rejected)
+    assert kept.original == b"[" * (RECORD_LIMIT + 1)
+    assert kept.detail == f"the record is {size} bytes, over {RECORD_LIMIT}"
+    await connector.commit()
+    assert connector._saved[str(data / "a.jsonl")]["offset"] == (data / "a.jsonl").stat().st_size
+
+
+async def test_impossible_times_are_rejected_and_reading_goes_on(
+    tmp_path: Path, mapping: Path, data: Path
+) -> None:
+    """Year 1 read in UTC+7 and year 9999 in UTC-7 have no UTC datetime."""
+    bad = [
+        {"id": 7, "t": "0001-01-01T00:00:00", "cam": "c", "on": True},
+        {"id": 8, "t": "9999-12-31T23:00:00-07:00", "cam": "c", "on": True},
+    ]
+    content = lines(1) + b"".join(json.dumps(r).encode() + b"\n" for r in bad) + lines(2)
+    (data / "a.jsonl").write_bytes(content)
+    items = await read_all(make(tmp_path, mapping, data, follow="false"))
+    assert cameras(items) == ["cam-1", "bad_time", "bad_time", "cam-2"]
 
 
 async def test_one_file_and_its_unfinished_last_line_at_the_end(
