@@ -8,7 +8,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ioc.datafile import DataFileError
 
@@ -117,6 +117,9 @@ class Area(BaseModel):
         households: Number of households, if known.
         valid_from: First day the area exists in this form; None means "since before the data".
         valid_to: First day the area no longer exists (exclusive); None means "still exists".
+        lat: Latitude of a point inside the area (WGS 84 degrees), for the map; None if unknown.
+        lon: Longitude of that point.
+        bounds: The area's bounding box ``[west, south, east, north]`` in WGS 84 degrees.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -130,6 +133,20 @@ class Area(BaseModel):
     households: int | None = None
     valid_from: date | None = None
     valid_to: date | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    bounds: tuple[float, float, float, float] | None = None
+
+    @field_validator("bounds")
+    @classmethod
+    def _bounds_ordered(
+        cls, value: tuple[float, float, float, float] | None
+    ) -> tuple[float, float, float, float] | None:
+        if value is not None:
+            west, south, east, north = value
+            if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+                raise ValueError(f"must be [west, south, east, north] in degrees: {list(value)}")
+        return value
 
     @field_validator("code", "parent", mode="before")
     @classmethod

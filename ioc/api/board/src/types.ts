@@ -10,6 +10,11 @@ export interface Area {
   parent: string | null;
   population?: number | null;
   households?: number | null;
+  /** A point inside the area (WGS 84), for the map; null when the areas file has none. */
+  lat?: number | null;
+  lon?: number | null;
+  /** Bounding box [west, south, east, north] in degrees. */
+  bounds?: [number, number, number, number] | null;
 }
 
 export type Permission = "read" | "ack" | "silence" | "dlq" | "metrics" | "audit" | "keys";
