@@ -82,7 +82,8 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = await _context(settings)
         app.state.ctx = ctx
-        ctx.hub = hub = Hub(ctx)
+        # The hub reads through the context; kept beside it rather than in it (no import loop).
+        app.state.hub = hub = Hub(ctx)
         ctx.dead_letters = index = DeadLetterIndex(settings)
         tasks = [asyncio.create_task(hub.run()), asyncio.create_task(index.run())]
         try:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import asyncpg
 from fastapi import Request
@@ -23,9 +23,6 @@ from ioc.api.dead_letters import DeadLetterIndex
 from ioc.areas import Area, AreaRegistry
 from ioc.config import Settings
 from ioc.kpis import KpiCatalogue
-
-if TYPE_CHECKING:  # the hub reads through this context: a run-time import would be a cycle
-    from ioc.api.live import Hub
 
 __all__ = ["Acknowledger", "ApiContext", "RateLimiter", "TtlCache", "context"]
 
@@ -124,7 +121,6 @@ class ApiContext:
     auth_limiter: RateLimiter
     cache: TtlCache
     evaluator: Acknowledger
-    hub: Hub | None = None  # set once the app starts its poller
     dead_letters: DeadLetterIndex | None = None  # likewise its tail of ioc.dlq
     _scopes: dict[str, frozenset[str]] = field(default_factory=dict)
 

@@ -66,12 +66,13 @@ def _evaluator(ctx: Ctx) -> Acknowledger:
     return ctx.evaluator
 
 
-def _hub(ctx: Ctx) -> Hub:
-    if ctx.hub is None:
+def _hub(request: Request) -> Hub:
+    hub: Hub | None = getattr(request.app.state, "hub", None)
+    if hub is None:
         raise Problem(
             503, "starting", "the live stream is starting; retry", headers={"Retry-After": "2"}
         )
-    return ctx.hub
+    return hub
 
 
 def _dead_letters(ctx: Ctx) -> DeadLetterIndex:
