@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from datetime import time
 from enum import StrEnum
@@ -51,7 +52,10 @@ __all__ = [
     "load_settings",
     "mask_url",
     "parse_bootstrap",
+    "transport_warnings",
 ]
+
+log = logging.getLogger(__name__)
 
 ENV_PREFIX = "IOC_"
 NESTED_DELIMITER = "__"
@@ -305,6 +309,11 @@ class ApiSettings(BaseModel):
             (audit lines and per-address limits); empty = use the connection's address.
         live_every_seconds: how often the live stream looks for new KPI values and alerts.
         pool_size: database connections of one API process.
+        area_silence_max_minutes: the longest silence a key limited to an area may set (a
+            province-wide key: a week). Such a silence never holds an escalation above the
+            key's area either.
+        stream_recheck_seconds: how often an open live stream checks that its key is still
+            valid; a revoked key's stream ends within this (plus the key cache period).
     """
 
     requests_per_minute: int = Field(default=600, ge=1)
@@ -313,6 +322,8 @@ class ApiSettings(BaseModel):
     trusted_proxies: list[str] = Field(default_factory=list)
     live_every_seconds: float = Field(default=2.0, gt=0, le=60)
     pool_size: int = Field(default=10, ge=1, le=100)
+    area_silence_max_minutes: int = Field(default=12 * 60, ge=1, le=7 * 24 * 60)
+    stream_recheck_seconds: float = Field(default=30.0, gt=0, le=3600)
 
 
 class GrafanaSettings(BaseModel):
@@ -440,12 +451,47 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _warn_about_transport_outside_local(self) -> Settings:
+        # Warned, not refused: the shipped docker compose runs `production` on one host's
+        # private container network, where plaintext never leaves the machine; refusing
+        # would stop it. A deployment across a network must act on these lines.
+        for warning in transport_warnings(self):
+            log.warning("INSECURE TRANSPORT: %s", warning)
+        return self
+
     def public_dict(self) -> dict[str, Any]:
         """Settings as plain values with every secret masked, for `ioc config`."""
         data = self.model_dump(mode="json")
         if self.database_url is not None:
             data["database_url"] = mask_url(self.database_url.get_secret_value())
         return data
+
+
+def transport_warnings(settings: Settings) -> list[str]:
+    """What crosses the network unencrypted or to an unverified server, outside `local`.
+
+    Each line names the variable and the fix; empty in `local` (the embedded stack listens on
+    127.0.0.1) and when both Kafka and PostgreSQL use verified TLS.
+    """
+    if settings.environment is Environment.LOCAL:
+        return []
+    warnings = []
+    protocol = settings.kafka.security_protocol
+    if not protocol.endswith("SSL"):
+        warnings.append(
+            f"{env_name('kafka', 'security_protocol')}={protocol}: events, and with SASL the "
+            "password, cross the network in clear text; set it to SASL_SSL (or SSL) and "
+            f"{env_name('kafka', 'ssl_cafile')} to the broker's CA"
+        )
+    sslmode = settings.database.sslmode
+    if sslmode not in ("verify-ca", "verify-full"):
+        warnings.append(
+            f"{env_name('database', 'sslmode')}={sslmode}: the database server is not "
+            "verified (a machine in the middle sees passwords and data); set it to "
+            f"verify-full and {env_name('database', 'sslrootcert')} to the server's CA"
+        )
+    return warnings
 
 
 def _explain(err: ValidationError) -> ConfigError:

@@ -20,7 +20,7 @@ from ioc.api.keys import Permission, Principal, find_principal
 from ioc.api.problems import Problem
 from ioc.api.queries.audit import write_line
 
-__all__ = ["audit", "client_address", "in_scope", "require"]
+__all__ = ["audit", "client_address", "hidden", "in_scope", "require", "sees", "still_valid"]
 
 log = logging.getLogger(__name__)
 
@@ -71,16 +71,18 @@ def _request_target(request: Request) -> str:
     return f"{request.method} {request.url.path}" + (f"?{query}" if query else "")
 
 
+def _bearer(request: Request) -> str | None:
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    return key.strip() if scheme.lower() == "bearer" and key.strip() else None
+
+
 async def _authenticate(request: Request, ctx: ApiContext) -> Principal:
     header = request.headers.get("authorization", "")
-    scheme, _, key = header.partition(" ")
-    principal = None
-    if scheme.lower() == "bearer" and key.strip():
-        principal = await find_principal_cached(ctx, key.strip())
-    if principal is not None:
-        return principal
+    key = _bearer(request)
     address = client_address(request, ctx)
-    wait = ctx.auth_limiter.take(address)
+    # An address that failed too often is refused before its key costs a database lookup
+    # (a pool slot): guessing keys cannot crowd out real callers' queries.
+    wait = ctx.auth_limiter.waiting(address)
     if wait:
         raise Problem(
             429,
@@ -88,6 +90,10 @@ async def _authenticate(request: Request, ctx: ApiContext) -> Principal:
             f"too many requests without a valid key from {address}; wait {wait:.0f} s",
             headers={"Retry-After": str(max(1, round(wait)))},
         )
+    principal = await find_principal_cached(ctx, key) if key else None
+    if principal is not None:
+        return principal
+    ctx.auth_limiter.take(address)
     reason = "no Authorization header" if not header else "invalid or revoked API key"
     await audit(ctx, request, None, "auth.denied", "denied", 401, detail={"reason": reason})
     raise Problem(
@@ -97,6 +103,13 @@ async def _authenticate(request: Request, ctx: ApiContext) -> Principal:
         "`ioc api keys create`",
         headers={"WWW-Authenticate": 'Bearer realm="ioc"'},
     )
+
+
+async def still_valid(ctx: ApiContext, request: Request, principal: Principal) -> bool:
+    """True while the request's key still belongs to ``principal`` (not revoked since)."""
+    key = _bearer(request)
+    found = await find_principal_cached(ctx, key) if key else None
+    return found is not None and found.key_id == principal.key_id
 
 
 async def find_principal_cached(ctx: ApiContext, key: str) -> Principal | None:
@@ -170,4 +183,31 @@ async def in_scope(ctx: ApiContext, request: Request, principal: Principal, area
         403,
         "out-of-scope",
         f"area {area} is outside this key's scope (area {principal.area} and below)",
+    )
+
+
+def sees(ctx: ApiContext, principal: Principal, area: str | None) -> bool:
+    """True if the key may see an object about ``area`` (None: the whole province)."""
+    if principal.area is None:
+        return True
+    return area is not None and area in ctx.scope(principal.area)
+
+
+async def hidden(
+    ctx: ApiContext, request: Request, principal: Principal, target: str, area: str | None
+) -> None:
+    """Audit a read of an object outside the key's scope; the caller answers 404.
+
+    The answer is the one for an object that does not exist, so walking ids tells a scoped
+    key nothing about other areas (neither the area nor that the object exists).
+    """
+    await audit(
+        ctx,
+        request,
+        principal,
+        "scope.denied",
+        "denied",
+        404,
+        target,
+        {"area": area, "scope": principal.area},
     )
