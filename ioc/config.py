@@ -45,6 +45,7 @@ __all__ = [
     "GrafanaSettings",
     "KafkaSettings",
     "NotifySettings",
+    "RetentionSettings",
     "Settings",
     "StreamSettings",
     "env_name",
@@ -326,6 +327,34 @@ class ApiSettings(BaseModel):
     stream_recheck_seconds: float = Field(default=30.0, gt=0, le=3600)
 
 
+class RetentionSettings(BaseModel):
+    """How long the tables that grow with time keep their rows; 0 keeps them forever.
+
+    `ioc alerts run` deletes older rows every `every_minutes` (`ioc.db.retention`).
+
+    Attributes:
+        kpi_minute_days: `kpi_values` at 1m (about 2 million rows a day for a province); the
+            hourly and daily values are kept, and an hour whose minutes are gone is computed
+            from the window rows again when late data reaches it.
+        kpi_hour_days: `kpi_values` at 1h.
+        kpi_day_days: `kpi_values` at 1d.
+        audit_days: `audit_log` lines.
+        alert_history_days: transitions of alerts resolved that long ago (the alerts stay).
+        outbox_delivered_days: delivered notifications (undelivered ones are never deleted,
+            nor those of an alert still open).
+        every_minutes: how often the deletion runs; each run deletes a bounded number of rows
+            per table, so a first run on a large table spreads over several.
+    """
+
+    kpi_minute_days: int = Field(default=35, ge=0)
+    kpi_hour_days: int = Field(default=0, ge=0)
+    kpi_day_days: int = Field(default=0, ge=0)
+    audit_days: int = Field(default=400, ge=0)
+    alert_history_days: int = Field(default=400, ge=0)
+    outbox_delivered_days: int = Field(default=30, ge=0)
+    every_minutes: float = Field(default=60.0, gt=0, le=24 * 60)
+
+
 class GrafanaSettings(BaseModel):
     """How `ioc dashboards push` reaches Grafana, and how Grafana reaches the database.
 
@@ -396,6 +425,7 @@ class Settings(BaseSettings):
     notify: NotifySettings = NotifySettings()
     grafana: GrafanaSettings = GrafanaSettings()
     api: ApiSettings = ApiSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @field_validator("kafka_bootstrap")
     @classmethod

@@ -52,7 +52,6 @@ Silencing = Annotated[Principal, require("silence")]
 
 def _province_wide(permission: Permission, what: str) -> Any:
     """A dependency: the caller allowed ``permission`` with a key for the whole province."""
-
     allowed = require(permission)  # a default, not an annotation: annotations are strings here
 
     async def dependency(ctx: Ctx, request: Request, who: Principal = allowed) -> Principal:
