@@ -170,47 +170,6 @@ async def test_an_area_key_sees_only_its_area(stack: Stack) -> None:
     assert json.loads(denied[-1]["detail"]) == {"area": "33", "scope": WARD}
 
 
-async def test_an_area_key_sees_no_other_silence_feed_machinery_metrics_or_audit(
-    stack: Stack,
-) -> None:
-    conn = await asyncpg.connect(stack.database_url)
-    try:
-        ward_engineer = await add_key(conn, "Kỹ sư phường", "engineer", WARD)
-        ward_admin = await add_key(conn, "Quản trị phường", "admin", WARD)
-        made = {
-            area: (
-                await silences.create(
-                    conn, "dvc_*", timedelta(minutes=30), reason="bảo trì", by="Tỉnh", area=area
-                )
-            ).id
-            for area in (WARD, OTHER_WARD, None)
-        }
-    finally:
-        await conn.close()
-    async with stack.api.client(stack.leader) as leader:
-        everything = {s["id"] for s in (await leader.get("/api/v1/silences")).json()["items"]}
-        assert set(made.values()) <= everything
-    async with stack.api.client(stack.ward_operator) as ward:
-        seen = {s["id"] for s in (await ward.get("/api/v1/silences")).json()["items"]}
-        assert made[WARD] in seen and made[OTHER_WARD] not in seen and made[None] not in seen
-        feeds = (await ward.get("/api/v1/feeds")).json()["items"]
-        assert feeds and all(f["connectors"] == [] and f["stream"] is None for f in feeds)
-    async with stack.api.client(ward_engineer) as engineer:
-        body = _problem(await engineer.get("/metrics"), 403)
-        assert "whole province" in str(body["detail"])
-    async with stack.api.client(ward_admin) as admin:
-        _problem(await admin.get("/api/v1/audit"), 403)
-        # Ending a silence outside the scope: as unknown as one that never existed.
-        body = _problem(await admin.delete(f"/api/v1/silences/{made[OTHER_WARD]}"), 404)
-        assert OTHER_WARD not in str(body["detail"])
-    conn = await asyncpg.connect(stack.database_url)
-    try:
-        for silence_id in made.values():
-            await silences.end(conn, silence_id)
-    finally:
-        await conn.close()
-
-
 async def _open_alert(stack: Stack, area: str, rule: str = "network_special_down") -> int:
     conn = await asyncpg.connect(stack.database_url)
     try:
@@ -379,6 +338,47 @@ async def test_leader_silences_and_ends_a_silence(stack: Stack) -> None:
     actions = [r["action"] for r in await _audit(stack, "silences.create")]
     actions += [r["action"] for r in await _audit(stack, "silences.end")]
     assert actions == ["silences.create", "silences.end"]
+
+
+async def test_an_area_key_sees_no_other_silence_feed_machinery_metrics_or_audit(
+    stack: Stack,
+) -> None:
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        ward_engineer = await add_key(conn, "Kỹ sư phường", "engineer", WARD)
+        ward_admin = await add_key(conn, "Quản trị phường", "admin", WARD)
+        made = {
+            area: (
+                await silences.create(
+                    conn, "dvc_*", timedelta(minutes=30), reason="bảo trì", by="Tỉnh", area=area
+                )
+            ).id
+            for area in (WARD, OTHER_WARD, None)
+        }
+    finally:
+        await conn.close()
+    async with stack.api.client(stack.leader) as leader:
+        everything = {s["id"] for s in (await leader.get("/api/v1/silences")).json()["items"]}
+        assert set(made.values()) <= everything
+    async with stack.api.client(stack.ward_operator) as ward:
+        seen = {s["id"] for s in (await ward.get("/api/v1/silences")).json()["items"]}
+        assert made[WARD] in seen and made[OTHER_WARD] not in seen and made[None] not in seen
+        feeds = (await ward.get("/api/v1/feeds")).json()["items"]
+        assert feeds and all(f["connectors"] == [] and f["stream"] is None for f in feeds)
+    async with stack.api.client(ward_engineer) as engineer:
+        body = _problem(await engineer.get("/metrics"), 403)
+        assert "whole province" in str(body["detail"])
+    async with stack.api.client(ward_admin) as admin:
+        _problem(await admin.get("/api/v1/audit"), 403)
+        # Ending a silence outside the scope: as unknown as one that never existed.
+        body = _problem(await admin.delete(f"/api/v1/silences/{made[OTHER_WARD]}"), 404)
+        assert OTHER_WARD not in str(body["detail"])
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        for silence_id in made.values():
+            await silences.end(conn, silence_id)
+    finally:
+        await conn.close()
 
 
 async def test_an_area_leader_silences_briefly_and_its_silence_keeps_its_scope(
