@@ -8,6 +8,7 @@ outside the key's scope gets 403; each refusal leaves an audit line, as does eve
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import logging
 from typing import Annotated, Any
@@ -16,7 +17,7 @@ import asyncpg
 from fastapi import Depends, Request
 
 from ioc.api.context import ApiContext, context
-from ioc.api.keys import Permission, Principal, find_principal
+from ioc.api.keys import Permission, Principal, find_principal, split_key
 from ioc.api.problems import Problem
 from ioc.api.queries.audit import write_line
 
@@ -112,15 +113,36 @@ async def still_valid(ctx: ApiContext, request: Request, principal: Principal) -
     return found is not None and found.key_id == principal.key_id
 
 
+class _NoSuchKey(Exception):
+    """Raised inside a cached lookup so that a miss is not kept (the cache keeps no errors)."""
+
+
 async def find_principal_cached(ctx: ApiContext, key: str) -> Principal | None:
-    """The key's holder, looked up at most once per cache period (revocation takes that long)."""
+    """The key's holder, looked up at most once per cache period (revocation takes that long).
 
-    async def lookup() -> Principal | None:
+    Only valid keys are cached: invented keys, however many, leave nothing in memory (their
+    rate is bounded per address by the failed-auth limiter, which runs before this).
+    """
+    if split_key(key) is None:
+        return None  # not even shaped like a key: no query
+
+    async def lookup() -> Principal:
         async with ctx.pool.acquire() as conn:
-            return await find_principal(conn, key)
+            found = await find_principal(conn, key)
+        if found is None:
+            raise _NoSuchKey
+        return found
 
-    found: Principal | None = await ctx.cache.get(("key", key), lookup)
-    return found
+    try:
+        principal: Principal = await ctx.cache.get(("key", _fingerprint(key)), lookup)
+    except _NoSuchKey:
+        return None
+    return principal
+
+
+def _fingerprint(key: str) -> str:
+    # The cache is keyed by a hash: the secret itself is not kept as a dictionary key.
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def require(permission: Permission) -> Any:
