@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from datetime import time
 from enum import StrEnum
@@ -44,6 +45,7 @@ __all__ = [
     "GrafanaSettings",
     "KafkaSettings",
     "NotifySettings",
+    "RetentionSettings",
     "Settings",
     "StreamSettings",
     "env_name",
@@ -51,7 +53,10 @@ __all__ = [
     "load_settings",
     "mask_url",
     "parse_bootstrap",
+    "transport_warnings",
 ]
+
+log = logging.getLogger(__name__)
 
 ENV_PREFIX = "IOC_"
 NESTED_DELIMITER = "__"
@@ -305,6 +310,11 @@ class ApiSettings(BaseModel):
             (audit lines and per-address limits); empty = use the connection's address.
         live_every_seconds: how often the live stream looks for new KPI values and alerts.
         pool_size: database connections of one API process.
+        area_silence_max_minutes: the longest silence a key limited to an area may set (a
+            province-wide key: a week). Such a silence never holds an escalation above the
+            key's area either.
+        stream_recheck_seconds: how often an open live stream checks that its key is still
+            valid; a revoked key's stream ends within this (plus the key cache period).
     """
 
     requests_per_minute: int = Field(default=600, ge=1)
@@ -313,6 +323,36 @@ class ApiSettings(BaseModel):
     trusted_proxies: list[str] = Field(default_factory=list)
     live_every_seconds: float = Field(default=2.0, gt=0, le=60)
     pool_size: int = Field(default=10, ge=1, le=100)
+    area_silence_max_minutes: int = Field(default=12 * 60, ge=1, le=7 * 24 * 60)
+    stream_recheck_seconds: float = Field(default=30.0, gt=0, le=3600)
+
+
+class RetentionSettings(BaseModel):
+    """How long the tables that grow with time keep their rows; 0 keeps them forever.
+
+    `ioc alerts run` deletes older rows every `every_minutes` (`ioc.db.retention`).
+
+    Attributes:
+        kpi_minute_days: `kpi_values` at 1m (about 2 million rows a day for a province); the
+            hourly and daily values are kept, and an hour whose minutes are gone is computed
+            from the window rows again when late data reaches it.
+        kpi_hour_days: `kpi_values` at 1h.
+        kpi_day_days: `kpi_values` at 1d.
+        audit_days: `audit_log` lines.
+        alert_history_days: transitions of alerts resolved that long ago (the alerts stay).
+        outbox_delivered_days: delivered notifications (undelivered ones are never deleted,
+            nor those of an alert still open).
+        every_minutes: how often the deletion runs; each run deletes a bounded number of rows
+            per table, so a first run on a large table spreads over several.
+    """
+
+    kpi_minute_days: int = Field(default=35, ge=0)
+    kpi_hour_days: int = Field(default=0, ge=0)
+    kpi_day_days: int = Field(default=0, ge=0)
+    audit_days: int = Field(default=400, ge=0)
+    alert_history_days: int = Field(default=400, ge=0)
+    outbox_delivered_days: int = Field(default=30, ge=0)
+    every_minutes: float = Field(default=60.0, gt=0, le=24 * 60)
 
 
 class GrafanaSettings(BaseModel):
@@ -385,6 +425,7 @@ class Settings(BaseSettings):
     notify: NotifySettings = NotifySettings()
     grafana: GrafanaSettings = GrafanaSettings()
     api: ApiSettings = ApiSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @field_validator("kafka_bootstrap")
     @classmethod
@@ -440,12 +481,47 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _warn_about_transport_outside_local(self) -> Settings:
+        # Warned, not refused: the shipped docker compose runs `production` on one host's
+        # private container network, where plaintext never leaves the machine; refusing
+        # would stop it. A deployment across a network must act on these lines.
+        for warning in transport_warnings(self):
+            log.warning("INSECURE TRANSPORT: %s", warning)
+        return self
+
     def public_dict(self) -> dict[str, Any]:
         """Settings as plain values with every secret masked, for `ioc config`."""
         data = self.model_dump(mode="json")
         if self.database_url is not None:
             data["database_url"] = mask_url(self.database_url.get_secret_value())
         return data
+
+
+def transport_warnings(settings: Settings) -> list[str]:
+    """What crosses the network unencrypted or to an unverified server, outside `local`.
+
+    Each line names the variable and the fix; empty in `local` (the embedded stack listens on
+    127.0.0.1) and when both Kafka and PostgreSQL use verified TLS.
+    """
+    if settings.environment is Environment.LOCAL:
+        return []
+    warnings = []
+    protocol = settings.kafka.security_protocol
+    if not protocol.endswith("SSL"):
+        warnings.append(
+            f"{env_name('kafka', 'security_protocol')}={protocol}: events, and with SASL the "
+            "password, cross the network in clear text; set it to SASL_SSL (or SSL) and "
+            f"{env_name('kafka', 'ssl_cafile')} to the broker's CA"
+        )
+    sslmode = settings.database.sslmode
+    if sslmode not in ("verify-ca", "verify-full"):
+        warnings.append(
+            f"{env_name('database', 'sslmode')}={sslmode}: the database server is not "
+            "verified (a machine in the middle sees passwords and data); set it to "
+            f"verify-full and {env_name('database', 'sslrootcert')} to the server's CA"
+        )
+    return warnings
 
 
 def _explain(err: ValidationError) -> ConfigError:

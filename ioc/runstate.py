@@ -43,11 +43,19 @@ class RunState:
         return state_dir / "run.json"
 
     def save(self, state_dir: Path) -> None:
-        """Write atomically, so a reader never sees half a file."""
+        """Write atomically, so a reader never sees half a file; readable by its owner only.
+
+        The database URL may carry an external database's password: mode 0600, set when the
+        file is created (never a moment readable by others), whatever the umask.
+        """
         target = self.path(state_dir)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False), encoding="utf-8")
+        tmp.unlink(missing_ok=True)  # a leftover from a crash may have other modes
+        text = json.dumps(asdict(self), indent=2, ensure_ascii=False)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
         os.replace(tmp, target)
 
     @classmethod

@@ -16,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
@@ -27,6 +28,7 @@ from ioc.alerts.rules import load_rules
 from ioc.areas import AreaRegistry, load_areas
 from ioc.config import Settings
 from ioc.db import connect
+from ioc.db.retention import apply_retention
 from ioc.kpis import load_kpis
 from ioc.kpis.values import keep_current
 from ioc.notify.notifier import Notifier
@@ -87,6 +89,7 @@ async def run_alerts(settings: Settings, evaluator: Evaluator, stop: asyncio.Eve
     notifier = Notifier.from_settings(settings)
     delivering = asyncio.create_task(notifier.run())
     conn: asyncpg.Connection | None = None
+    next_retention = 0.0  # monotonic time of the next retention run (ioc.db.retention)
     try:
         while not stop.is_set():
             try:
@@ -94,6 +97,10 @@ async def run_alerts(settings: Settings, evaluator: Evaluator, stop: asyncio.Eve
                     conn = await connect(settings)
                 await evaluator.run_once(conn)
                 await keep_current(conn, evaluator.catalogue)
+                if time.monotonic() >= next_retention:
+                    deleted = await apply_retention(conn, settings.retention, datetime.now(UTC))
+                    log.info("retention: deleted %s", deleted)
+                    next_retention = time.monotonic() + settings.retention.every_minutes * 60
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
                 log.warning("alert pass failed, retrying: %r", err)
                 conn = None

@@ -466,7 +466,7 @@ class Evaluator:
                 "en",
             ),
         )
-        held = await self._held(conn, rule.id, area.code, draft.at)
+        held = await self._held(conn, rule.id, area.code, draft.at, draft.level)
         await store.record(
             conn,
             draft.alert_id,
@@ -482,11 +482,22 @@ class Evaluator:
         work.transitions.append(transition)
         log.info("alert %d %s: %s", draft.alert_id, draft.kind.value, transition.summary_en)
 
-    async def _held(self, conn: asyncpg.Connection, rule_id: str, area: str, at: datetime) -> bool:
-        """True if a silence or a mute window holds this rule's notifications back now."""
+    async def _held(
+        self, conn: asyncpg.Connection, rule_id: str, area: str, at: datetime, level: int
+    ) -> bool:
+        """True if a silence or a mute window holds this rule's notifications back now.
+
+        Once escalated (level >= 1), only a silence whose author's scope covers the area it
+        was escalated to holds it (see :func:`ioc.alerts.silences.holds`).
+        """
         if self.rules.muted(rule_id, at, ZONE):
             return True
-        return await silences.holds(conn, rule_id, area, at)
+        reach = None
+        if level > 0:
+            chain = [a.code for a in self._with_ancestors(area, local_date(at))]
+            # An area unknown that day: only a province-wide silence may hold it.
+            reach = chain[min(level, len(chain) - 1) :] if chain else []
+        return await silences.holds(conn, rule_id, area, at, reach)
 
     async def _contributors(
         self, conn: asyncpg.Connection, kpi: Kpi, area: Area, since: datetime, at: datetime

@@ -4,10 +4,14 @@ A silence matches a rule id or a pattern (`network_*`) in one area or everywhere
 is in force the rule's alerts still fire, escalate and are kept; their transitions are
 recorded with `notified = false` and nobody is told. `ioc alerts silence --for 2h` and
 `POST /api/v1/silences` (`minutes`) both call `create`; the evaluator asks `holds`.
+
+A silence set with an area key keeps that key's `scope`: it never holds an escalation to
+leaders above that area (the unit being watched cannot hide its own outage from the province).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeAlias
@@ -31,6 +35,8 @@ class Silence:
         starts_at / ends_at: when it holds (`ends_at` excluded).
         reason: why, as its author wrote it.
         created_by: who silenced.
+        scope: the area of the key that set it (None: the province or the CLI); it holds no
+            escalation to an area outside that scope.
     """
 
     id: int
@@ -40,6 +46,7 @@ class Silence:
     ends_at: datetime
     reason: str
     created_by: str
+    scope: str | None = None
 
     @classmethod
     def _from_row(cls, row: asyncpg.Record) -> Silence:
@@ -51,6 +58,7 @@ class Silence:
             ends_at=row["ends_at"],
             reason=row["reason"],
             created_by=row["created_by"],
+            scope=row["scope"],
         )
 
 
@@ -62,6 +70,7 @@ async def create(
     reason: str,
     by: str,
     area: str | None = None,
+    scope: str | None = None,
     now: datetime | None = None,
 ) -> Silence:
     """Silence `rule_pattern` (in `area`, or everywhere) from `now` for `length`.
@@ -73,18 +82,20 @@ async def create(
         reason: why (kept with the silence).
         by: who silences.
         area: only this area code (None: every area).
+        scope: the area the author's key is limited to (None: the whole province).
         now: when it starts (default: now).
     """
     starts = now or datetime.now(UTC)
     row = await db.fetchrow(
-        "INSERT INTO silences (rule_pattern, area, starts_at, ends_at, reason, created_by) "
-        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+        "INSERT INTO silences (rule_pattern, area, starts_at, ends_at, reason, created_by, scope) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
         rule_pattern,
         area,
         starts,
         starts + length,
         reason,
         by,
+        scope,
     )
     assert row is not None  # INSERT … RETURNING returns the row
     return Silence._from_row(row)
@@ -114,13 +125,31 @@ async def end(db: Database, silence_id: int) -> None:
     )
 
 
-async def holds(conn: asyncpg.Connection, rule_id: str, area: str, at: datetime) -> bool:
-    """True if a silence holds back the notifications of `rule_id` in `area` at `at`."""
+async def holds(
+    conn: asyncpg.Connection,
+    rule_id: str,
+    area: str,
+    at: datetime,
+    reach: Sequence[str] | None = None,
+) -> bool:
+    """True if a silence holds back the notifications of `rule_id` in `area` at `at`.
+
+    Args:
+        conn: a connection.
+        rule_id: the alert's rule.
+        area: the alert's area.
+        at: when the transition happens.
+        reach: for an escalated alert, the area it is escalated to and that area's ancestors:
+            only a silence whose scope is one of them (or the whole province) holds it back.
+            None: not escalated, any matching silence holds.
+    """
     silenced = await conn.fetchval(
         "SELECT count(*) FROM silences WHERE starts_at <= $3 AND ends_at > $3 "
-        "AND $1 LIKE replace(rule_pattern, '*', '%') AND (area IS NULL OR area = $2)",
+        "AND $1 LIKE replace(rule_pattern, '*', '%') AND (area IS NULL OR area = $2) "
+        "AND ($4::text[] IS NULL OR scope IS NULL OR scope = ANY($4::text[]))",
         rule_id,
         area,
         at,
+        list(reach) if reach is not None else None,
     )
     return bool(silenced)

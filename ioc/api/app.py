@@ -136,7 +136,7 @@ class _Edge:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        from ioc.api.metrics import REQUEST_SECONDS
+        from ioc.api.metrics import observe_request
 
         started = time.perf_counter()
         status = 500
@@ -155,10 +155,9 @@ class _Edge:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
-            REQUEST_SECONDS.labels(route, scope["method"], str(status)).observe(
-                time.perf_counter() - started
-            )
+            # The route's template, not the path: /alerts/1, /alerts/2 … are one label set.
+            route = getattr(scope.get("route"), "path", None)
+            observe_request(route, scope["method"], status, time.perf_counter() - started)
 
 
 def _add_health(app: FastAPI) -> None:

@@ -54,6 +54,12 @@ class RateLimiter:
         self.burst = float(burst)
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
 
+    def waiting(self, key: str) -> float:
+        """The seconds until ``key`` may spend a token (0: now); nothing is spent."""
+        tokens, at = self._buckets.get(key, (self.burst, time.monotonic()))
+        tokens = min(self.burst, tokens + (time.monotonic() - at) * self.rate)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
     def take(self, key: str) -> float:
         """Spend one token; return 0 if allowed, else the seconds until one is available."""
         now = time.monotonic()

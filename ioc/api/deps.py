@@ -9,16 +9,16 @@ and the checks several routers make (the chosen area in scope, a time range) liv
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from fastapi import Depends, Query, Request
 
 from ioc.api.context import Acknowledger, ApiContext, context
 from ioc.api.dead_letters import DeadLetterIndex
-from ioc.api.keys import Principal
+from ioc.api.keys import Permission, Principal
 from ioc.api.live import Hub
 from ioc.api.problems import Problem
-from ioc.api.security import in_scope, require
+from ioc.api.security import audit, in_scope, require
 from ioc.areas import Area
 from ioc.kpis.values import Resolution
 from ioc.localtime import local_today
@@ -48,18 +48,28 @@ Ctx = Annotated[ApiContext, Depends(context)]
 Reader = Annotated[Principal, require("read")]
 Acknowledging = Annotated[Principal, require("ack")]
 Silencing = Annotated[Principal, require("silence")]
-Auditor = Annotated[Principal, require("audit")]
-Scraper = Annotated[Principal, require("metrics")]
 
 
-async def _province_wide_dlq(who: Annotated[Principal, require("dlq")]) -> Principal:
-    if who.area is not None:
-        raise Problem(403, "out-of-scope", "the dead-letter topic needs a province-wide key")
-    return who
+def _province_wide(permission: Permission, what: str) -> Any:
+    """A dependency: the caller allowed ``permission`` with a key for the whole province."""
+    allowed = require(permission)  # a default, not an annotation: annotations are strings here
+
+    async def dependency(ctx: Ctx, request: Request, who: Principal = allowed) -> Principal:
+        if who.area is not None:
+            await audit(
+                ctx, request, who, "scope.denied", "denied", 403, detail={"needs": "province"}
+            )
+            raise Problem(403, "out-of-scope", f"{what} needs a key for the whole province")
+        return who
+
+    return Depends(dependency)
 
 
-# Dead letters come from every area's sources: only a key for the whole province sees them.
-DeadLetterKeeper = Annotated[Principal, Depends(_province_wide_dlq)]
+# Metrics, the audit log and dead letters are about every area's sources and people: only a
+# key for the whole province sees them (an area key's role does not widen its scope).
+Auditor = Annotated[Principal, _province_wide("audit", "the audit log")]
+Scraper = Annotated[Principal, _province_wide("metrics", "/metrics")]
+DeadLetterKeeper = Annotated[Principal, _province_wide("dlq", "the dead-letter topic")]
 
 
 def _evaluator(ctx: Ctx) -> Acknowledger:

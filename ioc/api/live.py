@@ -107,19 +107,32 @@ class Hub:
         sub: Subscriber,
         kpis: Callable[[], Awaitable[Any]],
         feeds: Callable[[], Awaitable[Any]],
+        valid: Callable[[], Awaitable[bool]],
     ) -> AsyncIterator[bytes]:
-        """The bytes of one board's stream: snapshots first, then changes, feeds every 5 s."""
+        """The bytes of one board's stream: snapshots first, then changes, feeds every 5 s.
+
+        Every ``IOC_API__STREAM_RECHECK_SECONDS`` it asks ``valid`` whether the key is still
+        good; once it is not (revoked), the stream sends ``end`` and closes.
+        """
+        recheck = self.ctx.settings.api.stream_recheck_seconds
         try:
             yield sse("kpis", await kpis())
             yield sse("feeds", await feeds())
             next_feeds = time.monotonic() + FEEDS_EVERY_SECONDS
+            next_check = time.monotonic() + recheck
             while not sub.dropped:
-                timeout = max(0.0, next_feeds - time.monotonic())
+                if time.monotonic() >= next_check:
+                    if not await valid():
+                        yield sse("end", {"reason": "key-revoked"})
+                        return
+                    next_check = time.monotonic() + recheck
+                timeout = max(0.0, min(next_feeds, next_check) - time.monotonic())
                 try:
                     event, data = await asyncio.wait_for(sub.queue.get(), timeout)
                 except TimeoutError:
-                    yield sse("feeds", await feeds())
-                    next_feeds = time.monotonic() + FEEDS_EVERY_SECONDS
+                    if time.monotonic() >= next_feeds:
+                        yield sse("feeds", await feeds())
+                        next_feeds = time.monotonic() + FEEDS_EVERY_SECONDS
                     continue
                 if event == "kpis-changed":
                     yield sse("kpis", await kpis())

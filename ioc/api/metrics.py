@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Final
 
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -20,7 +21,7 @@ from ioc.api.queries.alerts import counts_by_state
 from ioc.notify.outbox import outbox_depth
 from ioc.telemetry import read_connector_metrics, read_stream_metrics
 
-__all__ = ["REQUEST_SECONDS", "render"]
+__all__ = ["REQUEST_SECONDS", "observe_request", "render"]
 
 _OWN = CollectorRegistry(auto_describe=True)
 REQUEST_SECONDS = Histogram(
@@ -30,6 +31,25 @@ REQUEST_SECONDS = Histogram(
     registry=_OWN,
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
+# Every label comes from a fixed set, never from the request as sent: a client inventing
+# methods or paths would otherwise add one label set (about 3 KB) per request, without a key.
+_METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def observe_request(route: str | None, method: str, status: int, seconds: float) -> None:
+    """Record one request's latency.
+
+    Args:
+        route: the matched route's template (``/api/v1/alerts/{alert_id}``), None: no route.
+        method: the HTTP method as sent; anything but the usual ones is counted as ``other``.
+        status: the status answered; one outside 100–599 is counted as ``other``.
+        seconds: how long it took.
+    """
+    REQUEST_SECONDS.labels(
+        route or "unmatched",
+        method if method in _METHODS else "other",
+        str(status) if 100 <= status <= 599 else "other",
+    ).observe(seconds)
 
 
 class _Snapshot(Collector):

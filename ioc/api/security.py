@@ -8,6 +8,7 @@ outside the key's scope gets 403; each refusal leaves an audit line, as does eve
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import logging
 from typing import Annotated, Any
@@ -16,11 +17,11 @@ import asyncpg
 from fastapi import Depends, Request
 
 from ioc.api.context import ApiContext, context
-from ioc.api.keys import Permission, Principal, find_principal
+from ioc.api.keys import Permission, Principal, find_principal, split_key
 from ioc.api.problems import Problem
 from ioc.api.queries.audit import write_line
 
-__all__ = ["audit", "client_address", "in_scope", "require"]
+__all__ = ["audit", "client_address", "hidden", "in_scope", "require", "sees", "still_valid"]
 
 log = logging.getLogger(__name__)
 
@@ -71,16 +72,18 @@ def _request_target(request: Request) -> str:
     return f"{request.method} {request.url.path}" + (f"?{query}" if query else "")
 
 
+def _bearer(request: Request) -> str | None:
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    return key.strip() if scheme.lower() == "bearer" and key.strip() else None
+
+
 async def _authenticate(request: Request, ctx: ApiContext) -> Principal:
     header = request.headers.get("authorization", "")
-    scheme, _, key = header.partition(" ")
-    principal = None
-    if scheme.lower() == "bearer" and key.strip():
-        principal = await find_principal_cached(ctx, key.strip())
-    if principal is not None:
-        return principal
+    key = _bearer(request)
     address = client_address(request, ctx)
-    wait = ctx.auth_limiter.take(address)
+    # An address that failed too often is refused before its key costs a database lookup
+    # (a pool slot): guessing keys cannot crowd out real callers' queries.
+    wait = ctx.auth_limiter.waiting(address)
     if wait:
         raise Problem(
             429,
@@ -88,6 +91,10 @@ async def _authenticate(request: Request, ctx: ApiContext) -> Principal:
             f"too many requests without a valid key from {address}; wait {wait:.0f} s",
             headers={"Retry-After": str(max(1, round(wait)))},
         )
+    principal = await find_principal_cached(ctx, key) if key else None
+    if principal is not None:
+        return principal
+    ctx.auth_limiter.take(address)
     reason = "no Authorization header" if not header else "invalid or revoked API key"
     await audit(ctx, request, None, "auth.denied", "denied", 401, detail={"reason": reason})
     raise Problem(
@@ -99,15 +106,43 @@ async def _authenticate(request: Request, ctx: ApiContext) -> Principal:
     )
 
 
+async def still_valid(ctx: ApiContext, request: Request, principal: Principal) -> bool:
+    """True while the request's key still belongs to ``principal`` (not revoked since)."""
+    key = _bearer(request)
+    found = await find_principal_cached(ctx, key) if key else None
+    return found is not None and found.key_id == principal.key_id
+
+
+class _NoSuchKey(Exception):
+    """Raised inside a cached lookup so that a miss is not kept (the cache keeps no errors)."""
+
+
 async def find_principal_cached(ctx: ApiContext, key: str) -> Principal | None:
-    """The key's holder, looked up at most once per cache period (revocation takes that long)."""
+    """The key's holder, looked up at most once per cache period (revocation takes that long).
 
-    async def lookup() -> Principal | None:
+    Only valid keys are cached: invented keys, however many, leave nothing in memory (their
+    rate is bounded per address by the failed-auth limiter, which runs before this).
+    """
+    if split_key(key) is None:
+        return None  # not even shaped like a key: no query
+
+    async def lookup() -> Principal:
         async with ctx.pool.acquire() as conn:
-            return await find_principal(conn, key)
+            found = await find_principal(conn, key)
+        if found is None:
+            raise _NoSuchKey
+        return found
 
-    found: Principal | None = await ctx.cache.get(("key", key), lookup)
-    return found
+    try:
+        principal: Principal = await ctx.cache.get(("key", _fingerprint(key)), lookup)
+    except _NoSuchKey:
+        return None
+    return principal
+
+
+def _fingerprint(key: str) -> str:
+    # The cache is keyed by a hash: the secret itself is not kept as a dictionary key.
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def require(permission: Permission) -> Any:
@@ -170,4 +205,31 @@ async def in_scope(ctx: ApiContext, request: Request, principal: Principal, area
         403,
         "out-of-scope",
         f"area {area} is outside this key's scope (area {principal.area} and below)",
+    )
+
+
+def sees(ctx: ApiContext, principal: Principal, area: str | None) -> bool:
+    """True if the key may see an object about ``area`` (None: the whole province)."""
+    if principal.area is None:
+        return True
+    return area is not None and area in ctx.scope(principal.area)
+
+
+async def hidden(
+    ctx: ApiContext, request: Request, principal: Principal, target: str, area: str | None
+) -> None:
+    """Audit a read of an object outside the key's scope; the caller answers 404.
+
+    The answer is the one for an object that does not exist, so walking ids tells a scoped
+    key nothing about other areas (neither the area nor that the object exists).
+    """
+    await audit(
+        ctx,
+        request,
+        principal,
+        "scope.denied",
+        "denied",
+        404,
+        target,
+        {"area": area, "scope": principal.area},
     )

@@ -482,6 +482,10 @@ _CURSOR = "kpi_values"  # its row in alert_cursor: window rows written up to her
 # may become visible after a pass read past them, so each pass looks back this far again.
 _COMMIT_SLACK = timedelta(seconds=60)
 _SPAN = timedelta(minutes=10)  # window rows are recomputed in spans of this length
+_KEPT_FROM = (
+    "SELECT name, evaluated_until FROM alert_cursor "
+    "WHERE name IN ('kpi_values_1m_kept_from', 'kpi_values_1h_kept_from')"
+)
 
 
 def _floor(at: datetime, step: timedelta) -> datetime:
@@ -539,12 +543,23 @@ async def keep_current(
         for start, end in _runs(spans, _SPAN):
             await compute(conn, kpis, start, end, "1m")
         hours = sorted({_floor(s, timedelta(hours=1)) for s in spans})
+        # Before the finer rows kept (ioc.db.retention deleted older ones), a bucket is
+        # computed from the window rows: rolled up from what is left, it would be short.
+        kept = dict(await conn.fetch(_KEPT_FROM))
         for start, end in _runs(hours, timedelta(hours=1)):
-            await conn.execute(_ROLL_UP, "1m", "1h", timedelta(hours=1), start, end)
+            split = min(max(start, kept.get("kpi_values_1m_kept_from", start)), end)
+            if split > start:
+                await compute(conn, kpis, start, split, "1h")
+            if end > split:
+                await conn.execute(_ROLL_UP, "1m", "1h", timedelta(hours=1), split, end)
         days = sorted({local_day_start(h) for h in hours})
         distinct = [k for k in kpis if k.distinct is not None]
         for start, end in _runs(days, timedelta(days=1)):
-            await conn.execute(_ROLL_UP, "1h", "1d", timedelta(days=1), start, end)
+            split = min(max(start, kept.get("kpi_values_1h_kept_from", start)), end)
+            if split > start:
+                await compute(conn, kpis, start, split, "1d")
+            if end > split:
+                await conn.execute(_ROLL_UP, "1h", "1d", timedelta(days=1), split, end)
             if distinct:
                 await compute(conn, distinct, start, end, "1d")
         await conn.execute(

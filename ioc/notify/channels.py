@@ -9,8 +9,12 @@ once; see `ioc.notify.outbox`):
 
 - email: `Message-ID: <ioc-outbox-<id>@<sender domain>>` and `X-IOC-Delivery: <id>`;
 - webhook: headers `X-IOC-Delivery: <id>` and `Idempotency-Key: ioc-outbox-<id>`, and
-  `delivery_id` in the JSON body. With a secret, `X-IOC-Signature-256: sha256=<hex>` is the
-  HMAC-SHA256 of the raw body, as GitHub signs its webhooks; a receiver recomputes it.
+  `delivery_id` in the JSON body. With a secret, `X-IOC-Timestamp: <unix seconds>` says when
+  this attempt was sent and `X-IOC-Signature-256: sha256=<hex>` is the HMAC-SHA256 of
+  `<timestamp>.<raw body>` (as Stripe and Slack sign theirs). A receiver recomputes it, refuses
+  a timestamp older than 5 minutes (a captured request cannot be replayed later) and drops a
+  `delivery_id` it has seen (a replay within those minutes, or the outbox's own retry);
+  :func:`verify` is the reference check.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -35,6 +40,7 @@ __all__ = [
     "SmtpChannel",
     "WebhookChannel",
     "signature",
+    "verify",
 ]
 
 USER_AGENT: Final = "ioc-monitor-notifier/1"
@@ -190,10 +196,43 @@ class SmtpChannel:
         """Nothing to release: each message uses its own connection."""
 
 
-def signature(secret: SecretStr, body: bytes) -> str:
-    """The `X-IOC-Signature-256` header value for `body`: `sha256=<hex HMAC-SHA256>`."""
-    digest = hmac.new(secret.get_secret_value().encode(), body, hashlib.sha256).hexdigest()
+SIGNATURE_MAX_AGE: Final = 300  # seconds a receiver should accept a signed request for
+
+
+def signature(secret: SecretStr, timestamp: int, body: bytes) -> str:
+    """The `X-IOC-Signature-256` value: `sha256=<hex HMAC-SHA256 of "<timestamp>." + body>`."""
+    signed = str(timestamp).encode() + b"." + body
+    digest = hmac.new(secret.get_secret_value().encode(), signed, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
+
+
+def verify(
+    secret: SecretStr,
+    body: bytes,
+    timestamp: str,
+    header: str,
+    now: float | None = None,
+    max_age: int = SIGNATURE_MAX_AGE,
+) -> bool:
+    """A receiver's check of a webhook: signed with `secret`, and sent at most `max_age` ago.
+
+    Args:
+        secret: the shared secret.
+        body: the raw request body, as received.
+        timestamp: the `X-IOC-Timestamp` header.
+        header: the `X-IOC-Signature-256` header.
+        now: the receiver's clock, unix seconds (default: now).
+        max_age: seconds a request stays acceptable, either way (clocks drift).
+
+    Returns:
+        True if genuine and fresh; the receiver should still drop a `delivery_id` it has seen.
+    """
+    if not timestamp.isdigit() or len(timestamp) > 12:
+        return False
+    at = int(timestamp)
+    if abs((time.time() if now is None else now) - at) > max_age:
+        return False
+    return hmac.compare_digest(signature(secret, at, body), header)
 
 
 class WebhookChannel:
@@ -246,7 +285,10 @@ class WebhookChannel:
         }
         secret = self.secrets.get(message.address, self.secret)
         if secret is not None:
-            headers["X-IOC-Signature-256"] = signature(secret, body)
+            # Each attempt signs its own time: a retry is fresh, a captured copy goes stale.
+            now = int(time.time())
+            headers["X-IOC-Timestamp"] = str(now)
+            headers["X-IOC-Signature-256"] = signature(secret, now, body)
         try:
             response = await self._http().post(message.address, content=body, headers=headers)
         except httpx.HTTPError as err:

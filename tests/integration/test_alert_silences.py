@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -11,10 +12,13 @@ from typer.testing import CliRunner
 
 from ioc.alerts import silences
 from ioc.alerts.cli import app
+from ioc.alerts.model import TransitionKind
 from ioc.db import migrate
 from tests.integration.test_alert_engine import (  # noqa: F401 (conn is a fixture)
     OUTAGE,
     T0,
+    _evaluator,
+    _run,
     conn,
 )
 
@@ -87,3 +91,41 @@ def test_the_cli_silences_for_a_duration_through_the_same_owner(
     )
     assert made.ends_at - made.starts_at == timedelta(hours=1, minutes=30)
     assert f"Silence {made.id}: dvc_* until " in result.output
+
+
+@pytest.mark.parametrize(("scope", "escalation_told"), [(OUTAGE, True), (None, False)])
+async def test_a_silence_from_an_area_key_never_holds_an_escalation_above_that_area(
+    conn: asyncpg.Connection,  # noqa: F811
+    tmp_path: Path,
+    scope: str | None,
+    escalation_told: bool,
+) -> None:
+    """The ward's leader silences the ward for the whole outage: the ward's own leaders are
+    not told that it fired, but the province still hears that nobody took it on; the same
+    silence set province-wide (scope None, or the CLI) holds the escalation too."""
+    await silences.create(
+        conn,
+        "network_*",
+        timedelta(hours=1),
+        reason="tự bảo trì",
+        by="Lãnh đạo phường",
+        area=OUTAGE,
+        scope=scope,
+        now=T0,
+    )
+    transitions = await _run(conn, _evaluator(tmp_path), range(0, 13))
+    [escalated] = [t for t in transitions if t.kind is TransitionKind.ESCALATED]
+    assert (escalated.area, escalated.level) == (OUTAGE, 1)
+    history = await conn.fetch(
+        "SELECT kind, notified FROM alert_history WHERE alert_id = $1 ORDER BY id",
+        escalated.alert_id,
+    )
+    assert [(r["kind"], r["notified"]) for r in history] == [
+        ("fired", False),
+        ("escalated", escalation_told),
+    ]
+    told = await conn.fetchval(
+        "SELECT count(*) FROM notification_outbox WHERE alert_id = $1 AND transition = 'escalated'",
+        escalated.alert_id,
+    )
+    assert (told > 0) is escalation_told

@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -21,6 +21,8 @@ import pytest
 import schemathesis
 from schemathesis import Case
 
+from ioc.alerts import silences
+from ioc.api.keys import revoke_key, split_key
 from ioc.codec import encode
 from ioc.config import Settings, load_settings
 from ioc.dlq import DeadLetter
@@ -154,10 +156,17 @@ async def test_an_area_key_sees_only_its_area(stack: Stack) -> None:
             body = _problem(await ward.get(path, params=params), 403)
             assert "outside this key's scope" in str(body["detail"])
         province_alert = await _open_alert(stack, "33")
-        _problem(await ward.get(f"/api/v1/alerts/{province_alert}"), 403)
+        # Another area's alert reads as one that does not exist: no area, no existence.
+        for path in (
+            f"/api/v1/alerts/{province_alert}",
+            f"/api/v1/alerts/{province_alert}/history",
+        ):
+            body = _problem(await ward.get(path), 404)
+            assert body["detail"] == f"alert {province_alert} does not exist"
+            assert "33" not in json.dumps(body).replace(str(province_alert), "")
         _problem(await ward.get("/api/v1/kpis/current", params={"area": "99999"}), 404)
     denied = await _audit(stack, "scope.denied")
-    assert len(denied) - before == 4
+    assert len(denied) - before == 5
     assert json.loads(denied[-1]["detail"]) == {"area": "33", "scope": WARD}
 
 
@@ -331,6 +340,70 @@ async def test_leader_silences_and_ends_a_silence(stack: Stack) -> None:
     assert actions == ["silences.create", "silences.end"]
 
 
+async def test_an_area_key_sees_no_other_silence_feed_machinery_metrics_or_audit(
+    stack: Stack,
+) -> None:
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        ward_engineer = await add_key(conn, "Kỹ sư phường", "engineer", WARD)
+        ward_admin = await add_key(conn, "Quản trị phường", "admin", WARD)
+        made = {
+            area: (
+                await silences.create(
+                    conn, "dvc_*", timedelta(minutes=30), reason="bảo trì", by="Tỉnh", area=area
+                )
+            ).id
+            for area in (WARD, OTHER_WARD, None)
+        }
+    finally:
+        await conn.close()
+    async with stack.api.client(stack.leader) as leader:
+        everything = {s["id"] for s in (await leader.get("/api/v1/silences")).json()["items"]}
+        assert set(made.values()) <= everything
+    async with stack.api.client(stack.ward_operator) as ward:
+        seen = {s["id"] for s in (await ward.get("/api/v1/silences")).json()["items"]}
+        assert made[WARD] in seen and made[OTHER_WARD] not in seen and made[None] not in seen
+        feeds = (await ward.get("/api/v1/feeds")).json()["items"]
+        assert feeds and all(f["connectors"] == [] and f["stream"] is None for f in feeds)
+    async with stack.api.client(ward_engineer) as engineer:
+        body = _problem(await engineer.get("/metrics"), 403)
+        assert "whole province" in str(body["detail"])
+    async with stack.api.client(ward_admin) as admin:
+        _problem(await admin.get("/api/v1/audit"), 403)
+        # Ending a silence outside the scope: as unknown as one that never existed.
+        body = _problem(await admin.delete(f"/api/v1/silences/{made[OTHER_WARD]}"), 404)
+        assert OTHER_WARD not in str(body["detail"])
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        for silence_id in made.values():
+            await silences.end(conn, silence_id)
+    finally:
+        await conn.close()
+
+
+async def test_an_area_leader_silences_briefly_and_its_silence_keeps_its_scope(
+    stack: Stack,
+) -> None:
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        ward_leader = await add_key(conn, "Lãnh đạo phường", "leader", WARD)
+    finally:
+        await conn.close()
+    async with stack.api.client(ward_leader) as leader:
+        week = {"rule": "network_*", "area": WARD, "minutes": 7 * 24 * 60, "reason": "bảo trì"}
+        body = _problem(await leader.post("/api/v1/silences", json=week), 403)
+        assert str(body["type"]).endswith("silence-too-long") and "720" in str(body["detail"])
+        short = await leader.post("/api/v1/silences", json=week | {"minutes": 60})
+        assert short.status_code == 201, short.text
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        made = await silences.get(conn, short.json()["id"])
+        assert made is not None and made.scope == WARD
+        await silences.end(conn, made.id)
+    finally:
+        await conn.close()
+
+
 async def _events(response: httpx.Response) -> AsyncIterator[tuple[str, object]]:
     event = None
     async for line in response.aiter_lines():
@@ -428,6 +501,33 @@ async def test_dead_letters_are_browsed_and_chosen_ones_replayed(stack: Stack) -
     assert json.loads(replays[-1]["detail"])["replayed"] == [ids[0]]
 
 
+async def test_a_revoked_key_loses_its_open_live_stream(stack: Stack, tmp_path: Path) -> None:
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        key = await add_key(conn, "Màn hình tạm", "operator")
+    finally:
+        await conn.close()
+    with running_api(stack.settings, tmp_path, IOC_API__STREAM_RECHECK_SECONDS="1") as api:
+        async with (
+            api.client(key) as client,
+            client.stream("GET", "/api/v1/stream", params={"area": "33"}) as response,
+        ):
+            events = _events(response)
+            assert (await anext(events))[0] == "kpis"
+            conn = await asyncpg.connect(stack.database_url)
+            try:
+                parts = split_key(key)
+                assert parts is not None and await revoke_key(conn, parts[0])
+            finally:
+                await conn.close()
+
+            async def until_the_end() -> list[str]:
+                return [kind async for kind, _ in events]
+
+            kinds = await asyncio.wait_for(until_the_end(), 20)
+            assert kinds[-1] == "end"
+
+
 @pytest.fixture
 def limited(stack: Stack, tmp_path: Path) -> Iterator[RunningApi]:
     with running_api(
@@ -450,6 +550,17 @@ async def test_rate_limits_answer_429_with_retry_after(stack: Stack, limited: Ru
     async with limited.client("ioc_000000000000_" + "y" * 43) as guesser:
         codes = [(await guesser.get("/api/v1/me")).status_code for _ in range(3)]
         assert codes == [401, 401, 429]
+        # Once limited, a guess is refused before it costs a database lookup: with the keys
+        # table locked, a lookup would wait, yet the answer comes at once.
+        conn = await asyncpg.connect(stack.database_url)
+        try:
+            async with conn.transaction():
+                await conn.execute("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE")
+                other = {"Authorization": "Bearer ioc_000000000001_" + "z" * 43}
+                response = await guesser.get("/api/v1/me", headers=other, timeout=5)
+                assert response.status_code == 429
+        finally:
+            await conn.close()
 
 
 # --- the API against its own schema ----------------------------------------------------------

@@ -35,6 +35,7 @@ from ioc.notify import (
     render,
     route,
 )
+from ioc.notify.channels import verify
 from ioc.notify.routing import ChannelSpec
 from tests._notify import HookReceiver, MailServer
 
@@ -228,10 +229,14 @@ async def test_vietnamese_survives_smtp_and_webhook(
     (hook,) = hooks.received
     assert hook.path == "/zalo"
     assert hook.headers["content-type"] == "application/json; charset=utf-8"
+    # Signed with the time of sending: `<timestamp>.<body>` (a replay later is refused).
+    sent_at = hook.headers["x-ioc-timestamp"]
+    assert abs(int(sent_at) - datetime.now(UTC).timestamp()) < 60
     expected_sig = hmac.new(
-        SECRET.get_secret_value().encode(), hook.body, hashlib.sha256
+        SECRET.get_secret_value().encode(), f"{sent_at}.".encode() + hook.body, hashlib.sha256
     ).hexdigest()
     assert hook.headers["x-ioc-signature-256"] == f"sha256={expected_sig}"
+    assert verify(SECRET, hook.body, sent_at, hook.headers["x-ioc-signature-256"])
     data = hook.json
     assert data["text"] == expected_vi.text
     assert data["area_name"] == "Xã Như Quỳnh"

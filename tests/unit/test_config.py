@@ -1,10 +1,18 @@
+import logging
 import re
 from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
 
-from ioc.config import ConfigError, Settings, env_name, load_settings, mask_url
+from ioc.config import (
+    ConfigError,
+    Settings,
+    env_name,
+    load_settings,
+    mask_url,
+    transport_warnings,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -112,3 +120,25 @@ def test_mask_url_keeps_everything_but_the_password() -> None:
         "postgresql://u:***@h:5432/d?sslmode=require"
     )
     assert mask_url("postgresql://u@h/d") == "postgresql://u@h/d"
+
+
+def test_plaintext_transport_outside_local_is_warned_naming_variable_and_fix(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("IOC_ENVIRONMENT", "production")
+    monkeypatch.setenv("IOC_KAFKA_BOOTSTRAP", "kafka-1:9092")
+    monkeypatch.setenv("IOC_DATABASE_URL", "postgresql://ioc:secret@db:5432/ioc")
+    with caplog.at_level(logging.WARNING, logger="ioc.config"):
+        settings = load_settings()
+    warned = [r.getMessage() for r in caplog.records if r.name == "ioc.config"]
+    assert warned == [f"INSECURE TRANSPORT: {w}" for w in transport_warnings(settings)]
+    assert len(warned) == 2
+    assert "IOC_KAFKA__SECURITY_PROTOCOL=PLAINTEXT" in warned[0] and "SASL_SSL" in warned[0]
+    assert "IOC_DATABASE__SSLMODE=prefer" in warned[1] and "verify-full" in warned[1]
+
+    monkeypatch.setenv("IOC_KAFKA__SECURITY_PROTOCOL", "SSL")
+    monkeypatch.setenv("IOC_DATABASE__SSLMODE", "verify-full")
+    assert transport_warnings(load_settings()) == []
+    monkeypatch.setenv("IOC_ENVIRONMENT", "local")
+    monkeypatch.setenv("IOC_DATABASE__SSLMODE", "disable")
+    assert transport_warnings(load_settings()) == []

@@ -23,12 +23,17 @@ FRESH: Final = timedelta(minutes=3)  # a feed whose newest window is older is no
 _STALE: Final = timedelta(minutes=15)  # … and older than this, down (unless idle)
 
 
-async def last_windows(conn: asyncpg.Connection) -> dict[str, datetime | None]:
-    """Each feed's newest window start (None: none yet)."""
+async def last_windows(
+    conn: asyncpg.Connection, scope: frozenset[str] | None = None
+) -> dict[str, datetime | None]:
+    """Each feed's newest window start (None: none yet) in ``scope`` (None: the province)."""
     rows = await conn.fetch(
         "SELECT f.feed, (SELECT max(window_start) FROM window_metrics "
-        "WHERE metric = f.feed || '.events') AS last FROM unnest($1::text[]) AS f(feed)",
+        "WHERE metric = f.feed || '.events' "
+        "AND ($2::text[] IS NULL OR area = ANY($2::text[]))) AS last "
+        "FROM unnest($1::text[]) AS f(feed)",
         list(FEEDS),
+        sorted(scope) if scope is not None else None,
     )
     return {r["feed"]: r["last"] for r in rows}
 
@@ -56,7 +61,11 @@ async def current(ctx: ApiContext, root: str | None) -> dict[str, Any]:
 async def feeds(
     ctx: ApiContext, conn: asyncpg.Connection, scope: frozenset[str] | None
 ) -> dict[str, Any]:
-    """Each feed: events per minute over the last hour, freshness, connectors, stream worker."""
+    """Each feed: events per minute over the last hour, freshness, connectors, stream worker.
+
+    A key for an area (``scope`` set) sees its area's counts and freshness only: the
+    connectors and stream workers serve the whole province, so their lists stay empty.
+    """
     now = datetime.now(UTC)
     since = floor(now, timedelta(minutes=1)) - timedelta(minutes=59)
     metrics = [f"{feed}.events" for feed in FEEDS]
@@ -68,19 +77,23 @@ async def feeds(
         since,
         sorted(scope) if scope is not None else None,
     )
-    last = await last_windows(conn)
+    last = await last_windows(conn, scope)
     per_minute: dict[str, dict[datetime, int]] = defaultdict(dict)
     for r in rows:
         per_minute[r["metric"].split(".", 1)[0]][r["window_start"]] = int(r["n"])
     state_dir = ctx.settings.state_dir
     connectors = read_connector_metrics(state_dir)
     workers = [w for w in read_stream_metrics(state_dir) if w.live]
+    # "idle" (a quiet source) is judged on the province's machinery even for an area key;
+    # what it shows of that machinery is left out.
+    shown_connectors = connectors if scope is None else []
+    shown_workers = workers if scope is None else []
     minutes = [since + timedelta(minutes=i) for i in range(60)]
     items = []
     for feed in FEEDS:
         counts = per_minute.get(feed, {})
         newest = last.get(feed)
-        agents = [w.agents[feed] for w in workers if feed in w.agents]
+        agents = [w.agents[feed] for w in shown_workers if feed in w.agents]
         if newest is not None and now - newest <= FRESH:
             state = "ok"
         elif _idle(feed, connectors, workers):
@@ -120,7 +133,7 @@ async def feeds(
                         "failed": c.failed,
                         "dead_lettered": c.dead_lettered,
                     }
-                    for c in connectors
+                    for c in shown_connectors
                     if c.feed == feed
                 ],
                 "stream": stream,

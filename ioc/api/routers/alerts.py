@@ -22,7 +22,7 @@ from ioc.api.deps import (
 from ioc.api.keys import Principal
 from ioc.api.problems import Problem
 from ioc.api.queries.alerts import AlertFilter, alert_json, alert_page, alert_row, history_page
-from ioc.api.security import audit, in_scope
+from ioc.api.security import audit, hidden, in_scope, sees
 
 __all__ = ["AckBody", "router"]
 
@@ -55,14 +55,16 @@ async def alerts(
 async def _alert_row(
     ctx: ApiContext, request: Request, who: Principal, alert_id: int
 ) -> asyncpg.Record:
-    """The alert, if it exists (404) and is within the key's scope (403)."""
+    """The alert, if it exists and is within the key's scope (404 alike otherwise)."""
     row = None
     if 1 <= alert_id < 2**63:  # larger ids are no bigint: they exist nowhere
         async with ctx.pool.acquire() as conn:
             row = await alert_row(conn, alert_id)
+    if row is not None and not sees(ctx, who, row["area"]):
+        await hidden(ctx, request, who, f"alert {alert_id}", row["area"])
+        row = None
     if row is None:
         raise Problem(404, "unknown-alert", f"alert {alert_id} does not exist")
-    await in_scope(ctx, request, who, row["area"])
     return row
 
 

@@ -7,6 +7,7 @@ from fastapi.responses import StreamingResponse
 
 from ioc.api.deps import Ctx, LiveHub, Reader, chosen_area, scope_of
 from ioc.api.queries import feeds, kpis
+from ioc.api.security import still_valid
 
 __all__ = ["router"]
 
@@ -16,6 +17,8 @@ router = APIRouter()
 @router.get(
     "/stream",
     summary="Server-sent events: `kpis` tiles of the area, `feeds` every 5 s, `alert` changes",
+    description="The key is checked again every IOC_API__STREAM_RECHECK_SECONDS (30 s): once "
+    "it is revoked the stream sends `end` and closes.",
     response_class=StreamingResponse,
 )
 async def stream(
@@ -24,7 +27,12 @@ async def stream(
     chosen = await chosen_area(ctx, request, who, area)
     sub = hub.subscribe(scope_of(ctx, who))
     return StreamingResponse(
-        hub.stream(sub, lambda: kpis.current(ctx, chosen), lambda: feeds.current(ctx, who.area)),
+        hub.stream(
+            sub,
+            lambda: kpis.current(ctx, chosen),
+            lambda: feeds.current(ctx, who.area),
+            lambda: still_valid(ctx, request, who),
+        ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
