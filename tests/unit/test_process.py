@@ -84,12 +84,21 @@ def test_wait_ready_reports_a_crash_with_its_log(tmp_path: Path) -> None:
 def test_stale_process_from_a_crashed_run_is_killed(tmp_path: Path) -> None:
     argv = ["sleep", "301"]
     orphan = subprocess.Popen(argv, start_new_session=True)
-    pid_file = tmp_path / "pids" / "orphan.json"
-    pid_file.parent.mkdir()
-    pid_file.write_text(json.dumps({"pid": orphan.pid, "argv": argv}))
-    assert kill_stale(pid_file)
-    assert orphan.wait(timeout=10) is not None
-    assert not pid_file.exists()
+    try:
+        # A crashed run's process has long been exec'd; a fresh one may not be yet (a loaded
+        # machine), and until then its command line is still this Python's.
+        deadline = time.monotonic() + 10
+        while psutil.Process(orphan.pid).cmdline() != argv and time.monotonic() < deadline:
+            time.sleep(0.01)
+        pid_file = tmp_path / "pids" / "orphan.json"
+        pid_file.parent.mkdir()
+        pid_file.write_text(json.dumps({"pid": orphan.pid, "argv": argv}))
+        assert kill_stale(pid_file)
+        assert orphan.wait(timeout=10) is not None
+        assert not pid_file.exists()
+    finally:
+        orphan.kill()
+        orphan.wait()
 
 
 def test_a_reused_pid_running_something_else_is_left_alone(tmp_path: Path) -> None:
