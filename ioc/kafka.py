@@ -253,7 +253,7 @@ async def _describe(admin: AIOKafkaAdminClient, checks: list[TopicCheck]) -> Non
 
 
 async def check_topics(
-    settings: Settings, specs: list[TopicSpec], *, fix: bool = False
+    settings: Settings, specs: list[TopicSpec], bootstrap: str | None = None, *, fix: bool = False
 ) -> list[TopicCheck]:
     """Create the missing topics, then compare every topic with its spec.
 
@@ -261,9 +261,9 @@ async def check_topics(
     AlterConfigs: the topic's other per-topic overrides are removed); partitions and replicas
     are only reported.
     """
-    created = set(await ensure_topics(settings, specs))
+    created = set(await ensure_topics(settings, specs, bootstrap))
     checks = [TopicCheck(spec, created=spec.name in created) for spec in specs]
-    admin = make_admin(settings)
+    admin = make_admin(settings, bootstrap)
     await admin.start()
     try:
         await _describe(admin, checks)
