@@ -127,7 +127,8 @@ async def serve_health(
 ) -> AsyncIterator[int | None]:
     """Serve `probes` on `host:port` while the block runs; yields the bound port.
 
-    `port` None serves nothing (yields None); 0 takes a free port (tests).
+    `port` None serves nothing (yields None); 0 takes a free port (tests). A port that cannot
+    be bound (in use) is logged and yields None: the process runs on without it.
     """
     if port is None:
         yield None
@@ -138,7 +139,14 @@ async def serve_health(
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await _handle(probes, registry, reader, writer)
 
-    server = await asyncio.start_server(handle, host, port, limit=MAX_REQUEST_BYTES)
+    try:
+        server = await asyncio.start_server(handle, host, port, limit=MAX_REQUEST_BYTES)
+    except OSError as err:
+        # The work matters more than its probes: e.g. `ioc up` with IOC_HEALTH_PORT in .env
+        # starts several processes on one machine, and only the first gets the port.
+        log.warning("health port %s:%d not served: %s", host, port, err)
+        yield None
+        return
     bound = int(server.sockets[0].getsockname()[1])
     log.info("health and metrics on http://%s:%d/ (/healthz /readyz /metrics)", host, bound)
     try:

@@ -106,3 +106,12 @@ async def test_no_port_serves_nothing() -> None:
     metrics = ConnectorMetrics(name="x", feed="dvc")
     async with serve_health(None, connector_probes(metrics)) as port:
         assert port is None
+
+
+async def test_a_port_in_use_is_skipped_not_fatal() -> None:
+    metrics = ConnectorMetrics(name="x", feed="dvc")
+    probes = connector_probes(metrics)
+    async with serve_health(0, probes, host="127.0.0.1") as taken:
+        assert taken
+        async with serve_health(taken, probes, host="127.0.0.1") as second:
+            assert second is None
