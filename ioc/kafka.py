@@ -24,7 +24,6 @@ for good (`retention.ms=-1`): a rejected input is never dropped, it waits for a 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import ssl
 from dataclasses import dataclass, field
@@ -184,11 +183,17 @@ async def ensure_topics(
             NewTopic(s.name, s.partitions, s.replication_factor, topic_configs=s.config)
             for s in missing
         ]
-        # Another process may create them between list and create: that is fine.
-        with contextlib.suppress(TopicAlreadyExistsError):
-            await admin.create_topics(new)
-        log.info("created topics %s", ", ".join(s.name for s in missing))
-        return [s.name for s in missing]
+        response = await admin.create_topics(new)
+        created = []
+        # Per-topic errors come back in the response, never raised: (name, code, message).
+        for name, code, *message in response.topic_errors:
+            if code == 0:
+                created.append(name)
+            elif code != TopicAlreadyExistsError.errno:  # made meanwhile by another process
+                log.error("topic %s not created: error %d %s", name, code, "".join(message[:1]))
+        if created:
+            log.info("created topics %s", ", ".join(created))
+        return created
     finally:
         await admin.close()
 
@@ -267,6 +272,12 @@ async def check_topics(
     await admin.start()
     try:
         await _describe(admin, checks)
+        # A broker learns of a topic created a moment ago from the metadata log shortly after.
+        for _ in range(20):
+            if not any(c.created and not c.partitions for c in checks):
+                break
+            await asyncio.sleep(0.5)
+            await _describe(admin, checks)
         wrong = [c for c in checks if _config_differs(c)]
         if fix and wrong:
             await admin.alter_configs(
