@@ -53,7 +53,9 @@ COPY --from=build /opt/venv /opt/venv
 
 USER 10001:10001
 WORKDIR /var/lib/ioc
-EXPOSE 8000
+# 8000: `ioc api`; 8088: http-ingest (`-o port=8088`); 9464: IOC_HEALTH_PORT of every other
+# long-running process (/healthz, /readyz, /metrics).
+EXPOSE 8000 8088 9464
 
 ENTRYPOINT ["ioc"]
 CMD ["--help"]

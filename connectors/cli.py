@@ -25,6 +25,7 @@ from ioc.connectors.runner import ConnectorRunner
 from ioc.connectors.scenarios import load_scenario
 from ioc.datafile import DataFileError
 from ioc.events import utc_now
+from ioc.health_server import connector_probes, serve_health
 from ioc.localtime import ZONE_NAME, parse_duration, parse_start, to_local
 from ioc.telemetry import ConnectorMetrics, health_problem, read_connector_metrics
 
@@ -105,10 +106,17 @@ def _context(
     )
 
 
-async def _run(runner: ConnectorRunner, progress: Progress | None, clock: Clock) -> None:
+async def _run(
+    runner: ConnectorRunner, progress: Progress | None, clock: Clock, health_port: int | None = None
+) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, runner.stop)
+    async with serve_health(health_port, connector_probes(runner.metrics)):
+        await _follow(runner, progress, clock)
+
+
+async def _follow(runner: ConnectorRunner, progress: Progress | None, clock: Clock) -> None:
     task = asyncio.create_task(runner.run())
     if progress is not None:
         assert isinstance(clock, VirtualClock)
@@ -245,7 +253,7 @@ def run(
     err_console.print(
         f"Running {context.name} (Ctrl-C stops; events are flushed or spooled first)."
     )
-    asyncio.run(_run(runner, None, clock))
+    asyncio.run(_run(runner, None, clock, settings.health_port))
     err_console.print(_summary(runner.metrics))
 
 

@@ -415,6 +415,9 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=0, le=65535)
+    health_port: int | None = Field(
+        default=None, ge=0, le=65535, description="/healthz /readyz /metrics of each process"
+    )
 
     kafka: KafkaSettings = KafkaSettings()
     database: DatabaseSettings = DatabaseSettings()

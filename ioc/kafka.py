@@ -13,12 +13,17 @@ bytes of its original; producers refuse a record over `RECORD_MAX_BYTES`
 (`max_request_size`), and topics accept `TOPIC_MAX_MESSAGE_BYTES`, more than any batch such a
 producer sends. A record that is still too large is dead-lettered by the connector runner, never
 retried (`ioc.connectors.runner`).
+
+Durability: with a replication factor of 3 or more, topics require two in-sync copies
+(`min.insync.replicas=2`), so a write acknowledged under `acks=all` survives the loss of a broker
+and one broker may be down without stopping producers. The dead-letter topic keeps its records
+for good (`retention.ms=-1`): a rejected input is never dropped, it waits for a replay
+(`ioc dlq export`). `ioc kafka topics` creates the topics and checks them against this.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import ssl
 from dataclasses import dataclass, field
@@ -26,6 +31,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.helpers import create_ssl_context
 
@@ -34,9 +40,12 @@ from ioc.events import FEEDS
 from ioc.runstate import resolve_kafka_bootstrap
 
 __all__ = [
+    "MIN_INSYNC_REPLICAS",
     "RECORD_MAX_BYTES",
     "TOPIC_MAX_MESSAGE_BYTES",
+    "TopicCheck",
     "TopicSpec",
+    "check_topics",
     "client_options",
     "end_offsets",
     "ensure_topics",
@@ -54,6 +63,9 @@ RECORD_MAX_BYTES = 1_048_576  # a producer's max_request_size: aiokafka's defaul
 # A batch holds one record over the batch size, so the topic must take a whole request plus the
 # batch framing; Kafka's own default (1 MiB + 12 bytes) is too tight for that.
 TOPIC_MAX_MESSAGE_BYTES = RECORD_MAX_BYTES + 64 * 1024
+# Two copies acknowledge every write once there are three to spare one; with fewer replicas the
+# broker default (1) stays, since requiring all of them would stop producers on any broker restart.
+MIN_INSYNC_REPLICAS = 2
 
 
 def _ssl_context(kafka: KafkaSettings) -> ssl.SSLContext | None:
@@ -127,7 +139,7 @@ class TopicSpec:
 
 
 def project_topics(settings: Settings) -> list[TopicSpec]:
-    """Every topic the project writes: one per feed, the dead-letter, late and alert topics."""
+    """Every topic the project writes: one per feed, the dead-letter and the late topics."""
     kafka = settings.kafka
     config = {
         "message.timestamp.type": "LogAppendTime",
@@ -135,16 +147,24 @@ def project_topics(settings: Settings) -> list[TopicSpec]:
         "cleanup.policy": "delete",
         "max.message.bytes": str(TOPIC_MAX_MESSAGE_BYTES),
     }
+    if kafka.replication_factor > MIN_INSYNC_REPLICAS:
+        config["min.insync.replicas"] = str(MIN_INSYNC_REPLICAS)
     specs = [
         TopicSpec(
             topic_name(settings, "events", feed), kafka.partitions, kafka.replication_factor, config
         )
         for feed in FEEDS
     ]
-    specs += [
-        TopicSpec(topic_name(settings, name), 1, kafka.replication_factor, config)
-        for name in ("dlq", "late", "alerts")
-    ]
+    specs.append(
+        # Dead letters wait for a fix and a replay, however long that takes.
+        TopicSpec(
+            topic_name(settings, "dlq"),
+            1,
+            kafka.replication_factor,
+            config | {"retention.ms": "-1"},
+        )
+    )
+    specs.append(TopicSpec(topic_name(settings, "late"), 1, kafka.replication_factor, config))
     return specs
 
 
@@ -163,13 +183,121 @@ async def ensure_topics(
             NewTopic(s.name, s.partitions, s.replication_factor, topic_configs=s.config)
             for s in missing
         ]
-        # Another process may create them between list and create: that is fine.
-        with contextlib.suppress(TopicAlreadyExistsError):
-            await admin.create_topics(new)
-        log.info("created topics %s", ", ".join(s.name for s in missing))
-        return [s.name for s in missing]
+        response = await admin.create_topics(new)
+        created = []
+        # Per-topic errors come back in the response, never raised: (name, code, message).
+        for name, code, *message in response.topic_errors:
+            if code == 0:
+                created.append(name)
+            elif code != TopicAlreadyExistsError.errno:  # made meanwhile by another process
+                log.error("topic %s not created: error %d %s", name, code, "".join(message[:1]))
+        if created:
+            log.info("created topics %s", ", ".join(created))
+        return created
     finally:
         await admin.close()
+
+
+@dataclass
+class TopicCheck:
+    """One topic as the cluster has it, next to what the project wants (`ioc kafka topics`).
+
+    `config` holds the cluster's values of the keys `spec.config` sets; `problems` says, in
+    words, every way the topic differs from `spec` (empty when it matches).
+    """
+
+    spec: TopicSpec
+    created: bool = False
+    altered: bool = False
+    partitions: int = 0
+    replication_factor: int = 0
+    config: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def _differences(check: TopicCheck) -> list[str]:
+    spec, problems = check.spec, []
+    if check.partitions != spec.partitions:
+        # Never fixed automatically: Kafka cannot remove partitions, and adding some moves keys.
+        problems.append(
+            f"{check.partitions} partitions, not {spec.partitions} (IOC_KAFKA__PARTITIONS); "
+            "partitions are never changed here (adding them re-keys events)"
+        )
+    if check.replication_factor != spec.replication_factor:
+        problems.append(
+            f"replication factor {check.replication_factor}, not {spec.replication_factor} "
+            "(IOC_KAFKA__REPLICATION_FACTOR); reassign its partitions with Kafka's tools"
+        )
+    for key, wanted in sorted(spec.config.items()):
+        have = check.config.get(key)
+        if have != wanted:
+            problems.append(f"{key}={have}, not {wanted}")
+    return problems
+
+
+def _config_differs(check: TopicCheck) -> bool:
+    return any(check.config.get(key) != value for key, value in check.spec.config.items())
+
+
+async def _describe(admin: AIOKafkaAdminClient, checks: list[TopicCheck]) -> None:
+    by_name = {c.spec.name: c for c in checks}
+    for topic in await admin.describe_topics(list(by_name)):
+        check = by_name[topic["topic"]]
+        check.partitions = len(topic["partitions"])
+        check.replication_factor = max((len(p["replicas"]) for p in topic["partitions"]), default=0)
+    resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in by_name]
+    for response in await admin.describe_configs(resources):
+        # Each resource: (error_code, error_message, type, name, [(key, value, ...), ...]).
+        for resource in response.resources:
+            check = by_name[resource[3]]
+            check.config = {
+                entry[0]: entry[1] for entry in resource[4] if entry[0] in check.spec.config
+            }
+    for check in checks:
+        check.problems = _differences(check)
+
+
+async def check_topics(
+    settings: Settings, specs: list[TopicSpec], bootstrap: str | None = None, *, fix: bool = False
+) -> list[TopicCheck]:
+    """Create the missing topics, then compare every topic with its spec.
+
+    With `fix`, a topic whose settings differ gets `spec.config` as its settings (Kafka's
+    AlterConfigs: the topic's other per-topic overrides are removed); partitions and replicas
+    are only reported.
+    """
+    created = set(await ensure_topics(settings, specs, bootstrap))
+    checks = [TopicCheck(spec, created=spec.name in created) for spec in specs]
+    admin = make_admin(settings, bootstrap)
+    await admin.start()
+    try:
+        await _describe(admin, checks)
+        # A broker learns of a topic created a moment ago from the metadata log shortly after.
+        for _ in range(20):
+            if not any(c.created and not c.partitions for c in checks):
+                break
+            await asyncio.sleep(0.5)
+            await _describe(admin, checks)
+        wrong = [c for c in checks if _config_differs(c)]
+        if fix and wrong:
+            await admin.alter_configs(
+                [
+                    ConfigResource(ConfigResourceType.TOPIC, c.spec.name, configs=c.spec.config)
+                    for c in wrong
+                ]
+            )
+            for check in wrong:
+                check.altered = True
+            log.info("set the configs of topics %s", ", ".join(c.spec.name for c in wrong))
+            # Brokers apply a change from the metadata log a moment after it is accepted.
+            for _ in range(20):
+                await asyncio.sleep(0.5)
+                await _describe(admin, checks)
+                if not any(_config_differs(c) for c in wrong):
+                    break
+    finally:
+        await admin.close()
+    return checks
 
 
 async def kafka_health(

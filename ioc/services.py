@@ -29,6 +29,7 @@ from ioc.areas import AreaRegistry, load_areas
 from ioc.config import Settings
 from ioc.db import connect
 from ioc.db.retention import apply_retention
+from ioc.health_server import AlertPasses
 from ioc.kpis import load_kpis
 from ioc.kpis.values import keep_current
 from ioc.notify.notifier import Notifier
@@ -79,12 +80,17 @@ def build_evaluator(settings: Settings) -> Evaluator:
     )
 
 
-async def run_alerts(settings: Settings, evaluator: Evaluator, stop: asyncio.Event) -> None:
+async def run_alerts(
+    settings: Settings,
+    evaluator: Evaluator,
+    stop: asyncio.Event,
+    passes: AlertPasses | None = None,
+) -> None:
     """Evaluate, keep the KPI values current and deliver notifications until `stop` is set.
 
     A database outage is logged and retried on the next pass; the notifier waits for the
     database by itself. Safe to run twice: passes take a database lock, and the outbox
-    delivers each message once.
+    delivers each message once. `passes` counts them for the health port.
     """
     notifier = Notifier.from_settings(settings)
     delivering = asyncio.create_task(notifier.run())
@@ -101,9 +107,13 @@ async def run_alerts(settings: Settings, evaluator: Evaluator, stop: asyncio.Eve
                     deleted = await apply_retention(conn, settings.retention, datetime.now(UTC))
                     log.info("retention: deleted %s", deleted)
                     next_retention = time.monotonic() + settings.retention.every_minutes * 60
+                if passes is not None:
+                    passes.ok()
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
                 log.warning("alert pass failed, retrying: %r", err)
                 conn = None
+                if passes is not None:
+                    passes.failed(err)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), settings.alerts.evaluate_every_seconds)
     finally:

@@ -34,7 +34,7 @@ from ioc.db import connect, migrate, sync_areas
 from ioc.embedded.kafka import KafkaNode
 from ioc.embedded.postgres import PostgresNode
 from ioc.embedded.process import EmbeddedError, ManagedProcess, ProcessSpec, kill_stale
-from ioc.kafka import ensure_topics, project_topics
+from ioc.kafka import check_topics, project_topics
 from ioc.runstate import RunState
 
 __all__ = ["COMPONENT_GROUP", "ComponentFactory", "Supervisor", "component_specs", "up"]
@@ -138,7 +138,11 @@ def _single_supervisor(state_dir: Path) -> Iterator[None]:
 
 
 async def _prepare_services(settings: Settings, bootstrap: str, database_url: str) -> list[str]:
-    await ensure_topics(settings, project_topics(settings), bootstrap)
+    # Topics made by an older release get today's settings (e.g. dead letters kept for good);
+    # what cannot be changed in place (partitions, replicas) is only reported.
+    for check in await check_topics(settings, project_topics(settings), bootstrap, fix=True):
+        for problem in check.problems:
+            log.warning("topic %s: %s", check.spec.name, problem)
     conn = await connect(settings, database_url)
     try:
         applied = await migrate(conn)

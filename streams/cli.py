@@ -17,6 +17,7 @@ from ioc._cli import err_console
 from ioc.config import Settings, get_settings
 from ioc.db import connect
 from ioc.events import FEEDS
+from ioc.health_server import serve_health, stream_probes
 from ioc.kafka import make_admin, make_consumer, topic_name
 from ioc.logs import configure_logging
 from ioc.streams.sink import load_positions
@@ -41,11 +42,12 @@ Name = Annotated[
 ]
 
 
-async def _run(worker: StreamWorker) -> None:
+async def _run(worker: StreamWorker, health_port: int | None = None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, worker.stop)
-    await worker.run()
+    async with serve_health(health_port, stream_probes(worker.metrics)):
+        await worker.run()
 
 
 def _start(value: str) -> str | datetime:
@@ -96,7 +98,7 @@ def run(
         f"{settings.streams.allowed_lateness_seconds} s allowed lateness."
     )
     try:
-        asyncio.run(_run(worker))
+        asyncio.run(_run(worker, settings.health_port))
     except RuntimeError as err:
         err_console.print(f"[red]{err}[/]")
         raise typer.Exit(2) from None

@@ -153,6 +153,7 @@ def run() -> None:
     evaluator = _evaluator_or_exit(settings)
 
     async def main() -> None:
+        from ioc.health_server import AlertPasses, alert_probes, serve_health
         from ioc.services import run_alerts
 
         stop = asyncio.Event()
@@ -160,6 +161,9 @@ def run() -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         err_console.print("Alert evaluator running (Ctrl-C stops).")
-        await run_alerts(settings, evaluator, stop)
+        passes = AlertPasses()
+        probes = alert_probes(passes, settings.alerts.evaluate_every_seconds)
+        async with serve_health(settings.health_port, probes):
+            await run_alerts(settings, evaluator, stop, passes)
 
     asyncio.run(main())

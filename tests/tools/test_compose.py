@@ -31,7 +31,19 @@ DATASOURCE_FILE = PROVISIONING / "datasources" / "ioc.yaml"
 DASHBOARD_PROVIDER_FILE = PROVISIONING / "dashboards" / "ioc.yaml"
 
 OUR_IMAGE_PREFIX = "ioc-monitor:"
-SERVICES_WITH_HEALTHCHECK = ("kafka", "timescaledb", "grafana", "ioc")
+SERVICES_WITH_HEALTHCHECK = (
+    "kafka",
+    "timescaledb",
+    "grafana",
+    "api",
+    "streams",
+    "alerts",
+    "http-ingest",
+)
+SETUP = ("topics", "migrate", "grafana-role")
+PROCESSES = ("api", "streams", "alerts", "http-ingest")
+SIMULATED_FEEDS = ("camera-sim", "dvc-sim", "payment-sim", "network-sim")
+HEALTH_PORT = "9464"
 
 # `${VAR:?message}` and `${VAR?message}`: compose refuses to start without VAR.
 _REQUIRED_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?\?[^}]*\}")
@@ -113,7 +125,8 @@ def _resolve(root: Any, words: list[str]) -> list[str]:
         path.append(word)
         command = sub
         ctx = sub.context_class(sub, parent=ctx, info_name=word)
-    assert not _is_group(command), (
+    runs_alone = getattr(command, "invoke_without_command", False)
+    assert not _is_group(command) or runs_alone, (
         f"`ioc {' '.join(path)}` is a group, not a command: name one of its subcommands"
     )
     return path
@@ -155,11 +168,13 @@ def _compose_env(**overrides: str) -> dict[str, str]:
     return env
 
 
-def test_compose_config_is_accepted_by_the_compose_cli() -> None:
+def test_compose_config_is_accepted_by_the_compose_cli(tmp_path: Path) -> None:
+    """With .env.example as the .env every service reads (env_file), the file is valid."""
     _require_cli()
     cli = CLI
+    shutil.copy(ENV_EXAMPLE, tmp_path / ".env")
     result = subprocess.run(
-        [*cli, "-f", str(COMPOSE_FILE), "config", "-q"],
+        [*cli, "-f", str(COMPOSE_FILE), "--project-directory", str(tmp_path), "config", "-q"],
         cwd=ROOT,
         env=_compose_env(),
         capture_output=True,
@@ -199,15 +214,21 @@ def test_compose_uses_required_variable_form_for_secrets() -> None:
     )
 
 
+def _ours() -> dict[str, dict[str, Any]]:
+    return {name: svc for name, svc in _services().items() if _builds_our_image(svc)}
+
+
 def test_our_services_run_real_ioc_subcommands() -> None:
-    ours = {name: svc for name, svc in _services().items() if _builds_our_image(svc)}
-    assert {"migrate", "ioc"} <= set(ours), f"services using our image: {sorted(ours)}"
+    ours = _ours()
+    assert {*SETUP, *PROCESSES, *SIMULATED_FEEDS} <= set(ours), f"our image: {sorted(ours)}"
     root = _ioc_cli()
     for name, service in ours.items():
         assert "command" in service, f"service {name!r} relies on the image's CMD (--help)"
         words = _command_words(service["command"])
         assert words, f"service {name!r} has an empty command"
         assert words[0] != "ioc", f"service {name!r}: the entrypoint is already `ioc`"
+        # One process per service, logging to stdout: never the embedded supervisor.
+        assert words != ["up"], f"service {name!r} runs `ioc up`; run each process instead"
         _resolve(root, words)
         test = (service.get("healthcheck") or {}).get("test")
         if isinstance(test, list) and test[:2] in (["CMD", "ioc"], ["CMD-SHELL", "ioc"]):
@@ -215,14 +236,58 @@ def test_our_services_run_real_ioc_subcommands() -> None:
             _resolve(root, probe)
 
 
-def test_expected_commands_for_migrate_and_ioc() -> None:
+def test_expected_commands_for_setup_and_processes() -> None:
     services = _services()
+    assert _command_words(services["topics"]["command"]) == ["kafka", "topics"]
     assert _command_words(services["migrate"]["command"]) == ["db", "migrate"]
-    assert _command_words(services["ioc"]["command"]) == ["up"]
-    assert services["migrate"].get("restart") == "no"
-    assert services["ioc"]["depends_on"]["migrate"]["condition"] == (
-        "service_completed_successfully"
-    )
+    assert _command_words(services["grafana-role"]["command"]) == ["dashboards", "db-role"]
+    for name in SETUP:
+        assert services[name].get("restart") == "no", name
+    for name in (*PROCESSES, *SIMULATED_FEEDS):
+        depends = services[name]["depends_on"]
+        for setup in ("topics", "migrate"):
+            assert depends[setup]["condition"] == "service_completed_successfully", name
+        assert services[name]["restart"] == "unless-stopped", name
+    assert services["kafka"]["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+
+
+def test_services_cover_every_component_ioc_up_starts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """What `ioc up` runs (the `ioc.components` entry points, default settings) has a service
+    each; the simulated feeds only under the `demo` profile."""
+    from ioc.config import load_settings
+    from ioc.stack import component_specs
+
+    for name in list(os.environ):
+        if name.startswith("IOC_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no developer's .env
+    settings = load_settings()
+    assert set(settings.connectors.run) == set(SIMULATED_FEEDS)
+
+    def path(words: list[str]) -> list[str]:
+        return [w for w in words[: next((i for i, w in enumerate(words) if w[:1] == "-"), None)]]
+
+    deployed = {name: path(_command_words(svc["command"])) for name, svc in _ours().items()}
+    for spec in component_specs(settings, {}):
+        words = spec.argv[spec.argv.index("ioc") + 1 :]
+        found = [name for name, p in deployed.items() if p == path(words)]
+        assert found, f"`ioc up` runs {spec.name} (ioc {' '.join(words)}); no service does"
+    for name, service in _ours().items():
+        demo = name in SIMULATED_FEEDS
+        assert (service.get("profiles") == ["demo"]) is demo, f"{name}: profiles"
+
+
+def test_images_are_the_versions_the_tests_run() -> None:
+    services = _services()
+    # The TimescaleDB test tier is 2.23 on PostgreSQL 17 (README, "Tests").
+    assert re.fullmatch(r"timescale/timescaledb:2\.23\.\d+-pg17", services["timescaledb"]["image"])
+    # grafana/grafana-oss is no longer updated from 12.4; grafana/grafana is the same image.
+    grafana, _, version = services["grafana"]["image"].partition(":")
+    assert grafana == "grafana/grafana" and int(version.split(".")[0]) >= 12
+    kafka, _, version = services["kafka"]["image"].partition(":")
+    assert kafka == "apache/kafka" and version.split(".")[0] == "4"
 
 
 @pytest.mark.parametrize("name", SERVICES_WITH_HEALTHCHECK)
@@ -236,8 +301,14 @@ def test_service_has_a_healthcheck(name: str) -> None:
         assert test[0] in {"CMD", "CMD-SHELL"} and len(test) > 1
 
 
-def test_ioc_healthcheck_is_ioc_status() -> None:
-    assert _services()["ioc"]["healthcheck"]["test"] == ["CMD", "ioc", "status"]
+def test_processes_are_checked_on_their_own_port_without_starting_python() -> None:
+    services = _services()
+    for name in (*PROCESSES, *SIMULATED_FEEDS):
+        test = services[name]["healthcheck"]["test"]
+        assert test[:3] == ["CMD", "bash", "-c"], f"{name}: {test}"
+        port = "8000" if name == "api" else HEALTH_PORT
+        assert f"/dev/tcp/127.0.0.1/{port}" in test[3] and "GET /healthz" in test[3], name
+        assert services[name]["environment"]["IOC_HEALTH_PORT"] == HEALTH_PORT, name
 
 
 def test_depends_on_healthy_only_on_services_with_healthchecks() -> None:
@@ -256,8 +327,9 @@ def test_depends_on_healthy_only_on_services_with_healthchecks() -> None:
 
 def test_ioc_services_share_the_production_environment() -> None:
     services = _services()
-    for name in ("migrate", "ioc"):
-        env = services[name]["environment"]
+    for name, service in _ours().items():
+        assert service.get("env_file") == ".env", f"{name}: .env must reach the container"
+        env = service["environment"]
         assert isinstance(env, dict)
         assert env["IOC_ENVIRONMENT"] == "production"
         assert env["IOC_KAFKA_BOOTSTRAP"] == "kafka:9092"
@@ -265,10 +337,12 @@ def test_ioc_services_share_the_production_environment() -> None:
         assert env["IOC_DATABASE_URL"].endswith("@timescaledb:5432/ioc")
         assert env["IOC_LOG_FORMAT"] == "json"
         assert env["IOC_STATE_DIR"] == "/var/lib/ioc"
+        assert any(str(v).endswith(":/etc/ioc/province:ro") for v in service["volumes"]), name
     # ioc.config's api_host defaults to 127.0.0.1, unreachable through a published port.
-    assert services["ioc"]["environment"]["IOC_API_HOST"] == "0.0.0.0"
-    assert "8000:8000" in services["ioc"]["ports"]
-    assert "ioc-state:/var/lib/ioc" in services["ioc"]["volumes"]
+    assert services["api"]["environment"]["IOC_API_HOST"] == "0.0.0.0"
+    assert "8000:8000" in services["api"]["ports"]
+    # A 202 from http-ingest means fsynced in the spool: it must be on a volume.
+    assert "ingest-state:/var/lib/ioc" in services["http-ingest"]["volumes"]
     assert services["timescaledb"]["environment"]["POSTGRES_USER"] == "ioc"
     assert services["timescaledb"]["environment"]["POSTGRES_DB"] == "ioc"
 
@@ -278,7 +352,8 @@ def test_named_volumes_are_declared() -> None:
     for name, service in _services().items():
         for volume in service.get("volumes", []):
             source = volume.split(":", 1)[0] if isinstance(volume, str) else volume["source"]
-            if not source.startswith((".", "/", "~")):
+            # A path, or a ${VARIABLE:-./default} path chosen in .env.
+            if not source.startswith((".", "/", "~", "${")):
                 assert source in declared, f"{name} uses undeclared volume {source!r}"
 
 
@@ -392,7 +467,7 @@ def test_datasource_is_the_read_only_timescaledb_role() -> None:
     assert json_data["database"] == "ioc"
     assert json_data["sslmode"] == "disable"
     assert json_data["timescaledb"] is True
-    assert json_data["postgresVersion"] == 1600
+    assert json_data["postgresVersion"] == 1700  # timescale/timescaledb:2.23.x-pg17
     password = datasource["secureJsonData"]["password"]
     match = re.fullmatch(r"\$\{?(\w+)\}?", password)
     assert match, "the datasource password must come from the environment"

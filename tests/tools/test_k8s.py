@@ -33,6 +33,10 @@ from ioc.config import ConfigError, Environment, Settings, load_settings
 ROOT = Path(__file__).resolve().parents[2]
 ENV_EXAMPLE = ROOT / ".env.example"
 K8S = ROOT / "deploy" / "k8s"
+OVERLAYS = ROOT / "deploy" / "k8s-overlays"
+DEMO = OVERLAYS / "demo"
+STRIMZI = OVERLAYS / "strimzi"
+MONITORING = OVERLAYS / "monitoring"
 KUSTOMIZATION = K8S / "kustomization.yaml"
 SECRET_EXAMPLE = K8S / "secret.example.yaml"
 README = K8S / "README.md"
@@ -44,8 +48,10 @@ STATE_DIR = "/var/lib/ioc"
 STREAMS = "ioc-streams"
 API = "ioc-api"
 HTTP_INGEST = "ioc-http-ingest"
+ALERTS = "ioc-alerts"
 SIMULATED_FEEDS = ("camera-sim", "dvc-sim", "payment-sim", "network-sim")
-HEALTH_WITHIN = ["--within", "30"]
+PROVINCE = "ioc-province"
+PROVINCE_DIR = "/etc/ioc/province"
 # The oldest Kubernetes minor the manifests are checked against (kubernetes-validate).
 KUBERNETES_VERSION = "1.29.0"
 
@@ -55,12 +61,11 @@ WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job"}
 # --- loading ------------------------------------------------------------------------------
 
 
-@functools.cache
-def _manifests() -> tuple[tuple[str, dict[str, Any]], ...]:
-    """(file name, object) for every object of every manifest, the secret example included."""
+def _load(folder: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(file name, object) for every object of the manifests in `folder` (no kustomization)."""
     found = []
-    for path in sorted(K8S.glob("*.y*ml")):
-        if path == KUSTOMIZATION:
+    for path in sorted(folder.glob("*.y*ml")):
+        if path.name == KUSTOMIZATION.name:
             continue
         try:
             docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
@@ -70,9 +75,24 @@ def _manifests() -> tuple[tuple[str, dict[str, Any]], ...]:
             if doc is None:  # a comment-only document
                 continue
             assert isinstance(doc, dict), f"{path.name}: a document is not a mapping: {doc!r}"
-            found.append((path.name, doc))
-    assert found, f"no manifests in {K8S}"
-    return tuple(found)
+            name = path.name if folder == K8S else f"{folder.name}/{path.name}"
+            found.append((name, doc))
+    assert found, f"no manifests in {folder}"
+    return found
+
+
+@functools.cache
+def _manifests() -> tuple[tuple[str, dict[str, Any]], ...]:
+    """(file name, object) for every object of every manifest, the secret example included.
+
+    The demo overlay's simulators (plain Kubernetes objects, "demo/…") are checked with the
+    base; the Strimzi and Prometheus Operator resources have tests of their own.
+    """
+    return (*_load(K8S), *_load(DEMO))
+
+
+def _base(file: str) -> bool:
+    return not file.startswith(f"{DEMO.name}/")
 
 
 def _where(file: str, obj: dict[str, Any]) -> str:
@@ -268,6 +288,8 @@ def test_kustomization_lists_exactly_the_manifests() -> None:
     listed = kustomization.get("resources") or []
     assert len(listed) == len(set(listed)), f"{KUSTOMIZATION.name} lists a file twice: {listed}"
     present = {p.name for p in K8S.glob("*.y*ml")} - {KUSTOMIZATION.name, SECRET_EXAMPLE.name}
+    demo = yaml.safe_load((DEMO / KUSTOMIZATION.name).read_text(encoding="utf-8"))
+    assert set(demo["resources"]) == {"../../k8s", "simulators.yaml"}, "demo overlay resources"
     assert set(listed) == present, (
         f"{KUSTOMIZATION.name} resources {sorted(listed)} != manifests present {sorted(present)}"
     )
@@ -458,22 +480,68 @@ def test_streams_workers_stay_within_the_partitions() -> None:
                 )
 
 
+def _health_port() -> int:
+    return int(_config()["IOC_HEALTH_PORT"])
+
+
+def _http_probe(container: dict[str, Any], kind: str) -> tuple[str | None, Any]:
+    get = container.get(kind, {}).get("httpGet", {})
+    return get.get("path"), get.get("port")
+
+
 def test_streams_run_the_worker_with_its_health_probes() -> None:
     file, streams = _one("Deployment", STREAMS)
     where = _where(file, streams)
     pod = _pod_spec(streams)
     (container,) = pod["containers"]
-    assert container["args"] == ["streams", "run"], f"{where}: args {container['args']}"
-    health = ["ioc", "streams", "health", *HEALTH_WITHIN]
-    # Readiness reports a partition left unread; liveness does not restart the pod for it.
-    for kind, wanted in (
-        ("livenessProbe", [*health, "--allow-blocked"]),
-        ("readinessProbe", health),
-    ):
-        command = container[kind].get("exec", {}).get("command")
-        assert command == wanted, f"{where}: {kind} must exec {wanted}, not {command}"
+    assert container["args"] == ["streams", "run"], f"{where}: args"
+    # Readiness reports a partition left unread; liveness does not restart the pod for it
+    # (ioc.health_server.stream_probes).
+    for kind, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+        assert _http_probe(container, kind) == (path, "health"), f"{where}: {kind} GET {path}"
     grace = pod.get("terminationGracePeriodSeconds", 30)
     assert grace <= 60, f"{where}: terminationGracePeriodSeconds {grace}: correctness needs none"
+
+
+def test_every_process_is_probed_on_its_own_port_never_by_a_new_process() -> None:
+    """Exec probes start a Python process every few seconds; each process answers instead."""
+    port = _health_port()
+    for where, container, workload in _containers():
+        for kind, probe in _probes(container).items():
+            assert "exec" not in probe, f"{where}: {kind} runs a command; probe a port instead"
+        if workload["kind"] == "Job" or _name(workload) == API:
+            continue  # the API answers /healthz and /readyz on its own port
+        ports = {p.get("name"): p["containerPort"] for p in container.get("ports", [])}
+        assert ports.get("health") == port, (
+            f"{where}: no port `health` = IOC_HEALTH_PORT {port} (ioc.health_server)"
+        )
+        for kind, path in (("livenessProbe", "/healthz"), ("startupProbe", "/healthz")):
+            assert _http_probe(container, kind) == (path, "health"), f"{where}: {kind}"
+
+
+def test_alerts_run_the_evaluator_and_notifier() -> None:
+    file, deployment = _one("Deployment", ALERTS)
+    where = _where(file, deployment)
+    (container,) = _pod_spec(deployment)["containers"]
+    assert container["args"] == ["alerts", "run"], f"{where}: args"
+    assert _http_probe(container, "readinessProbe") == ("/readyz", "health"), where
+
+
+def test_jobs_set_up_the_database_topics_and_grafana_role() -> None:
+    for name, args in (
+        ("ioc-kafka-topics", ["kafka", "topics"]),
+        ("ioc-grafana-role", ["dashboards", "db-role"]),
+    ):
+        file, job = _one("Job", name)
+        (container,) = _pod_spec(job)["containers"]
+        assert container["args"] == args, f"{_where(file, job)}: args"
+        assert _pod_spec(job)["restartPolicy"] in {"OnFailure", "Never"}, _where(file, job)
+    _, role = _one("Job", "ioc-grafana-role")
+    (container,) = _pod_spec(role)["containers"]
+    password = {e["name"]: e for e in container.get("env", [])}["IOC_DATABASE__GRAFANA_PASSWORD"]
+    ref = password["valueFrom"]["secretKeyRef"]
+    secret = _one("Secret", ref["name"])[1]
+    assert ref["key"] in secret["stringData"], f"{SECRET_EXAMPLE.name}: {ref}"
 
 
 def test_migrate_job_runs_db_migrate() -> None:
@@ -491,11 +559,10 @@ def test_simulated_connector_runs_alone_with_its_health_probe(feed: str) -> None
     assert deployment["spec"].get("strategy", {}).get("type") == "Recreate", (
         f"{where}: strategy Recreate, so two copies of a feed never run at once"
     )
+    assert file.startswith(f"{DEMO.name}/"), f"{where}: simulators only in the demo overlay"
     (container,) = _pod_spec(deployment)["containers"]
     assert container["args"] == ["connectors", "run", feed], f"{where}: args"
-    health = ["ioc", "connectors", "health", feed, *HEALTH_WITHIN]
-    command = container["livenessProbe"].get("exec", {}).get("command")
-    assert command == health, f"{where}: livenessProbe must exec {health}, not {command}"
+    assert _http_probe(container, "livenessProbe") == ("/healthz", "health"), where
 
 
 def test_http_ingest_listens_where_its_service_and_probes_look() -> None:
@@ -506,7 +573,7 @@ def test_http_ingest_listens_where_its_service_and_probes_look() -> None:
     assert container["args"][:3] == ["connectors", "run", "http-ingest"], f"{where}: args"
     options = _options(container["args"])
     assert options.get("host") == "0.0.0.0", f"{where}: -o host=0.0.0.0, or no pod can reach it"
-    (port,) = container["ports"]
+    (port,) = [p for p in container["ports"] if p["name"] != "health"]
     assert options.get("port") == str(port["containerPort"]), (
         f"{where}: -o port={options.get('port')} != containerPort {port['containerPort']}"
     )
@@ -517,6 +584,15 @@ def test_http_ingest_listens_where_its_service_and_probes_look() -> None:
     )
     mounts = {m["mountPath"] for m in container.get("volumeMounts", [])}
     assert options.get("mappings") in mounts, f"{where}: -o mappings= is not a mounted path"
+    # A 202 means broker-acked or fsynced in the spool: the spool must outlive the pod, and
+    # the old pod must let go of it (it is locked per connector name) before the new one runs.
+    assert options.get("ack") == "committed", f"{where}: -o ack=committed"
+    assert deployment["spec"].get("strategy", {}).get("type") == "Recreate", where
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    state = next(m["name"] for m in container["volumeMounts"] if m["mountPath"] == STATE_DIR)
+    claim = volumes[state].get("persistentVolumeClaim", {}).get("claimName")
+    assert claim, f"{where}: the spool ({STATE_DIR}) must be a PersistentVolumeClaim"
+    _one("PersistentVolumeClaim", claim)
     if "token_env" in options:
         env = {e["name"] for e in container.get("env", [])}
         assert options["token_env"] in env, f"{where}: token_env={options['token_env']} unset"
@@ -560,18 +636,158 @@ def test_objects_match_the_kubernetes_api_schema() -> None:
     assert not problems, f"against Kubernetes {KUBERNETES_VERSION}:\n" + "\n".join(problems)
 
 
-def test_kustomize_builds_every_listed_object() -> None:
+def _kustomize(folder: Path) -> list[dict[str, Any]]:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
-        pytest.skip("kubectl is not installed, so `kubectl kustomize deploy/k8s` is not run")
+        pytest.skip(f"kubectl is not installed, so `kubectl kustomize {folder}` is not run")
     result = subprocess.run(
-        [kubectl, "kustomize", str(K8S)],
+        [kubectl, "kustomize", str(folder)],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
-    assert result.returncode == 0, f"kubectl kustomize {K8S} failed:\n{result.stderr}"
-    built = {(o["kind"], _name(o)) for o in yaml.safe_load_all(result.stdout) if o}
-    expected = {(o["kind"], _name(o)) for _, o in _applied()}
+    assert result.returncode == 0, f"kubectl kustomize {folder} failed:\n{result.stderr}"
+    return [o for o in yaml.safe_load_all(result.stdout) if o]
+
+
+def test_kustomize_builds_every_listed_object() -> None:
+    built = {(o["kind"], _name(o)) for o in _kustomize(K8S)}
+    expected = {(o["kind"], _name(o)) for f, o in _applied() if _base(f)}
     assert built == expected, f"kustomize built {sorted(built)}, expected {sorted(expected)}"
+
+
+def test_kustomize_builds_the_overlays() -> None:
+    base = {(o["kind"], _name(o)) for f, o in _applied() if _base(f)}
+    demo = _kustomize(DEMO)
+    sims = {("Deployment", f"ioc-{feed}") for feed in SIMULATED_FEEDS}
+    assert {(o["kind"], _name(o)) for o in demo} == base | sims
+    strimzi = _kustomize(STRIMZI)
+    kinds = {o["kind"] for o in strimzi}
+    assert {"KafkaTopic", "KafkaUser"} <= kinds
+    (config,) = [o for o in strimzi if o["kind"] == "ConfigMap" and _name(o) == CONFIGMAP]
+    assert config["data"]["IOC_KAFKA_BOOTSTRAP"].startswith("ioc-kafka-kafka-bootstrap.")
+    monitors = _kustomize(MONITORING)
+    assert {o["kind"] for o in monitors} == {"PodMonitor"}
+
+
+# --- every component, its files and its topics ----------------------------------------------
+
+
+def _settings_from(config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Settings:
+    for name in list(os.environ):
+        if name.startswith("IOC_"):
+            monkeypatch.delenv(name)
+    for key, value in {**config, **_secret_example()}.items():
+        monkeypatch.setenv(key, str(value))
+    return load_settings()
+
+
+def _command_path(words: list[str]) -> list[str]:
+    """The subcommand words of a command line, up to its first option."""
+    path = []
+    for word in words:
+        if word.startswith("-"):
+            break
+        path.append(word)
+    return path
+
+
+def _demo_config() -> dict[str, Any]:
+    kustomization = yaml.safe_load((DEMO / KUSTOMIZATION.name).read_text(encoding="utf-8"))
+    config = _config()
+    for patch in kustomization["patches"]:
+        for op in yaml.safe_load(patch["patch"]):
+            assert op["op"] == "replace" and op["path"].startswith("/data/"), op
+            config[op["path"].removeprefix("/data/")] = op["value"]
+    return config
+
+
+@pytest.mark.parametrize("overlay", ["base", "demo"])
+def test_workloads_cover_every_component_ioc_up_starts(
+    overlay: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """What `ioc up` would run with this ConfigMap (the `ioc.components` entry points), each
+    has its workload: the same `ioc` subcommand (options aside) in some container."""
+    from ioc.stack import component_specs
+
+    monkeypatch.chdir(tmp_path)  # no developer's .env
+    config = _config() if overlay == "base" else _demo_config()
+    settings = _settings_from(config, monkeypatch)
+    objects = _load(K8S) + (_load(DEMO) if overlay == "demo" else [])
+    deployed = [
+        _command_path([str(w) for w in container.get("args", [])])
+        for _, obj in objects
+        if obj["kind"] in WORKLOAD_KINDS - {"Job"}
+        for container in _pod_spec(obj)["containers"]
+    ]
+    specs = component_specs(settings, {})
+    assert specs, "no component is installed (pip install -e .)"
+    missing = []
+    for spec in specs:
+        words = spec.argv[spec.argv.index("ioc") + 1 :] if "ioc" in spec.argv else spec.argv
+        if _command_path(words) not in deployed:
+            missing.append(f"{spec.name}: ioc {' '.join(words)}")
+    assert not missing, f"`ioc up` runs these, the {overlay} manifests do not:\n" + "\n".join(
+        missing
+    )
+    connectors = [p for p in deployed if p[:2] == ["connectors", "run"]]
+    assert sorted(p[2] for p in connectors) == sorted(settings.connectors.run), (
+        f"connector Deployments {connectors} != IOC_CONNECTORS__RUN {settings.connectors.run}"
+    )
+
+
+def test_every_pod_reads_the_province_files_from_their_configmap() -> None:
+    config = _config()
+    files = {k: v for k, v in config.items() if k.endswith("_FILE")}
+    assert set(files) >= {
+        "IOC_AREAS_FILE",
+        "IOC_ALERTS__KPIS_FILE",
+        "IOC_ALERTS__RULES_FILE",
+        "IOC_ALERTS__RECIPIENTS_FILE",
+    }
+    for key, path in files.items():
+        assert path.startswith(f"{PROVINCE_DIR}/"), f"{CONFIGMAP} {key}: {path}"
+    for where, container, workload in _containers():
+        volumes = {v["name"]: v for v in _pod_spec(workload).get("volumes", [])}
+        mounts = {m["mountPath"]: m for m in container.get("volumeMounts", [])}
+        assert PROVINCE_DIR in mounts, f"{where}: {PROVINCE} is not mounted at {PROVINCE_DIR}"
+        volume = volumes[mounts[PROVINCE_DIR]["name"]]
+        assert volume.get("configMap", {}).get("name") == PROVINCE, f"{where}: {volume}"
+    # The README's command makes exactly the files the settings name.
+    text = README.read_text(encoding="utf-8")
+    command = text[text.index(f"create configmap {PROVINCE}") :].split("```", 1)[0]
+    made = set(re.findall(r"--from-file=([\w.-]+)=", command))
+    assert made == {path.rsplit("/", 1)[1] for path in files.values()}, command
+
+
+def test_strimzi_topics_are_the_topics_ioc_kafka_topics_creates(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from ioc.kafka import project_topics
+
+    monkeypatch.chdir(tmp_path)
+    settings = _settings_from(_config(), monkeypatch)
+    declared = {o["spec"]["topicName"]: o for _, o in _load(STRIMZI) if o["kind"] == "KafkaTopic"}
+    wanted = {spec.name: spec for spec in project_topics(settings)}
+    assert set(declared) == set(wanted), "KafkaTopics != ioc.kafka.project_topics"
+    for name, spec in wanted.items():
+        topic = declared[name]["spec"]
+        assert topic["partitions"] == spec.partitions, name
+        assert topic["replicas"] == spec.replication_factor, name
+        assert {k: str(v) for k, v in topic["config"].items()} == spec.config, name
+    assert declared[f"{settings.kafka.topic_prefix}.dlq"]["spec"]["config"]["retention.ms"] == "-1"
+    (user,) = [o for _, o in _load(STRIMZI) if o["kind"] == "KafkaUser"]
+    assert _name(user) == settings.kafka.sasl_username
+    assert user["spec"]["authentication"]["type"] == settings.kafka.sasl_mechanism.lower()
+
+
+def test_pod_monitors_scrape_the_health_port() -> None:
+    monitors = {_name(o): o for _, o in _load(MONITORING)}
+    (endpoint,) = monitors["ioc-processes"]["spec"]["podMetricsEndpoints"]
+    assert (endpoint["port"], endpoint["path"]) == ("health", "/metrics")
+    selector = monitors["ioc-processes"]["spec"]["selector"]["matchLabels"]
+    for where, container, workload in _containers():
+        labels = workload["spec"]["template"]["metadata"]["labels"]
+        if any(p.get("name") == "health" for p in container.get("ports", [])):
+            assert selector.items() <= labels.items(), f"{where}: not scraped"

@@ -59,6 +59,21 @@ def test_project_topics_keep_backfills_alive() -> None:
         "ioc.events.network",
         "ioc.dlq",
         "ioc.late",
-        "ioc.alerts",
     } == names
     assert all(s.config["message.timestamp.type"] == "LogAppendTime" for s in specs)
+
+
+def test_production_topics_need_two_copies_and_keep_dead_letters() -> None:
+    one = {s.name: s for s in project_topics(load_settings(kafka_bootstrap="k:9092"))}
+    three = {
+        s.name: s
+        for s in project_topics(
+            load_settings(kafka_bootstrap="k:9092", kafka={"replication_factor": 3})
+        )
+    }
+    # With one replica, requiring two would refuse every write.
+    assert all("min.insync.replicas" not in s.config for s in one.values())
+    assert all(s.config["min.insync.replicas"] == "2" for s in three.values())
+    for specs in (one, three):
+        assert specs["ioc.dlq"].config["retention.ms"] == "-1", "dead letters are never dropped"
+        assert specs["ioc.events.dvc"].config["retention.ms"] == str(7 * 24 * 3_600_000)
