@@ -41,7 +41,7 @@ MAX_ALERTS: Final = 1000
 """At most this many alerts are listed (the newest); the report says when there were more."""
 
 FORECAST_LABELS: Final = {
-    "met": "đã đạt",
+    "met": "ngày gần nhất đã đạt mục tiêu",
     "on_track": "dự kiến đạt",
     "moving_away": "không đạt: xu hướng đi xa mục tiêu",
     "flat": "không có ngày: xu hướng đi ngang",
@@ -56,7 +56,7 @@ def forecast_text(kpi: Kpi, forecast: Forecast | None) -> str:
     if forecast is None:
         return "không dự báo (chỉ tiêu chưa có mục tiêu)"
     text = FORECAST_LABELS[forecast.status]
-    if forecast.reach_date is not None:
+    if forecast.reach_date is not None and forecast.status != "met":
         text += f" ngày {forecast.reach_date:%d/%m/%Y}"
     deadline = kpi.target.deadline if kpi.target is not None else None
     if deadline is not None and forecast.status != "met":

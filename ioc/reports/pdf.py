@@ -40,6 +40,8 @@ _BAD = (180, 40, 40)
 def _gap_text(item: KpiPeriod) -> str:
     if item.gap is None:
         return "—"
+    if abs(item.gap) < 1e-12:
+        return "đạt đúng mục tiêu"
     word = "thiếu" if item.gap > 0 else "vượt"
     if item.kpi.unit == "percent":
         return f"{word} {format_number(abs(item.gap) * 100, 1)} điểm %"
@@ -107,11 +109,16 @@ class _Report(FPDF):
     ) -> None:
         """A table with a shaded heading row repeated on every page it runs over."""
         self.set_font(FONT_FAMILY, "", 7.5)
+        # The table fills its body cells with the current fill colour: a chart's bar colour
+        # would leak into it.
+        self.set_fill_color(255, 255, 255)
+        self.set_draw_color(*_INK)
         with self.table(
+            align="LEFT",
             col_widths=widths,
             width=sum(widths),
             headings_style=FontFace(emphasis="BOLD", fill_color=_HEAD),
-            line_height=4.2,
+            line_height=3.9,
             text_align="LEFT",
             padding=0.8,
             first_row_as_headings=True,
@@ -141,7 +148,7 @@ def _summary(pdf: _Report) -> None:
             )
         )
     pdf.rows(
-        (62, 18, 26, 17, 26, 18, 50, 52),
+        (58, 22, 24, 16, 27, 17, 54, 59),
         (
             "Chỉ tiêu",
             "Giá trị",
@@ -161,7 +168,10 @@ def _chart(pdf: _Report, item: KpiPeriod, x: float, y: float, w: float, h: float
     kpi = item.kpi
     pdf.set_font(FONT_FAMILY, "B", 7)
     pdf.set_xy(x, y)
-    pdf.cell(w, 4, kpi.name_vi[:70])
+    title = kpi.name_vi
+    while pdf.get_string_width(title) > w and len(title) > 10:
+        title = title[:-2].rstrip() + "…"
+    pdf.cell(w, 4, title)
     pdf.set_font(FONT_FAMILY, "", 6.5)
     pdf.set_xy(x, y + 4)
     pdf.set_text_color(*_GREY)
