@@ -64,6 +64,7 @@ __all__ = [
 PeriodKind = Literal["day", "month", "quarter", "year", "ytd"]
 
 _ROMAN: Final = ("I", "II", "III", "IV")
+_YEARS: Final = (1970, 2999)  # far enough for any data; keeps bounds away from date.max
 _FORMS: Final = "2025-07-14 (a day), 2025-07 (a month), 2025-Q3 (a quarter), 2025 or ytd"
 FORECAST_DAYS: Final = 30
 """Days of daily values before the period's end that the forecast is drawn from."""
@@ -105,6 +106,9 @@ class Period:
             PeriodError: If the text is none of these.
         """
         value = text.strip()
+        digits = value[:4]
+        if digits.isdigit() and not _YEARS[0] <= int(digits) <= _YEARS[1]:
+            raise PeriodError(f"{text!r}: the year must be {_YEARS[0]}–{_YEARS[1]}")
         try:
             if value.lower() == "ytd":
                 end = today or local_today()

@@ -65,3 +65,9 @@ def test_parts_are_days_of_a_month_and_months_of_longer_periods() -> None:
 def test_a_period_it_cannot_read_says_how_to_write_one(text: str) -> None:
     with pytest.raises(PeriodError, match="2025-Q3"):
         Period.parse(text)
+
+
+@pytest.mark.parametrize("text", ["9999-12-31", "0000", "9999"])
+def test_a_year_out_of_range_is_refused_not_overflowed(text: str) -> None:
+    with pytest.raises(PeriodError, match="year"):
+        Period.parse(text)
