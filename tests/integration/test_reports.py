@@ -27,7 +27,7 @@ from openpyxl import load_workbook
 from ioc.areas import load_areas
 from ioc.events import DossierEvent, DvcService, Envelope, SatisfactionRating
 from ioc.kpis import load_kpis
-from ioc.kpis.periods import Period, period_values
+from ioc.kpis.periods import Period, period_values, refresh
 from ioc.localtime import local_day_start
 from ioc.reports.xlsx import SHEETS, SUMMARY_COLUMNS
 from ioc.streams.sink import to_counted, write_batch
@@ -64,7 +64,7 @@ def _month_of_events() -> tuple[list[Envelope], Month]:
     received = online = resolved = on_time = 0
     by_agency = {a: [0, 0] for a in AGENCIES}
     for day in range(DAYS):
-        morning = local_day_start(FIRST + timedelta(days=day)) + timedelta(hours=2)  # 09:00
+        morning = local_day_start(FIRST + timedelta(days=day)) + timedelta(hours=9)  # local
         for w, area in enumerate((WARD, OTHER_WARD)):
             for n in range(8):
                 at = morning + timedelta(minutes=7 * n + w)
@@ -282,6 +282,41 @@ async def test_period_values_are_the_sums_of_what_was_sent(
             api["value"],
         )
         assert [p.value for p in item.trend] == [p["value"] for p in api["trend"]]
+
+
+async def test_a_day_is_its_hours_and_a_quarter_its_months(
+    stack: Stack,  # noqa: F811
+    month: Month,
+) -> None:
+    kpis = [load_kpis().get("dvc_online_dossier_rate"), load_kpis().get("dvc_on_time_rate")]
+    area = load_areas().get(PROVINCE, date(2026, 10, 31))
+    now = datetime(2026, 12, 6, tzinfo=UTC)
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        day, quarter, whole = (
+            Period.parse("2026-10-15"),
+            Period.parse("2026-Q4"),
+            Period.parse(PERIOD),
+        )
+        for period in (day, quarter, whole):
+            await refresh(conn, kpis, period, now)
+        by_day = await period_values(conn, kpis, area, day, now=now)
+        by_quarter = await period_values(conn, kpis, area, quarter, now=now)
+        by_month = await period_values(conn, kpis, area, whole, now=now)
+    finally:
+        await conn.close()
+    for d, q, m in zip(by_day.items, by_quarter.items, by_month.items, strict=True):
+        hours = [p.label for p in d.trend if p.denominator]
+        # Dossiers arrive from 09:00 local and are resolved three hours later.
+        first = {"dvc_online_dossier_rate": "09:00", "dvc_on_time_rate": "12:00"}[d.kpi.id]
+        assert len(d.trend) == 24 and hours[0] == first
+        assert sum(p.numerator for p in d.trend) == d.numerator > 0
+        assert sum(p.denominator for p in d.trend) == d.denominator
+        assert [p.label for p in q.trend] == ["2026-10", "2026-11", "2026-12"]
+        assert (q.trend[0].numerator, q.trend[0].denominator) == (m.numerator, m.denominator)
+        assert (q.numerator, q.denominator) == (m.numerator, m.denominator)  # nothing after Oct
+    # The 15th: 8 dossiers a ward, 3 + 14 // 8 = 4 online in WARD and 5 in OTHER_WARD.
+    assert (by_day.items[0].numerator, by_day.items[0].denominator) == (9, 16)
 
 
 async def test_the_workbook_holds_the_apis_figures(stack: Stack, built: Path) -> None:  # noqa: F811
