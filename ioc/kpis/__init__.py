@@ -7,6 +7,7 @@ The rooms, in the order a figure is made:
   public names this package re-exports (``from ioc.kpis import Kpi, load_kpis``);
 - :mod:`ioc.kpis.values` — KPI values per area and bucket, computed from the window rows and
   kept current (``kpi_values``);
+- :mod:`ioc.kpis.periods` — every KPI over a day, month, quarter, year or the year to date;
 - :mod:`ioc.kpis.forecast` — when a KPI will meet its target at its current trend;
 - :mod:`ioc.kpis.drill` — the stored events behind one KPI value;
 - :mod:`ioc.kpis.cli` — ``ioc kpis list|show|events``.

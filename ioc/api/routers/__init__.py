@@ -5,6 +5,7 @@ stored, audit changes, and return what a response model would describe; none wri
 
 - ``me``: the calling key; ``areas``: areas and the map of an area's children;
 - ``kpis``: the catalogue, current values, series; ``drill``: the events behind a value;
+- ``reports``: every KPI over a period (``/kpis/periods``), the report as XLSX or PDF;
 - ``feeds``: feed health; ``windows``: window rows; ``entities``: what is down now;
 - ``alerts``: lists, one alert, history, acknowledgement; ``silences``;
 - ``dead_letters``: ``/dlq`` and replay; ``audit``: the audit log;
@@ -26,6 +27,7 @@ from ioc.api.routers import (
     kpis,
     me,
     metrics,
+    reports,
     silences,
     stream,
     windows,
@@ -35,7 +37,8 @@ __all__ = ["api_router", "metrics_router"]
 
 api_router = APIRouter(prefix="/api/v1")
 for _resource in (
-    me, areas, kpis, drill, feeds, windows, entities, alerts, silences, dead_letters, audit, stream
+    me, areas, reports, kpis, drill, feeds, windows, entities, alerts, silences, dead_letters,
+    audit, stream,
 ):  # fmt: skip
     api_router.include_router(_resource.router)
 metrics_router = metrics.router
