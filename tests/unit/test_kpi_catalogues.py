@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from typer.testing import CliRunner
 
 from ioc.alerts.rules import load_rules
 from ioc.kpis import (
@@ -26,6 +27,7 @@ from ioc.kpis import (
     catalogue_file_for,
     load_kpis,
 )
+from ioc.kpis.cli import app
 from ioc.notify.routing import load_recipients
 
 DATA = Path(__file__).resolve().parents[2] / "ioc" / "data"
@@ -270,3 +272,14 @@ def test_an_overlay_may_not_change_definitions_or_name_unknown_kpis(tmp_path: Pa
     )
     assert any(p.startswith(f"{path}:7: kpis[1].numerator") for p in problems)
     assert any("kpis[2].target" in p and "needs a deadline" in p for p in problems)
+
+
+def test_cli_marks_slos_and_shows_reported_results_apart() -> None:
+    runner = CliRunner()
+    path = str(catalogue_file_for("33"))
+    listed = runner.invoke(app, ["list", "--file", path], env={"COLUMNS": "250"})
+    assert listed.exit_code == 0, listed.output
+    out = listed.output
+    assert "98 % (SLO vận hành)" in out  # special-network uptime
+    assert "đã báo cáo: 100 % (tỉnh Hưng Yên, 31/12/2024)" in out
+    assert "(kết quả, không phải mục tiêu)" in out
