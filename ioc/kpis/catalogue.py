@@ -740,6 +740,18 @@ def _load_overlay(doc: Document, file: Path) -> KpiCatalogue:
                     [str(key)], f"unknown top-level key (expected {', '.join(_OVERLAY_KEYS)})"
                 )
             )
+    province = raw.get("province")
+    if province is not None and not (
+        isinstance(province, dict)
+        and isinstance(province.get("code"), str)
+        and isinstance(province.get("name_vi"), str)
+    ):
+        problems.append(
+            doc.problem(
+                ["province"],
+                'write {code: "33", name_vi: "Tỉnh Hưng Yên"}: the GSO code in quotes and the name',
+            )
+        )
     extends = raw.get("extends")
     if extends == "national":
         base_path: Path | None = None
@@ -790,8 +802,9 @@ def _load_overlay(doc: Document, file: Path) -> KpiCatalogue:
             if item["target"] is None:
                 merged.pop("target")
         if item.get("reported") is not None:
+            # The base's results after the file's own, so a problem's index is the file's.
             added = item["reported"] if isinstance(item["reported"], list) else [item["reported"]]
-            merged["reported"] = [*merged.get("reported", ()), *added]
+            merged["reported"] = [*added, *merged.get("reported", ())]
         kpi, found = doc.validate(Kpi, merged, ["kpis", i])
         if kpi is None:
             # Paths under target/reported are the overlay's; others cannot be wrong here.

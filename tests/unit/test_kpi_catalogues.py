@@ -283,3 +283,27 @@ def test_cli_marks_slos_and_shows_reported_results_apart() -> None:
     assert "98 % (SLO vận hành)" in out  # special-network uptime
     assert "đã báo cáo: 100 % (tỉnh Hưng Yên, 31/12/2024)" in out
     assert "(kết quả, không phải mục tiêu)" in out
+
+
+def test_an_overlay_result_problem_points_at_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "province.yaml"
+    path.write_text(
+        textwrap.dedent(
+            """\
+            extends: national
+            province: {code: 33}
+            kpis:
+              - id: dvc_services_with_online_dossiers
+                reported:
+                  - {value: 0.9, year: 2024, area: "tỉnh thử", source: "Báo cáo 2024"}
+                  - {value: 88.2, year: 2024, area: "tỉnh thử", source: "Báo cáo 2024"}
+            """
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(KpiFileError) as info:
+        load_kpis(path)
+    province, value = sorted(info.value.problems)
+    assert province.startswith(f"{path}:2: province: ") and "in quotes" in province
+    assert value.startswith(f"{path}:7: kpis[0].reported[1].value")
+    assert "write 0.882 if you meant 88.2 %" in value
