@@ -309,6 +309,8 @@ def kpi_target_text(kpi: Kpi) -> str:
         text += f" ({levels})"
     if target.deadline is not None:
         text += f" by {target.deadline.isoformat()}"
+    if target.slo:
+        text += " (operational SLO)"
     return f"{text}; source: {target.source}."
 
 
@@ -319,15 +321,13 @@ def _kpi_description(kpi: Kpi) -> str:
         if kpi.distinct is None
         else f"Ratio of distinct counts ({kpi.formula}), counted from the event store"
     )
-    context = ""
-    if kpi.context is not None:
-        c = kpi.context
-        context = (
-            f" Reported for comparison (not a target): {_format_target(kpi, c.value)} in "
-            f"{c.year}, {c.area}; source: {c.source}."
-        )
+    reported = "".join(
+        f" Reported result (not a target): {_format_target(kpi, r.value)} in {r.period}, "
+        f"{r.area}; source: {r.source}."
+        for r in kpi.reported
+    )
     return f"{kpi.name_en}: {what} {how} over the range, in the chosen area. " + (
-        kpi_target_text(kpi) + context
+        kpi_target_text(kpi) + reported
     )
 
 

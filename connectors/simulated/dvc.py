@@ -18,6 +18,10 @@ Once a local day (at the first tick after local midnight, and at startup) one `d
 catalogue event per procedure and agency (about 680) states the service level, eligibility,
 fee and online payment.
 
+A profile (`-o profile=hung-yen-2024`, see `profiles`) shapes the catalogue so a day gives the
+figures a province reported for a year: every procedure online, every fee payable online, the
+share of online services that receive online dossiers.
+
 A dossier's whole life is drawn when it is received and its later stages are emitted when
 their time comes, so a run reproduces the same dossiers from the same seed. A run that starts
 mid-stream has no dossiers received before its start: their later stages are not emitted.
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import heapq
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import ClassVar, Final
@@ -49,6 +54,7 @@ from ioc.connectors.simulated._base import (
     uuid_from,
 )
 from ioc.connectors.simulated._procedures import COMMUNE, DEPARTMENTS, PROCEDURES, Procedure
+from ioc.connectors.simulated.profiles import PROFILES, offered, profile_of
 from ioc.events import (
     DossierChannel,
     DossierEvent,
@@ -194,12 +200,18 @@ class DvcSimulator(SimulatedConnector):
 
     feed = "dvc"
     step: ClassVar[timedelta] = timedelta(seconds=30)
+    options_help: ClassVar[Mapping[str, str]] = {
+        "profile": "reproduce a province's reported figures for a year: "
+        + ", ".join(PROFILES)
+        + " (ioc/connectors/simulated/profiles.py)",
+    }
 
     def __init__(self, context: ConnectorContext) -> None:
         """Build the catalogue (from the seed and the areas valid on the start day).
 
         Raises:
-            ConnectorError: a `dvc_backlog` incident names an agency the catalogue lacks.
+            ConnectorError: a `dvc_backlog` incident names an agency the catalogue lacks, or
+                the `profile` option names no profile.
         """
         super().__init__(context)
         rng = self.entity_rng
@@ -209,8 +221,11 @@ class DvcSimulator(SimulatedConnector):
         self._province = provinces[0].code if provinces else self.codes[0]
         offerings: list[_Offering] = []
         weights: list[float] = []
-        for procedure in PROCEDURES:
+        for shaped in offered(profile_of(context.options.get("profile")), PROCEDURES):
+            procedure = shaped.procedure
             share = float(rng.uniform(*_ONLINE_SHARE[procedure.level]))
+            if not shaped.used_online:
+                share = 0.0  # offered online, but nobody files it online (a profile's choice)
             if procedure.agency == COMMUNE:
                 for i, code in enumerate(self.codes):
                     offerings.append(_Offering(procedure, f"UBND-{code}", code, share))

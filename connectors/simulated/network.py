@@ -3,8 +3,10 @@
 Defaults at rate 1 (one province):
 
 - 200 connection points of the special data network (mạng truyền số liệu chuyên dùng), one at
-  every commune's People's Committee and the rest at province- and district-level agencies,
-  spread by population; ids `TSL-<commune>-<n>`;
+  every commune's People's Committee (level xã) and the rest at province-level agencies (tỉnh,
+  a quarter of them) and district-level ones (huyện, where the start day has districts),
+  spread by population; ids `TSL-<X|H|T>-<commune>-<n>` (xã, huyện, tỉnh). A profile
+  (`-o profile=hung-yen-2024`, see `profiles`) sets the count and the levels reached;
 - 100 agency LANs (`LAN-…`) by population;
 - 300 cell sites (`BTS-…`), a quarter of them 5G, by population;
 - 8 broadband aggregation points (`OLT-…`) by households.
@@ -24,6 +26,7 @@ event gives households, fixed-broadband (85–92%) and fibre households, populat
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import ClassVar, Final, Literal
 
@@ -45,6 +48,7 @@ from ioc.connectors.simulated._base import (
     stable_hash,
     to_ms,
 )
+from ioc.connectors.simulated.profiles import PROFILES, SpecialLevel, profile_of
 from ioc.events import Envelope, NetworkPointKind, NetworkSample, NetworkSubscriptions
 
 __all__ = ["NetworkSimulator"]
@@ -60,6 +64,9 @@ _FLEET: Final[
     (NetworkPointKind.BROADBAND, 8, "households", "OLT"),
 )
 _FIVE_G_SHARE: Final = 0.25
+# Special-network points beyond the communes' own: the share at province-level agencies.
+_PROVINCE_SHARE: Final = 0.25
+_LEVEL_LETTER: Final[dict[SpecialLevel, str]] = {"province": "T", "district": "H", "commune": "X"}
 _PEOPLE_PER_HOUSEHOLD: Final = 3.3
 _SUBSCRIPTION_EPOCH: Final = date(2024, 1, 1)
 
@@ -89,26 +96,50 @@ class NetworkSimulator(SimulatedConnector):
 
     feed = "network"
     step: ClassVar[timedelta] = timedelta(seconds=5)
+    options_help: ClassVar[Mapping[str, str]] = {
+        "profile": "the special network of a province's reported year: "
+        + ", ".join(PROFILES)
+        + " (ioc/connectors/simulated/profiles.py)",
+    }
 
     def __init__(self, context: ConnectorContext) -> None:
         """Build the points (from the seed and the areas valid on the start day)."""
         super().__init__(context)
         rng = self.entity_rng
+        profile = profile_of(context.options.get("profile"))
+        reached: tuple[SpecialLevel, ...] = (
+            profile.special_network_levels
+            if profile is not None
+            else ("province", "district", "commune")
+        )
+        if not context.areas.by_level("district", on=self.start_day):
+            reached = tuple(level for level in reached if level != "district")  # two tiers
         areas: list[IntArray] = []
         kinds: list[NetworkPointKind] = []
         ids: list[str] = []
+        self.special_levels: list[SpecialLevel] = []
+        """Level of each special-network point, in point order (province, district, commune)."""
         for kind, count, basis, prefix in _FLEET:
+            special = kind is NetworkPointKind.SPECIAL_NETWORK
+            if special and profile is not None and profile.special_network_points is not None:
+                count = profile.special_network_points
             placed = spread(
                 rng,
                 self.scaled(count),
                 leaf_weights(self.leaves, basis),
-                one_each=kind is NetworkPointKind.SPECIAL_NETWORK,
+                one_each=special and "commune" in reached,
             )
             areas.append(placed)
             kinds.extend([kind] * placed.size)
+            numbers = ordinals(placed).tolist()
+            if special:
+                self.special_levels = self._levels(numbers, reached)
+                prefixes = [f"{prefix}-{_LEVEL_LETTER[lv]}" for lv in self.special_levels]
+            else:
+                prefixes = [prefix] * placed.size
             ids.extend(
-                f"{prefix}-{self.codes[a]}-{n:02d}"
-                for a, n in zip(placed.tolist(), ordinals(placed).tolist(), strict=True)
+                f"{head}-{self.codes[a]}-{n:02d}"
+                for head, a, n in zip(prefixes, placed.tolist(), numbers, strict=True)
             )
         self._area = np.concatenate(areas)
         count = self._area.size
@@ -160,6 +191,24 @@ class NetworkSimulator(SimulatedConnector):
             longest=timedelta(hours=2),
         )
         self._subscriptions_day: date | None = None
+
+    def _levels(self, numbers: list[int], reached: tuple[SpecialLevel, ...]) -> list[SpecialLevel]:
+        """The level of each special-network point, from its number within its commune.
+
+        The first point of a commune is its People's Committee when communes are reached; the
+        others are province- or district-level agencies located there. Drawn from a stream of
+        their own, so the rest of the fleet is the same with or without levels.
+        """
+        draw = np.random.default_rng([*self.key, 11]).random(len(numbers)).tolist()
+        out: list[SpecialLevel] = []
+        for n, u in zip(numbers, draw, strict=True):
+            if n == 1 and "commune" in reached:
+                out.append("commune")
+            elif "district" in reached and (u >= _PROVINCE_SHARE or "province" not in reached):
+                out.append("district")
+            else:
+                out.append("province")
+        return out
 
     def tick(self, tick: Tick) -> list[Envelope]:
         """Samples of the points whose 30 s come round in this tick, and the daily counters."""

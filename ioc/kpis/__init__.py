@@ -15,24 +15,28 @@ The rooms, in the order a figure is made:
 
 from ioc.kpis.catalogue import (
     DISTINCT_ENTITY,
-    Context,
+    PROVINCE_CATALOGUES,
     Direction,
     Kpi,
     KpiCatalogue,
     KpiFileError,
+    Reported,
     Target,
     Unit,
+    catalogue_file_for,
     load_kpis,
 )
 
 __all__ = [
     "DISTINCT_ENTITY",
-    "Context",
+    "PROVINCE_CATALOGUES",
     "Direction",
     "Kpi",
     "KpiCatalogue",
     "KpiFileError",
+    "Reported",
     "Target",
     "Unit",
+    "catalogue_file_for",
     "load_kpis",
 ]

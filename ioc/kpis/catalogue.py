@@ -11,9 +11,17 @@ least one carrying the denominator metric, in the period and area. Distinct coun
 up (a procedure seen in two communes, or on two days, is one procedure), so these KPIs are
 computed from the event store over each area and period (:mod:`ioc.kpis.values`).
 
-The catalogue is data a province edits (``ioc/data/kpis.yaml`` is the shipped example; its
+The catalogue is data a province edits (``ioc/data/kpis.yaml`` is the national catalogue; its
 header documents every field). :func:`load_kpis` checks it on load and reports every problem
-at once, each as ``file:line: field: reason``.
+at once, each as ``file:line: field: reason``. A province's own catalogue
+(``ioc/data/provinces/<slug>/kpis.yaml``, found by :func:`catalogue_file_for`) ``extends`` the
+national one and replaces the targets its own resolution sets and adds the results it reported.
+
+Targets and reported results are kept apart. A :class:`Target` is what a KPI is held to: a
+legal target has a deadline and names the document that sets it; a standing operational target
+is marked ``slo: true``. A :class:`Reported` result is a figure published for an area and a
+year or date; it is shown beside the live value and never judged. A target carrying a
+result's fields (``year``, ``as_of``, ``area``) or citing a report of results is refused.
 
 Typical use::
 
@@ -33,31 +41,35 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final, Literal, get_args
+from typing import Annotated, Any, Final, Literal, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from ioc.areas import AreaLevel
-from ioc.datafile import DataFileError, item_label, parse, read_text
+from ioc.datafile import DataFileError, Document, item_label, parse, read_text
 from ioc.events import Payload
 from ioc.kpis.measures import METRICS
 
 __all__ = [
     "DISTINCT_ENTITY",
-    "Context",
+    "PROVINCE_CATALOGUES",
     "Direction",
     "Kpi",
     "KpiCatalogue",
     "KpiFileError",
+    "Reported",
     "Target",
     "Unit",
+    "catalogue_file_for",
     "load_kpis",
 ]
 
@@ -71,6 +83,29 @@ Direction = Literal["higher", "lower"]
 _FRACTION_UNITS: Final[frozenset[str]] = frozenset({"percent", "ratio"})
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _TOP_KEYS: Final[tuple[str, ...]] = ("kpis",)
+_OVERLAY_KEYS: Final[tuple[str, ...]] = ("province", "extends", "kpis")
+_OVERLAY_ITEM_KEYS: Final[tuple[str, ...]] = ("id", "target", "reported")
+
+# A legal target names the document that sets it: a resolution, decision, plan, directive…
+# with its number ("QĐ 942/QĐ-TTg", "NQ 06-NQ/TU Hải Dương", "Nghị quyết số 02-NQ/TU").
+_DOCUMENT = re.compile(
+    r"\b(QĐ|NQ|NĐ|KH|CT|TT|Quyết định|Nghị quyết|Nghị định|Kế hoạch|Chỉ thị|Thông tư)"
+    r"\s*(số\s*)?\d+",
+    re.IGNORECASE,
+)
+# Words of a report of what was achieved, not of what must be: such a figure is a result.
+_RESULT_WORDS = re.compile(
+    r"\b(kết quả thực hiện|báo cáo|đã đạt|đạt được|đến hết năm|reported|results?)\b",
+    re.IGNORECASE,
+)
+_RESULT_KEYS: Final[tuple[str, ...]] = ("year", "as_of", "area")
+
+PROVINCE_CATALOGUES: Final[dict[str, str]] = {
+    "33": "hung-yen",
+    "92": "can-tho",
+    "31": "hai-phong",
+}
+"""Province code (GSO, after 1/7/2025) → folder of its catalogue under ``ioc/data/provinces``."""
 
 DISTINCT_ENTITY: Final = "entity"
 """``distinct: entity`` counts the store's ``entity`` column (a camera, a network point, a
@@ -133,9 +168,11 @@ class Target(BaseModel):
     Attributes:
         value: The target for every level without its own entry in ``by_level``; a fraction
             0–1 for percent and ratio KPIs (0.8 means 80 %).
-        deadline: The day it must be reached by; None for a standing target (an SLO).
-        source: The legal or administrative source, e.g. "QĐ 942/QĐ-TTg" or
-            "NQ 06-NQ/TU Hưng Yên"; for a province's own operational target, say so.
+        deadline: The day it must be reached by; required unless ``slo``.
+        source: The document that sets it, with its number, e.g. "QĐ 942/QĐ-TTg" or
+            "NQ 06-NQ/TU Hải Dương"; for an operational target, who set it.
+        slo: True for an operational target (service-level objective) the province sets
+            itself, with no legal source and usually no deadline.
         by_level: Targets that differ per administrative level, e.g.
             ``{"province": 0.9, "district": 0.8, "commune": 0.7}``.
     """
@@ -145,7 +182,65 @@ class Target(BaseModel):
     value: float
     deadline: date | None = None
     source: str
+    slo: bool = False
     by_level: dict[AreaLevel, float] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_a_result(cls, data: Any) -> Any:
+        # The mistake this catches: a figure a province *reported* (for a year, an area)
+        # typed in as the figure it must *reach*.
+        if isinstance(data, dict):
+            keys = [k for k in _RESULT_KEYS if k in data]
+            if keys:
+                raise PydanticCustomError(
+                    "reported_as_target",
+                    "{reason}",
+                    {
+                        "reason": f"{', '.join(keys)} belong to a reported result, not to a "
+                        "target: a figure published for an area and a year goes under "
+                        "'reported:' (shown beside the live value, never judged)",
+                        "at": keys[0],
+                    },
+                )
+        return data
+
+    @model_validator(mode="after")
+    def _legal_or_slo(self) -> Target:
+        if self.slo:
+            return self
+        if self.deadline is None:
+            raise PydanticCustomError(
+                "target_basis",
+                "{reason}",
+                {
+                    "reason": "a legal target needs a deadline (YYYY-MM-DD); a standing "
+                    "operational target the province sets itself is marked 'slo: true'",
+                    "at": "deadline",
+                },
+            )
+        if _RESULT_WORDS.search(self.source):
+            raise PydanticCustomError(
+                "reported_as_target",
+                "{reason}",
+                {
+                    "reason": f"{self.source!r} reads as a report of results, not the "
+                    "document that sets a target: file the figure under 'reported:'",
+                    "at": "source",
+                },
+            )
+        if not _DOCUMENT.search(self.source):
+            raise PydanticCustomError(
+                "target_basis",
+                "{reason}",
+                {
+                    "reason": f"{self.source!r} does not name a document with its number "
+                    "(e.g. 'QĐ 942/QĐ-TTg', 'NQ 06-NQ/TU Hải Dương'); a target without a "
+                    "legal source is marked 'slo: true'",
+                    "at": "source",
+                },
+            )
+        return self
 
     @field_validator("source")
     @classmethod
@@ -191,31 +286,76 @@ class Target(BaseModel):
         return self.by_level.get(AreaLevel(level), self.value)
 
 
-class Context(BaseModel):
-    """A figure reported for the KPI elsewhere, shown beside it for comparison.
+class Reported(BaseModel):
+    """A result published for the KPI: what an area reached, when, and who said so.
 
-    Context is not a target: nothing is judged against it (no gap, no alert). It tells the
-    people reading the KPI what was officially reported, e.g. Hưng Yên's 88,2 % of online
-    services with at least one online dossier in 2024.
+    A reported result is not a target: nothing is judged against it (no gap, no alert). It
+    is shown beside the live value, e.g. Hưng Yên's 88,2 % of online services with at least
+    one online dossier at the end of 2024.
 
     Attributes:
         value: The reported figure; a fraction 0–1 for percent and ratio KPIs.
-        year: The year the figure covers.
+        year: The year the figure covers (give this or ``as_of``).
+        as_of: The day the figure stands at (give this or ``year``).
         area: Who it was reported for, e.g. "tỉnh Hưng Yên".
         source: Where it was published, precise enough to find the sentence.
+        estimate: True when a field (usually the year) is inferred, not printed in the source.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     value: float
-    year: int = Field(ge=1990, le=2100)
+    year: int | None = Field(default=None, ge=1990, le=2100)
+    as_of: date | None = None
     area: str
     source: str
+    estimate: bool = False
 
     @field_validator("area", "source")
     @classmethod
     def _text_nfc(cls, value: str) -> str:
         return _nfc(value)
+
+    @model_validator(mode="after")
+    def _dated(self) -> Reported:
+        if self.year is None and self.as_of is None:
+            raise PydanticCustomError(
+                "reported_date",
+                "{reason}",
+                {"reason": "a reported result needs its 'year' or its day 'as_of'", "at": "year"},
+            )
+        if self.year is not None and self.as_of is not None and self.as_of.year != self.year:
+            raise PydanticCustomError(
+                "reported_date",
+                "{reason}",
+                {"reason": f"as_of {self.as_of} is not in year {self.year}", "at": "as_of"},
+            )
+        return self
+
+    @property
+    def period(self) -> str:
+        """The day (dd/mm/yyyy) or the year the figure covers, as shown to people."""
+        return f"{self.as_of:%d/%m/%Y}" if self.as_of is not None else str(self.year)
+
+
+def _reported_in_range(value: Reported, info: ValidationInfo) -> Reported:
+    """A reported figure of a percent or ratio KPI is a fraction 0–1, like its target."""
+    unit = info.data.get("unit")
+    if unit in _FRACTION_UNITS and not 0 <= value.value <= 1:
+        hint = (
+            f"; write {value.value / 100:g} if you meant {value.value:g} %"
+            if 1 < value.value <= 100
+            else ""
+        )
+        raise PydanticCustomError(
+            "target_range",
+            "{reason}",
+            {
+                "reason": f"{value.value:g} is outside 0–1, the range of a {unit} KPI{hint}",
+                "at": "value",
+            },
+        )
+    return value
 
 
 class Kpi(BaseModel):
@@ -238,7 +378,7 @@ class Kpi(BaseModel):
         unit: How the value reads (:data:`Unit`).
         direction: Which way is better (:data:`Direction`).
         target: The target, or None when none is set (the KPI is shown, never judged).
-        context: A figure reported elsewhere, shown for comparison, never judged against.
+        reported: Results published for the KPI, shown beside it, never judged against.
         description_vi: What it measures, in Vietnamese.
         description_en: What it measures, in English.
     """
@@ -255,7 +395,7 @@ class Kpi(BaseModel):
     unit: Unit
     direction: Direction
     target: Target | None = None
-    context: Context | None = None
+    reported: tuple[Annotated[Reported, AfterValidator(_reported_in_range)], ...] = ()
     description_vi: str | None = None
     description_en: str | None = None
 
@@ -315,26 +455,6 @@ class Kpi(BaseModel):
             # One error per validator call: the loader reports the others from the raw file.
             where, reason = problems[0]
             raise PydanticCustomError("target_range", "{reason}", {"reason": reason, "at": where})
-        return value
-
-    @field_validator("context")
-    @classmethod
-    def _context_in_range(cls, value: Context | None, info: ValidationInfo) -> Context | None:
-        unit = info.data.get("unit")
-        if value is not None and unit in _FRACTION_UNITS and not 0 <= value.value <= 1:
-            hint = (
-                f"; write {value.value / 100:g} if you meant {value.value:g} %"
-                if 1 < value.value <= 100
-                else ""
-            )
-            raise PydanticCustomError(
-                "target_range",
-                "{reason}",
-                {
-                    "reason": f"{value.value:g} is outside 0–1, the range of a {unit} KPI{hint}",
-                    "at": "value",
-                },
-            )
         return value
 
     @property
@@ -505,24 +625,47 @@ def _duplicate_ids(
 # --- reading the file ------------------------------------------------------------------------
 
 
+def catalogue_file_for(province_code: str | None) -> Path:
+    """Return the KPI catalogue file of a province.
+
+    Args:
+        province_code: The province's GSO code after 1/7/2025 (e.g. "33" Hưng Yên, "92" Cần
+            Thơ, "31" Hải Phòng); None for no province.
+
+    Returns:
+        ``ioc/data/provinces/<slug>/kpis.yaml`` for a province that has one (see
+        :data:`PROVINCE_CATALOGUES`), else the national catalogue ``ioc/data/kpis.yaml``.
+    """
+    data = Path(str(resources.files("ioc").joinpath("data")))
+    slug = PROVINCE_CATALOGUES.get(province_code or "")
+    if slug is None:
+        return data / "kpis.yaml"
+    return data / "provinces" / slug / "kpis.yaml"
+
+
 def load_kpis(path: Path | str | None = None) -> KpiCatalogue:
     """Read a KPI catalogue file and return it checked.
 
     The file is YAML in UTF-8 with one top-level key, ``kpis:``, a list of KPIs; the header
     of the shipped ``ioc/data/kpis.yaml`` documents every field for the people who edit it.
+    A province's file may instead say ``extends: national`` (or a path relative to itself)
+    and list, under ``kpis:``, only ``id`` with the ``target`` that replaces the base's
+    (``target: null`` removes it) and the ``reported`` results added to the base's.
 
     Args:
-        path: The file; None reads the catalogue shipped in the ``ioc`` package.
+        path: The file; None reads the national catalogue shipped in the ``ioc`` package.
 
     Returns:
-        The catalogue, in file order.
+        The catalogue, in file order (the base's order for a file that extends another).
 
     Raises:
         KpiFileError: If the file cannot be read or parsed, or breaks any rule: an id used
             twice or not a slug, an unknown metric, numerator equal to denominator, a target
-            or context value outside 0–1 for a percent or ratio KPI, a deadline that is not a
-            date, a ``distinct`` that is neither ``entity`` nor a payload field of the feed,
-            an unknown unit, direction, level or key. The message lists every problem, each as
+            or reported value outside 0–1 for a percent or ratio KPI, a deadline that is not a
+            date, a legal target without a deadline or without a numbered document, a
+            reported result filed as a target, a ``distinct`` that is neither ``entity`` nor a
+            payload field of the feed, an unknown unit, direction, level or key, an overlay
+            naming a KPI its base lacks. The message lists every problem, each as
             ``file:line: field: reason``.
     """
     file = resources.files("ioc").joinpath("data", "kpis.yaml") if path is None else Path(path)
@@ -536,6 +679,8 @@ def load_kpis(path: Path | str | None = None) -> KpiCatalogue:
     raw = doc.data
     if not isinstance(raw, dict):
         raise KpiFileError(source, [f"{source}: expected 'kpis:' at the top of the file"])
+    if "extends" in raw:
+        return _load_overlay(doc, Path(str(file)))
     problems = doc.repeated()
     for key in raw:
         if key not in _TOP_KEYS:
@@ -581,3 +726,91 @@ def load_kpis(path: Path | str | None = None) -> KpiCatalogue:
     if problems:
         raise KpiFileError(source, problems)
     return KpiCatalogue(parsed, source=source)
+
+
+def _load_overlay(doc: Document, file: Path) -> KpiCatalogue:
+    """A province's file that ``extends`` a base catalogue: its targets and results on top."""
+    raw = doc.data
+    source = doc.source
+    problems = doc.repeated()
+    for key in raw:
+        if key not in _OVERLAY_KEYS:
+            problems.append(
+                doc.problem(
+                    [str(key)], f"unknown top-level key (expected {', '.join(_OVERLAY_KEYS)})"
+                )
+            )
+    province = raw.get("province")
+    if province is not None and not (
+        isinstance(province, dict)
+        and isinstance(province.get("code"), str)
+        and isinstance(province.get("name_vi"), str)
+    ):
+        problems.append(
+            doc.problem(
+                ["province"],
+                'write {code: "33", name_vi: "Tỉnh Hưng Yên"}: the GSO code in quotes and the name',
+            )
+        )
+    extends = raw.get("extends")
+    if extends == "national":
+        base_path: Path | None = None
+    elif isinstance(extends, str) and extends.strip():
+        base_path = (file.parent / extends).resolve()
+        if base_path == file.resolve():
+            raise KpiFileError(source, [doc.problem(["extends"], "a file cannot extend itself")])
+    else:
+        raise KpiFileError(
+            source,
+            [doc.problem(["extends"], "write 'national' or the path of the base catalogue")],
+        )
+    base = load_kpis(base_path)
+    items = raw.get("kpis") or []
+    if not isinstance(items, list):
+        problems.append(doc.problem(["kpis"], "must be a list of {id, target, reported}"))
+        items = []
+    changes: dict[str, Kpi] = {}
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            problems.append(
+                doc.problem(["kpis", i], f"expected 'field: value' lines, got {item!r}")
+            )
+            continue
+        for key in item:
+            if key not in _OVERLAY_ITEM_KEYS:
+                problems.append(
+                    doc.problem(
+                        ["kpis", i, str(key)],
+                        "a province file only sets 'target' and adds 'reported' results; "
+                        "other fields are the base catalogue's",
+                    )
+                )
+        kpi_id = item.get("id")
+        if not isinstance(kpi_id, str) or kpi_id not in base:
+            close = difflib.get_close_matches(str(kpi_id), base.ids, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.append(
+                doc.problem(["kpis", i, "id"], f"no KPI {kpi_id!r} in {base.source}{hint}")
+            )
+            continue
+        if kpi_id in changes:
+            problems.append(doc.problem(["kpis", i, "id"], f"{kpi_id!r} is listed twice"))
+            continue
+        merged = base.get(kpi_id).model_dump(mode="json", exclude_defaults=True)
+        if "target" in item:
+            merged["target"] = item["target"]
+            if item["target"] is None:
+                merged.pop("target")
+        if item.get("reported") is not None:
+            # The base's results after the file's own, so a problem's index is the file's.
+            added = item["reported"] if isinstance(item["reported"], list) else [item["reported"]]
+            merged["reported"] = [*added, *merged.get("reported", ())]
+        kpi, found = doc.validate(Kpi, merged, ["kpis", i])
+        if kpi is None:
+            # Paths under target/reported are the overlay's; others cannot be wrong here.
+            problems += found
+            continue
+        changes[kpi_id] = kpi
+    if problems:
+        raise KpiFileError(source, problems)
+    return KpiCatalogue([changes.get(k.id, k) for k in base], source=source)

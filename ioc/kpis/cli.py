@@ -98,6 +98,8 @@ def _target_text(kpi: Kpi) -> str:
         text += f" ({levels})"
     if kpi.target.deadline is not None:
         text += f" trước {kpi.target.deadline:%d/%m/%Y}"
+    if kpi.target.slo:
+        text += " (SLO vận hành)"
     return f"{text} — {kpi.target.source}"
 
 
@@ -109,15 +111,16 @@ def _formula_text(kpi: Kpi) -> str:
     return text
 
 
-def _context_text(kpi: Kpi) -> str | None:
-    """A reported figure shown for comparison: not a target, nothing is judged against it."""
-    if kpi.context is None:
+def _reported_text(kpi: Kpi) -> str | None:
+    """Results reported for the KPI: not targets, nothing is judged against them."""
+    if not kpi.reported:
         return None
-    c = kpi.context
-    return (
-        f"tham chiếu: {format_value(c.value, kpi.unit)} ({c.area}, {c.year}) — {c.source} "
-        "(số liệu báo cáo, không phải mục tiêu)"
-    )
+    lines = [
+        f"đã báo cáo: {format_value(r.value, kpi.unit)} ({r.area}, {r.period}"
+        f"{', năm ước tính' if r.estimate else ''}) — {r.source} (kết quả, không phải mục tiêu)"
+        for r in kpi.reported
+    ]
+    return "\n".join(lines)
 
 
 @app.command("list")
@@ -125,17 +128,17 @@ def list_kpis(
     file: CatalogueFile = None,
     feed: Annotated[str | None, typer.Option(help="Only this feed's KPIs (dvc, payment…).")] = None,
 ) -> None:
-    """List the KPIs: id, name, formula, unit, direction, target, deadline, source, context.
+    """List the KPIs: id, name, formula, unit, direction, target, deadline, source, results.
 
     A distinct-count KPI's formula says what it counts once (e.g. "đếm riêng biệt
-    procedure_code"); a figure reported elsewhere is shown under the target as "tham chiếu",
-    for comparison only.
+    procedure_code"); an operational target says "SLO"; a result reported for the KPI is
+    shown under the target as "đã báo cáo", for comparison only.
     """
     catalogue = _catalogue(file, None if file is not None else get_settings())
     kpis = catalogue.for_feed(feed) if feed is not None else list(catalogue)
     table = Table(title=f"{len(kpis)} chỉ tiêu — {catalogue.source}", show_lines=True)
     table.add_column("id", no_wrap=True)
-    for column in ("tên", "công thức (tử số / mẫu số)", "đơn vị", "chiều", "mục tiêu / tham chiếu"):
+    for column in ("tên", "công thức (tử số / mẫu số)", "đơn vị", "chiều", "mục tiêu / đã báo cáo"):
         table.add_column(column, overflow="fold")
     for kpi in kpis:
         table.add_row(
@@ -144,7 +147,7 @@ def list_kpis(
             _formula_text(kpi),
             kpi.unit,
             _DIRECTION_VI[kpi.direction],
-            "\n".join(t for t in (_target_text(kpi), _context_text(kpi)) if t is not None),
+            "\n".join(t for t in (_target_text(kpi), _reported_text(kpi)) if t is not None),
         )
     Console().print(table)
 
@@ -195,17 +198,19 @@ def _print_status(kpi: Kpi, area: Area, status: Status, days: int) -> None:
     else:
         assert kpi.target is not None  # a level target implies a target
         deadline = f" trước {kpi.target.deadline:%d/%m/%Y}" if kpi.target.deadline else ""
+        slo = " (SLO vận hành)" if kpi.target.slo else ""
         out.print(
             f"Mục tiêu cấp {_level(status.level.value)}: "
-            f"{format_value(status.target, kpi.unit)}{deadline} — {kpi.target.source}"
+            f"{format_value(status.target, kpi.unit)}{deadline}{slo} — {kpi.target.source}"
         )
         if status.gap is not None:
             state = "đạt" if status.meets else "chưa đạt"
             word = "thiếu" if status.gap > 0 else "vượt"
             out.print(f"Chênh lệch: {state}, {word} {_points(abs(status.gap), kpi.unit)}")
-    context = _context_text(kpi)
-    if context is not None:
-        out.print(context[0].upper() + context[1:], markup=False)
+    reported = _reported_text(kpi)
+    if reported is not None:
+        for line in reported.splitlines():
+            out.print(line[0].upper() + line[1:], markup=False)
     trend = status.trend_per_day
     out.print(
         f"Xu hướng ({days} ngày): "

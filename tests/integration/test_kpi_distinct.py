@@ -29,12 +29,12 @@ import pytest
 from ioc.areas import load_areas
 from ioc.db import migrate, sync_areas
 from ioc.events import DossierEvent, DvcService, Envelope
-from ioc.kpis import Kpi, load_kpis
+from ioc.kpis import Kpi, catalogue_file_for, load_kpis
 from ioc.kpis.values import by_child, compute, current, keep_current, series, totals
 from ioc.streams.sink import Counted, to_counted, write_batch
 from tests._tiers import tier_connection
 
-KPIS = load_kpis()
+KPIS = load_kpis(catalogue_file_for("33"))  # Hưng Yên: its 2024 results
 KPI = KPIS.get("dvc_services_with_online_dossiers")
 # Offerings (agency/procedure, the store's entity) with full-process online ÷ offered online.
 OFFERINGS = Kpi(
@@ -182,7 +182,7 @@ def test_the_shipped_kpi_counts_procedures_and_quotes_hung_yen() -> None:
     )
     assert KPI.name_vi == "Tỷ lệ DVC có phát sinh hồ sơ trực tuyến"
     assert KPI.target is None  # a reported figure, not a legal target
-    assert KPI.context is not None and (KPI.context.value, KPI.context.year) == (0.882, 2024)
+    assert [(r.value, r.year) for r in KPI.reported] == [(0.882, 2024)]
 
 
 async def test_days_are_distinct_counts_at_every_level(conn: asyncpg.Connection) -> None:
@@ -313,7 +313,7 @@ async def test_the_api_tiles_and_map_count_the_last_24_hours_once(
             _dossier(at + HOUR, other, "P1", 0),
         ],
     )
-    judged = KPI.model_copy(update={"target": Target(value=0.9, source="thử")})
+    judged = KPI.model_copy(update={"target": Target(value=0.9, slo=True, source="thử")})
     registry = load_areas()
     ctx = cast(ApiContext, SimpleNamespace(catalogue=KpiCatalogue([judged]), areas=registry))
     province = registry.as_of(local_today()).province
@@ -324,7 +324,7 @@ async def test_the_api_tiles_and_map_count_the_last_24_hours_once(
     trend = {t["bucket"]: t["value"] for t in tile["trend"] if t["value"] is not None}
     assert trend == {at.isoformat(): 0.5}
     assert tile["last_bucket"] == at.isoformat()
-    assert tile["distinct"] == "procedure_code" and tile["context"]["value"] == 0.882
+    assert tile["distinct"] == "procedure_code" and tile["reported"][0]["value"] == 0.882
     shown = await map_children(ctx, conn, province)
     below = {c["code"]: c["below_target"] for c in shown["children"]}
     # Phố Hiến 1/2 and Sơn Nam 1/1 against 0.9: one of them is below.
@@ -372,10 +372,10 @@ async def test_the_grafana_panels_count_the_range_once(
     assert values["329"] is None  # a district without events
 
 
-def test_cli_show_counts_from_the_store_and_quotes_the_context(
+def test_cli_show_counts_from_the_store_and_quotes_the_reported_result(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`ioc kpis show` on the province, today: what it counts, the 24 h value, the context."""
+    """`ioc kpis show` on the province, today: what it counts, the 24 h value, the result."""
     import asyncio
 
     from typer.testing import CliRunner
@@ -409,6 +409,7 @@ def test_cli_show_counts_from_the_store_and_quotes_the_context(
     asyncio.run(seed())
     monkeypatch.setenv("IOC_DATABASE_URL", database_url)
     monkeypatch.setenv("IOC_DATABASE__SSLMODE", "disable")
+    monkeypatch.setenv("IOC_ALERTS__KPIS_FILE", str(catalogue_file_for("33")))
     result = CliRunner().invoke(
         app, ["show", "dvc_services_with_online_dossiers", "--days", "5"], env={"COLUMNS": "250"}
     )
@@ -417,4 +418,4 @@ def test_cli_show_counts_from_the_store_and_quotes_the_context(
     assert "đếm riêng biệt procedure_code: dvc.received_online / dvc.services_online" in out
     assert "66,7 % (2 / 3)" in out  # {P1, P3} / {P1, P2, P3}: five P1 dossiers count once
     assert "Mục tiêu: chưa đặt" in out
-    assert "Tham chiếu: 88,2 % (tỉnh Hưng Yên, 2024)" in out
+    assert "Đã báo cáo: 88,2 % (tỉnh Hưng Yên, 2024)" in out

@@ -125,7 +125,7 @@ def test_targets_and_thresholds_come_from_the_catalogue(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shipped = build_all(SHIPPED)
-    steps = _stat(shipped, "ioc-dvc", "dvc_online_dossier_rate")["fieldConfig"]["defaults"][
+    steps = _stat(shipped, "ioc-dvc", "dvc_full_online_dossier_rate")["fieldConfig"]["defaults"][
         "thresholds"
     ]["steps"]
     assert [(s["color"], s["value"]) for s in steps] == [
@@ -140,13 +140,13 @@ def test_targets_and_thresholds_come_from_the_catalogue(
 
     catalogue = yaml.safe_load((REPO / "ioc/data/kpis.yaml").read_text(encoding="utf-8"))
     for kpi in catalogue["kpis"]:
-        if kpi["id"] == "dvc_online_dossier_rate":
+        if kpi["id"] == "dvc_full_online_dossier_rate":
             kpi["target"]["value"] = 0.85
     path = tmp_path / "kpis.yaml"
     path.write_text(yaml.safe_dump(catalogue, allow_unicode=True), encoding="utf-8")
     monkeypatch.setenv("IOC_ALERTS__KPIS_FILE", str(path))
     changed = build_all(context_from_settings(load_settings()))
-    green = _stat(changed, "ioc-dvc", "dvc_online_dossier_rate")["fieldConfig"]["defaults"][
+    green = _stat(changed, "ioc-dvc", "dvc_full_online_dossier_rate")["fieldConfig"]["defaults"][
         "thresholds"
     ]["steps"][-1]
     assert green == {"color": "green", "value": 0.85}

@@ -1,4 +1,4 @@
-"""Distinct-count KPIs and reported context in the catalogue: what is accepted, what is refused."""
+"""Distinct-count KPIs and reported results in the catalogue: what is accepted, what is refused."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ioc.kpis import Kpi, KpiFileError, load_kpis
+from ioc.kpis import Kpi, KpiFileError, catalogue_file_for, load_kpis
 from ioc.kpis.cli import app
 
 GOOD = """\
@@ -23,11 +23,11 @@ kpis:
     distinct: procedure_code
     unit: percent
     direction: higher
-    context:
-      value: 0.882
-      year: 2024
-      area: "tỉnh Hưng Yên"
-      source: "Báo cáo CĐS 2024"
+    reported:
+      - value: 0.882
+        year: 2024
+        area: "tỉnh Hưng Yên"
+        source: "Báo cáo CĐS 2024"
   - id: cameras_seen
     name_vi: "Tỷ lệ camera trực tuyến ít nhất một lần"
     name_en: "Cameras online at least once"
@@ -69,14 +69,14 @@ def test_a_payload_field_or_the_entity_is_accepted(tmp_path: Path) -> None:
     assert services.formula == (
         "distinct procedure_code: dvc.received_online / dvc.services_online"
     )
-    assert services.context is not None
-    assert (services.context.value, services.context.year) == (0.882, 2024)
-    assert services.target is None and services.meets(0.5, "province")  # context is not judged
+    (reported,) = services.reported
+    assert (reported.value, reported.year, reported.period) == (0.882, 2024, "2024")
+    assert services.target is None and services.meets(0.5, "province")  # a result is not judged
 
 
 def test_a_ratio_of_sums_stays_as_it_was() -> None:
     online = load_kpis().get("dvc_online_dossier_rate")
-    assert online.distinct is None and online.context is None
+    assert online.distinct is None and online.reported == ()
     assert online.formula == "dvc.received_online / dvc.received"
 
 
@@ -87,9 +87,9 @@ def test_a_ratio_of_sums_stays_as_it_was() -> None:
         ("distinct: procedure_code", "distinct: camera_id", "distinct", "nor a payload field"),
         ("distinct: procedure_code", "distinct: procedure_cod", "distinct", "did you mean"),
         ("distinct: procedure_code", "distinct: payload", "distinct", "its fields: agency_code"),
-        ("value: 0.882", "value: 88.2", "context.value", "write 0.882 if you meant 88.2 %"),
-        ("year: 2024", "year: 24", "context.year", "greater than or equal to 1990"),
-        ('area: "tỉnh Hưng Yên"', 'region: "tỉnh Hưng Yên"', "context.region", "unknown field"),
+        ("value: 0.882", "value: 88.2", "reported[0].value", "write 0.882 if you meant 88.2 %"),
+        ("year: 2024", "year: 24", "reported[0].year", "greater than or equal to 1990"),
+        ('area: "tỉnh Hưng Yên"', 'region: "tỉnh Hưng Yên"', "reported[0].region", "unknown field"),
     ],
 )
 def test_bad_distinct_or_context(
@@ -103,12 +103,12 @@ def test_bad_distinct_or_context(
 
 
 def test_a_missing_context_source_and_every_problem_at_once(tmp_path: Path) -> None:
-    text = GOOD.replace('      source: "Báo cáo CĐS 2024"\n', "").replace(
+    text = GOOD.replace('        source: "Báo cáo CĐS 2024"\n', "").replace(
         "distinct: entity", "distinct: camera"
     )
     path = write(tmp_path, text)
     problems = problems_of(path)
-    assert one(problems, r"kpis\[0\]\.context\.source").endswith("required field is missing")
+    assert one(problems, r"kpis\[0\]\.reported\[0\]\.source").endswith("required field is missing")
     entity = one(problems, r"kpis\[1\]\.distinct")
     assert entity.startswith(f"{path}:{line_of(path, 'distinct: camera')}: ")
     assert "did you mean camera_id" in entity
@@ -128,18 +128,21 @@ def test_the_model_checks_in_memory_too() -> None:
     assert Kpi.model_validate(fields | {"distinct": "agency_code"}).distinct == "agency_code"
     with pytest.raises(ValueError, match="nor a payload field of feed 'dvc'"):
         Kpi.model_validate(fields | {"distinct": "point_id"})
-    context = {"value": 1.5, "year": 2024, "area": "tỉnh", "source": "x"}
+    reported = {"value": 1.5, "year": 2024, "area": "tỉnh", "source": "x"}
     with pytest.raises(ValueError, match="outside 0–1"):
-        Kpi.model_validate(fields | {"context": context})
+        Kpi.model_validate(fields | {"reported": [reported]})
 
 
-def test_cli_list_shows_what_is_counted_and_the_context() -> None:
+def test_cli_list_shows_what_is_counted_and_the_reported_result() -> None:
     runner = CliRunner()
-    listed = runner.invoke(app, ["list", "--feed", "dvc"], env={"COLUMNS": "250"})
+    hung_yen = str(catalogue_file_for("33"))
+    listed = runner.invoke(
+        app, ["list", "--feed", "dvc", "--file", hung_yen], env={"COLUMNS": "250"}
+    )
     assert listed.exit_code == 0, listed.output
     assert "dvc_services_with_online_dossiers" in listed.output
     assert "đếm riêng biệt procedure_code" in listed.output
-    assert "tham chiếu: 88,2 % (tỉnh Hưng Yên, 2024)" in listed.output
+    assert "đã báo cáo: 88,2 % (tỉnh Hưng Yên, 2024)" in listed.output
 
 
 def test_an_alert_rule_on_a_distinct_kpi_is_refused(tmp_path: Path) -> None:

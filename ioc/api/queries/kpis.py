@@ -41,8 +41,9 @@ def catalogue_json(ctx: ApiContext) -> dict[str, Any]:
                 "source": k.target.source if k.target else None,
                 # Distinct-count KPIs: what is counted once (None: a ratio of sums).
                 "distinct": k.distinct,
-                # A figure reported elsewhere, for comparison; not a target.
-                "context": k.context.model_dump() if k.context else None,
+                "slo": k.target.slo if k.target else None,
+                # Results reported for the KPI, shown beside it; never targets.
+                "reported": [r.model_dump(mode="json") for r in k.reported],
             }
             for k in ctx.catalogue
         ]
@@ -180,9 +181,9 @@ async def kpis_current(ctx: ApiContext, conn: asyncpg.Connection, area: Area) ->
                 "last_bucket": iso(last.get(kpi.id)),
                 "numerator": numerator,
                 "denominator": denominator,
-                # What a distinct-count KPI counts once, and a figure reported for comparison.
+                # What a distinct-count KPI counts once, and the results reported for it.
                 "distinct": kpi.distinct,
-                "context": kpi.context.model_dump() if kpi.context else None,
+                "reported": [r.model_dump(mode="json") for r in kpi.reported],
             }
         )
     return {"area": area_json(area), "at": iso(now), "items": items}
