@@ -117,7 +117,7 @@ def datasource_model(settings: Settings, database_url: str) -> dict[str, Any]:
             "database": parts.path.strip("/") or "ioc",
             # Grafana has no "prefer": without a stated need for TLS, connect without it.
             "sslmode": sslmode if sslmode in _GRAFANA_SSLMODES else "disable",
-            "postgresVersion": 1600,
+            "postgresVersion": 1700,
             "timescaledb": settings.grafana.timescaledb,
             "maxOpenConns": 10,
             "maxIdleConns": 10,
