@@ -20,7 +20,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ioc._cli import command_settings, err_console
+from ioc._cli import (
+    EXIT_CODES_HELP,
+    command_settings,
+    err_console,
+    quiet_kafka_client,
+    run_app,
+)
 from ioc.config import ConfigError, Settings, get_settings
 from ioc.db import MigrationError
 from ioc.embedded.process import EmbeddedError
@@ -43,7 +49,8 @@ app = typer.Typer(
         "ioc-monitor: streaming monitor for a provincial Intelligent Operations Centre.\n\n"
         "`ioc up` runs everything on this machine (Apache Kafka, PostgreSQL, the pipeline); "
         "`ioc status` tells whether each part is healthy. Settings come from IOC_* "
-        "environment variables or a .env file (see .env.example); `ioc config` shows them."
+        "environment variables or a .env file (see .env.example); `ioc config` shows them.\n\n"
+        + EXIT_CODES_HELP
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -238,6 +245,7 @@ def dlq_show(
     from ioc.dlq import read_dead_letters
 
     settings = command_settings()
+    quiet_kafka_client()
     letters = asyncio.run(read_dead_letters(settings, source=source, reason=reason))
     counts = Counter((letter.source, letter.reason) for _, letter in letters)
     summary = Table(title=f"{len(letters):,} dead letters")
@@ -279,6 +287,7 @@ def dlq_export(
     from ioc.dlq import read_dead_letters
 
     settings = command_settings()
+    quiet_kafka_client()
     letters = asyncio.run(read_dead_letters(settings, source=source, reason=reason))
     for _, letter in letters:
         sys.stdout.buffer.write(letter.original.rstrip(b"\n") + b"\n")
@@ -325,10 +334,13 @@ def _add_plugin_commands() -> None:
 
 
 def main() -> None:
-    """Console-script entry point: turns known errors into one clear message and exit code."""
+    """Console-script entry point: turns known errors into one clear message and exit code.
+
+    An unreachable database or broker is told by :func:`ioc._cli.run_app` (exit 3 or 4).
+    """
     _add_plugin_commands()
     try:
-        app()
+        run_app(app)
     except ConfigError as err:
         err_console.print(f"[red]Configuration error.[/] {err}")
         sys.exit(2)

@@ -13,7 +13,7 @@ from aiokafka import TopicPartition
 from rich.console import Console
 from rich.table import Table
 
-from ioc._cli import err_console
+from ioc._cli import command_settings, err_console, quiet_kafka_client, unreachable
 from ioc.config import Settings, get_settings
 from ioc.db import connect
 from ioc.events import FEEDS
@@ -98,6 +98,8 @@ def run(
     try:
         asyncio.run(_run(worker))
     except RuntimeError as err:
+        if unreachable(err) is not None:
+            raise  # aiokafka's errors are RuntimeErrors too: one line and exit 4 (run_app)
         err_console.print(f"[red]{err}[/]")
         raise typer.Exit(2) from None
 
@@ -205,8 +207,10 @@ def positions(group: Group = None) -> None:
     Shows the stored position, the partition's first and end offsets, and a position past the
     end (not read until resolved with `ioc streams seek`) or behind the first offset.
     """
-    wanted = group or get_settings().streams.group
-    rows = asyncio.run(group_positions(get_settings(), wanted))
+    settings = command_settings()
+    quiet_kafka_client()
+    wanted = group or settings.streams.group
+    rows = asyncio.run(group_positions(settings, wanted))
     table = Table(title=f"Positions of group {wanted}")
     for column in ("topic", "partition", "stored", "first", "end", "problem"):
         table.add_column(
@@ -287,6 +291,8 @@ def seek(
     A running worker that left the partition unread picks the new position up within
     seconds; other workers read from it after their next rebalance or restart.
     """
-    wanted = group or get_settings().streams.group
-    offset = asyncio.run(seek_position(get_settings(), wanted, topic, partition, to))
+    settings = command_settings()
+    quiet_kafka_client()
+    wanted = group or settings.streams.group
+    offset = asyncio.run(seek_position(settings, wanted, topic, partition, to))
     err_console.print(f"group {wanted}: {topic}/{partition} will be read from offset {offset:,}")

@@ -25,21 +25,19 @@ ADMIN_KEY_FILE = "api-admin-key"  # under IOC_STATE_DIR, written on a local stac
 
 app = typer.Typer(
     help=(
-        "The API and the live board. `ioc api` serves them on IOC_API_HOST:IOC_API_PORT "
+        "The API and the live board. `ioc api run` serves them on IOC_API_HOST:IOC_API_PORT "
         "(`ioc up` runs it); `ioc api keys` creates, lists and revokes API keys."
     ),
-    invoke_without_command=True,
+    no_args_is_help=True,
     rich_markup_mode="markdown",
 )
 keys_app = typer.Typer(help="API keys: a role and an optional area scope each.")
 app.add_typer(keys_app, name="keys")
 
 
-@app.callback()
-def serve(ctx: typer.Context) -> None:
+@app.command()
+def run() -> None:
     """Serve the API, the live stream, `/metrics` and the board (http://IOC_API_HOST:IOC_API_PORT/)."""
-    if ctx.invoked_subcommand is not None:
-        return
     import uvicorn
 
     from ioc.api.app import create_app
