@@ -69,7 +69,13 @@ def out_console() -> Console:
 
 def print_json(value: Any) -> None:
     """Print ``value`` as indented JSON on stdout (``--json``), Vietnamese left as is."""
-    typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=_json_default))
+
+
+def _json_default(value: object) -> object:
+    """Times and dates as ISO 8601; anything else JSON cannot say as its text."""
+    isoformat = getattr(value, "isoformat", None)
+    return isoformat() if callable(isoformat) else str(value)
 
 
 def command_settings() -> Settings:

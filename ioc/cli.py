@@ -7,6 +7,7 @@ point names a `typer.Typer`; its entry-point name becomes the sub-command).
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import signal
@@ -14,16 +15,17 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from importlib.metadata import entry_points, version
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from ioc._cli import (
     EXIT_CODES_HELP,
     command_settings,
     err_console,
+    out_console,
+    print_json,
     quiet_kafka_client,
     run_app,
 )
@@ -38,6 +40,9 @@ from ioc.telemetry import (
     read_connector_metrics,
     read_stream_metrics,
 )
+
+if TYPE_CHECKING:
+    from ioc.dlq import DeadLetter
 
 __all__ = ["app", "main"]
 
@@ -225,7 +230,7 @@ def status(
             table.add_row(
                 p.name, "[green]healthy[/]" if p.healthy else "[red]DOWN[/]", p.address, p.detail
             )
-        Console().print(table)
+        out_console().print(table)
     if not all(p.healthy for p in parts):
         raise typer.Exit(1)
 
@@ -234,11 +239,13 @@ def status(
 def dlq_show(
     source: Annotated[str | None, typer.Option(help="Only this connector's.")] = None,
     reason: Annotated[str | None, typer.Option(help="Only this reason code.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many, oldest first.")] = 50,
+    limit: Annotated[int, typer.Option(min=0, help="At most this many, oldest first.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List rejected inputs on `ioc.dlq`: when, who, why, where, and the start of the input.
 
-    Counts by source and reason come first, over everything that matches.
+    Counts by source and reason come first, over everything that matches. With --json: the
+    counts and the listed letters, each with its whole input (UTF-8, or base64 when not).
     """
     from collections import Counter
 
@@ -248,12 +255,24 @@ def dlq_show(
     quiet_kafka_client()
     letters = asyncio.run(read_dead_letters(settings, source=source, reason=reason))
     counts = Counter((letter.source, letter.reason) for _, letter in letters)
+    if as_json:
+        print_json(
+            {
+                "total": len(letters),
+                "counts": [
+                    {"source": src, "reason": why, "count": count}
+                    for (src, why), count in counts.most_common()
+                ],
+                "letters": [_letter_json(offset, letter) for offset, letter in letters[:limit]],
+            }
+        )
+        return
     summary = Table(title=f"{len(letters):,} dead letters")
     for column in ("source", "reason", "count"):
         summary.add_column(column)
     for (src, why), count in counts.most_common():
         summary.add_row(src, why, f"{count:,}")
-    out = Console()
+    out = out_console()
     out.print(summary)
     table = Table(title=f"oldest {min(limit, len(letters))}", show_lines=True)
     for column in ("offset", "rejected at", "source", "reason", "location", "detail", "input"):
@@ -269,6 +288,26 @@ def dlq_show(
             letter.original[:160].decode("utf-8", "replace"),
         )
     out.print(table)
+
+
+def _letter_json(offset: int, letter: DeadLetter) -> dict[str, object]:
+    try:
+        original, encoding = letter.original.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        original, encoding = base64.b64encode(letter.original).decode("ascii"), "base64"
+    return {
+        "offset": offset,
+        "failed_at": letter.failed_at.isoformat(),
+        "source": letter.source,
+        "stage": letter.stage,
+        "reason": letter.reason,
+        "location": letter.location,
+        "detail": letter.detail,
+        "original": original,
+        "original_encoding": encoding,
+        "original_size": letter.original_size,
+        "original_sha256": letter.original_sha256,
+    }
 
 
 @dlq_app.command("export")

@@ -10,10 +10,16 @@ from typing import Annotated, Any
 
 import typer
 from aiokafka import TopicPartition
-from rich.console import Console
 from rich.table import Table
 
-from ioc._cli import command_settings, err_console, quiet_kafka_client, unreachable
+from ioc._cli import (
+    command_settings,
+    err_console,
+    out_console,
+    print_json,
+    quiet_kafka_client,
+    unreachable,
+)
 from ioc.config import Settings, get_settings
 from ioc.db import connect
 from ioc.events import FEEDS
@@ -201,7 +207,10 @@ Group = Annotated[str | None, typer.Option(help="The consumer group. Default: IO
 
 
 @app.command()
-def positions(group: Group = None) -> None:
+def positions(
+    group: Group = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
     """Where a group stands on every partition, and any problem (exit code 1 then).
 
     Shows the stored position, the partition's first and end offsets, and a position past the
@@ -211,6 +220,11 @@ def positions(group: Group = None) -> None:
     quiet_kafka_client()
     wanted = group or settings.streams.group
     rows = asyncio.run(group_positions(settings, wanted))
+    if as_json:
+        print_json({"group": wanted, "partitions": rows})
+        if any(r["problem"] for r in rows):
+            raise typer.Exit(1)
+        return
     table = Table(title=f"Positions of group {wanted}")
     for column in ("topic", "partition", "stored", "first", "end", "problem"):
         table.add_column(
@@ -225,7 +239,7 @@ def positions(group: Group = None) -> None:
             f"{r['end']:,}",
             r["problem"],
         )
-    Console().print(table)
+    out_console().print(table)
     if any(r["problem"] for r in rows):
         raise typer.Exit(1)
 
