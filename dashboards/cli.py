@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ioc._cli import out_console, print_json
@@ -148,7 +149,7 @@ def push(
             force=force,
         )
     except PushError as error:
-        err.print(f"[red]Push to {target} failed.[/] {error}")
+        err.print(f"[red]Push to {escape(target)} failed.[/] {escape(str(error))}")
         raise typer.Exit(1) from None
     table = Table(title=f"Grafana at {target}")
     for column in ("kind", "uid", "action", "detail"):
