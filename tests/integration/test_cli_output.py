@@ -76,3 +76,12 @@ def test_kpis_list_json_is_the_catalogue(run) -> None:  # type: ignore[no-untype
     kpis = json.loads(listed.stdout)
     assert [k["id"] for k in kpis] == [k.id for k in load_kpis(None)]
     assert {"id", "name_vi", "numerator", "denominator", "unit", "target"} <= set(kpis[0])
+
+
+def test_kpis_show_json_on_an_empty_store(run) -> None:  # type: ignore[no-untyped-def]
+    shown = run("kpis", "show", "dvc_on_time_rate", "--area", "Phố Hiến", "--json")
+    assert shown.returncode == 0, shown.stderr
+    status = json.loads(shown.stdout)
+    assert status["kpi"] == "dvc_on_time_rate" and status["area"]["name_vi"] == "Phường Phố Hiến"
+    assert status["value"] is None and status["daily"] == [] and status["trend_days"] == 30
+    assert {"start", "end", "target", "gap", "meets", "trend_per_day", "forecast"} <= set(status)
