@@ -29,7 +29,7 @@ COPY . .
 # The versions CI tested (constraints.txt); `ioc --help` fails the build here, not at first
 # start, if the entry point is broken.
 RUN pip install --upgrade pip \
-    && pip install --prefer-binary -c constraints.txt ".[grafana]" \
+    && pip install --prefer-binary -c constraints.txt . \
     && ioc --help > /dev/null
 
 # --- runtime: the venv, a non-root user and nothing else ---------------------------------
