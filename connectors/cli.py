@@ -12,14 +12,20 @@ from datetime import datetime
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ioc._cli import command_settings, err_console
+from ioc._cli import command_settings, err_console, out_console, print_json
 from ioc.areas import load_areas
 from ioc.config import Settings, get_settings
-from ioc.connectors.base import Clock, ConnectorContext, ConnectorError, VirtualClock, WallClock
+from ioc.connectors.base import (
+    Clock,
+    Connector,
+    ConnectorContext,
+    ConnectorError,
+    VirtualClock,
+    WallClock,
+)
 from ioc.connectors.registry import RegistryError, load_connector, registered
 from ioc.connectors.runner import ConnectorRunner
 from ioc.connectors.scenarios import load_scenario
@@ -164,8 +170,11 @@ OptionsOpt = Annotated[
 
 @app.command("list")
 @_friendly
-def list_connectors() -> None:
+def list_connectors(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
     """List every registered connector: name, feed, description and package."""
+    rows: list[dict[str, str | None]] = []
     table = Table(title="Registered connectors (entry-point group ioc.connectors)")
     for column in ("name", "feed", "description", "package"):
         table.add_column(column)
@@ -176,22 +185,51 @@ def list_connectors() -> None:
         except RegistryError as err:
             broken.append(str(err))
             table.add_row(name, "-", "[red]cannot be loaded[/]", entry.distribution)
+            rows.append(_connector_json(name, None, entry.distribution, str(err)))
             continue
         table.add_row(name, cls.feed or "(mapping)", cls.description(), entry.distribution)
-    Console().print(table)
+        rows.append(_connector_json(name, cls, entry.distribution, None))
+    if as_json:
+        print_json(rows)
+    else:
+        out_console().print(table)
     for problem in broken:
         err_console.print(f"[red]{problem}[/]")
     if broken:
         raise typer.Exit(1)
 
 
+def _connector_json(
+    name: str, cls: type[Connector] | None, package: str | None, error: str | None
+) -> dict[str, str | None]:
+    return {
+        "name": name,
+        "feed": cls.feed if cls is not None else None,
+        "description": cls.description() if cls is not None else None,
+        "package": package,
+        "error": error,
+    }
+
+
 @app.command()
 @_friendly
-def describe(name: str) -> None:
+def describe(
+    name: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
     """Show what a connector does, its feed and its options."""
     entry = registered().get(name)
     cls = load_connector(name)
-    out = Console()
+    if as_json:
+        print_json(
+            _connector_json(name, cls, entry.distribution if entry else None, None)
+            | {
+                "class": entry.target if entry else cls.__qualname__,
+                "options": dict(cls.options_help),
+            }
+        )
+        return
+    out = out_console()
     out.print(f"[bold]{name}[/] — {cls.description()}")
     if cls.feed:
         out.print(f"feed: {cls.feed} (topic ioc.events.{cls.feed})")

@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from ioc._cli import out_console, print_json
 from ioc.config import get_settings, mask_url
 
 __all__ = ["app"]
@@ -74,11 +76,26 @@ def build(
 
 
 @app.command("list")
-def list_boards() -> None:
+def list_boards(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
     """List the boards: uid, title, panels, variables."""
     from ioc.dashboards import build_all, context_from_settings
 
     boards = build_all(context_from_settings(get_settings()))
+    if as_json:
+        print_json(
+            [
+                {
+                    "uid": uid,
+                    "title": board["title"],
+                    "panels": len([p for p in board.get("panels", []) if p.get("type") != "row"]),
+                    "variables": [v["name"] for v in board.get("templating", {}).get("list", [])],
+                }
+                for uid, board in boards.items()
+            ]
+        )
+        return
     table = Table(title=f"{len(boards)} boards")
     for column in ("uid", "title", "panels", "variables"):
         table.add_column(column)
@@ -86,7 +103,7 @@ def list_boards() -> None:
         panels = [p for p in board.get("panels", []) if p.get("type") != "row"]
         variables = [v["name"] for v in board.get("templating", {}).get("list", [])]
         table.add_row(uid, board["title"], str(len(panels)), ", ".join(variables))
-    Console().print(table)
+    out_console().print(table)
 
 
 @app.command()
@@ -132,7 +149,7 @@ def push(
             force=force,
         )
     except PushError as error:
-        err.print(f"[red]Push to {target} failed.[/] {error}")
+        err.print(f"[red]Push to {escape(target)} failed.[/] {escape(str(error))}")
         raise typer.Exit(1) from None
     table = Table(title=f"Grafana at {target}")
     for column in ("kind", "uid", "action", "detail"):
@@ -141,7 +158,7 @@ def push(
         colour = {"refused": "red", "replaced": "yellow", "kept": "yellow"}.get(change.action)
         action = f"[{colour}]{change.action}[/]" if colour else change.action
         table.add_row(change.kind, change.uid, action, change.detail)
-    Console().print(table)
+    out_console().print(table)
     if model is not None and password is None:
         err.print(
             "Note: IOC_DATABASE__GRAFANA_PASSWORD is unset, so the datasource has no password "

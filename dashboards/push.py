@@ -130,9 +130,16 @@ def connect(settings: Settings, url: str | None = None) -> Any:
     """A grafana-client API object for ``url`` (default ``IOC_GRAFANA__URL``).
 
     Raises:
-        PushError: If no credentials are configured.
+        PushError: If no credentials are configured, or grafana-client (the ``grafana``
+            extra) is not installed.
     """
-    from grafana_client.api import GrafanaApi
+    try:
+        from grafana_client.api import GrafanaApi
+    except ImportError:
+        raise PushError(
+            "grafana-client is not installed; `ioc dashboards push` needs the grafana extra: "
+            "pip install 'ioc-monitor[grafana]'"
+        ) from None
 
     address = (url or settings.grafana.url).rstrip("/") + "/"
     credential: str | tuple[str, str] | None

@@ -7,6 +7,7 @@ point names a `typer.Typer`; its entry-point name becomes the sub-command).
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import signal
@@ -14,13 +15,20 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from importlib.metadata import entry_points, version
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from ioc._cli import command_settings, err_console
+from ioc._cli import (
+    EXIT_CODES_HELP,
+    command_settings,
+    err_console,
+    out_console,
+    print_json,
+    quiet_kafka_client,
+    run_app,
+)
 from ioc.config import ConfigError, Settings, get_settings
 from ioc.db import MigrationError
 from ioc.embedded.process import EmbeddedError
@@ -33,6 +41,9 @@ from ioc.telemetry import (
     read_stream_metrics,
 )
 
+if TYPE_CHECKING:
+    from ioc.dlq import DeadLetter
+
 __all__ = ["app", "main"]
 
 COMMAND_GROUP = "ioc.commands"
@@ -43,7 +54,8 @@ app = typer.Typer(
         "ioc-monitor: streaming monitor for a provincial Intelligent Operations Centre.\n\n"
         "`ioc up` runs everything on this machine (Apache Kafka, PostgreSQL, the pipeline); "
         "`ioc status` tells whether each part is healthy. Settings come from IOC_* "
-        "environment variables or a .env file (see .env.example); `ioc config` shows them."
+        "environment variables or a .env file (see .env.example); `ioc config` shows them.\n\n"
+        + EXIT_CODES_HELP
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -220,7 +232,7 @@ def status(
             table.add_row(
                 p.name, "[green]healthy[/]" if p.healthy else "[red]DOWN[/]", p.address, p.detail
             )
-        Console().print(table)
+        out_console().print(table)
     if not all(p.healthy for p in parts):
         raise typer.Exit(1)
 
@@ -229,25 +241,40 @@ def status(
 def dlq_show(
     source: Annotated[str | None, typer.Option(help="Only this connector's.")] = None,
     reason: Annotated[str | None, typer.Option(help="Only this reason code.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many, oldest first.")] = 50,
+    limit: Annotated[int, typer.Option(min=0, help="At most this many, oldest first.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List rejected inputs on `ioc.dlq`: when, who, why, where, and the start of the input.
 
-    Counts by source and reason come first, over everything that matches.
+    Counts by source and reason come first, over everything that matches. With --json: the
+    counts and the listed letters, each with its whole input (UTF-8, or base64 when not).
     """
     from collections import Counter
 
     from ioc.dlq import read_dead_letters
 
     settings = command_settings()
+    quiet_kafka_client()
     letters = asyncio.run(read_dead_letters(settings, source=source, reason=reason))
     counts = Counter((letter.source, letter.reason) for _, letter in letters)
+    if as_json:
+        print_json(
+            {
+                "total": len(letters),
+                "counts": [
+                    {"source": src, "reason": why, "count": count}
+                    for (src, why), count in counts.most_common()
+                ],
+                "letters": [_letter_json(offset, letter) for offset, letter in letters[:limit]],
+            }
+        )
+        return
     summary = Table(title=f"{len(letters):,} dead letters")
     for column in ("source", "reason", "count"):
         summary.add_column(column)
     for (src, why), count in counts.most_common():
         summary.add_row(src, why, f"{count:,}")
-    out = Console()
+    out = out_console()
     out.print(summary)
     table = Table(title=f"oldest {min(limit, len(letters))}", show_lines=True)
     for column in ("offset", "rejected at", "source", "reason", "location", "detail", "input"):
@@ -263,6 +290,26 @@ def dlq_show(
             letter.original[:160].decode("utf-8", "replace"),
         )
     out.print(table)
+
+
+def _letter_json(offset: int, letter: DeadLetter) -> dict[str, object]:
+    try:
+        original, encoding = letter.original.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        original, encoding = base64.b64encode(letter.original).decode("ascii"), "base64"
+    return {
+        "offset": offset,
+        "failed_at": letter.failed_at.isoformat(),
+        "source": letter.source,
+        "stage": letter.stage,
+        "reason": letter.reason,
+        "location": letter.location,
+        "detail": letter.detail,
+        "original": original,
+        "original_encoding": encoding,
+        "original_size": letter.original_size,
+        "original_sha256": letter.original_sha256,
+    }
 
 
 @dlq_app.command("export")
@@ -281,6 +328,7 @@ def dlq_export(
     from ioc.dlq import read_dead_letters
 
     settings = command_settings()
+    quiet_kafka_client()
     letters = asyncio.run(read_dead_letters(settings, source=source, reason=reason))
     for _, letter in letters:
         sys.stdout.buffer.write(letter.original.rstrip(b"\n") + b"\n")
@@ -327,10 +375,13 @@ def _add_plugin_commands() -> None:
 
 
 def main() -> None:
-    """Console-script entry point: turns known errors into one clear message and exit code."""
+    """Console-script entry point: turns known errors into one clear message and exit code.
+
+    An unreachable database or broker is told by :func:`ioc._cli.run_app` (exit 3 or 4).
+    """
     _add_plugin_commands()
     try:
-        app()
+        run_app(app)
     except ConfigError as err:
         err_console.print(f"[red]Configuration error.[/] {err}")
         sys.exit(2)

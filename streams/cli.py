@@ -10,10 +10,16 @@ from typing import Annotated, Any
 
 import typer
 from aiokafka import TopicPartition
-from rich.console import Console
 from rich.table import Table
 
-from ioc._cli import err_console
+from ioc._cli import (
+    command_settings,
+    err_console,
+    out_console,
+    print_json,
+    quiet_kafka_client,
+    unreachable,
+)
 from ioc.config import Settings, get_settings
 from ioc.db import connect
 from ioc.events import FEEDS
@@ -100,6 +106,8 @@ def run(
     try:
         asyncio.run(_run(worker, settings.health_port))
     except RuntimeError as err:
+        if unreachable(err) is not None:
+            raise  # aiokafka's errors are RuntimeErrors too: one line and exit 4 (run_app)
         err_console.print(f"[red]{err}[/]")
         raise typer.Exit(2) from None
 
@@ -201,14 +209,24 @@ Group = Annotated[str | None, typer.Option(help="The consumer group. Default: IO
 
 
 @app.command()
-def positions(group: Group = None) -> None:
+def positions(
+    group: Group = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
     """Where a group stands on every partition, and any problem (exit code 1 then).
 
     Shows the stored position, the partition's first and end offsets, and a position past the
     end (not read until resolved with `ioc streams seek`) or behind the first offset.
     """
-    wanted = group or get_settings().streams.group
-    rows = asyncio.run(group_positions(get_settings(), wanted))
+    settings = command_settings()
+    quiet_kafka_client()
+    wanted = group or settings.streams.group
+    rows = asyncio.run(group_positions(settings, wanted))
+    if as_json:
+        print_json({"group": wanted, "partitions": rows})
+        if any(r["problem"] for r in rows):
+            raise typer.Exit(1)
+        return
     table = Table(title=f"Positions of group {wanted}")
     for column in ("topic", "partition", "stored", "first", "end", "problem"):
         table.add_column(
@@ -223,7 +241,7 @@ def positions(group: Group = None) -> None:
             f"{r['end']:,}",
             r["problem"],
         )
-    Console().print(table)
+    out_console().print(table)
     if any(r["problem"] for r in rows):
         raise typer.Exit(1)
 
@@ -289,6 +307,8 @@ def seek(
     A running worker that left the partition unread picks the new position up within
     seconds; other workers read from it after their next rebalance or restart.
     """
-    wanted = group or get_settings().streams.group
-    offset = asyncio.run(seek_position(get_settings(), wanted, topic, partition, to))
+    settings = command_settings()
+    quiet_kafka_client()
+    wanted = group or settings.streams.group
+    offset = asyncio.run(seek_position(settings, wanted, topic, partition, to))
     err_console.print(f"group {wanted}: {topic}/{partition} will be read from offset {offset:,}")

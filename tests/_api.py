@@ -101,13 +101,13 @@ def api_env(settings: Settings, port: int, **extra: str) -> dict[str, str]:
 
 @contextmanager
 def running_api(settings: Settings, log_dir: Path, **extra: str) -> Iterator[RunningApi]:
-    """`python -m ioc api` on a free loopback port, until the block ends."""
+    """`python -m ioc api run` on a free loopback port, until the block ends."""
     port = free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"api-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "ioc", "api"],
+            [sys.executable, "-m", "ioc", "api", "run"],
             env=api_env(settings, port, **extra),
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import asyncpg
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from ioc._cli import command_settings, err_console, fail, with_connection
+from ioc._cli import command_settings, err_console, fail, out_console, print_json, with_connection
+from ioc.alerts.model import AlertState
 from ioc.config import Settings
 from ioc.datafile import DataFileError
 from ioc.kpis import load_kpis
@@ -43,16 +43,17 @@ app = typer.Typer(
 @app.command("list")
 def list_alerts(
     state: Annotated[
-        str | None, typer.Option(help="firing, acknowledged or resolved (default: open ones)")
+        AlertState | None, typer.Option(help="Only this state (default: the open ones).")
     ] = None,
     area: Annotated[str | None, typer.Option(help="Only this area code.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Alerts, newest first: rule, area, severity, state, since when, value vs target."""
     settings = command_settings()
 
     async def fetch(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-        states = [state] if state else ["firing", "acknowledged"]
+        states = [state.value] if state else [AlertState.FIRING, AlertState.ACKNOWLEDGED]
         rows: list[asyncpg.Record] = await conn.fetch(
             "SELECT * FROM alerts WHERE state = ANY($1::text[]) AND ($2::text IS NULL OR "
             "area = $2) ORDER BY started_at DESC LIMIT $3",
@@ -67,9 +68,29 @@ def list_alerts(
         units = {kpi.id: kpi.unit for kpi in load_kpis(settings.alerts.kpis_file)}
     except DataFileError as err:
         fail(f"The KPI catalogue cannot be used; fix these and run again.\n{err}")
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": r["id"],
+                    "rule": r["rule_id"],
+                    "kpi": r["kpi_id"],
+                    "area": r["area"],
+                    "severity": r["severity"],
+                    "state": r["state"],
+                    "level": r["level"],
+                    "started_at": r["started_at"].isoformat(),
+                    "value": r["last_value"],
+                    "target": r["target"],
+                    "unit": units.get(r["kpi_id"], "number"),
+                }
+                for r in rows
+            ]
+        )
+        return
     table = Table(title=f"{len(rows)} alerts")
     for column in ("id", "rule", "area", "severity", "state", "level", "since", "value", "target"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in ("id", "rule", "area"))
     for r in rows:
         table.add_row(
             str(r["id"]),
@@ -82,7 +103,7 @@ def list_alerts(
             format_value(r["last_value"], units.get(r["kpi_id"], "number")),
             format_value(r["target"], units.get(r["kpi_id"], "number")),
         )
-    Console().print(table)
+    out_console().print(table)
 
 
 @app.command()

@@ -6,15 +6,16 @@ import asyncio
 import getpass
 import logging
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import asyncpg
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from ioc._cli import command_settings, err_console, with_connection
+from ioc._cli import command_settings, err_console, out_console, print_json, with_connection
+from ioc.api.keys import Role
 from ioc.config import Environment, Settings
 from ioc.localtime import to_local
 
@@ -25,21 +26,19 @@ ADMIN_KEY_FILE = "api-admin-key"  # under IOC_STATE_DIR, written on a local stac
 
 app = typer.Typer(
     help=(
-        "The API and the live board. `ioc api` serves them on IOC_API_HOST:IOC_API_PORT "
+        "The API and the live board. `ioc api run` serves them on IOC_API_HOST:IOC_API_PORT "
         "(`ioc up` runs it); `ioc api keys` creates, lists and revokes API keys."
     ),
-    invoke_without_command=True,
+    no_args_is_help=True,
     rich_markup_mode="markdown",
 )
 keys_app = typer.Typer(help="API keys: a role and an optional area scope each.")
 app.add_typer(keys_app, name="keys")
 
 
-@app.callback()
-def serve(ctx: typer.Context) -> None:
+@app.command()
+def run() -> None:
     """Serve the API, the live stream, `/metrics` and the board (http://IOC_API_HOST:IOC_API_PORT/)."""
-    if ctx.invoked_subcommand is not None:
-        return
     import uvicorn
 
     from ioc.api.app import create_app
@@ -89,7 +88,7 @@ async def _first_admin_key(settings: Settings) -> None:
 @keys_app.command("create")
 def keys_create(
     name: Annotated[str, typer.Option(help='Who holds it, e.g. "Trực ban IOC ca 1".')],
-    role: Annotated[str, typer.Option(help="operator, leader, engineer or admin.")],
+    role: Annotated[Role, typer.Option(help="What the key may do.")],
     area: Annotated[
         str | None, typer.Option(help="Limit the key to this area code and below.")
     ] = None,
@@ -98,12 +97,10 @@ def keys_create(
     ] = None,
 ) -> None:
     """Create a key and print it once (only its hash is stored)."""
-    from ioc.api.keys import ROLES, create_key
+    from ioc.api.keys import create_key
     from ioc.areas import load_areas
 
     settings = command_settings()
-    if role not in ROLES:
-        raise typer.BadParameter(f"{role!r} is not one of {', '.join(ROLES)}", param_hint="--role")
     if area is not None and not load_areas(settings.areas_file).versions(area):
         raise typer.BadParameter(f"no area has code {area!r}", param_hint="--area")
 
@@ -122,15 +119,37 @@ def keys_create(
 
 
 @keys_app.command("list")
-def keys_list() -> None:
+def keys_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
     """Every key: id, holder, role, scope, when created and last used, revoked or not."""
     from ioc.api.keys import list_keys
 
     settings = command_settings()
     rows = asyncio.run(with_connection(settings, list_keys))
+    if as_json:
+
+        def when(at: datetime | None) -> str | None:
+            return at.isoformat() if at is not None else None
+
+        print_json(
+            [
+                {
+                    "id": r["id"],
+                    "name": r["name"],
+                    "role": r["role"],
+                    "area": r["area"],
+                    "created_at": when(r["created_at"]),
+                    "last_used_at": when(r["last_used_at"]),
+                    "revoked_at": when(r["revoked_at"]),
+                }
+                for r in rows
+            ]
+        )
+        return
     table = Table(title=f"{len(rows)} API keys")
     for column in ("id", "name", "role", "area", "created", "last used", "revoked"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "id")
     for r in rows:
         table.add_row(
             r["id"],
@@ -141,7 +160,7 @@ def keys_list() -> None:
             f"{to_local(r['last_used_at']):%d/%m/%Y %H:%M}" if r["last_used_at"] else "-",
             f"{to_local(r['revoked_at']):%d/%m/%Y %H:%M}" if r["revoked_at"] else "-",
         )
-    Console().print(table)
+    out_console().print(table)
 
 
 @keys_app.command("revoke")

@@ -1,4 +1,4 @@
-"""The API and live board `ioc up` runs: one `ioc api` process."""
+"""The API and live board `ioc up` runs: one `ioc api run` process."""
 
 from __future__ import annotations
 
@@ -19,14 +19,14 @@ def _key_hint(settings: Settings) -> str:
 
 
 def api_processes(settings: Settings, env: Mapping[str, str]) -> list[ProcessSpec]:
-    """`ioc api` on IOC_API_HOST:IOC_API_PORT (the child reads the same settings)."""
+    """`ioc api run` on IOC_API_HOST:IOC_API_PORT (the child reads the same settings)."""
     host = env.get("IOC_API_HOST", settings.api_host)
     port = env.get("IOC_API_PORT", str(settings.api_port))
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 (compared, not bound)
     return [
         ProcessSpec(
             name="api",
-            argv=[sys.executable, "-m", "ioc", "api"],
+            argv=[sys.executable, "-m", "ioc", "api", "run"],
             env=dict(env),
             address=f"http://{shown}:{port}/" + _key_hint(settings),
         )

@@ -12,13 +12,12 @@ import asyncio
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from ioc._cli import err_console, fail
+from ioc._cli import err_console, fail, out_console, print_json
 from ioc.areas import Area, AreaFileError, AreaRegistry, load_areas
 from ioc.config import Settings, get_settings
 from ioc.kpis import Kpi, KpiCatalogue, KpiFileError, drill, load_kpis
@@ -127,6 +126,7 @@ def _reported_text(kpi: Kpi) -> str | None:
 def list_kpis(
     file: CatalogueFile = None,
     feed: Annotated[str | None, typer.Option(help="Only this feed's KPIs (dvc, payment…).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List the KPIs: id, name, formula, unit, direction, target, deadline, source, results.
 
@@ -136,6 +136,10 @@ def list_kpis(
     """
     catalogue = _catalogue(file, None if file is not None else get_settings())
     kpis = catalogue.for_feed(feed) if feed is not None else list(catalogue)
+    if as_json:
+        # The catalogue's own fields (its YAML schema), so a script reads what the file says.
+        print_json([kpi.model_dump(mode="json") for kpi in kpis])
+        return
     table = Table(title=f"{len(kpis)} chỉ tiêu — {catalogue.source}", show_lines=True)
     table.add_column("id", no_wrap=True)
     for column in ("tên", "công thức (tử số / mẫu số)", "đơn vị", "chiều", "mục tiêu / đã báo cáo"):
@@ -149,7 +153,7 @@ def list_kpis(
             _DIRECTION_VI[kpi.direction],
             "\n".join(t for t in (_target_text(kpi), _reported_text(kpi)) if t is not None),
         )
-    Console().print(table)
+    out_console().print(table)
 
 
 def _resolve_area(registry: AreaRegistry, query: str | None, day: date) -> Area:
@@ -179,8 +183,48 @@ def _forecast_text(kpi: Kpi, forecast: Forecast | None) -> str:
     return text
 
 
+def _status_json(kpi: Kpi, area: Area, status: Status, days: int) -> dict[str, Any]:
+    forecast = status.forecast
+    return {
+        "kpi": kpi.id,
+        "unit": kpi.unit,
+        "direction": kpi.direction,
+        "area": {"code": area.code, "name_vi": area.name_vi, "level": area.level.value},
+        "start": status.start.isoformat(),
+        "end": status.end.isoformat(),
+        "value": status.value,
+        "numerator": status.numerator,
+        "denominator": status.denominator,
+        "target": status.target,
+        "deadline": kpi.target.deadline.isoformat() if kpi.target and kpi.target.deadline else None,
+        "gap": status.gap,
+        "meets": status.meets,
+        "trend_days": days,
+        "trend_per_day": status.trend_per_day,
+        "forecast": None
+        if forecast is None
+        else {
+            "status": forecast.status,
+            "reach_date": forecast.reach_date.isoformat() if forecast.reach_date else None,
+            "model": forecast.model,
+            "slope_per_day": forecast.slope_per_day,
+            "mae": forecast.mae,
+            "days_used": forecast.days_used,
+        },
+        "daily": [
+            {
+                "bucket": p.bucket.isoformat(),
+                "value": p.value,
+                "numerator": p.numerator,
+                "denominator": p.denominator,
+            }
+            for p in status.daily
+        ],
+    }
+
+
 def _print_status(kpi: Kpi, area: Area, status: Status, days: int) -> None:
-    out = Console()
+    out = out_console()
     out.print(f"[bold]{kpi.name_vi}[/] ({kpi.name_en}) — {kpi.id}")
     counted = f"đếm riêng biệt {kpi.distinct}: " if kpi.distinct is not None else ""
     out.print(
@@ -249,14 +293,7 @@ async def _refresh_and_read(
 
     from ioc.db import connect
 
-    try:
-        conn = await connect(settings)
-    except (OSError, asyncpg.PostgresError) as err:
-        fail(
-            f"Cannot reach the database ({type(err).__name__}: {err}). Start it with `ioc up` "
-            "or point IOC_DATABASE_URL at it.",
-            code=1,
-        )
+    conn = await connect(settings)  # out of reach: one line and exit 3 (ioc._cli.run_app)
     try:
         window = timedelta(days=1)
         today = local_day_start(now)
@@ -287,6 +324,7 @@ def show(
         int, typer.Option(min=2, max=730, help="Days of daily values for trend and forecast.")
     ] = 30,
     file: CatalogueFile = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Show one KPI in one area: value, target, gap, trend and forecast.
 
@@ -311,7 +349,10 @@ def show(
     now = datetime.now(UTC)
     chosen = _resolve_area(registry, area, local_today(now))
     status = asyncio.run(_refresh_and_read(settings, kpi, chosen, now, days))
-    _print_status(kpi, chosen, status, days)
+    if as_json:
+        print_json(_status_json(kpi, chosen, status, days))
+    else:
+        _print_status(kpi, chosen, status, days)
 
 
 # --- ioc kpis events: the stored events behind a KPI value (ioc.kpis.drill) ---------------
@@ -385,6 +426,7 @@ def events(
             writable=True,
         ),
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List the events behind a KPI's numerator or denominator in an area and period.
 
@@ -418,7 +460,9 @@ def events(
     except drill.DrillError as err:
         fail(str(err))
     asyncio.run(
-        _show(settings, kpi, part, chosen.code, chosen.name_vi, first, last, limit, csv_file)
+        _show(
+            settings, kpi, part, chosen.code, chosen.name_vi, first, last, limit, csv_file, as_json
+        )
     )
 
 
@@ -432,19 +476,13 @@ async def _show(
     last: datetime,
     limit: int,
     csv_file: Path | None,
+    as_json: bool,
 ) -> None:
     import asyncpg
 
     from ioc.db import connect
 
-    try:
-        conn = await connect(settings)
-    except (OSError, asyncpg.PostgresError) as err:
-        fail(
-            f"Cannot reach the database ({type(err).__name__}: {err}). Start it with `ioc up` "
-            "or point IOC_DATABASE_URL at it.",
-            code=1,
-        )
+    conn = await connect(settings)  # out of reach: one line and exit 3 (ioc._cli.run_app)
     try:
         total = await drill.count_events(conn, kpi, part, area, first, last)
         page = await drill.events_behind(conn, kpi, part, area, first, last, limit=limit)
@@ -464,11 +502,26 @@ async def _show(
         fail(f"The database is not migrated ({err}). Run `ioc db migrate` first.", code=1)
     finally:
         await conn.close()
-    out_console = Console()
+    if as_json:
+        print_json(
+            {
+                "kpi": kpi.id,
+                "part": part,
+                "metric": drill.metric_of(kpi, part),
+                "area": area,
+                "from": first.isoformat(),
+                "to": last.isoformat(),
+                "total": total,
+                "events": [e.json() for e in page.items],
+                "csv_rows": rows if csv_file is not None else None,
+            }
+        )
+        return
+    screen = out_console()
     span = f"{to_local(first):%d/%m/%Y %H:%M}–{to_local(last):%d/%m/%Y %H:%M} (giờ Việt Nam)"
-    out_console.print(f"[bold]{kpi.name_vi}[/] — {kpi.id}")
+    screen.print(f"[bold]{kpi.name_vi}[/] — {kpi.id}")
     metric = drill.metric_of(kpi, part)
-    out_console.print(
+    screen.print(
         f"Sự kiện của {_PART_VI[part]} ({metric}), {area_name} ({area}), {span}: "
         f"[bold]{format_number(total, 0)}[/]"
     )
@@ -485,11 +538,11 @@ async def _show(
                 event.source,
                 _details(event.payload),
             )
-        out_console.print(table)
+        screen.print(table)
     if total > len(page.items) and csv_file is None:
-        out_console.print(
+        screen.print(
             f"Hiển thị {len(page.items)} sự kiện đầu tiên; --limit (tối đa {drill.MAX_LIMIT}) hoặc "
             "--csv FILE để lấy tất cả."
         )
     if csv_file is not None:
-        out_console.print(f"Đã ghi {format_number(rows, 0)} sự kiện vào {csv_file}")
+        screen.print(f"Đã ghi {format_number(rows, 0)} sự kiện vào {csv_file}")

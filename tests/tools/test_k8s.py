@@ -603,7 +603,7 @@ def test_api_serves_on_the_configured_port_with_health_endpoints() -> None:
     file, deployment = _one("Deployment", API)
     where = _where(file, deployment)
     (container,) = _pod_spec(deployment)["containers"]
-    assert container["args"] == ["api"], f"{where}: args"
+    assert container["args"] == ["api", "run"], f"{where}: args"
     (port,) = container["ports"]
     assert str(port["containerPort"]) == _config()["IOC_API_PORT"], (
         f"{where}: containerPort {port['containerPort']} != IOC_API_PORT in {CONFIGMAP}"

