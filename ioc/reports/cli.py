@@ -85,10 +85,7 @@ def build(
             recompute=True,
         )
 
-    try:
-        report = asyncio.run(with_connection(settings, read))
-    except (OSError, asyncpg.PostgresError) as err:
-        fail(f"Cannot read the database ({type(err).__name__}: {err}).", code=1)
+    report = asyncio.run(with_connection(settings, read))  # unreachable: ioc._cli.run_app
     out.mkdir(parents=True, exist_ok=True)
     for suffix, content in (("xlsx", workbook_bytes(report)), ("pdf", pdf_bytes(report))):
         path = out / f"{report.file_stem}.{suffix}"

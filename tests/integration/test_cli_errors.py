@@ -44,6 +44,8 @@ TOUCHING: dict[str, tuple[list[str], int]] = {
     "dlq show": ([], EXIT_BROKER),
     "dlq export": (["--source", "camera-sim"], EXIT_BROKER),
     "streams positions": ([], EXIT_BROKER),
+    "kafka topics": ([], EXIT_BROKER),
+    "reports build": (["--period", "2026-10"], EXIT_DATABASE),
     "streams seek": (
         ["--topic", "ioc.events.dvc", "--partition", "0", "--to", "earliest"],
         EXIT_BROKER,
