@@ -305,6 +305,11 @@ class ApiSettings(BaseModel):
             (audit lines and per-address limits); empty = use the connection's address.
         live_every_seconds: how often the live stream looks for new KPI values and alerts.
         pool_size: database connections of one API process.
+        basemap_url: tiles for the board map's background, with ``{z}``, ``{x}`` and ``{y}``
+            (e.g. a site's own tile server); unset = no basemap, the map draws the areas alone
+            and the board loads nothing from elsewhere. When set, its origin is allowed for
+            images in the Content-Security-Policy.
+        basemap_attribution: the credit the tiles' licence asks for, shown under the map.
     """
 
     requests_per_minute: int = Field(default=600, ge=1)
@@ -313,6 +318,23 @@ class ApiSettings(BaseModel):
     trusted_proxies: list[str] = Field(default_factory=list)
     live_every_seconds: float = Field(default=2.0, gt=0, le=60)
     pool_size: int = Field(default=10, ge=1, le=100)
+    basemap_url: str | None = None
+    basemap_attribution: str | None = Field(default=None, max_length=300)
+
+    @field_validator("basemap_url")
+    @classmethod
+    def _tile_template(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("https", "http") or not parts.netloc:
+            raise ValueError(f"must be an http(s) URL: {value!r}")
+        missing = [p for p in ("{z}", "{x}", "{y}") if p not in value]
+        if missing:
+            raise ValueError(
+                f"must contain {', '.join(missing)}, e.g. https://tiles.example/{{z}}/{{x}}/{{y}}.png"
+            )
+        return value.strip()
 
 
 class GrafanaSettings(BaseModel):
