@@ -127,13 +127,20 @@ export function inside(poly: Polygon, p: XY): boolean {
   return yes;
 }
 
-/** FNV-1a: the same id gives the same numbers in every browser and on every reload. */
+/** FNV-1a and murmur3's finaliser: the same id gives the same numbers in every browser. */
 function hash(text: string, seed: number): number {
-  let h = 0x811c9dc5 ^ seed;
+  let h = 0x811c9dc5 ^ Math.imul(seed + 1, 0x9e3779b1);
   for (let i = 0; i < text.length; i += 1) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
+  // Without the finaliser, ids differing in their last character ("TSL-1", "TSL-2") land
+  // next to each other.
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return (h >>> 0) / 0x100000000;
 }
 
@@ -145,7 +152,7 @@ export function placeById(id: string, shape: Polygon, fallback: XY): XY {
   const box = polygonBox(shape);
   if (!box) return fallback;
   // Keep clear of the edges so markers do not sit on a neighbour's border.
-  const inner = pad(box, -0.08);
+  const inner = pad(box, -0.12);
   for (let attempt = 0; attempt < 24; attempt += 1) {
     const p = {
       x: inner.x0 + (inner.x1 - inner.x0) * hash(id, attempt * 2 + 1),

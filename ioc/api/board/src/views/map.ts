@@ -9,7 +9,7 @@
 import { api, query } from "../api";
 import { fill, h, s } from "../dom";
 import { teCode } from "../entities-i18n";
-import { fmtNumber, named, t, word } from "../i18n";
+import { fmtNumber, lang, named, t, word } from "../i18n";
 import { icon, iconFor } from "../icons";
 import { tm } from "../map-i18n";
 import { hasChildren, pathTo, state } from "../state";
@@ -124,6 +124,8 @@ interface Placed {
 /** The geometry of one map response (kept while the same response is on screen). */
 interface Layout {
   data: MapResponse;
+  /** The language the names are in. */
+  lang: string;
   /** Mercator units → user units: the frame is 1000 wide. */
   frame: geo.Box;
   scale: number;
@@ -146,7 +148,7 @@ function pointOf(child: MapChild): geo.XY | null {
 }
 
 function layoutOf(data: MapResponse): Layout | null {
-  if (layoutCache?.data === data) return layoutCache;
+  if (layoutCache?.data === data && layoutCache.lang === lang()) return layoutCache;
   const sites: { child: MapChild; site: geo.Site }[] = [];
   const unplaced: MapChild[] = [];
   for (const child of data.children) {
@@ -171,7 +173,7 @@ function layoutOf(data: MapResponse): Layout | null {
     point: user(site.point),
     shape: shapes[i].map(user),
   }));
-  layoutCache = { data, frame, scale, width: WIDTH, height: (frame.y1 - frame.y0) * scale, placed, unplaced };
+  layoutCache = { data, lang: lang(), frame, scale, width: WIDTH, height: (frame.y1 - frame.y0) * scale, placed, unplaced };
   return layoutCache;
 }
 
@@ -340,10 +342,11 @@ function neighbour(layout: Layout, from: Placed, key: string): Placed | null {
   return best;
 }
 
-function mapSvg(layout: Layout, actions: MapActions, zoomed: Placed | null): SVGSVGElement {
+function mapSvg(layout: Layout, actions: MapActions, zoomed: Placed | null, pixels: number): SVGSVGElement {
   const view = viewOf(layout, zoomed);
   const area = state.map ? named(state.map.area.name_vi, state.map.area.name_en) : "";
-  const font = view.w * 0.022;
+  // Labels about 2.2 % of the width, and never under 11 px on a narrow screen.
+  const font = Math.max(view.w * 0.022, (11 * view.w) / Math.max(pixels, 1));
   const svg = s("svg", {
     class: ["map-svg", layout.data.basemap?.url ? "map-with-basemap" : "", zoomed ? "map-zoomed" : ""].filter(Boolean).join(" "),
     viewBox: `${view.x.toFixed(2)} ${view.y.toFixed(2)} ${view.w.toFixed(2)} ${view.h.toFixed(2)}`,
@@ -396,11 +399,18 @@ function mapSvg(layout: Layout, actions: MapActions, zoomed: Placed | null): SVG
     const box = geo.polygonBox(p.shape);
     const fits = box ? text.length * font * 0.55 < (box.x1 - box.x0) * 1.25 : false;
     labels.append(s("circle", { class: "map-dot", cx: p.point.x.toFixed(1), cy: p.point.y.toFixed(1), r: (font * 0.2).toFixed(2) }));
-    if (fits || selected || zoomed) {
+    // An area in alert is always named: it is what the operator looks for.
+    if (fits || selected || zoomed || child.status === "critical" || child.status === "warning") {
       labels.append(
         s(
           "text",
-          { class: ["map-label", selected ? "map-label-selected" : ""].join(" "), x: p.point.x.toFixed(1), y: (p.point.y - font * 0.45).toFixed(1), "font-size": font.toFixed(2) },
+          {
+            class: ["map-label", selected ? "map-label-selected" : ""].join(" "),
+            x: p.point.x.toFixed(1),
+            y: (p.point.y - font * 0.45).toFixed(1),
+            "font-size": font.toFixed(2),
+            "stroke-width": (font * 0.2).toFixed(2),
+          },
           text,
         ),
       );
@@ -415,7 +425,7 @@ function mapSvg(layout: Layout, actions: MapActions, zoomed: Placed | null): SVG
     }
   }
   svg.append(areas, labels);
-  if (zoomed) svg.append(pointsLayer(zoomed, view));
+  if (zoomed) svg.append(pointsLayer(zoomed, font));
 
   svg.addEventListener("keydown", (event) => {
     const target = (event.target as Element | null)?.closest<SVGGElement>("[data-map-area]");
@@ -440,10 +450,10 @@ function mapSvg(layout: Layout, actions: MapActions, zoomed: Placed | null): SVG
   return svg;
 }
 
-function pointsLayer(zoomed: Placed, view: View): SVGElement {
+function pointsLayer(zoomed: Placed, font: number): SVGElement {
   const group = s("g", { class: "map-points", "data-role": "map-points" });
   const page = points.area === zoomed.child.code ? points.page : null;
-  const size = view.w * 0.018;
+  const size = font * 1.1;
   for (const e of page?.items ?? []) {
     group.append(entityMarker(e, geo.placeById(`${e.feed}:${e.entity}`, zoomed.shape, zoomed.point), size));
   }
@@ -505,7 +515,7 @@ function hot(code: string, on: boolean): void {
   for (const el of document.querySelectorAll(selector)) el.classList.toggle("is-hot", on);
 }
 
-function geoView(layout: Layout, actions: MapActions): HTMLElement {
+function geoView(layout: Layout, actions: MapActions, pixels: number): HTMLElement {
   const zoomed =
     state.selected !== state.mapArea ? (layout.placed.find((p) => p.child.code === state.selected && !p.child.has_children) ?? null) : null;
   if (zoomed) wantPoints(zoomed.child.code);
@@ -531,7 +541,7 @@ function geoView(layout: Layout, actions: MapActions): HTMLElement {
     h(
       "div",
       { class: "map-canvas" },
-      mapSvg(layout, actions, zoomed),
+      mapSvg(layout, actions, zoomed, pixels),
       zoomed && mapArea
         ? h("button", {
             class: "btn map-back",
@@ -550,11 +560,18 @@ function geoView(layout: Layout, actions: MapActions): HTMLElement {
   );
 }
 
+/** What the map was last drawn from, per panel: a refresh with the same answer draws nothing. */
+const drawn = new WeakMap<HTMLElement, string>();
+
 export function renderMap(panel: HTMLElement, actions: MapActions): void {
   const crumbs = panel.querySelector<HTMLElement>("[data-role=crumbs]");
   const cells = panel.querySelector<HTMLElement>("[data-role=cells]");
   if (!crumbs || !cells) return;
   redraw = () => renderMap(panel, actions);
+  // Redrawing an unchanged map would drop the pointer's hover and restart nothing useful.
+  const inputs = JSON.stringify([state.map, state.mapArea, state.selected, state.root, points.area, points.at, points.error]);
+  if (drawn.get(cells) === inputs && state.map) return;
+  drawn.set(cells, inputs);
   fill(crumbs, breadcrumb(actions));
   const data = state.map;
   if (!data || data.area.code !== state.mapArea) {
@@ -572,7 +589,7 @@ export function renderMap(panel: HTMLElement, actions: MapActions): void {
   const focusedBack = active instanceof HTMLElement && active.dataset.role === "map-back";
   const layout = layoutOf(data);
   if (layout) {
-    fill(cells, geoView(layout, actions));
+    fill(cells, geoView(layout, actions, cells.clientWidth || WIDTH));
   } else {
     // No child has coordinates: the schematic grid.
     const list = h("ul", {
