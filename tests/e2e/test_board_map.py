@@ -297,7 +297,7 @@ def _desktop(page: Page) -> None:
     assert set(shown) == {*POINTS[WARD], "CAM-11953-07"}, shown
     assert {state for state, _ in shown.values()} == {"down"}
     expect(page.locator("[data-role=map-points-summary]")).to_have_text(
-        f"{WARD_NAME}: 1 camera, 4 điểm kết nối mạng; 5 đang ngừng hoạt động."
+        f"{WARD_NAME}: 1 camera, 4 điểm kết nối mạng; 5 đang ngừng hoạt động, 0 mất tín hiệu."
     )
     expect(page.locator("[data-role=points-estimate]")).to_contain_text("ước tính")
     # Inside the ward's drawn shape.
@@ -342,6 +342,7 @@ def _desktop(page: Page) -> None:
     expect(page.locator("[data-role=map-points] .ent")).to_have_count(6)
     expect(page.locator("[data-role=map-points] .ent-silent")).to_have_count(1)
     expect(page.locator("[data-role=map-points] .ent-down")).to_have_count(0)
+    expect(page.locator("[data-role=map-points-summary]")).to_contain_text("1 mất tín hiệu")
     _shot(page, "03-desktop-other-ward")
     page.locator("[data-role=map-points-list]").click()
     dialog = page.locator("#entities-dialog")

@@ -15,7 +15,8 @@ const vi = {
   backAria: "Thu nhỏ bản đồ về {area}",
   pointsLoading: "Đang tải camera và điểm kết nối…",
   pointsNone: "Chưa có camera hay điểm kết nối mạng nào báo về từ {area}.",
-  pointsSummary: "{area}: {cameras} camera, {network} điểm kết nối mạng; {down} đang ngừng hoạt động.",
+  pointsSummary:
+    "{area}: {cameras} camera, {network} điểm kết nối mạng; {down} đang ngừng hoạt động, {silent} mất tín hiệu.",
   pointsEstimate:
     "Vị trí các điểm là ước tính: dữ liệu chưa có tọa độ, mỗi điểm được đặt cố định theo mã trong địa bàn.",
   pointsList: "Danh sách các điểm",
@@ -37,7 +38,7 @@ const en: Record<MapKey, string> = {
   backAria: "Zoom the map out to {area}",
   pointsLoading: "Loading cameras and network points…",
   pointsNone: "No camera or network point has reported from {area} yet.",
-  pointsSummary: "{area}: {cameras} cameras, {network} network points; {down} down now.",
+  pointsSummary: "{area}: {cameras} cameras, {network} network points; {down} down, {silent} silent.",
   pointsEstimate:
     "Point positions are estimates: the data has no coordinates, so each point is placed by its id within the area.",
   pointsList: "List the points",

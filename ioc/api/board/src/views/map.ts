@@ -481,6 +481,7 @@ function pointsNote(zoomed: Placed): HTMLElement {
         cameras: fmtNumber(cameras),
         network: fmtNumber(page.items.length - cameras),
         down: fmtNumber(page.counts.down),
+        silent: fmtNumber(page.counts.silent),
       }),
       attrs: { "data-role": "map-points-summary" },
     }),
@@ -504,6 +505,10 @@ function legend(zoomed: boolean): HTMLElement {
     ? [
         h("li", { class: "legend-item" }, h("span", { class: "legend-camera", attrs: { "aria-hidden": "true" } }), tm("camera")),
         h("li", { class: "legend-item" }, h("span", { class: "legend-network", attrs: { "aria-hidden": "true" } }), tm("network")),
+        // A point's state: filled green, hollow amber, red with a cross (not colour alone).
+        ...(["up", "silent", "down"] as const).map((st) =>
+          h("li", { class: "legend-item" }, h("span", { class: `legend-state legend-${st}`, attrs: { "aria-hidden": "true" } }), teCode("state", st)),
+        ),
       ]
     : [];
   return h("ul", { class: "map-legend", attrs: { "aria-label": tm("legend") } }, ...statuses, ...kinds);
