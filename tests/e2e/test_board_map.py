@@ -53,6 +53,7 @@ SOUTH_EAST = "13225"  # Phường Thái Bình, across the Luộc river
 UNPLACED = "13192"  # Xã Vũ Thư: no coordinates in the test file
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
+WALL = {"width": 1920, "height": 1080}  # the operations room's screen: one page, no scrolling
 
 
 @dataclass
@@ -214,6 +215,7 @@ def test_map_desktop_phone_keyboard_fallback_and_basemap(
                 _no_basemap_allowed(api, served.key)
                 _desktop(browsing.page(api.url, served.key, DESKTOP))
                 _phone(browsing.page(api.url, served.key, PHONE, is_mobile=True, has_touch=True))
+                _wall(browsing.page(api.url, served.key, WALL))
             _grid_without_coordinates(browsing, served, tmp_path)
             with running_api(
                 served.settings,
@@ -386,6 +388,27 @@ def _phone(page: Page) -> None:
     _shot(page, "05-phone-ward")
     page.locator("[data-role=map-back]").tap()
     expect(svg).not_to_have_class(re.compile(r"\bmap-zoomed\b"))
+    page.context.close()
+
+
+def _wall(page: Page) -> None:
+    """On the wall screen the whole map fits in its panel, with the list beside it."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("[data-map-area]")).to_have_count(24)
+    svg, panel = (
+        page.locator(sel).evaluate(
+            "e => { const r = e.getBoundingClientRect(); return [r.top, r.bottom]; }"
+        )
+        for sel in ("[data-role=map-svg]", "#panel-map")
+    )
+    assert panel[0] <= svg[0] and svg[1] <= panel[1] <= WALL["height"], (svg, panel)
+    assert svg[1] - svg[0] > 150, svg  # a map, not a strip
+    page.wait_for_timeout(300)
+    _shot(page, "08-wall-province")
+    page.locator(f"[data-map-area='{WARD}'] .map-shape").click()
+    expect(page.locator("[data-role=map-points] .ent")).to_have_count(5)
+    _shot(page, "09-wall-ward")
     page.context.close()
 
 

@@ -238,7 +238,10 @@ function entityMarker(e: Entity, at: geo.XY, size: number): SVGElement {
   const cross =
     e.state === "down"
       ? s("path", {
-          d: `M${at.x - size * 0.3},${at.y - size * 0.3}L${at.x + size * 0.3},${at.y + size * 0.3}M${at.x + size * 0.3},${at.y - size * 0.3}L${at.x - size * 0.3},${at.y + size * 0.3}`,
+          d: [
+            `M${at.x - size * 0.3},${at.y - size * 0.3}L${at.x + size * 0.3},${at.y + size * 0.3}`,
+            `M${at.x + size * 0.3},${at.y - size * 0.3}L${at.x - size * 0.3},${at.y + size * 0.3}`,
+          ].join(""),
           class: "ent-cross",
         })
       : null;
@@ -358,7 +361,10 @@ function mapSvg(layout: Layout, actions: MapActions, zoomed: Placed | null, pixe
   svg.append(...[tiles(layout, view)].filter((x): x is SVGElement => x !== null));
 
   // One tab stop for the whole map (a roving tabindex): the chosen area, else the first.
-  const focusCode = zoomed?.child.code ?? layout.placed.find((p) => p.child.code === state.selected)?.child.code ?? layout.placed[0]?.child.code;
+  const focusCode =
+    zoomed?.child.code ??
+    layout.placed.find((p) => p.child.code === state.selected)?.child.code ??
+    layout.placed[0]?.child.code;
   const areas = s("g", { class: "map-areas" });
   const labels = s("g", { class: "map-labels", "aria-hidden": "true" });
   for (const p of layout.placed) {
@@ -379,7 +385,9 @@ function mapSvg(layout: Layout, actions: MapActions, zoomed: Placed | null, pixe
     const item = s(
       "g",
       {
-        class: ["map-item", `status-${child.status}`, selected ? "map-selected" : "", zoomed && !selected ? "map-dim" : ""].filter(Boolean).join(" "),
+        class: ["map-item", `status-${child.status}`, selected ? "map-selected" : "", zoomed && !selected ? "map-dim" : ""]
+          .filter(Boolean)
+          .join(" "),
         "data-map-area": child.code,
         role: "button",
         tabindex: child.code === focusCode ? 0 : -1,
@@ -485,7 +493,12 @@ function pointsNote(zoomed: Placed): HTMLElement {
       }),
       attrs: { "data-role": "map-points-summary" },
     }),
-    page.next_cursor ? h("p", { class: "panel-note", text: tm("pointsMore", { shown: fmtNumber(page.items.length), total: fmtNumber(page.counts.total) }) }) : null,
+    page.next_cursor
+      ? h("p", {
+          class: "panel-note",
+          text: tm("pointsMore", { shown: fmtNumber(page.items.length), total: fmtNumber(page.counts.total) }),
+        })
+      : null,
     h("p", { class: "map-estimate", text: tm("pointsEstimate"), attrs: { "data-role": "points-estimate" } }),
     h("button", {
       class: "btn btn-ghost",
@@ -499,7 +512,13 @@ function pointsNote(zoomed: Placed): HTMLElement {
 
 function legend(zoomed: boolean): HTMLElement {
   const statuses = (["ok", "warning", "critical", "no_data"] as const).map((st) =>
-    h("li", { class: `legend-item status-${st}` }, h("span", { class: "legend-swatch", attrs: { "aria-hidden": "true" } }), icon(iconFor(st)), word("status", st)),
+    h(
+      "li",
+      { class: `legend-item status-${st}` },
+      h("span", { class: "legend-swatch", attrs: { "aria-hidden": "true" } }),
+      icon(iconFor(st)),
+      word("status", st),
+    ),
   );
   const kinds = zoomed
     ? [
@@ -507,7 +526,12 @@ function legend(zoomed: boolean): HTMLElement {
         h("li", { class: "legend-item" }, h("span", { class: "legend-network", attrs: { "aria-hidden": "true" } }), tm("network")),
         // A point's state: filled green, hollow amber, red with a cross (not colour alone).
         ...(["up", "silent", "down"] as const).map((st) =>
-          h("li", { class: "legend-item" }, h("span", { class: `legend-state legend-${st}`, attrs: { "aria-hidden": "true" } }), teCode("state", st)),
+          h(
+            "li",
+            { class: "legend-item" },
+            h("span", { class: `legend-state legend-${st}`, attrs: { "aria-hidden": "true" } }),
+            teCode("state", st),
+          ),
         ),
       ]
     : [];
@@ -551,19 +575,42 @@ function geoView(layout: Layout, actions: MapActions, pixels: number): HTMLEleme
         ? h("button", {
             class: "btn map-back",
             text: `‹ ${tm("back", { area: named(mapArea.name_vi, mapArea.name_en) })}`,
-            attrs: { type: "button", "data-role": "map-back", "aria-label": tm("backAria", { area: named(mapArea.name_vi, mapArea.name_en) }) },
+            attrs: {
+              type: "button",
+              "data-role": "map-back",
+              "aria-label": tm("backAria", { area: named(mapArea.name_vi, mapArea.name_en) }),
+            },
             on: { click: () => back(actions) },
           })
         : null,
     ),
-    legend(Boolean(zoomed)),
-    zoomed ? pointsNote(zoomed) : null,
-    h("p", { class: "map-estimate", text: tm("shapesEstimate"), attrs: { "data-role": "shapes-estimate" } }),
-    layout.unplaced.length ? h("p", { class: "panel-note", text: tm("notOnMap", { count: fmtNumber(layout.unplaced.length) }) }) : null,
-    basemap?.url && basemap.attribution ? h("p", { class: "map-attribution", text: tm("basemapBy", { attribution: basemap.attribution }) }) : null,
-    list,
+    // Beside the map on a wall screen, under it elsewhere: the words, then the list.
+    h(
+      "div",
+      { class: "map-side" },
+      legend(Boolean(zoomed)),
+      zoomed ? pointsNote(zoomed) : null,
+      h("p", { class: "map-estimate", text: tm("shapesEstimate"), attrs: { "data-role": "shapes-estimate" } }),
+      layout.unplaced.length
+        ? h("p", { class: "panel-note", text: tm("notOnMap", { count: fmtNumber(layout.unplaced.length) }) })
+        : null,
+      basemap?.url && basemap.attribution
+        ? h("p", { class: "map-attribution", text: tm("basemapBy", { attribution: basemap.attribution }) })
+        : null,
+      list,
+    ),
   );
 }
+
+/** The on-screen width, in pixels, of the map's whole view (the SVG scales it to fit). */
+function onScreenWidth(svg: SVGSVGElement): number {
+  const box = svg.getBoundingClientRect();
+  const view = svg.viewBox.baseVal;
+  if (!view || !view.width || !view.height || !box.width || !box.height) return 0;
+  return Math.min(box.width / view.width, box.height / view.height) * view.width;
+}
+
+let drawnWidth: number | null = null;
 
 /** What the map was last drawn from, per panel: a refresh with the same answer draws nothing. */
 const drawn = new WeakMap<HTMLElement, string>();
@@ -594,7 +641,15 @@ export function renderMap(panel: HTMLElement, actions: MapActions): void {
   const focusedBack = active instanceof HTMLElement && active.dataset.role === "map-back";
   const layout = layoutOf(data);
   if (layout) {
-    fill(cells, geoView(layout, actions, cells.clientWidth || WIDTH));
+    fill(cells, geoView(layout, actions, drawnWidth ?? (cells.clientWidth || WIDTH)));
+    // Labels are sized in map units; the map's size on screen is known only once it is in the
+    // page (a wall screen's panel is short, a phone narrow): measure, and redraw once if off.
+    const svg = cells.querySelector<SVGSVGElement>("[data-role=map-svg]");
+    const shown = svg ? onScreenWidth(svg) : 0;
+    if (svg && shown > 0 && Math.abs(shown - (drawnWidth ?? 0)) > 20) {
+      drawnWidth = shown;
+      fill(cells, geoView(layout, actions, shown));
+    }
   } else {
     // No child has coordinates: the schematic grid.
     const list = h("ul", {
