@@ -461,8 +461,10 @@ function mapSvg(layout: Layout, actions: MapActions, zoomed: Placed | null, pixe
 function pointsLayer(zoomed: Placed, font: number): SVGElement {
   const group = s("g", { class: "map-points", "data-role": "map-points" });
   const page = points.area === zoomed.child.code ? points.page : null;
-  const size = font * 1.1;
-  for (const e of page?.items ?? []) {
+  const items = page?.items ?? [];
+  // Smaller markers when a commune has many points, so they do not cover one another.
+  const size = font * 1.1 * Math.min(1, Math.max(0.45, Math.sqrt(20 / Math.max(items.length, 1))));
+  for (const e of items) {
     group.append(entityMarker(e, geo.placeById(`${e.feed}:${e.entity}`, zoomed.shape, zoomed.point), size));
   }
   return group;
@@ -547,7 +549,6 @@ function hot(code: string, on: boolean): void {
 function geoView(layout: Layout, actions: MapActions, pixels: number): HTMLElement {
   const zoomed =
     state.selected !== state.mapArea ? (layout.placed.find((p) => p.child.code === state.selected && !p.child.has_children) ?? null) : null;
-  if (zoomed) wantPoints(zoomed.child.code);
   const mapArea = state.areas.get(state.mapArea) ?? state.map?.area;
   const basemap = layout.data.basemap;
   const list = h("ul", { class: "cells cells-dense cells-beside-map", attrs: { "aria-describedby": "map-hint" } });
@@ -620,6 +621,9 @@ export function renderMap(panel: HTMLElement, actions: MapActions): void {
   const cells = panel.querySelector<HTMLElement>("[data-role=cells]");
   if (!crumbs || !cells) return;
   redraw = () => renderMap(panel, actions);
+  // Before the unchanged-map check below: a commune's points are refreshed on their own clock.
+  const chosen = state.selected !== state.mapArea ? state.map?.children.find((c) => c.code === state.selected) : undefined;
+  if (chosen && !chosen.has_children && pointOf(chosen)) wantPoints(chosen.code);
   // Redrawing an unchanged map would drop the pointer's hover and restart nothing useful.
   const inputs = JSON.stringify([state.map, state.mapArea, state.selected, state.root, points.area, points.at, points.error]);
   if (drawn.get(cells) === inputs && state.map) return;
