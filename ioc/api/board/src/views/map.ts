@@ -157,7 +157,9 @@ function layoutOf(data: MapResponse): Layout | null {
     else unplaced.push(child);
   }
   if (!sites.length) return null;
-  const extent = geo.union(sites.map(({ site }) => site.box ?? { x0: site.point.x, y0: site.point.y, x1: site.point.x, y1: site.point.y }));
+  const extent = geo.union(
+    sites.map(({ site }) => site.box ?? { x0: site.point.x, y0: site.point.y, x1: site.point.x, y1: site.point.y }),
+  );
   if (!extent) return null;
   // A floor of ~1 km keeps a single point from becoming an infinitely thin map.
   const frame = geo.pad(extent, 0.04, 2.5e-6);
@@ -173,7 +175,8 @@ function layoutOf(data: MapResponse): Layout | null {
     point: user(site.point),
     shape: shapes[i].map(user),
   }));
-  layoutCache = { data, lang: lang(), frame, scale, width: WIDTH, height: (frame.y1 - frame.y0) * scale, placed, unplaced };
+  const height = (frame.y1 - frame.y0) * scale;
+  layoutCache = { data, lang: lang(), frame, scale, width: WIDTH, height, placed, unplaced };
   return layoutCache;
 }
 
@@ -231,7 +234,10 @@ function entityMarker(e: Entity, at: geo.XY, size: number): SVGElement {
     e.feed === "camera"
       ? s("circle", { cx: at.x.toFixed(2), cy: at.y.toFixed(2), r: (size * 0.55).toFixed(2), class: "ent-shape" })
       : s("path", {
-          d: `M${at.x},${at.y - size * 0.7}L${at.x + size * 0.7},${at.y}L${at.x},${at.y + size * 0.7}L${at.x - size * 0.7},${at.y}Z`,
+          d: [
+            `M${at.x},${at.y - size * 0.7}L${at.x + size * 0.7},${at.y}`,
+            `L${at.x},${at.y + size * 0.7}L${at.x - size * 0.7},${at.y}Z`,
+          ].join(""),
           class: "ent-shape",
         });
   // Down is told by a cross as well as the colour.
@@ -351,7 +357,9 @@ function mapSvg(layout: Layout, actions: MapActions, zoomed: Placed | null, pixe
   // Labels about 2.2 % of the width, and never under 11 px on a narrow screen.
   const font = Math.max(view.w * 0.022, (11 * view.w) / Math.max(pixels, 1));
   const svg = s("svg", {
-    class: ["map-svg", layout.data.basemap?.url ? "map-with-basemap" : "", zoomed ? "map-zoomed" : ""].filter(Boolean).join(" "),
+    class: ["map-svg", layout.data.basemap?.url ? "map-with-basemap" : "", zoomed ? "map-zoomed" : ""]
+      .filter(Boolean)
+      .join(" "),
     viewBox: `${view.x.toFixed(2)} ${view.y.toFixed(2)} ${view.w.toFixed(2)} ${view.h.toFixed(2)}`,
     role: "group",
     "aria-label": tm("mapAria", { area, count: layout.placed.length }),
@@ -406,7 +414,8 @@ function mapSvg(layout: Layout, actions: MapActions, zoomed: Placed | null, pixe
     const text = shortName(p.name);
     const box = geo.polygonBox(p.shape);
     const fits = box ? text.length * font * 0.55 < (box.x1 - box.x0) * 1.25 : false;
-    labels.append(s("circle", { class: "map-dot", cx: p.point.x.toFixed(1), cy: p.point.y.toFixed(1), r: (font * 0.2).toFixed(2) }));
+    const { x, y } = p.point;
+    labels.append(s("circle", { class: "map-dot", cx: x.toFixed(1), cy: y.toFixed(1), r: (font * 0.2).toFixed(2) }));
     // An area in alert is always named: it is what the operator looks for.
     if (fits || selected || zoomed || child.status === "critical" || child.status === "warning") {
       labels.append(
@@ -426,7 +435,8 @@ function mapSvg(layout: Layout, actions: MapActions, zoomed: Placed | null, pixe
     if (child.status === "warning" || child.status === "critical") {
       const size = font * 1.1;
       const mark = icon(iconFor(child.status));
-      for (const [k, v] of Object.entries({ x: p.point.x - size / 2, y: p.point.y + font * 0.35, width: size, height: size }))
+      const where = { x: x - size / 2, y: y + font * 0.35, width: size, height: size };
+      for (const [k, v] of Object.entries(where))
         mark.setAttribute(k, v.toFixed(2));
       mark.classList.add("map-mark", `status-${child.status}`);
       labels.append(mark);
@@ -524,8 +534,9 @@ function legend(zoomed: boolean): HTMLElement {
   );
   const kinds = zoomed
     ? [
-        h("li", { class: "legend-item" }, h("span", { class: "legend-camera", attrs: { "aria-hidden": "true" } }), tm("camera")),
-        h("li", { class: "legend-item" }, h("span", { class: "legend-network", attrs: { "aria-hidden": "true" } }), tm("network")),
+        ...(["camera", "network"] as const).map((kind) =>
+          h("li", { class: "legend-item" }, h("span", { class: `legend-${kind}`, attrs: { "aria-hidden": "true" } }), tm(kind)),
+        ),
         // A point's state: filled green, hollow amber, red with a cross (not colour alone).
         ...(["up", "silent", "down"] as const).map((st) =>
           h(
@@ -548,7 +559,9 @@ function hot(code: string, on: boolean): void {
 
 function geoView(layout: Layout, actions: MapActions, pixels: number): HTMLElement {
   const zoomed =
-    state.selected !== state.mapArea ? (layout.placed.find((p) => p.child.code === state.selected && !p.child.has_children) ?? null) : null;
+    state.selected !== state.mapArea
+      ? (layout.placed.find((p) => p.child.code === state.selected && !p.child.has_children) ?? null)
+      : null;
   const mapArea = state.areas.get(state.mapArea) ?? state.map?.area;
   const basemap = layout.data.basemap;
   const list = h("ul", { class: "cells cells-dense cells-beside-map", attrs: { "aria-describedby": "map-hint" } });
@@ -622,10 +635,19 @@ export function renderMap(panel: HTMLElement, actions: MapActions): void {
   if (!crumbs || !cells) return;
   redraw = () => renderMap(panel, actions);
   // Before the unchanged-map check below: a commune's points are refreshed on their own clock.
-  const chosen = state.selected !== state.mapArea ? state.map?.children.find((c) => c.code === state.selected) : undefined;
+  const chosen =
+    state.selected !== state.mapArea ? state.map?.children.find((c) => c.code === state.selected) : undefined;
   if (chosen && !chosen.has_children && pointOf(chosen)) wantPoints(chosen.code);
   // Redrawing an unchanged map would drop the pointer's hover and restart nothing useful.
-  const inputs = JSON.stringify([state.map, state.mapArea, state.selected, state.root, points.area, points.at, points.error]);
+  const inputs = JSON.stringify([
+    state.map,
+    state.mapArea,
+    state.selected,
+    state.root,
+    points.area,
+    points.at,
+    points.error,
+  ]);
   if (drawn.get(cells) === inputs && state.map) return;
   drawn.set(cells, inputs);
   fill(crumbs, breadcrumb(actions));
