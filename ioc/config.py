@@ -315,6 +315,11 @@ class ApiSettings(BaseModel):
             key's area either.
         stream_recheck_seconds: how often an open live stream checks that its key is still
             valid; a revoked key's stream ends within this (plus the key cache period).
+        basemap_url: tiles for the board map's background, with ``{z}``, ``{x}`` and ``{y}``
+            (e.g. a site's own tile server); unset = no basemap, the map draws the areas alone
+            and the board loads nothing from elsewhere. When set, its origin is allowed for
+            images in the Content-Security-Policy.
+        basemap_attribution: the credit the tiles' licence asks for, shown under the map.
     """
 
     requests_per_minute: int = Field(default=600, ge=1)
@@ -325,6 +330,23 @@ class ApiSettings(BaseModel):
     pool_size: int = Field(default=10, ge=1, le=100)
     area_silence_max_minutes: int = Field(default=12 * 60, ge=1, le=7 * 24 * 60)
     stream_recheck_seconds: float = Field(default=30.0, gt=0, le=3600)
+    basemap_url: str | None = None
+    basemap_attribution: str | None = Field(default=None, max_length=300)
+
+    @field_validator("basemap_url")
+    @classmethod
+    def _tile_template(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("https", "http") or not parts.netloc:
+            raise ValueError(f"must be an http(s) URL: {value!r}")
+        missing = [p for p in ("{z}", "{x}", "{y}") if p not in value]
+        if missing:
+            raise ValueError(
+                f"must contain {', '.join(missing)}, e.g. https://tiles.example/{{z}}/{{x}}/{{y}}.png"
+            )
+        return value.strip()
 
 
 class RetentionSettings(BaseModel):

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 from fastapi import FastAPI, Response
@@ -35,20 +36,32 @@ __all__ = ["BOARD_DIR", "create_app"]
 log = logging.getLogger(__name__)
 
 BOARD_DIR = Path(str(files("ioc.api").joinpath("board", "dist")))
-# The board loads nothing from elsewhere: no CDN, no inline script or style, no framing.
-_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
-_SECURITY_HEADERS = {
-    "Content-Security-Policy": _CSP,
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-    "Cross-Origin-Opener-Policy": "same-origin",
-}
+
+
+def _security_headers(settings: Settings) -> dict[str, str]:
+    """The headers of every response.
+
+    The board loads nothing from elsewhere (no CDN, no inline script or style, no framing),
+    except the map's basemap tiles when a site configures a tile server: only that origin,
+    and only for images.
+    """
+    images = "'self' data:"
+    if settings.api.basemap_url:
+        parts = urlsplit(settings.api.basemap_url)
+        images += f" {parts.scheme}://{parts.netloc}"
+    csp = (
+        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {images}; "
+        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+    return {
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
 
 
 async def _context(settings: Settings) -> ApiContext:
@@ -113,7 +126,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(metrics_router)
     _add_health(app)
     _add_board(app)
-    app.add_middleware(_Edge)
+    app.add_middleware(_Edge, headers=_security_headers(settings))
     return app
 
 
@@ -129,8 +142,9 @@ class _Edge:
     Pure ASGI rather than an HTTP middleware, so the live stream passes through unbuffered.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, headers: dict[str, str]) -> None:
         self.app = app
+        self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -147,7 +161,7 @@ class _Edge:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
-                headers.update(_SECURITY_HEADERS)
+                headers.update(self.headers)
                 if api and "cache-control" not in headers:
                     headers["Cache-Control"] = "no-store"
             await send(message)

@@ -11,10 +11,11 @@ import asyncpg
 from ioc.api.context import ApiContext
 from ioc.api.queries.common import FEEDS, floor, ratio
 from ioc.areas import Area
+from ioc.config import Settings
 from ioc.kpis.values import by_child
 from ioc.localtime import local_today
 
-__all__ = ["area_json", "map_children"]
+__all__ = ["area_json", "basemap", "map_children"]
 
 
 def area_json(area: Area) -> dict[str, Any]:
@@ -31,6 +32,13 @@ def area_json(area: Area) -> dict[str, Any]:
         "lon": area.lon,
         "bounds": list(area.bounds) if area.bounds is not None else None,
     }
+
+
+def basemap(settings: Settings) -> dict[str, Any] | None:
+    """The tiles the board's map draws under the areas, if the site configured a tile server."""
+    if not settings.api.basemap_url:
+        return None
+    return {"url": settings.api.basemap_url, "attribution": settings.api.basemap_attribution}
 
 
 async def map_children(ctx: ApiContext, conn: asyncpg.Connection, area: Area) -> dict[str, Any]:

@@ -1,4 +1,8 @@
-"""``/api/v1/areas`` and ``/api/v1/map``: the areas in the key's scope, and an area's children."""
+"""``/api/v1/areas`` and ``/api/v1/map``: the areas in the key's scope, and an area's children.
+
+The map's answer carries the areas' points and bounds and, when the site set one, the basemap
+tile URL the board draws under them (``IOC_API__BASEMAP_URL``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from ioc.api.deps import Ctx, Reader, chosen_area, scope_of
-from ioc.api.queries.areas import area_json, map_children
+from ioc.api.queries.areas import area_json, basemap, map_children
 from ioc.localtime import local_today
 
 __all__ = ["router"]
@@ -32,4 +36,5 @@ async def area_map(
     ctx: Ctx, who: Reader, request: Request, area: str | None = None
 ) -> dict[str, Any]:
     chosen = await chosen_area(ctx, request, who, area)
-    return await ctx.cached(("map", chosen.code), lambda conn: map_children(ctx, conn, chosen))
+    found = await ctx.cached(("map", chosen.code), lambda conn: map_children(ctx, conn, chosen))
+    return found | {"basemap": basemap(ctx.settings)}

@@ -82,11 +82,22 @@ export interface MapChild {
   below_target: number;
   events_last_hour: number;
   has_children: boolean;
+  lat?: number | null;
+  lon?: number | null;
+  bounds?: [number, number, number, number] | null;
+}
+
+/** Tiles a site serves for the map's background (`IOC_API__BASEMAP_URL`); null = none. */
+export interface Basemap {
+  /** With `{z}`, `{x}` and `{y}`, as most tile servers take them. */
+  url: string;
+  attribution: string | null;
 }
 
 export interface MapResponse {
   area: Area;
   children: MapChild[];
+  basemap?: Basemap | null;
 }
 
 export type FeedName = "camera" | "dvc" | "payment" | "network";
