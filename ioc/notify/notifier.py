@@ -27,7 +27,7 @@ from ioc.config import Settings
 from ioc.db import create_pool
 from ioc.events import utc_now
 from ioc.notify.channels import Channel, SmtpChannel, WebhookChannel
-from ioc.notify.digest import enqueue_digests
+from ioc.notify.digest import enqueue_digests, summarise_stale
 from ioc.notify.outbox import DeliveryReport, deliver_due
 from ioc.notify.routing import Recipient, load_recipients, webhook_secrets
 from ioc.notify.templates import DEFAULT_TIMEZONE
@@ -70,6 +70,9 @@ class Notifier:
         areas: for the digest (each recipient's scope).
         digest_at: local time after which yesterday's digest is enqueued; None = no digest.
         tz: the province's time zone.
+        stale_after: alert messages whose transition is older than this are folded into one
+            summary per recipient and channel before each batch
+            (`ioc.notify.digest.summarise_stale`); None = each is sent on its own.
         state_dir: where to write its health (`ioc.telemetry.NotifierMetrics`); None = nowhere.
         name: its name there.
     """
@@ -85,6 +88,7 @@ class Notifier:
         areas: AreaRegistry | None = None,
         digest_at: time | None = None,
         tz: str = DEFAULT_TIMEZONE,
+        stale_after: timedelta | None = None,
         state_dir: Path | None = None,
         name: str = "notifier",
     ) -> None:
@@ -100,6 +104,7 @@ class Notifier:
         self.areas = areas
         self.digest_at = digest_at
         self.tz = tz
+        self.stale_after = stale_after
         self.last_report = DeliveryReport()
         self._stopping = asyncio.Event()
         self._digest_day: date | None = None
@@ -159,6 +164,9 @@ class Notifier:
             recipients=recipients,
             areas=areas,
             digest_at=options.digest_at,
+            stale_after=timedelta(minutes=options.stale_after_minutes)
+            if options.stale_after_minutes
+            else None,
             state_dir=settings.state_dir,
         )
 
@@ -195,6 +203,8 @@ class Notifier:
             assert self._pool is not None
             async with self._pool.acquire() as conn:
                 await self._digest_due(conn)
+                if self.stale_after is not None:
+                    await summarise_stale(conn, utc_now(), self.stale_after, self.tz)
                 report = await deliver_due(conn, self.channels, batch=self.batch)
         except Exception as err:
             self._failed(err)
