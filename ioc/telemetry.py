@@ -94,7 +94,8 @@ class ConnectorMetrics:
     attempts that failed or timed out (each such record was spooled and retried, not lost);
     `dead_lettered` rejected inputs sent to `ioc.dlq`; `rate` acknowledged records per second
     over the last ten seconds. `state` is starting, running, spooling, back-pressure (spool
-    full: the source is slowed) or stopped.
+    full: the source is slowed), disk-full (the spool's disk refuses writes: the source waits,
+    nothing is dropped) or stopped.
     """
 
     name: str
