@@ -12,24 +12,25 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
 
 from ioc.alerts.engine import Evaluator
-from ioc.alerts.model import TransitionKind
+from ioc.alerts.model import Severity, Transition, TransitionKind
 from ioc.alerts.rules import load_rules
 from ioc.areas import load_areas
 from ioc.db import migrate, sync_areas
 from ioc.events import utc_now
 from ioc.kpis import load_kpis
-from ioc.notify.channels import SmtpChannel
+from ioc.notify.channels import SmtpChannel, WebhookChannel
 from ioc.notify.notifier import Notifier
-from ioc.notify.routing import load_recipients
+from ioc.notify.outbox import enqueue
+from ioc.notify.routing import Delivery, load_recipients
 from ioc.services import outbox_sink
-from tests._notify import MailServer
+from tests._notify import HookReceiver, MailServer
 
 MINUTE = timedelta(minutes=1)
 GRACE = timedelta(seconds=15)
@@ -160,3 +161,53 @@ async def test_hours_old_messages_reach_each_leader_as_one_summary(
         "WHERE alert_id > 0 AND channel = 'email' AND transition <> 'escalated'"
     )
     assert folded and all(r["into"] for r in folded)
+
+
+def _fired(alert_id: int, at: datetime) -> Transition:
+    return Transition(
+        alert_id=alert_id,
+        kind=TransitionKind.FIRED,
+        rule_id="dvc-online",
+        severity=Severity.CRITICAL,
+        area="12004",
+        area_name_vi="Xã Như Quỳnh",
+        area_level="commune",
+        kpi_id="dvc_online_dossier_rate",
+        kpi_name_vi="Tỷ lệ hồ sơ trực tuyến",
+        kpi_name_en="Online dossier rate",
+        value=0.9,
+        target=0.98,
+        unit="percent",
+        since=at,
+        at=at,
+    )
+
+
+async def test_a_waiting_summary_is_replaced_so_one_arrives(
+    conn: asyncpg.Connection, database_url: str
+) -> None:
+    hooks = HookReceiver(status=503)  # the gateway refuses for now
+    await hooks.start()
+    to = [Delivery("chu-tich-ubnd-tinh", "webhook", hooks.url("/zalo"), "vi")]
+    pool = await asyncpg.create_pool(database_url, min_size=0, max_size=2)
+    webhook = WebhookChannel(timeout=5)
+    notifier = Notifier(pool, [webhook], stale_after=timedelta(hours=1))
+    hours_ago = utc_now() - timedelta(hours=3)
+    try:
+        await enqueue(conn, _fired(1, hours_ago), to)
+        assert (await notifier.run_once()).failed == 1  # the summary of one, refused
+        await enqueue(conn, _fired(2, hours_ago + MINUTE), to)
+        await notifier.run_once()  # folds the second into a new summary of both
+        hooks.status = 200
+        await conn.execute("UPDATE notification_outbox SET next_attempt_at = now()")
+        while (await notifier.run_once()).claimed:
+            pass
+    finally:
+        await hooks.stop()
+        await pool.close()
+        await webhook.aclose()
+    (received,) = hooks.received
+    assert received.json["type"] == "ioc.notify.summary"
+    assert received.json["count"] == 2
+    assert {i["alert_id"] for i in received.json["items"]} == {1, 2}
+    assert "2 thông báo về 2 cảnh báo" in received.json["subject"]
