@@ -11,6 +11,9 @@ the message that waited once the database is writable again.
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -26,7 +29,7 @@ from ioc.notify.notifier import Notifier
 from ioc.notify.outbox import OutboxRow, enqueue_rows
 from ioc.notify.templates import Message
 from ioc.telemetry import notifier_problems, read_notifier_metrics
-from tests._api import add_key, running_api
+from tests._api import add_key, api_env, running_api
 from tests._notify import HookReceiver, free_port
 
 
@@ -99,6 +102,20 @@ async def test_a_read_only_database_delays_messages_is_reported_and_delivery_res
                 scraped = (await engineer_client.get("/metrics")).text
                 assert 'ioc_notifier_delivering{notifier="notifier"} 0.0' in scraped
                 assert 'ioc_notifier_up{notifier="notifier",state="failing"} 1.0' in scraped
+            status = await asyncio.to_thread(
+                subprocess.run,
+                [sys.executable, "-m", "ioc", "status", "--json"],
+                env=api_env(settings, free_port()),
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert status.returncode == 1
+            (part,) = [
+                p for p in json.loads(status.stdout)["parts"] if p["name"] == "notifier notifier"
+            ]
+            assert not part["healthy"] and "NOT DELIVERING" in part["detail"]
+            assert "ReadOnlySQLTransactionError" in part["detail"]
             await asyncio.sleep(0.5)  # backoff: a handful of attempts, not one every 50 ms
             assert len(hooks.received) == 1
 
