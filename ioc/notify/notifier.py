@@ -190,11 +190,6 @@ class Notifier:
         if added:
             log.info("enqueued %s digest message(s) for %s", added, day)
 
-    @property
-    def failing(self) -> bool:
-        """True while the last poll could not reach or update the outbox."""
-        return self._failures > 0
-
     async def run_once(self) -> DeliveryReport:
         """One poll: the digest if due, then one batch. A failure is logged, not raised."""
         try:
