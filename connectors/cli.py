@@ -356,12 +356,13 @@ def health(
     """Exit 0 if the connector runs and reported within WITHIN seconds (liveness probes).
 
     Spooling (the broker is away) counts as alive: the connector keeps every event on disk and
-    restarting it would not help. Back-pressure (spool full) does too, for the same reason.
+    restarting it would not help. Back-pressure (spool full) and disk-full (the spool's disk
+    refuses writes) do too, for the same reason; `ioc status` shows both as DOWN.
     """
     settings = get_settings()
     found = next((m for m in read_connector_metrics(settings.state_dir) if m.name == name), None)
     problem = health_problem(
-        found, within, healthy=("starting", "running", "spooling", "back-pressure")
+        found, within, healthy=("starting", "running", "spooling", "back-pressure", "disk-full")
     )
     if problem is not None:
         err_console.print(f"connector {name}: {problem}")

@@ -13,7 +13,9 @@ Two modes:
   reconnects with backoff and sends the spool oldest first; once it is empty the runner goes
   back to direct, so per-key order is kept. A full spool stops pulling from the connector
   (back-pressure), it never drops. Records that were in flight when the broker went away may
-  be delivered twice; downstream counts an event id once.
+  be delivered twice; downstream counts an event id once. A disk that refuses the spool's
+  writes (full) is back-pressure too (state `disk-full`): the record is kept, tried again
+  every second, and nothing is committed to the connector until it is written.
 
 A record the broker can never take (over `ioc.kafka.RECORD_MAX_BYTES`, or refused as too
 large or corrupt by the broker) is not "the broker is away": it becomes a `too_large` dead
@@ -49,7 +51,7 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from ioc.codec import encode, headers
 from ioc.config import Settings
-from ioc.connectors.base import Connector, Item, Rejected
+from ioc.connectors.base import Connector, ConnectorError, Item, Rejected
 from ioc.connectors.spool import Spool, SpoolRecord
 from ioc.dlq import DeadLetter
 from ioc.events import FEEDS, Envelope, utc_now
@@ -66,6 +68,7 @@ DRAIN_BATCH = 2_000
 COMMIT_INTERVAL_SECONDS = 1.0
 METRICS_INTERVAL_SECONDS = 1.0
 _BACKOFF_MAX_SECONDS = 10.0
+DISK_FULL_RETRY_SECONDS = 1.0  # how often a full spool disk is tried again
 # Errors about one record, not about the broker: retrying cannot help (checked before _TRANSIENT).
 _PERMANENT = (
     MessageSizeTooLargeError,
@@ -123,6 +126,9 @@ class ConnectorRunner:
         self._uncommitted = False
         self._last_event_time: datetime | None = None
         self._since_check = 0
+        # Records accepted but not yet in the spool because its disk refused them.
+        self._backlog: list[bytes] = []
+        self._disk_full_since: float | None = None
         self._pulling = False
         self._pump: asyncio.Task[None] | None = None
         self._rate_samples: deque[tuple[float, int]] = deque(maxlen=11)
@@ -240,19 +246,30 @@ class ConnectorRunner:
         """Let the connector save its position once everything it yielded is durable."""
         if self._drainer is None:
             await self._settle_in_flight()
-        self._uncommitted = False
-        self._durable_commit()
-        await self.connector.commit()
+        if self._durable_commit():
+            self._uncommitted = False
+            await self.connector.commit()
 
-    def _durable_commit(self) -> None:
+    def _durable_commit(self) -> bool:
         """Force spooled records to disk before a commit says they are safe.
 
         Durable means acknowledged by the broker or fsynced in the spool: an http-ingest 202
         with ack=committed must survive a power cut. No await between this and the commit, so
         nothing yielded in between is counted as synced. At most one fsync per commit (a
         second), and none while the broker takes everything.
+
+        Returns:
+            False, and nothing may be committed, while records wait for room on a full
+            disk or the disk refuses the fsync.
         """
-        self.spool.sync()
+        if self._backlog:
+            return False
+        try:
+            self.spool.sync()
+        except OSError as err:
+            self._disk_full(err)
+            return False
+        return True
 
     async def _commit_when_idle(self) -> None:
         """Commit while the connector waits for input, so its last items get committed too.
@@ -266,9 +283,9 @@ class ConnectorRunner:
                 continue
             if self._drainer is None:
                 self._check_deliveries()
-            if self._pulling and (self._drainer is not None or not self._in_flight):
+            idle = self._pulling and (self._drainer is not None or not self._in_flight)
+            if idle and self._durable_commit():
                 self._uncommitted = False
-                self._durable_commit()
                 await self.connector.commit()
 
     # --- publishing -----------------------------------------------------------------------
@@ -338,8 +355,48 @@ class ConnectorRunner:
             self._room.clear()
             await self._room.wait()
             self.metrics.state = "spooling"
-        self.spool.append([frame])
+        await self._write_spool([frame])
         self.metrics.spooled += 1
+
+    async def _write_spool(self, frames: list[bytes]) -> None:
+        """Append to the spool (after the backlog); while the disk refuses, wait and retry.
+
+        Nothing is dropped and nothing more is pulled from the connector meanwhile
+        (back-pressure, state `disk-full`: unhealthy in `ioc status`). A stop with the disk
+        still full raises instead: what was not written was not committed either, so the
+        source gives it again (a file is re-read from its last committed position, an
+        http-ingest client has no 202 and retries).
+        """
+        while True:
+            try:
+                self.spool.append(self._backlog + frames)
+            except OSError as err:
+                self._disk_full(err)
+                if self._stopping:
+                    raise ConnectorError(
+                        f"connector {self.name}: stopped with the spool's disk full ({err}); "
+                        "what was not written was not committed: the source gives it again"
+                    ) from err
+                await asyncio.sleep(DISK_FULL_RETRY_SECONDS)
+                continue
+            self._backlog = []
+            if self._disk_full_since is not None:
+                log.info("connector %s: the spool's disk has room again", self.name)
+                self._disk_full_since = None
+                self.metrics.state = "spooling"
+            return
+
+    def _disk_full(self, err: OSError) -> None:
+        if self._disk_full_since is None:
+            self._disk_full_since = time.monotonic()
+            log.error(
+                "connector %s: cannot write the spool %s (%s); the source waits until there "
+                "is room",
+                self.name,
+                self.spool.directory,
+                err,
+            )
+        self.metrics.state = "disk-full"
 
     # --- broker away / back ---------------------------------------------------------------
     def _enter_spooling(self, why: str) -> None:
@@ -348,15 +405,22 @@ class ConnectorRunner:
         self._generation += 1
         pending = [record for record, future, _ in self._in_flight if not _succeeded(future)]
         self._in_flight.clear()
+        self.metrics.state = "spooling"
         if pending:
             # Not bounded: these were already accepted; the bound applies to new records.
-            self.spool.append([r.encode() for r in pending])
+            frames = [r.encode() for r in pending]
+            try:
+                self.spool.append(frames)
+            except OSError as err:
+                # Kept in memory, oldest first: written before anything else once there
+                # is room (`_write_spool`), and never committed before that.
+                self._backlog = frames
+                self._disk_full(err)
             self.metrics.spooled += len(pending)
             self.metrics.failed += len(pending)
         if self._producer is not None:
             _retire(self._producer)
             self._producer = None
-        self.metrics.state = "spooling"
         self._drainer = asyncio.create_task(self._drain())
 
     async def _connect_direct(self) -> None:
@@ -387,6 +451,8 @@ class ConnectorRunner:
             try:
                 producer = await self._start_producer()
                 while True:
+                    if self._backlog:
+                        await self._write_spool([])
                     records, upto = self.spool.peek(DRAIN_BATCH)
                     try:
                         async with asyncio.timeout(self._timeout):
@@ -404,7 +470,7 @@ class ConnectorRunner:
                     self.spool.consume(upto, len(records))
                     self.metrics.sent += len(records)
                     self._room.set()
-                    if self.spool.empty:
+                    if self.spool.empty and not self._backlog:
                         # No await between the last consume and this switch: a record
                         # spooled meanwhile would otherwise be overtaken.
                         self._producer, producer = producer, None
@@ -470,8 +536,8 @@ class ConnectorRunner:
             with contextlib.suppress(*_TRANSIENT):
                 async with asyncio.timeout(self._timeout):
                     await self._producer.stop()
-        if self._commits:  # everything yielded is acknowledged or in the spool by now
-            self._durable_commit()
+        # Everything yielded is acknowledged or in the spool by now (unless the disk is full).
+        if self._commits and self._durable_commit():
             await self.connector.commit()
 
     # --- metrics --------------------------------------------------------------------------

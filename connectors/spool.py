@@ -18,6 +18,7 @@ headers, each length-prefixed). A torn frame at the end (a crash mid-write) is c
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -106,7 +107,11 @@ class Spool:
             ) from None
         self._records_path = directory / "records"
         self._head_path = directory / "head"
-        self._file = open(self._records_path, "a+b")  # noqa: SIM115 - lives as long as the spool
+        # Unbuffered: a write the disk refuses must leave nothing behind in a buffer that a
+        # later write would flush after other records (see `append`).
+        self._file = open(  # noqa: SIM115 - lives as long as the spool
+            self._records_path, "a+b", buffering=0
+        )
         self._head = self._read_head()
         self._tail, self._count = self._recover()
         self._synced = self._tail  # bytes of the file known to be on disk
@@ -164,11 +169,23 @@ class Spool:
         return self._tail == 0 or self._tail + frame_bytes <= self.max_bytes
 
     def append(self, frames: list[bytes]) -> None:
-        """Append encoded records (see `SpoolRecord.encode`); the caller checks `has_room`."""
-        data = b"".join(frames)
-        self._file.seek(0, os.SEEK_END)
-        self._file.write(data)
-        self._file.flush()  # in the OS page cache: survives a process crash
+        """Append encoded records (see `SpoolRecord.encode`); the caller checks `has_room`.
+
+        All or nothing: when the disk refuses the write (full: ENOSPC, a quota: EDQUOT, a
+        file-size limit: EFBIG), the part that was written is cut off again and the OSError
+        is raised; the spool holds exactly what it held before, and the caller still has
+        the records.
+        """
+        data = memoryview(b"".join(frames))
+        written = 0
+        try:
+            while written < len(data):  # an unbuffered write may take only part of it
+                # In the OS page cache once written: survives a process crash.
+                written += self._file.write(data[written:]) or 0
+        except OSError:
+            with contextlib.suppress(OSError):
+                self._file.truncate(self._tail)
+            raise
         self._tail += len(data)
         self._count += len(frames)
 

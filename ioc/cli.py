@@ -14,6 +14,7 @@ import signal
 import sys
 import time
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from importlib.metadata import entry_points, version
 from typing import TYPE_CHECKING, Annotated
 
@@ -36,8 +37,11 @@ from ioc.localtime import to_local
 from ioc.runstate import RunState, pid_alive, resolve_database_url, resolve_kafka_bootstrap
 from ioc.telemetry import (
     ConnectorMetrics,
+    NotifierMetrics,
     StreamMetrics,
+    notifier_problems,
     read_connector_metrics,
+    read_notifier_metrics,
     read_stream_metrics,
 )
 
@@ -184,6 +188,23 @@ def _stream_part(metrics: StreamMetrics) -> _Part:
     return _Part(f"streams {metrics.name}", metrics.state == "running", metrics.group, detail)
 
 
+def _notifier_part(metrics: NotifierMetrics, problem: str | None) -> _Part:
+    """A notifier is healthy while it runs and reaches the outbox; failing: messages wait."""
+    detail = (
+        f"{metrics.state}, {metrics.delivered:,} delivered, {metrics.failed:,} refused by a "
+        f"channel, pid {metrics.pid}"
+    )
+    if metrics.last_delivered_at:
+        last = to_local(datetime.fromisoformat(metrics.last_delivered_at))
+        detail += f", last delivery {last:%H:%M:%S %d/%m}"
+    if problem is not None:
+        detail += f"; NOT DELIVERING: {problem}"
+        if metrics.failing_since:
+            since = to_local(datetime.fromisoformat(metrics.failing_since))
+            detail += f" since {since:%H:%M %d/%m}"
+    return _Part(f"notifier {metrics.name}", problem is None, "outbox", detail)
+
+
 @app.command()
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
@@ -210,6 +231,9 @@ def status(
     for worker in workers.values():
         if worker.live:
             parts.append(_stream_part(worker))
+    notifiers = read_notifier_metrics(settings.state_dir)
+    problems = notifier_problems(settings.state_dir)
+    parts.extend(_notifier_part(n, problems.get(n.name)) for n in notifiers if n.live)
     if as_json:
         print(
             json.dumps(
@@ -218,6 +242,7 @@ def status(
                     "parts": [p.__dict__ for p in parts],
                     "connectors": [asdict(m) | {"live": m.live} for m in connectors.values()],
                     "streams": [asdict(m) | {"live": m.live} for m in workers.values()],
+                    "notifiers": [asdict(m) | {"live": m.live} for m in notifiers],
                 },
                 ensure_ascii=False,
                 indent=2,

@@ -282,6 +282,9 @@ class NotifySettings(BaseModel):
         poll_seconds: how often the outbox is polled.
         batch: rows per poll.
         digest_at: local time after which yesterday's digest is enqueued; None = no digest.
+        stale_after_minutes: an alert message whose transition is older than this when it
+            could be sent (a long SMTP outage, an evaluator catching up) is folded into one
+            summary per recipient and channel instead of being sent on its own; 0 = never.
     """
 
     smtp_host: str | None = None
@@ -297,6 +300,9 @@ class NotifySettings(BaseModel):
     poll_seconds: float = 1.0
     batch: int = 50
     digest_at: time | None = time(7, 0)
+    stale_after_minutes: float = Field(
+        default=60.0, ge=0, description="older alert messages go out as one summary; 0 = never"
+    )
 
 
 class ApiSettings(BaseModel):

@@ -1,8 +1,8 @@
 """What running components report about themselves, read by `ioc status` and the API.
 
-Each connector runner rewrites `<state>/connectors/<name>.json`, and each stream worker
-`<state>/streams/<name>.json`, every second (atomically), so a reader never needs to talk to
-the process.
+Each connector runner rewrites `<state>/connectors/<name>.json`, each stream worker
+`<state>/streams/<name>.json`, and each notifier `<state>/notifier/<name>.json`, every second
+(atomically), so a reader never needs to talk to the process.
 """
 
 from __future__ import annotations
@@ -21,17 +21,23 @@ from ioc.runstate import pid_alive
 __all__ = [
     "AgentMetrics",
     "ConnectorMetrics",
+    "NotifierMetrics",
     "StreamMetrics",
     "connector_metrics_path",
     "health_problem",
+    "notifier_metrics_path",
+    "notifier_problems",
     "read_connector_metrics",
+    "read_notifier_metrics",
     "read_stream_metrics",
     "stream_metrics_path",
 ]
 
 
 def health_problem(
-    metrics: ConnectorMetrics | StreamMetrics | None, within: float, healthy: Iterable[str]
+    metrics: ConnectorMetrics | StreamMetrics | NotifierMetrics | None,
+    within: float,
+    healthy: Iterable[str],
 ) -> str | None:
     """Why a component is not healthy (for probes), or None when it is.
 
@@ -88,7 +94,8 @@ class ConnectorMetrics:
     attempts that failed or timed out (each such record was spooled and retried, not lost);
     `dead_lettered` rejected inputs sent to `ioc.dlq`; `rate` acknowledged records per second
     over the last ten seconds. `state` is starting, running, spooling, back-pressure (spool
-    full: the source is slowed) or stopped.
+    full: the source is slowed), disk-full (the spool's disk refuses writes: the source waits,
+    nothing is dropped) or stopped.
     """
 
     name: str
@@ -208,3 +215,74 @@ def read_stream_metrics(state_dir: Path) -> list[StreamMetrics]:
         except (TypeError, AttributeError):
             continue  # written by another version
     return found
+
+
+def notifier_metrics_path(state_dir: Path, name: str) -> Path:
+    """Where notifier `name` writes its metrics."""
+    return state_dir / "notifier" / f"{name}.json"
+
+
+@dataclass
+class NotifierMetrics:
+    """What one notifier (the outbox sender) reports.
+
+    `state` is starting, running, failing (it cannot read or update the outbox: the database
+    is away, read-only after a failover, or refuses; it retries with backoff and the messages
+    wait in the outbox) or stopped. `failing_since` and `last_error` say since when and why;
+    `delivered` and `failed` count messages accepted and refused by the channels;
+    `last_delivered_at` is when a channel last accepted one.
+    """
+
+    name: str
+    pid: int = field(default_factory=os.getpid)
+    state: str = "starting"
+    started_at: str = field(default_factory=lambda: utc_now().isoformat())
+    updated_at: str = ""
+    delivered: int = 0
+    failed: int = 0
+    last_delivered_at: str | None = None
+    failing_since: str | None = None
+    last_error: str | None = None
+
+    @property
+    def live(self) -> bool:
+        """True while the process that writes these metrics runs."""
+        return self.state != "stopped" and pid_alive(self.pid)
+
+    def save(self, state_dir: Path) -> None:
+        """Write atomically, so a reader never sees half a file."""
+        self.updated_at = utc_now().isoformat()
+        _save(notifier_metrics_path(state_dir, self.name), asdict(self))
+
+
+def read_notifier_metrics(state_dir: Path) -> list[NotifierMetrics]:
+    """The last metrics of every notifier that ran with this state directory, by name."""
+    found = []
+    for data in _load_all(state_dir / "notifier"):
+        try:
+            found.append(NotifierMetrics(**data))
+        except TypeError:
+            continue  # written by another version
+    return found
+
+
+# A notifier rewrites its file after every poll; one batch may take up to the outbox lease
+# (10 min), and a failing notifier polls at least once a minute.
+_NOTIFIER_FRESH_SECONDS = 660.0
+
+
+def notifier_problems(state_dir: Path) -> dict[str, str]:
+    """Why each running notifier of this state directory cannot deliver (empty: all can).
+
+    Read by `ioc status`, the API's `/healthz` and `/metrics`.
+    """
+    problems = {}
+    for metrics in read_notifier_metrics(state_dir):
+        if not metrics.live:
+            continue
+        problem = health_problem(metrics, _NOTIFIER_FRESH_SECONDS, healthy=("running",))
+        if problem is not None:
+            if metrics.last_error:
+                problem += f" ({metrics.last_error})"
+            problems[metrics.name] = problem
+    return problems

@@ -355,9 +355,14 @@ class Evaluator:
             )
             if now < due or alert.level + 1 >= len(chain):
                 continue
-            alert.level += 1
             # The next level's leaders learn which points are at fault too.
-            entities, entities_down = await store.escalate(conn, alert.id, alert.level)
+            stored = await store.escalate(conn, alert.id, alert.level + 1)
+            if stored is None:
+                # Acknowledged since the pass read it: somebody is on it after all.
+                alert.state = AlertState.ACKNOWLEDGED
+                continue
+            alert.level += 1
+            entities, entities_down = stored
             await self._transition(
                 conn,
                 work,

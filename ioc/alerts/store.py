@@ -220,15 +220,25 @@ async def resolve(
 
 async def escalate(
     conn: asyncpg.Connection, alert_id: int, level: int
-) -> tuple[tuple[EntityAtFault, ...], int]:
-    """Move an alert to `level`; returns the points at fault stored with it, and their count."""
+) -> tuple[tuple[EntityAtFault, ...], int] | None:
+    """Move a still firing alert to `level`; returns its points at fault and their count.
+
+    The pass read its open alerts at its start; somebody may have acknowledged (or the pass
+    resolved) this one since. The statement re-reads the row as committed now, and waits
+    for an acknowledgement in flight, so an acknowledged alert is never escalated.
+
+    Returns:
+        The points at fault stored with the alert and their count, or None: the alert is
+        no longer firing (acknowledged or resolved meanwhile) and was left as it is.
+    """
     stored = await conn.fetchrow(
-        "UPDATE alerts SET level = $2 WHERE id = $1 RETURNING entities, entities_down",
+        "UPDATE alerts SET level = $2 WHERE id = $1 AND state = 'firing' "
+        "RETURNING entities, entities_down",
         alert_id,
         level,
     )
     if stored is None:
-        return (), 0
+        return None
     return _entities_from_json(stored["entities"]), stored["entities_down"]
 
 

@@ -30,6 +30,7 @@ from ioc.api.live import Hub
 from ioc.api.problems import install_handlers, problem_response
 from ioc.api.routers import api_router, metrics_router
 from ioc.config import Settings
+from ioc.telemetry import notifier_problems
 
 __all__ = ["BOARD_DIR", "create_app"]
 
@@ -176,7 +177,12 @@ class _Edge:
 
 def _add_health(app: FastAPI) -> None:
     @app.get("/healthz", summary="Liveness: the process answers (no key needed)")
-    async def healthz() -> dict[str, str]:
+    async def healthz(ctx: Ctx) -> dict[str, Any]:
+        # Still 200 when a notifier on this machine cannot deliver: restarting the API would
+        # not help it. The body says so, for a monitor that reads it.
+        problems = notifier_problems(ctx.settings.state_dir)
+        if problems:
+            return {"status": "degraded", "notifier": problems}
         return {"status": "ok"}
 
     @app.get(

@@ -19,7 +19,12 @@ from prometheus_client.registry import Collector
 from ioc.api.context import ApiContext
 from ioc.api.queries.alerts import counts_by_state
 from ioc.notify.outbox import outbox_depth
-from ioc.telemetry import read_connector_metrics, read_stream_metrics
+from ioc.telemetry import (
+    notifier_problems,
+    read_connector_metrics,
+    read_notifier_metrics,
+    read_stream_metrics,
+)
 
 __all__ = ["REQUEST_SECONDS", "observe_request", "render"]
 
@@ -114,6 +119,15 @@ async def render(ctx: ApiContext) -> bytes:
         c_failed.add_metric([c.name], c.failed)
         c_dlq.add_metric([c.name], c.dead_lettered)
         spooled.add_metric([c.name], c.spool_records)
+    n_up = _gauge("ioc_notifier_up", "1 while a notifier reports", ["notifier", "state"])
+    n_ok = _gauge(
+        "ioc_notifier_delivering", "1 while a notifier reaches the outbox, 0 failing", ["notifier"]
+    )
+    problems = notifier_problems(state_dir)
+    for notifier in read_notifier_metrics(state_dir):
+        n_up.add_metric([notifier.name, notifier.state], 1.0 if notifier.live else 0.0)
+        if notifier.live:
+            n_ok.add_metric([notifier.name], 0.0 if notifier.name in problems else 1.0)
     alerts = _gauge("ioc_alerts", "alerts by state and severity", ["state", "severity"])
     outbox = _gauge("ioc_notify_outbox_pending", "notifications not delivered yet", ["channel"])
     retrying = _gauge("ioc_notify_outbox_retrying", "pending notifications that failed once", [])
@@ -132,7 +146,8 @@ async def render(ctx: ApiContext) -> bytes:
     )
     families: list[GaugeMetricFamily | CounterMetricFamily] = [
         lag, rate, counted, dup, dlq, late, worker_up, flush_errors,
-        sent, c_rate, c_failed, c_dlq, spooled, c_up, alerts, outbox, retrying, oldest,
+        sent, c_rate, c_failed, c_dlq, spooled, c_up, n_up, n_ok, alerts, outbox, retrying,
+        oldest,
     ]  # fmt: skip
     index = ctx.dead_letters
     if index is not None:

@@ -9,10 +9,17 @@ recipient (with `digest: true`) into the outbox, keyed `alert_id = 0`, `transiti
 
 KPI values are shown as percentages unless `units` says otherwise: every KPI of the
 catalogue is a ratio.
+
+`summarise_stale` is the other summary: after a bad day (the mail server down for hours, the
+evaluator catching up on old windows), alert messages whose transition is older than
+`IOC_NOTIFY__STALE_AFTER_MINUTES` are not sent one by one: each recipient gets one message
+per channel listing them (`ioc.notify.summary`), newest state of each alert first.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -26,13 +33,31 @@ from ioc.alerts.model import AlertState, Severity
 from ioc.areas import AreaRegistry
 from ioc.notify.outbox import OutboxRow, enqueue_rows
 from ioc.notify.routing import SEVERITY_ORDER, Recipient
-from ioc.notify.templates import DEFAULT_TIMEZONE, Message, format_duration, format_time
-from ioc.text import SEVERITY_LABELS, STATE_LABELS, Language, format_number, format_value
+from ioc.notify.templates import (
+    DEFAULT_TIMEZONE,
+    PAYLOAD_TYPE,
+    Message,
+    format_duration,
+    format_time,
+)
+from ioc.text import (
+    SEVERITY_LABELS,
+    STATE_LABELS,
+    TRANSITION_LABELS,
+    Language,
+    check_language,
+    format_number,
+    format_value,
+)
 
-__all__ = ["DIGEST_TYPE", "daily_digest", "enqueue_digests"]
+__all__ = ["DIGEST_TYPE", "SUMMARY_TYPE", "daily_digest", "enqueue_digests", "summarise_stale"]
+
+log = logging.getLogger(__name__)
 
 DIGEST_TYPE: Final = "ioc.digest"
+SUMMARY_TYPE: Final = "ioc.notify.summary"
 _TOP: Final = 5
+_SUMMARY_LINES: Final = 30  # alerts named in a summary's text; its payload lists every item
 
 
 @dataclass(frozen=True)
@@ -264,3 +289,145 @@ async def enqueue_digests(
             OutboxRow(r.id, c.type, c.target, r.language, rendered[key]) for c in r.channels
         )
     return await enqueue_rows(conn, 0, f"digest:{day.isoformat()}", 0, rows)
+
+
+def _summary(items: list[dict[str, Any]], language: Language, tz: str) -> Message:
+    """One message listing stale alert messages: the newest transition of each alert first."""
+    items = sorted(items, key=lambda i: (i["at"], i["outbox_id"]), reverse=True)
+    newest: dict[int, dict[str, Any]] = {}
+    for item in items:
+        newest.setdefault(item["alert_id"], item)
+    first, last = items[-1]["at"], items[0]["at"]
+    span = f"{format_time(datetime.fromisoformat(first), tz)} – "
+    span += format_time(datetime.fromisoformat(last), tz)
+    n, alerts = format_number(len(items), 0, language), format_number(len(newest), 0, language)
+    if language == "vi":
+        subject = f"[Tổng hợp tin chậm] {n} thông báo về {alerts} cảnh báo ({span})"
+        head = [
+            f"{n} thông báo về {alerts} cảnh báo không gửi được đúng lúc ({span}).",
+            "Để tránh gửi dồn từng tin cũ, chúng được gộp vào tin này; "
+            "trạng thái mới nhất của mỗi cảnh báo:",
+            "",
+        ]
+        more = "… và {} cảnh báo khác (danh sách đầy đủ trong dữ liệu kèm theo)."
+    else:
+        subject = f"[Delayed summary] {n} notifications about {alerts} alerts ({span})"
+        head = [
+            f"{n} notifications about {alerts} alerts could not be sent on time ({span}).",
+            "Rather than a burst of old messages, they are gathered here; the newest state "
+            "of each alert:",
+            "",
+        ]
+        more = "… and {} more alerts (the attached data lists them all)."
+    lines = list(head)
+    for item in list(newest.values())[:_SUMMARY_LINES]:
+        label = TRANSITION_LABELS[language].get(item["transition"], item["transition"])
+        when = format_time(datetime.fromisoformat(item["at"]), tz)
+        lines.append(f"- {when} {label}: {item['subject']}")
+    if len(newest) > _SUMMARY_LINES:
+        lines.append(more.format(format_number(len(newest) - _SUMMARY_LINES, 0, language)))
+    text = "\n".join(lines)
+    data: dict[str, Any] = {
+        "type": SUMMARY_TYPE,
+        "schema_version": 1,
+        "count": len(items),
+        "alerts": len(newest),
+        "from": first,
+        "to": last,
+        "items": items,
+        "language": language,
+        "subject": subject,
+        "text": text,
+    }
+    return Message(subject=subject, text=text, data=data)
+
+
+async def summarise_stale(
+    conn: asyncpg.Connection,
+    now: datetime,
+    stale_after: timedelta,
+    tz: str = DEFAULT_TIMEZONE,
+) -> int:
+    """Fold alert messages older than `stale_after` into one summary per recipient and channel.
+
+    A message is stale when its transition (`at`, not when it was queued) is older than
+    `stale_after`: queued during a long channel outage, or by an evaluator catching up on old
+    windows. Stale rows are marked delivered with `summarised_into` in their payload, and one
+    summary row per (recipient, channel) takes their place; a summary not sent yet is
+    replaced by one that also lists the new stale rows, so when the channel returns each
+    recipient gets a single summary. Call it outside a transaction (it opens its own).
+
+    Returns:
+        How many stale messages were folded.
+    """
+    cutoff = now - stale_after
+    async with conn.transaction():
+        stale = await conn.fetch(
+            """SELECT id, alert_id, transition, level, recipient, channel, address, language,
+                      subject, payload->>'at' AS at, payload->>'severity' AS severity
+                 FROM notification_outbox
+                WHERE delivered_at IS NULL AND payload->>'type' = $1
+                  AND (payload->>'at')::timestamptz < $2
+                ORDER BY id
+                  FOR UPDATE SKIP LOCKED""",
+            PAYLOAD_TYPE,
+            cutoff,
+        )
+        if not stale:
+            return 0
+        groups: dict[tuple[str, str], list[asyncpg.Record]] = {}
+        for row in stale:
+            groups.setdefault((row["recipient"], row["channel"]), []).append(row)
+        for (recipient, channel), rows in groups.items():
+            items = [
+                {
+                    "outbox_id": r["id"],
+                    "alert_id": r["alert_id"],
+                    "transition": r["transition"],
+                    "level": r["level"],
+                    "severity": r["severity"],
+                    "at": datetime.fromisoformat(r["at"]).astimezone(UTC).isoformat(),
+                    "subject": r["subject"],
+                }
+                for r in rows
+            ]
+            earlier = await conn.fetchrow(
+                """SELECT id, payload FROM notification_outbox
+                    WHERE delivered_at IS NULL AND payload->>'type' = $1
+                      AND recipient = $2 AND channel = $3
+                    ORDER BY id DESC LIMIT 1
+                      FOR UPDATE SKIP LOCKED""",
+                SUMMARY_TYPE,
+                recipient,
+                channel,
+            )
+            if earlier is not None:
+                items += json.loads(earlier["payload"])["items"]
+            newest = rows[-1]
+            language = check_language(newest["language"])
+            message = _summary(items, language, tz)
+            # Keyed by the first row it folds: a repeat of this call folds nothing new.
+            summary_id: int = await conn.fetchval(
+                """INSERT INTO notification_outbox (alert_id, transition, level, recipient,
+                          channel, address, language, subject, body, payload)
+                   VALUES (0, $1, 0, $2, $3, $4, $5, $6, $7, $8::jsonb) RETURNING id""",
+                f"summary:{rows[0]['id']}",
+                recipient,
+                channel,
+                newest["address"],
+                language,
+                message.subject,
+                message.text,
+                json.dumps(message.data, ensure_ascii=False),
+            )
+            folded = [r["id"] for r in rows] + ([earlier["id"]] if earlier else [])
+            await conn.execute(
+                """UPDATE notification_outbox
+                      SET delivered_at = clock_timestamp(),
+                          payload = payload || jsonb_build_object('summarised_into', $2::bigint)
+                    WHERE id = ANY($1::bigint[])""",
+                folded,
+                summary_id,
+            )
+    log.info("folded %d stale message(s) into %d summaries", len(stale), len(groups))
+    return len(stale)

@@ -15,7 +15,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -24,25 +25,28 @@ import asyncpg
 from ioc.areas import AreaRegistry, load_areas
 from ioc.config import Settings
 from ioc.db import create_pool
+from ioc.events import utc_now
 from ioc.notify.channels import Channel, SmtpChannel, WebhookChannel
-from ioc.notify.digest import enqueue_digests
+from ioc.notify.digest import enqueue_digests, summarise_stale
 from ioc.notify.outbox import DeliveryReport, deliver_due
 from ioc.notify.routing import Recipient, load_recipients, webhook_secrets
 from ioc.notify.templates import DEFAULT_TIMEZONE
+from ioc.telemetry import NotifierMetrics
 
-__all__ = ["Notifier", "PoolSource"]
+__all__ = ["BACKOFF_CAP_SECONDS", "Notifier", "PoolSource"]
 
 log = logging.getLogger(__name__)
 
 PoolSource = Callable[[], Awaitable[asyncpg.Pool]]
-# What a database that is restarting, shutting down or full looks like to a client.
+# What a database that is restarting, shutting down, full or read-only (a failover to a
+# standby) looks like to a client: every one only delays messages, which live in the database.
 _DATABASE_AWAY: Final = (
     OSError,  # refused, reset, timed out
-    asyncpg.PostgresConnectionError,
-    asyncpg.OperatorInterventionError,  # shutting down, starting up
-    asyncpg.InsufficientResourcesError,  # too many connections
+    TimeoutError,
+    asyncpg.PostgresError,  # any server error: read-only standby, too many connections, …
     asyncpg.InterfaceError,
 )
+BACKOFF_CAP_SECONDS: Final = 60.0
 
 
 class Notifier:
@@ -50,7 +54,11 @@ class Notifier:
 
     Run it as a component: `await Notifier(pool, channels, ...).run()` until `stop()`. Several
     notifiers may run against one database: claims skip each other's rows. A database outage
-    only delays messages (they live in the database); the loop waits for it to return.
+    or any database error only delays messages (they live in the database): the loop retries
+    with backoff (doubling from `interval` up to a minute), reports itself `failing` in its
+    telemetry file while it cannot deliver (`ioc status`, `/healthz`, `/metrics` read it),
+    and resumes by itself. An unexpected error is logged with its traceback and retried the
+    same way: the one path by which alerts reach people must not end silently.
 
     Args:
         pool: an asyncpg pool, or a coroutine function making one on first use (that pool
@@ -62,6 +70,11 @@ class Notifier:
         areas: for the digest (each recipient's scope).
         digest_at: local time after which yesterday's digest is enqueued; None = no digest.
         tz: the province's time zone.
+        stale_after: alert messages whose transition is older than this are folded into one
+            summary per recipient and channel before each batch
+            (`ioc.notify.digest.summarise_stale`); None = each is sent on its own.
+        state_dir: where to write its health (`ioc.telemetry.NotifierMetrics`); None = nowhere.
+        name: its name there.
     """
 
     def __init__(
@@ -75,6 +88,9 @@ class Notifier:
         areas: AreaRegistry | None = None,
         digest_at: time | None = None,
         tz: str = DEFAULT_TIMEZONE,
+        stale_after: timedelta | None = None,
+        state_dir: Path | None = None,
+        name: str = "notifier",
     ) -> None:
         if isinstance(pool, asyncpg.Pool):
             self._pool: asyncpg.Pool | None = pool
@@ -88,10 +104,13 @@ class Notifier:
         self.areas = areas
         self.digest_at = digest_at
         self.tz = tz
+        self.stale_after = stale_after
         self.last_report = DeliveryReport()
         self._stopping = asyncio.Event()
         self._digest_day: date | None = None
-        self._database_down_since: datetime | None = None
+        self._failures = 0
+        self.state_dir = state_dir
+        self.metrics = NotifierMetrics(name)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Notifier:
@@ -145,6 +164,10 @@ class Notifier:
             recipients=recipients,
             areas=areas,
             digest_at=options.digest_at,
+            stale_after=timedelta(minutes=options.stale_after_minutes)
+            if options.stale_after_minutes
+            else None,
+            state_dir=settings.state_dir,
         )
 
     def stop(self) -> None:
@@ -168,26 +191,59 @@ class Notifier:
             log.info("enqueued %s digest message(s) for %s", added, day)
 
     async def run_once(self) -> DeliveryReport:
-        """One poll: the digest if due, then one batch. A database outage is logged, not raised."""
+        """One poll: the digest if due, then one batch. A failure is logged, not raised."""
         try:
             if self._pool is None and self._make_pool is not None:
                 self._pool = await self._make_pool()
             assert self._pool is not None
             async with self._pool.acquire() as conn:
                 await self._digest_due(conn)
+                if self.stale_after is not None:
+                    await summarise_stale(conn, utc_now(), self.stale_after, self.tz)
                 report = await deliver_due(conn, self.channels, batch=self.batch)
-        except _DATABASE_AWAY as err:
-            # The outbox lives in the database: while it is away nothing can be lost, only
-            # delayed. Say so once, not every second.
-            if self._database_down_since is None:
-                self._database_down_since = datetime.now(UTC)
-                log.warning("database unavailable (%s); notifications wait until it returns", err)
+        except Exception as err:
+            self._failed(err)
             return DeliveryReport()
-        if self._database_down_since is not None:
-            log.info("database back; delivering notifications again")
-            self._database_down_since = None
+        if self._failures:
+            log.info("outbox reachable again; delivering notifications")
+        self._failures = 0
         self.last_report = report
+        m = self.metrics
+        m.state, m.failing_since, m.last_error = "running", None, None
+        m.delivered += report.delivered
+        m.failed += report.failed
+        if report.delivered:
+            m.last_delivered_at = utc_now().isoformat()
+        self._save()
         return report
+
+    def _failed(self, err: Exception) -> None:
+        """Note a failed poll: say so once per streak, keep the health file current."""
+        self._failures += 1
+        m = self.metrics
+        if m.failing_since is None:
+            m.failing_since = utc_now().isoformat()
+            if isinstance(err, _DATABASE_AWAY):
+                # The outbox lives in the database: nothing is lost, only delayed.
+                log.warning("outbox unavailable (%r); notifications wait and are retried", err)
+            else:
+                log.exception("notifier poll failed; notifications wait and are retried")
+        m.state, m.last_error = "failing", f"{type(err).__name__}: {err}"[:500]
+        self._save()
+
+    def _save(self) -> None:
+        if self.state_dir is None:
+            return
+        try:
+            self.metrics.save(self.state_dir)
+        except OSError as err:  # a full disk must not stop delivery
+            log.debug("notifier metrics not written: %s", err)
+
+    def _wait(self) -> float:
+        """Seconds until the next poll: `interval`, doubling while polls fail."""
+        if not self._failures:
+            return self.interval
+        return min(BACKOFF_CAP_SECONDS, self.interval * 2.0 ** min(self._failures, 16))
 
     async def run(self) -> None:
         """Deliver until `stop()`; drains back-to-back while full batches keep coming."""
@@ -196,10 +252,11 @@ class Notifier:
                 report = await self.run_once()
                 if report.claimed >= self.batch:
                     continue
-                wait = self.interval if self._database_down_since is None else 5 * self.interval
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=wait)
+                    await asyncio.wait_for(self._stopping.wait(), timeout=self._wait())
         finally:
+            self.metrics.state = "stopped"
+            self._save()
             for channel in self.channels:
                 await channel.aclose()
             if self._make_pool is not None and self._pool is not None:

@@ -12,7 +12,7 @@ Webhook payload, schema version 1 (fields are only ever added, never renamed or 
 
 | field | type | meaning |
 |---|---|---|
-| `type` | str | always `"ioc.alert.transition"` (a digest is `"ioc.digest"`) |
+| `type` | str | `"ioc.alert.transition"` (a digest: `"ioc.digest"`; late ones: see below) |
 | `schema_version` | int | 1 |
 | `delivery_id` | int | outbox row id, the same on every retry: the receiver's dedupe key |
 | `alert_id` | int | the alert (one lifecycle of one rule in one area) |
@@ -38,6 +38,10 @@ Webhook payload, schema version 1 (fields are only ever added, never renamed or 
 | `language` | str | `vi` or `en`: the language of `subject` and `text` |
 | `subject` | str | one line: severity, what, where |
 | `text` | str | the full message as plain text (what an SMS/Zalo/Telegram gateway forwards) |
+
+Messages that could not be sent on time are folded into one `"ioc.notify.summary"` per
+recipient and channel (`ioc.notify.digest.summarise_stale`): `count`, `alerts`, `from`, `to`
+and `items`, one `{outbox_id, alert_id, transition, level, severity, at, subject}` each.
 
 Example:
     >>> from datetime import UTC, datetime
