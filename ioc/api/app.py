@@ -125,7 +125,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_handlers(app)
     app.include_router(api_router)
     app.include_router(metrics_router)
-    _add_health(app)
+    _add_health(app, settings)
     _add_board(app)
     app.add_middleware(_Edge, headers=_security_headers(settings))
     return app
@@ -175,12 +175,13 @@ class _Edge:
             observe_request(route, scope["method"], status, time.perf_counter() - started)
 
 
-def _add_health(app: FastAPI) -> None:
+def _add_health(app: FastAPI, settings: Settings) -> None:
     @app.get("/healthz", summary="Liveness: the process answers (no key needed)")
-    async def healthz(ctx: Ctx) -> dict[str, Any]:
+    async def healthz() -> dict[str, Any]:
         # Still 200 when a notifier on this machine cannot deliver: restarting the API would
-        # not help it. The body says so, for a monitor that reads it.
-        problems = notifier_problems(ctx.settings.state_dir)
+        # not help it. The body says so, for a monitor that reads it. Needs no context: the
+        # process answers even before its start-up (database, areas) is done.
+        problems = notifier_problems(settings.state_dir)
         if problems:
             return {"status": "degraded", "notifier": problems}
         return {"status": "ok"}

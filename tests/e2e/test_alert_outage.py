@@ -12,6 +12,7 @@ arrives, and each transition reached each recipient exactly once by each channel
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -151,7 +152,7 @@ async def test_an_outage_alerts_the_right_people_once_even_with_mail_down(
         assert fired["33"].contributors[0].area == WARD
         # Both alerts name the ward's special-network points that were down when they fired.
         points = [e.entity for e in ward.entities]
-        assert points and all(p.startswith(f"TSL-{WARD}-") for p in points), points
+        assert points and all(re.fullmatch(rf"TSL-[XHT]-{WARD}-\d+", p) for p in points), points
         assert [e.entity for e in fired["33"].entities] == points
         kinds = Counter((t.area, t.kind) for t in transitions)
         assert kinds[(WARD, TransitionKind.ESCALATED)] == 0  # acknowledged in time

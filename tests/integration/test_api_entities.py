@@ -174,7 +174,8 @@ async def test_an_alert_shows_its_contributing_areas_and_points_at_fault(stack: 
         assert [e["entity"] for e in alert["entities"]] == POINTS[WARD]
         assert alert["entities"][0]["area_name_vi"] == "Phường Phố Hiến"
         assert alert["contributors"] == []  # a commune has no areas under it
-        _problem(await ward.get(f"/api/v1/alerts/{province_alert}"), 403, "out-of-scope")
+        # Another area's alert reads as one that does not exist (nothing about it is told).
+        _problem(await ward.get(f"/api/v1/alerts/{province_alert}"), 404, "unknown-alert")
 
 
 def test_cli_lists_down_entities_with_names_and_local_times(
