@@ -3,11 +3,14 @@
 Defaults at rate 1 (one province):
 
 - 200 connection points of the special data network (mạng truyền số liệu chuyên dùng), one at
-  every commune's People's Committee and the rest at province- and district-level agencies,
+  every commune's People's Committee (more than 200 if the province has more communes) and
+  the rest at province- and district-level agencies,
   spread by population; ids `TSL-<commune>-<n>`;
 - 100 agency LANs (`LAN-…`) by population;
 - 300 cell sites (`BTS-…`), a quarter of them 5G, by population;
 - 8 broadband aggregation points (`OLT-…`) by households.
+
+Every point sits inside its commune's bounding box (`_base.place`); samples carry its `lat`/`lon`.
 
 Each point is sampled every 30 s (phases staggered so samples spread over the ticks): up or
 down, latency (fibre 5–20 ms, 4G 30–60 ms, 5G 10–25 ms, higher under load and when degraded),
@@ -40,6 +43,7 @@ from ioc.connectors.simulated._base import (
     down_at,
     leaf_weights,
     ordinals,
+    place,
     schedule,
     spread,
     stable_hash,
@@ -98,11 +102,17 @@ class NetworkSimulator(SimulatedConnector):
         kinds: list[NetworkPointKind] = []
         ids: list[str] = []
         for kind, count, basis, prefix in _FLEET:
+            special = kind is NetworkPointKind.SPECIAL_NETWORK
+            wanted = self.scaled(count)
+            if special and context.rate >= 1:
+                # Every commune's People's Committee is connected, however many communes the
+                # province has (a merged province's history has hundreds).
+                wanted = max(wanted, round(len(self.leaves) * context.rate))
             placed = spread(
                 rng,
-                self.scaled(count),
+                wanted,
                 leaf_weights(self.leaves, basis),
-                one_each=kind is NetworkPointKind.SPECIAL_NETWORK,
+                one_each=special,
             )
             areas.append(placed)
             kinds.extend([kind] * placed.size)
@@ -115,6 +125,9 @@ class NetworkSimulator(SimulatedConnector):
         self._kind = kinds
         self._ids = ids
         self._area_code = [self.codes[a] for a in self._area.tolist()]
+        # A generator of its own, so that placing the points leaves the other draws as they were.
+        where = np.random.default_rng([*self.key, stable_hash("place")])
+        self._lat, self._lon = place(where, self.leaves, self._area, self.province)
         cell = np.array([k is NetworkPointKind.CELL_SITE for k in kinds])
         five_g = cell & (rng.random(count) < _FIVE_G_SHARE)
         self._technology: list[Literal["fiber", "4g", "5g"]] = [
@@ -208,6 +221,8 @@ class NetworkSimulator(SimulatedConnector):
                 packet_loss=1.0 if is_down else lost,
                 throughput_mbps=0.0 if is_down else mbps,
                 interval_seconds=_INTERVAL_MS // 1000,
+                lat=self._lat[point],
+                lon=self._lon[point],
             )
             out.append(
                 self.envelope(
