@@ -653,3 +653,20 @@ async def test_a_start_between_milliseconds_still_sends_the_daily_snapshots() ->
         )
         kinds = [e.event_type async for e in _load(name)(context).events()]  # type: ignore[union-attr]
         assert kind in kinds, name
+
+
+@pytest.mark.parametrize("province", ["31", "92", "Lào Cai"])
+async def test_entities_sit_inside_their_communes_in_any_province(province: str) -> None:
+    areas = load_areas(province=province)
+    day = datetime(2026, 3, 2, 10, tzinfo=TZ)
+    code = areas.as_of(day.date()).province.code
+    for cls in (CameraSimulator, NetworkSimulator):
+        events = await run(cls, day, timedelta(minutes=1), rate=0.25, areas=areas)
+        points = [e for e in events if e.event_type in ("camera.heartbeat", "network.sample")]
+        assert points, cls
+        for e in points:
+            commune = areas.get(e.area, on=day.date())
+            assert commune.parent == code
+            assert commune.bounds is not None
+            west, south, east, north = commune.bounds
+            assert south <= e.payload.lat <= north and west <= e.payload.lon <= east, e.area
