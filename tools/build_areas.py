@@ -5,7 +5,7 @@ product needs neither package (nor shapely, which ``vietnamadminunits`` pulls in
 
     python3.11 -m venv /tmp/geo && /tmp/geo/bin/pip install \\
         vietnam-provinces==2025.10.1 vietnamadminunits==1.0.4
-    /tmp/geo/bin/python tools/build_areas.py            # writes the 34 files, prints a report
+    /tmp/geo/bin/python tools/build_areas.py > tools/build_areas.report.txt
 
 Sources, and what each gives:
 
@@ -315,7 +315,7 @@ def main() -> int:
     text = json.dumps({"provinces": index}, ensure_ascii=False, indent=1)
     (OUT / "provinces.json").write_text(text + "\n", encoding="utf-8")
 
-    print(f"wrote {len(provinces)} files to {OUT}")
+    print(f"wrote {len(provinces)} files to ioc/data/areas/vn")
     print(f"{len(dict.fromkeys(report))} disagreements:")
     for line in dict.fromkeys(report):
         print("  " + line)
