@@ -1,6 +1,6 @@
 """Simulated smart-surveillance cameras: heartbeats and AI detections.
 
-Defaults at rate 1 (one province): 400 cameras spread over the communes by population, 75%
+Defaults at rate 1 (one province): 400 cameras, one in every commune and the rest by population, 75%
 watching traffic and 25% public order, each placed inside its commune's bounding box (see
 `_base.place`), so they land on the province's map wherever the province is.
 Every camera sends a heartbeat every 60 s (and on every change of state); every online camera
@@ -98,7 +98,9 @@ class CameraSimulator(SimulatedConnector):
         super().__init__(context)
         rng = self.entity_rng
         count = self.scaled(_CAMERAS)
-        self._area = spread(rng, count, leaf_weights(self.leaves, "population"))
+        # Every commune gets a camera first when there are enough (the province-wide camera
+        # programmes cover every commune seat), the rest by population.
+        self._area = spread(rng, count, leaf_weights(self.leaves, "population"), one_each=True)
         self._traffic = rng.random(count) < _TRAFFIC_SHARE
         phase = rng.integers(0, _INTERVAL_MS, count)
         # Vehicles a minute at the curve's 1.0 (traffic) or people in view (public order).

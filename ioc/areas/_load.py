@@ -67,11 +67,12 @@ class Figures(BaseModel):
 
 
 def _setting() -> str:
-    # Imported here: ioc.config is the process's settings, and reading them is only needed
-    # when the caller did not say which province.
-    from ioc.config import get_settings
+    # Imported here: the settings are only read when the caller did not say which province.
+    # load_settings, not the cached get_settings: reading the province must not freeze the
+    # process's settings before the command that owns them has read its environment.
+    from ioc.config import load_settings
 
-    return get_settings().province or DEFAULT_PROVINCE
+    return load_settings().province or DEFAULT_PROVINCE
 
 
 def load_areas(path: Path | str | None = None, *, province: str | None = None) -> AreaRegistry:
