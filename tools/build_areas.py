@@ -272,6 +272,10 @@ def main() -> int:
                         "bounds": _box(r["wardBounds"]),
                     }
                 )
+        for unit in [*old_districts.values(), *old_communes]:
+            box = unit["bounds"]
+            if box and not (box[0] <= unit["lon"] <= box[2] and box[1] <= unit["lat"] <= box[3]):
+                report.append(f"former unit {unit['code']} {unit['name_vi']}: point outside box")
         for c in old_communes:
             if c["code"] not in successors:
                 report.append(f"former commune {c['code']} {c['name_vi']}: no successor")

@@ -194,7 +194,8 @@ def place(
     """A plausible point for each entity inside its area's bounding box.
 
     Points gather towards the area's own point (where the settlement usually is): each
-    coordinate is drawn between the point and the edge of the box, at most 70% of the way.
+    coordinate is drawn between the point and the edge of the box, at most 70% of the way (from
+    the box's centre if the point lies outside its box).
     An area without a box gets points within about 1 km of its point; an area without a
     point gets those of `around` (the province); with nothing known the point is None.
 
@@ -224,9 +225,13 @@ def place(
             area.lon + 0.01,
             area.lat + 0.01,
         )
+        lat0, lon0 = area.lat, area.lon
+        if not (south <= lat0 <= north and west <= lon0 <= east):
+            # A geocoded point outside its own box (a few former communes): trust the box.
+            lat0, lon0 = (south + north) / 2, (west + east) / 2
         dy, dx = draws[i]
-        lat = area.lat + dy * ((north - area.lat) if dy > 0 else (area.lat - south))
-        lon = area.lon + dx * ((east - area.lon) if dx > 0 else (area.lon - west))
+        lat = lat0 + dy * ((north - lat0) if dy > 0 else (lat0 - south))
+        lon = lon0 + dx * ((east - lon0) if dx > 0 else (lon0 - west))
         lats.append(round(lat, 5))
         lons.append(round(lon, 5))
     return lats, lons
