@@ -77,3 +77,31 @@ async def test_province_series_is_continuous_across_the_reform(conn: asyncpg.Con
     district = AREAS.get(VU_HOI, on=FIRST.date()).parent
     assert district is not None
     assert len(await series(conn, ONLINE.id, district, FIRST, end, "1d")) == 3
+
+
+async def test_every_province_syncs_and_rolls_up_in_the_database(
+    conn: asyncpg.Connection,
+) -> None:
+    """What `ioc up` does with the areas, for each of the 34 provinces in turn."""
+    from ioc.areas import province_codes
+    from ioc.db import sync_areas
+
+    for code in province_codes():
+        areas = load_areas(province=code)
+        assert await sync_areas(conn, areas) == len(areas)
+        # Before and after the reform every commune rolls up to today's province code.
+        rows = await conn.fetch(
+            "SELECT d.day, count(DISTINCT a.code) AS communes, count(DISTINCT an.area) AS up "
+            "FROM (VALUES ('2024-06-01'::date), ('2026-01-01'::date)) d (day) "
+            "JOIN areas a ON a.level = 'commune' "
+            "AND coalesce(a.valid_from, '-infinity') <= d.day "
+            "AND d.day < coalesce(a.valid_to, 'infinity') "
+            "LEFT JOIN area_ancestors an ON an.area = a.code AND an.ancestor = $1 "
+            "AND an.valid_from <= d.day AND d.day < an.valid_to "
+            "GROUP BY d.day ORDER BY d.day",
+            code,
+        )
+        assert [(r["communes"], r["up"]) for r in rows] == [
+            (len(areas.by_level("commune", on=day)),) * 2
+            for day in (datetime(2024, 6, 1).date(), datetime(2026, 1, 1).date())
+        ], code
