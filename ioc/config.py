@@ -438,7 +438,16 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(
         default=Path.home() / ".cache" / "ioc-monitor", description="downloaded Kafka jars"
     )
-    areas_file: Path | None = Field(default=None, description="unset = shipped Hưng Yên file")
+    province: str | None = Field(
+        default=None,
+        description='GSO code or name of one of the 34 provinces ("33", "Hải Phòng"); '
+        "unset = Hưng Yên (33)",
+    )
+    areas_file: Path | None = Field(
+        default=None,
+        description="an overlay (figures: on the national data) or a full areas file; "
+        "unset = the shipped data of IOC_PROVINCE",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     api_host: str = "127.0.0.1"

@@ -246,6 +246,8 @@ class NetworkSample(_Payload):
     packet_loss: Ratio | None = None
     throughput_mbps: float | None = Field(default=None, ge=0)
     interval_seconds: int = Field(default=30, gt=0, le=3600)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
 
 
 class NetworkSubscriptions(_Payload):

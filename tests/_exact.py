@@ -37,7 +37,7 @@ from ioc.telemetry import ConnectorMetrics
 from tests._streams import Key, wait_caught_up
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-WARD = "12004"  # Xã Như Quỳnh, valid since 2025-07-01
+WARD = "11986"  # Xã Như Quỳnh, valid since 2025-07-01
 
 
 async def isolated(settings: Settings, partitions: int = 3, **streams: Any) -> Settings:

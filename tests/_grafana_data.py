@@ -81,7 +81,9 @@ async def _write(conn: asyncpg.Connection, settings: Settings, events: list[Enve
 
 async def fill_day(conn: asyncpg.Connection, settings: Settings, day: date) -> None:
     """One working day of every feed, its KPI values, alerts, an acknowledgement, a silence."""
-    events = await _events(settings, "dvc-sim", at(day, 7), at(day, 15), 3.0)
+    # Rate 12: the province has 104 communes (381 in 2024), and the chosen commune must still
+    # see resolved and rated dossiers in a day.
+    events = await _events(settings, "dvc-sim", at(day, 7), at(day, 15), 12.0)
     for name in ("camera-sim", "payment-sim", "network-sim"):
         events += await _events(settings, name, at(day, 8), at(day, 8, SPAN_MINUTES), 1.0)
     await _write(conn, settings, events)

@@ -41,6 +41,7 @@ __all__ = [
     "leaf_weights",
     "ms_to_datetime",
     "ordinals",
+    "place",
     "schedule",
     "spread",
     "stable_hash",
@@ -185,6 +186,55 @@ def leaf_weights(leaves: Sequence[Area], by: Literal["population", "households"]
         return np.full(len(leaves), 1.0 / len(leaves))
     values /= total
     return values
+
+
+def place(
+    rng: np.random.Generator, areas: Sequence[Area], area_of: IntArray, around: Area | None
+) -> tuple[list[float | None], list[float | None]]:
+    """A plausible point for each entity inside its area's bounding box.
+
+    Points gather towards the area's own point (where the settlement usually is): each
+    coordinate is drawn between the point and the edge of the box, at most 70% of the way (from
+    the box's centre if the point lies outside its box).
+    An area without a box gets points within about 1 km of its point; an area without a
+    point gets those of `around` (the province); with nothing known the point is None.
+
+    Args:
+        rng: the entity generator.
+        areas: the leaf areas.
+        area_of: each entity's index into `areas`.
+        around: the area to fall back on, usually the province.
+
+    Returns:
+        Latitudes and longitudes, rounded to 5 decimals (about a metre).
+    """
+    lats: list[float | None] = []
+    lons: list[float | None] = []
+    draws = rng.uniform(-0.7, 0.7, (area_of.size, 2))
+    for i, index in enumerate(area_of.tolist()):
+        area = areas[index]
+        if area.lat is None or area.lon is None:
+            area = around if around is not None else area
+        if area.lat is None or area.lon is None:
+            lats.append(None)
+            lons.append(None)
+            continue
+        west, south, east, north = area.bounds or (
+            area.lon - 0.01,
+            area.lat - 0.01,
+            area.lon + 0.01,
+            area.lat + 0.01,
+        )
+        lat0, lon0 = area.lat, area.lon
+        if not (south <= lat0 <= north and west <= lon0 <= east):
+            # A geocoded point outside its own box (a few former communes): trust the box.
+            lat0, lon0 = (south + north) / 2, (west + east) / 2
+        dy, dx = draws[i]
+        lat = lat0 + dy * ((north - lat0) if dy > 0 else (lat0 - south))
+        lon = lon0 + dx * ((east - lon0) if dx > 0 else (lon0 - west))
+        lats.append(round(lat, 5))
+        lons.append(round(lon, 5))
+    return lats, lons
 
 
 def spread(
@@ -407,6 +457,11 @@ class SimulatedConnector(Connector):
                 "check the areas file's valid_from/valid_to"
             )
         self.codes = [a.code for a in self.leaves]
+        tops = [
+            a for a in context.areas.by_level("province", on=self.start_day) if a.parent is None
+        ]
+        self.province: Area | None = tops[0] if tops else None
+        """The province on the start day (its point is the fallback for areas without one)."""
         self.entity_rng = np.random.default_rng(list(self.key))
 
     def local_day(self, at: datetime) -> date:

@@ -21,15 +21,24 @@ COMMUNE: Final = "UBND"
 
 DEPARTMENTS: Final[dict[str, str]] = {
     "SO-TP": "Sở Tư pháp",
-    "SO-KHDT": "Sở Kế hoạch và Đầu tư",
-    "SO-TNMT": "Sở Tài nguyên và Môi trường",
-    "SO-GTVT": "Sở Giao thông vận tải",
+    "SO-TC": "Sở Tài chính",
+    "SO-NNMT": "Sở Nông nghiệp và Môi trường",
     "SO-XD": "Sở Xây dựng",
     "SO-YT": "Sở Y tế",
     "SO-GDDT": "Sở Giáo dục và Đào tạo",
-    "SO-LDTBXH": "Sở Lao động - Thương binh và Xã hội",
+    "SO-NV": "Sở Nội vụ",
 }
-"""Department codes and their Vietnamese names."""
+"""Department codes and their Vietnamese names, as organised since 1 March 2025.
+
+Nghị định 45/2025/NĐ-CP (28/02/2025, in force 01/03/2025) merged the provinces' departments:
+Sở Kế hoạch và Đầu tư into Sở Tài chính (business registration, investment), Sở Giao thông
+vận tải into Sở Xây dựng (driving licences, transport permits), Sở Tài nguyên và Môi trường
+with Sở Nông nghiệp và Phát triển nông thôn as Sở Nông nghiệp và Môi trường, and Sở Lao động -
+Thương binh và Xã hội into Sở Nội vụ (employment, foreign workers; its social-protection and
+vocational-training tasks went to Sở Y tế and Sở Giáo dục và Đào tạo). Nghị định
+150/2025/NĐ-CP (12/06/2025), which replaced it from 1 July 2025, keeps these departments. Only
+the departments whose procedures the simulator draws are listed.
+"""
 
 
 @dataclass(frozen=True)
@@ -95,33 +104,33 @@ PROCEDURES: Final[tuple[Procedure, ...]] = (
     _p("2.000488", "Đăng ký hành nghề và cấp Thẻ công chứng viên", "SO-TP", _PARTIAL, 5, 0.3,
        fee=True, eligible=True),
     _p("1.001756", "Cấp lại Phiếu lý lịch tư pháp", "SO-TP", _FULL, 3, 0.8, fee=True),
-    # Sở Kế hoạch và Đầu tư
-    _p("2.001610", "Đăng ký thành lập doanh nghiệp tư nhân", "SO-KHDT", _FULL, 3, 3.0,
+    # Sở Tài chính (business registration and investment, from Sở Kế hoạch và Đầu tư)
+    _p("2.001610", "Đăng ký thành lập doanh nghiệp tư nhân", "SO-TC", _FULL, 3, 3.0,
        fee=True),
-    _p("2.001199", "Đăng ký thành lập công ty TNHH một thành viên", "SO-KHDT", _FULL, 3, 4.0,
+    _p("2.001199", "Đăng ký thành lập công ty TNHH một thành viên", "SO-TC", _FULL, 3, 4.0,
        fee=True),
-    _p("2.002035", "Đăng ký thay đổi nội dung đăng ký doanh nghiệp", "SO-KHDT", _FULL, 3, 5.0,
+    _p("2.002035", "Đăng ký thay đổi nội dung đăng ký doanh nghiệp", "SO-TC", _FULL, 3, 5.0,
        fee=True),
-    _p("1.009645", "Chấp thuận chủ trương đầu tư của Ủy ban nhân dân cấp tỉnh", "SO-KHDT",
+    _p("1.009645", "Chấp thuận chủ trương đầu tư của Ủy ban nhân dân cấp tỉnh", "SO-TC",
        _PARTIAL, 25, 0.2, eligible=False),
-    # Sở Tài nguyên và Môi trường
+    # Sở Nông nghiệp và Môi trường (land and water, from Sở Tài nguyên và Môi trường)
     _p("1.004227", "Đăng ký biến động quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất",
-       "SO-TNMT", _PARTIAL, 10, 8.0, fee=True, eligible=True),
+       "SO-NNMT", _PARTIAL, 10, 8.0, fee=True, eligible=True),
     _p("1.003003", "Cấp đổi Giấy chứng nhận quyền sử dụng đất, quyền sở hữu nhà ở và tài sản "
-       "khác gắn liền với đất", "SO-TNMT", _PARTIAL, 7, 4.0, fee=True, eligible=False),
-    _p("1.000664", "Đăng ký thế chấp quyền sử dụng đất, tài sản gắn liền với đất", "SO-TNMT",
+       "khác gắn liền với đất", "SO-NNMT", _PARTIAL, 7, 4.0, fee=True, eligible=False),
+    _p("1.000664", "Đăng ký thế chấp quyền sử dụng đất, tài sản gắn liền với đất", "SO-NNMT",
        _FULL, 2, 6.0, fee=True),
-    _p("1.001990", "Cung cấp thông tin, dữ liệu đất đai", "SO-TNMT", _FULL, 2, 3.0, fee=True),
-    _p("1.004253", "Cấp giấy phép khai thác, sử dụng nước dưới đất", "SO-TNMT", _NONE, 30, 0.1,
+    _p("1.001990", "Cung cấp thông tin, dữ liệu đất đai", "SO-NNMT", _FULL, 2, 3.0, fee=True),
+    _p("1.004253", "Cấp giấy phép khai thác, sử dụng nước dưới đất", "SO-NNMT", _NONE, 30, 0.1,
        fee=True, pay_online=False),
-    # Sở Giao thông vận tải
-    _p("1.002804", "Cấp đổi giấy phép lái xe do ngành Giao thông vận tải cấp", "SO-GTVT",
+    # Sở Xây dựng (driving licences and transport, from Sở Giao thông vận tải)
+    _p("1.002804", "Cấp đổi giấy phép lái xe do ngành Giao thông vận tải cấp", "SO-XD",
        _FULL, 5, 8.0, fee=True),
-    _p("1.002835", "Cấp lại giấy phép lái xe", "SO-GTVT", _PARTIAL, 10, 2.0, fee=True,
+    _p("1.002835", "Cấp lại giấy phép lái xe", "SO-XD", _PARTIAL, 10, 2.0, fee=True,
        eligible=True),
-    _p("1.002859", "Cấp Giấy phép kinh doanh vận tải bằng xe ô tô", "SO-GTVT", _FULL, 5, 0.5,
+    _p("1.002859", "Cấp Giấy phép kinh doanh vận tải bằng xe ô tô", "SO-XD", _FULL, 5, 0.5,
        fee=True),
-    _p("1.002856", "Cấp phù hiệu xe ô tô kinh doanh vận tải", "SO-GTVT", _FULL, 2, 1.5),
+    _p("1.002856", "Cấp phù hiệu xe ô tô kinh doanh vận tải", "SO-XD", _FULL, 2, 1.5),
     # Sở Xây dựng
     _p("1.009972", "Cấp giấy phép xây dựng mới đối với công trình cấp đặc biệt, cấp I, cấp II",
        "SO-XD", _PARTIAL, 20, 0.5, fee=True, eligible=True),
@@ -142,13 +151,13 @@ PROCEDURES: Final[tuple[Procedure, ...]] = (
        eligible=True),
     _p("1.005067", "Cho phép trung tâm ngoại ngữ, tin học hoạt động giáo dục", "SO-GDDT",
        _PARTIAL, 15, 0.1, eligible=False),
-    # Sở Lao động - Thương binh và Xã hội
-    _p("1.001978", "Giải quyết hưởng trợ cấp thất nghiệp", "SO-LDTBXH", _PARTIAL, 20, 3.0,
+    # Sở Nội vụ (employment, from Sở Lao động - Thương binh và Xã hội)
+    _p("1.001978", "Giải quyết hưởng trợ cấp thất nghiệp", "SO-NV", _PARTIAL, 20, 3.0,
        eligible=True),
     _p("1.000459", "Cấp giấy phép lao động cho người lao động nước ngoài làm việc tại Việt Nam",
-       "SO-LDTBXH", _FULL, 5, 1.0, fee=True),
+       "SO-NV", _FULL, 5, 1.0, fee=True),
     _p("1.000105", "Xác nhận người lao động nước ngoài không thuộc diện cấp giấy phép lao động",
-       "SO-LDTBXH", _FULL, 5, 0.5, fee=True),
+       "SO-NV", _FULL, 5, 0.5, fee=True),
     # Every commune People's Committee (UBND xã, phường)
     _p("1.001193", "Đăng ký khai sinh", COMMUNE, _FULL, 1, 10.0),
     _p("1.000656", "Đăng ký khai tử", COMMUNE, _FULL, 1, 3.0),

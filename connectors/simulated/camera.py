@@ -1,7 +1,8 @@
 """Simulated smart-surveillance cameras: heartbeats and AI detections.
 
-Defaults at rate 1 (one province): 400 cameras spread over the communes by population, 75%
-watching traffic and 25% public order, placed around Hưng Yên (20.65 N, 106.05 E, ±0.25°).
+Defaults at rate 1 (one province): 400 cameras, one in every commune and the rest by population, 75%
+watching traffic and 25% public order, each placed inside its commune's bounding box (see
+`_base.place`), so they land on the province's map wherever the province is.
 Every camera sends a heartbeat every 60 s (and on every change of state); every online camera
 reports once a minute:
 
@@ -38,9 +39,9 @@ from ioc.connectors.simulated._base import (
     down_at,
     leaf_weights,
     ordinals,
+    place,
     schedule,
     spread,
-    stable_hash,
     status_changes,
 )
 from ioc.events import CameraDetection, CameraHeartbeat, DetectionKind, Envelope
@@ -50,8 +51,6 @@ __all__ = ["CameraSimulator"]
 _CAMERAS: Final = 400
 _TRAFFIC_SHARE: Final = 0.75
 _INTERVAL_MS: Final = 60_000
-_CENTRE: Final = (20.65, 106.05)
-_SPREAD_DEG: Final = 0.25
 _VIOLATIONS: Final = ("red_light", "wrong_lane", "no_helmet", "speeding")
 # Violations per passing vehicle, by type.
 _VIOLATION_RATES: Final = np.array([0.0006, 0.0004, 0.0008, 0.0004])
@@ -99,7 +98,9 @@ class CameraSimulator(SimulatedConnector):
         super().__init__(context)
         rng = self.entity_rng
         count = self.scaled(_CAMERAS)
-        self._area = spread(rng, count, leaf_weights(self.leaves, "population"))
+        # Every commune gets a camera first when there are enough (the province-wide camera
+        # programmes cover every commune seat), the rest by population.
+        self._area = spread(rng, count, leaf_weights(self.leaves, "population"), one_each=True)
         self._traffic = rng.random(count) < _TRAFFIC_SHARE
         phase = rng.integers(0, _INTERVAL_MS, count)
         # Vehicles a minute at the curve's 1.0 (traffic) or people in view (public order).
@@ -111,18 +112,8 @@ class CameraSimulator(SimulatedConnector):
         self._threshold = self._base * np.where(
             self._traffic, rng.uniform(2.4, 3.2, count), rng.uniform(2.6, 3.4, count)
         )
-        jitter = rng.normal(0.0, 0.02, (count, 2))
+        self._lat, self._lon = place(rng, self.leaves, self._area, self.province)
         dark_draw = rng.random(count)
-
-        # Geography does not depend on the seed: a commune is where it is.
-        centres = {
-            code: np.random.default_rng(stable_hash(code)).uniform(-_SPREAD_DEG, _SPREAD_DEG, 2)
-            for code in self.codes
-        }
-        offsets = np.array([centres[self.codes[a]] for a in self._area.tolist()])
-        position = np.array(_CENTRE) + offsets + jitter
-        self._lat = np.round(position[:, 0], 5).tolist()
-        self._lon = np.round(position[:, 1], 5).tolist()
         numbers = ordinals(self._area).tolist()
         self._ids = [
             f"CAM-{self.codes[a]}-{n:03d}"

@@ -3,8 +3,9 @@
 Defaults at rate 1 (one province): about 4,000 dossiers (hồ sơ) a working day, received only in
 office hours (07:30–11:30 and 13:30–17:00 local, peaking mid-morning and mid-afternoon), plus
 about 8% of that on Saturday mornings and none on Sundays. They are spread over 43 procedures
-(`_procedures.PROCEDURES`): 28 handled by eight departments (`SO-TP` Sở Tư pháp, `SO-KHDT`,
-`SO-TNMT`, `SO-GTVT`, `SO-XD`, `SO-YT`, `SO-GDDT`, `SO-LDTBXH`) and 15 by every commune
+(`_procedures.PROCEDURES`): 28 handled by seven departments as organised since March 2025
+(`SO-TP` Sở Tư pháp, `SO-TC`, `SO-NNMT`, `SO-XD`, `SO-YT`, `SO-GDDT`, `SO-NV`; see
+`_procedures.DEPARTMENTS`) and 15 by every commune
 People's Committee (`UBND-<commune code>`), commune dossiers by population.
 
 Each dossier lives through `received` (online for 75–88% of full-process procedures, 30–55%

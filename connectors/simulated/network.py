@@ -3,13 +3,16 @@
 Defaults at rate 1 (one province):
 
 - 200 connection points of the special data network (mạng truyền số liệu chuyên dùng), one at
-  every commune's People's Committee (level xã) and the rest at province-level agencies (tỉnh,
-  a quarter of them) and district-level ones (huyện, where the start day has districts),
-  spread by population; ids `TSL-<X|H|T>-<commune>-<n>` (xã, huyện, tỉnh). A profile
+  every commune's People's Committee (level xã; more than 200 if the province has more communes)
+  and the rest at province-level agencies (tỉnh, a quarter of them) and district-level ones
+  (huyện, where the start day has districts), spread by population; ids
+  `TSL-<X|H|T>-<commune>-<n>` (xã, huyện, tỉnh). A profile
   (`-o profile=hung-yen-2024`, see `profiles`) sets the count and the levels reached;
 - 100 agency LANs (`LAN-…`) by population;
 - 300 cell sites (`BTS-…`), a quarter of them 5G, by population;
 - 8 broadband aggregation points (`OLT-…`) by households.
+
+Every point sits inside its commune's bounding box (`_base.place`); samples carry its `lat`/`lon`.
 
 Each point is sampled every 30 s (phases staggered so samples spread over the ticks): up or
 down, latency (fibre 5–20 ms, 4G 30–60 ms, 5G 10–25 ms, higher under load and when degraded),
@@ -43,6 +46,7 @@ from ioc.connectors.simulated._base import (
     down_at,
     leaf_weights,
     ordinals,
+    place,
     schedule,
     spread,
     stable_hash,
@@ -121,11 +125,16 @@ class NetworkSimulator(SimulatedConnector):
         """Level of each special-network point, in point order (province, district, commune)."""
         for kind, count, basis, prefix in _FLEET:
             special = kind is NetworkPointKind.SPECIAL_NETWORK
+            wanted = self.scaled(count)
             if special and profile is not None and profile.special_network_points is not None:
-                count = profile.special_network_points
+                wanted = self.scaled(profile.special_network_points)  # the reported count
+            elif special and context.rate >= 1 and "commune" in reached:
+                # Every commune's People's Committee is connected, however many communes the
+                # province has (a merged province's history has hundreds).
+                wanted = max(wanted, round(len(self.leaves) * context.rate))
             placed = spread(
                 rng,
-                self.scaled(count),
+                wanted,
                 leaf_weights(self.leaves, basis),
                 one_each=special and "commune" in reached,
             )
@@ -146,6 +155,9 @@ class NetworkSimulator(SimulatedConnector):
         self._kind = kinds
         self._ids = ids
         self._area_code = [self.codes[a] for a in self._area.tolist()]
+        # A generator of its own, so that placing the points leaves the other draws as they were.
+        where = np.random.default_rng([*self.key, stable_hash("place")])
+        self._lat, self._lon = place(where, self.leaves, self._area, self.province)
         cell = np.array([k is NetworkPointKind.CELL_SITE for k in kinds])
         five_g = cell & (rng.random(count) < _FIVE_G_SHARE)
         self._technology: list[Literal["fiber", "4g", "5g"]] = [
@@ -257,6 +269,8 @@ class NetworkSimulator(SimulatedConnector):
                 packet_loss=1.0 if is_down else lost,
                 throughput_mbps=0.0 if is_down else mbps,
                 interval_seconds=_INTERVAL_MS // 1000,
+                lat=self._lat[point],
+                lon=self._lon[point],
             )
             out.append(
                 self.envelope(

@@ -51,7 +51,10 @@ _CODE_DIGITS: Final[dict[AreaLevel, int]] = {
 }
 
 PARENT_RULE: Final[dict[AreaLevel, str]] = {
-    AreaLevel.PROVINCE: "a province has no parent",
+    AreaLevel.PROVINCE: (
+        "a province has no parent, except one merged into another: until the merger it may "
+        "hang under the province whose code the merged province kept"
+    ),
     AreaLevel.DISTRICT: "a district's parent must be the province",
     AreaLevel.COMMUNE: (
         "a commune's parent must be a district (three-tier shape, before 2025-07-01) "
@@ -120,6 +123,8 @@ class Area(BaseModel):
         lat: Latitude of a point inside the area (WGS 84 degrees), for the map; None if unknown.
         lon: Longitude of that point.
         bounds: The area's bounding box ``[west, south, east, north]`` in WGS 84 degrees.
+        estimated: True when ``population`` / ``households`` are estimates rather than
+            published statistics, so that screens can say so.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -136,6 +141,7 @@ class Area(BaseModel):
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     bounds: tuple[float, float, float, float] | None = None
+    estimated: bool = False
 
     @field_validator("bounds")
     @classmethod
@@ -194,7 +200,7 @@ class Area(BaseModel):
             raise ValueError(
                 f"code {self.code!r} should be {width} digits for a {self.level.value}"
             )
-        if self.level is AreaLevel.PROVINCE and self.parent is not None:
+        if self.level is AreaLevel.PROVINCE and self.parent is not None and self.valid_to is None:
             raise ValueError(f"{PARENT_RULE[AreaLevel.PROVINCE]}; remove parent {self.parent!r}")
         if self.level is not AreaLevel.PROVINCE and self.parent is None:
             raise ValueError(f"a {self.level.value} needs a parent: {PARENT_RULE[self.level]}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import get_args
@@ -49,6 +49,7 @@ class AreaRegistry:
         meta: AreaFileMeta | None = None,
         day: date | None = None,
         lines: Sequence[int | None] | None = None,
+        successors: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """Build a registry, checking the rules that involve several areas.
 
@@ -59,6 +60,9 @@ class AreaRegistry:
             meta: The ``province:`` section of the file, if any.
             day: Default for ``on``; None means today.
             lines: Line of each area in the source file, used in error messages.
+            successors: Former commune code → the codes of the communes its territory went
+                to at a reform, the one its records roll up to first (see
+                :meth:`successors`).
 
         Raises:
             AreaFileError: Listing every problem found: a code used twice in overlapping
@@ -69,6 +73,7 @@ class AreaRegistry:
         self._source = str(source) if source is not None else "<areas>"
         self._meta = meta
         self._day = day
+        self._successors = {k: tuple(v) for k, v in (successors or {}).items()}
         where, ref = labels(self._source, self._areas, range(len(self._areas)), lines)
         problems = structural_problems(self._areas, where, ref, self._source, meta)
         if problems:
@@ -127,6 +132,53 @@ class AreaRegistry:
         """
         return list(self._versions.get(code, []))
 
+    def successors(self, code: str) -> list[str]:
+        """Return the communes a former commune's territory went to when it was abolished.
+
+        The correspondence comes from the national data (``tools/build_areas.py``); a file
+        written by hand has none. A former commune split between several new communes lists
+        them all, and **the first is the one its records roll up to**: the successor the
+        national data marks as the default (the one holding the former commune's seat), so a
+        split commune's history is counted once, whole, in one new commune rather than shared
+        out by guesswork. Province totals are the same either way.
+
+        Args:
+            code: GSO code of a former commune.
+
+        Returns:
+            The new communes' codes, the roll-up target first; empty if the code has no
+            recorded successor (it still exists, or the file does not say).
+        """
+        return list(self._successors.get(code, ()))
+
+    def current(self, code: str, on: date | None = None) -> Area:
+        """Return the area that holds a code's territory on a day, following successors.
+
+        A former commune (``12142`` Thị trấn Ân Thi, abolished 1/7/2025) is answered with the
+        new commune its records roll up to (:meth:`successors`); an area valid that day is
+        answered with itself.
+
+        Args:
+            code: GSO code, current or former.
+            on: The day; defaults to the registry's day.
+
+        Returns:
+            The area valid that day.
+
+        Raises:
+            KeyError: If neither the code nor any successor of it is valid that day.
+        """
+        seen: set[str] = set()
+        while code not in seen:
+            seen.add(code)
+            if code in self._snap(on).by_code:
+                return self.get(code, on)
+            nexts = self._successors.get(code)
+            if not nexts:
+                break
+            code = nexts[0]
+        return self.get(code, on)
+
     def get(self, code: str, on: date | None = None) -> Area:
         """Return the area with this code valid on a day.
 
@@ -160,7 +212,7 @@ class AreaRegistry:
         """
         snap = self._snap(None)
         for area in snap.by_code.values():
-            if area.level is AreaLevel.PROVINCE:
+            if area.level is AreaLevel.PROVINCE and area.parent is None:
                 return area
         raise LookupError(f"no province in {self._source} is valid on {snap.day}")
 
@@ -283,6 +335,7 @@ class AreaRegistry:
             source=self._source,
             meta=self._meta,
             day=day,
+            successors=self._successors,
         )
 
     def weights(

@@ -43,6 +43,11 @@ def _checkpoints(area: Area, boundaries: Sequence[date]) -> Iterator[date]:
 
 
 def _parent_level_ok(child: AreaLevel, parent: AreaLevel) -> bool:
+    if child is AreaLevel.PROVINCE:
+        # A province merged into another (1/7/2025: Thái Bình into Hưng Yên) hangs, until
+        # the merger, under the province that kept its code, so that the merged province's
+        # history rolls up into today's province through the ordinary parent links.
+        return parent is AreaLevel.PROVINCE
     if child is AreaLevel.DISTRICT:
         return parent is AreaLevel.PROVINCE
     if child is AreaLevel.COMMUNE:
@@ -98,7 +103,9 @@ def structural_problems(
                     "valid_from on the same day)"
                 )
 
-    provinces = [i for i, a in enumerate(areas) if a.level is AreaLevel.PROVINCE]
+    provinces = [
+        i for i, a in enumerate(areas) if a.level is AreaLevel.PROVINCE and a.parent is None
+    ]
     if not provinces and not partial:
         problems.append(
             f"{source}: no area has level 'province'; the file needs one province row "
@@ -138,6 +145,12 @@ def structural_problems(
             if not _parent_level_ok(area.level, parents[0].level):
                 problems.append(
                     f"{where[i]}: parent {area.parent} is a {parents[0].level.value}; "
+                    f"{PARENT_RULE[area.level]}"
+                )
+                break
+            if area.level is AreaLevel.PROVINCE and parents[0].parent is not None:
+                problems.append(
+                    f"{where[i]}: parent {area.parent} is itself under {parents[0].parent}; "
                     f"{PARENT_RULE[area.level]}"
                 )
                 break

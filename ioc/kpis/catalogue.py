@@ -54,7 +54,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ioc.areas import AreaLevel
+from ioc.areas import AreaLevel, chosen_province
 from ioc.datafile import DataFileError, Document, item_label, parse, read_text
 from ioc.events import Payload
 from ioc.kpis.measures import METRICS
@@ -643,7 +643,7 @@ def catalogue_file_for(province_code: str | None) -> Path:
     return data / "provinces" / slug / "kpis.yaml"
 
 
-def load_kpis(path: Path | str | None = None) -> KpiCatalogue:
+def load_kpis(path: Path | str | None = None, *, province: str | None = None) -> KpiCatalogue:
     """Read a KPI catalogue file and return it checked.
 
     The file is YAML in UTF-8 with one top-level key, ``kpis:``, a list of KPIs; the header
@@ -653,7 +653,10 @@ def load_kpis(path: Path | str | None = None) -> KpiCatalogue:
     (``target: null`` removes it) and the ``reported`` results added to the base's.
 
     Args:
-        path: The file; None reads the national catalogue shipped in the ``ioc`` package.
+        path: The file; None reads the catalogue shipped for the province
+            (:func:`catalogue_file_for`), the national one for a province without its own.
+        province: Code or name of the province when ``path`` is None; None reads the
+            ``IOC_PROVINCE`` setting (Hưng Yên when unset).
 
     Returns:
         The catalogue, in file order (the base's order for a file that extends another).
@@ -668,7 +671,9 @@ def load_kpis(path: Path | str | None = None) -> KpiCatalogue:
             naming a KPI its base lacks. The message lists every problem, each as
             ``file:line: field: reason``.
     """
-    file = resources.files("ioc").joinpath("data", "kpis.yaml") if path is None else Path(path)
+    if path is None:
+        path = catalogue_file_for(chosen_province(province))
+    file = Path(path)
     source = str(file)
     doc = parse(
         source,

@@ -29,7 +29,7 @@ Example:
     >>> from ioc.areas import load_areas
     >>> areas = load_areas()
     >>> recipients = load_recipients(areas=areas)        # the shipped sample
-    >>> t = Transition(alert_id=1, kind=TransitionKind.FIRED, rule_id="r", area="12004",
+    >>> t = Transition(alert_id=1, kind=TransitionKind.FIRED, rule_id="r", area="11986",
     ...     severity=Severity.WARNING, area_name_vi="Xã Như Quỳnh", area_level="commune",
     ...     kpi_id="dvc_on_time_rate", kpi_name_vi="", kpi_name_en="", value=0.9, target=0.95,
     ...     unit="percent", since=datetime(2026, 3, 2, 1, tzinfo=UTC),

@@ -113,7 +113,7 @@ def channels(mail: MailServer) -> list[Any]:
     ]
 
 
-def lifecycle(alert_id: int, area: str = "12004") -> list[Transition]:
+def lifecycle(alert_id: int, area: str = "11986") -> list[Transition]:
     fired = Transition(
         alert_id=alert_id,
         kind=TransitionKind.FIRED,
@@ -410,13 +410,13 @@ async def test_daily_digest_of_a_leaders_scope(
     day = date(2026, 11, 22)  # local day: 2026-11-21 17:00 UTC to 2026-11-22 17:00 UTC
     rows = [
         # in Xã Như Quỳnh, started the day before, resolved during the day
-        ("r1", "12004", "critical", "resolved", "2026-11-21 10:00", "2026-11-22 03:00"),
+        ("r1", "11986", "critical", "resolved", "2026-11-21 10:00", "2026-11-22 03:00"),
         # in Xã Như Quỳnh, started during the day, still open
-        ("r2", "12004", "warning", "firing", "2026-11-22 02:00", None),
+        ("r2", "11986", "warning", "firing", "2026-11-22 02:00", None),
         # in Phường Phố Hiến: the province sees it, Như Quỳnh's chairman does not
         ("r3", "11953", "warning", "acknowledged", "2026-11-22 05:00", None),
         # resolved before the day began: in nobody's digest
-        ("r4", "12004", "info", "resolved", "2026-11-20 01:00", "2026-11-21 16:00"),
+        ("r4", "11986", "info", "resolved", "2026-11-20 01:00", "2026-11-21 16:00"),
     ]
     for rule, area, severity, state, started, resolved in rows:
         await conn.execute(
@@ -431,7 +431,7 @@ async def test_daily_digest_of_a_leaders_scope(
             datetime.fromisoformat(resolved + "+00:00") if resolved else None,
         )
 
-    commune = await daily_digest(conn, day, "vi", "12004", areas=areas)
+    commune = await daily_digest(conn, day, "vi", "11986", areas=areas)
     assert commune.subject == "[Tổng hợp ngày 22/11/2026] Xã Như Quỳnh: 2 cảnh báo (1 nghiêm trọng)"
     assert "1 mới, 1 đã kết thúc, 1 còn mở lúc 24:00" in commune.text
     assert "Nghiêm trọng 1 · Cảnh báo 1 · Thông tin 0" in commune.text
@@ -445,7 +445,7 @@ async def test_daily_digest_of_a_leaders_scope(
     assert province.data["total"] == 3
     assert province.subject.startswith("[Daily digest 22/11/2026] Tỉnh Hưng Yên: 3 alert(s)")
 
-    people = [replace_area(r, "12004") for r in recipients(hooks)]
+    people = [replace_area(r, "11986") for r in recipients(hooks)]
     assert await enqueue_digests(conn, day, people, areas) == 3
     assert await enqueue_digests(conn, day, people, areas) == 0  # once per day
     sending = channels(mail)

@@ -223,10 +223,10 @@ async def test_a_dead_letter_replayed_twice_counts_once(settings: Settings, tmp_
 
 
 def _areas_with_a_new_commune(path: Path) -> Path:
-    """The shipped areas file, with commune 99001 added (the operator's fix)."""
+    """The shipped overlay, with commune 99001 added under ``areas:`` (the operator's fix)."""
     shipped = Path(load_areas().source).read_text(encoding="utf-8")
     path.write_text(
-        shipped + '  - code: "99001"\n    name_vi: "Xã Mới"\n    level: commune\n'
+        shipped + 'areas:\n  - code: "99001"\n    name_vi: "Xã Mới"\n    level: commune\n'
         f'    parent: "33"\n    valid_from: {DAY - timedelta(days=7)}\n',
         encoding="utf-8",
     )

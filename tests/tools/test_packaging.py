@@ -41,7 +41,9 @@ def test_data_files_ship(wheel: zipfile.ZipFile) -> None:
     names = set(wheel.namelist())
     assert "ioc/py.typed" in names
     assert "ioc/embedded/kafka-pom.xml" in names
-    assert "ioc/data/areas/hung-yen.yaml" in names
+    assert "ioc/data/areas/overlays/33.yaml" in names
+    assert "ioc/data/areas/vn/provinces.json" in names
+    assert sum(n.startswith("ioc/data/areas/vn/") for n in names) == 35  # 34 + the index
     assert any(n.startswith("ioc/db/migrations/0001_") for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "ioc = ioc.cli:main" in wheel.read(entry_points).decode()

@@ -38,7 +38,7 @@ def shipped() -> AreaRegistry:
 
 
 def test_shipped_file_loads(shipped: AreaRegistry) -> None:
-    assert shipped.source.endswith("hung-yen.yaml")
+    assert shipped.source.endswith("overlays/33.yaml")
     assert shipped.meta is not None
     assert shipped.meta.code == "33"
     assert len(shipped) > 60
@@ -46,7 +46,8 @@ def test_shipped_file_loads(shipped: AreaRegistry) -> None:
 
 def test_before_merger_is_three_tier_with_ten_districts(shipped: AreaRegistry) -> None:
     assert shipped.shape(on=OLD_DAY) == "three-tier"
-    districts = shipped.by_level(AreaLevel.DISTRICT, on=OLD_DAY)
+    # Thái Bình's eight districts are there too, under Tỉnh Thái Bình (see below).
+    districts = [d for d in shipped.by_level(AreaLevel.DISTRICT, on=OLD_DAY) if d.parent == "33"]
     assert len(districts) == 10
     assert {d.short_name_vi for d in districts} == OLD_DISTRICTS
     assert all(d.parent == "33" for d in districts)
@@ -98,19 +99,21 @@ def test_diacritics_survive_loading(shipped: AreaRegistry) -> None:
     assert an_thi.name_vi == "Huyện Ân Thi"
     assert an_thi.short_name_vi == "Ân Thi"
     assert khoai_chau.short_name_vi == "Khoái Châu"
-    assert shipped.get("12097", on=OLD_DAY).name_vi == "Xã Lý Thường Kiệt"
+    assert shipped.get("12061", on=OLD_DAY).name_vi == "Xã Đồng Than"
     assert shipped.get("12142", on=NEW_DAY).name_vi == "Xã Ân Thi"
     assert khoai_chau.name_vi == unicodedata.normalize("NFC", khoai_chau.name_vi)
     assert khoai_chau.name_en == "Khoai Chau District"
 
 
 def test_hierarchy_navigation(shipped: AreaRegistry) -> None:
-    assert [a.code for a in shipped.ancestors("12097", on=OLD_DAY)] == ["327", "33"]
+    assert [a.code for a in shipped.ancestors("12061", on=OLD_DAY)] == ["327", "33"]
     assert shipped.ancestors("33", on=OLD_DAY) == []
     below = shipped.descendants("33", on=OLD_DAY)
     assert [a.level for a in below[:10]] == [AreaLevel.DISTRICT] * 10
-    assert len(below) == 10 + len(shipped.by_level("commune", on=OLD_DAY))
-    assert shipped.children("12097", on=OLD_DAY) == []
+    # ... then Tỉnh Thái Bình (merged in on 1/7/2025) with its 8 districts, and every commune.
+    assert below[10].code == "34"
+    assert len(below) == 10 + 1 + 8 + len(shipped.by_level("commune", on=OLD_DAY))
+    assert shipped.children("12061", on=OLD_DAY) == []
     assert shipped.leaves(on=OLD_DAY) == shipped.by_level("commune", on=OLD_DAY)
 
 
@@ -127,7 +130,7 @@ def test_as_of_gives_a_registry_of_that_day(shipped: AreaRegistry) -> None:
     assert old.shape() == "three-tier"
     assert old.province.population == 1_252_731
     assert all(a.valid_on(OLD_DAY) for a in old)
-    assert len(old.by_level("district")) == 10
+    assert len(old.by_level("district")) == 10 + 8  # Hưng Yên's and Thái Bình's
     assert shipped.as_of(NEW_DAY).province.population == shipped.versions("33")[1].population
 
 

@@ -16,7 +16,7 @@ from ioc.notify.routing import Recipient, load_recipients, route, webhook_secret
 # 2024: province 33 → district 325 (Văn Lâm) → commune 11989 (Xã Lạc Đạo);
 #       district 326 (Văn Giang) → commune 12022 (Xã Xuân Quan).
 THREE_TIER = datetime(2024, 3, 1, 2, 0, tzinfo=UTC)
-# 2026: province 33 → commune 12004 (Xã Như Quỳnh), no districts.
+# 2026: province 33 → commune 11986 (Xã Như Quỳnh), no districts.
 TWO_TIER = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
 RECIPIENTS = """\
@@ -55,7 +55,7 @@ recipients:
       - {type: webhook, url: "https://sms.example.invalid/send"}
   - id: nhu-quynh
     name: "Chủ tịch UBND xã Như Quỳnh"
-    area: "12004"
+    area: "11986"
     channels:
       - {type: email, address: nhuquynh@hungyen.example.invalid}
 """
@@ -170,7 +170,7 @@ def test_escalation_level_1_goes_to_the_parent_areas_leaders(
 def test_escalation_in_the_two_tier_shape_goes_from_commune_to_province(
     recipients: list[Recipient], areas: AreaRegistry
 ) -> None:
-    fired = transition("12004", at=TWO_TIER)
+    fired = transition("11986", at=TWO_TIER)
     assert who(fired, recipients, areas) == {"nhu-quynh"}
     escalated = replace(fired, kind=TransitionKind.ESCALATED, level=1)
     assert who(escalated, recipients, areas) == {"nhu-quynh", "chu-tich-tinh"}

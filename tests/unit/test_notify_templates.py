@@ -40,7 +40,7 @@ PROVINCIAL = replace(
     area_level="province",
     severity=Severity.CRITICAL,
     contributors=(
-        Contributor("12004", "Xã Như Quỳnh", 0.61, 1200, 2000, 0.031, 0.004, 0.027),
+        Contributor("11986", "Xã Như Quỳnh", 0.61, 1200, 2000, 0.031, 0.004, 0.027),
         Contributor("11953", "Phường Phố Hiến", 0.7, 900, 1300, 0.012, 0.002, 0.010),
     ),
 )
@@ -184,7 +184,7 @@ def test_payload_has_the_documented_stable_schema() -> None:
     assert data["text"] == message.text
     assert data["subject"] == message.subject
     assert data["language"] == "vi"
-    assert data["contributors"][0]["area"] == "12004"
+    assert data["contributors"][0]["area"] == "11986"
 
 
 def test_unknown_language_is_refused() -> None:

@@ -443,7 +443,7 @@ def load_mapping(path: Path | str, *, areas: AreaRegistry | None = None) -> Mapp
     Args:
         path: The YAML mapping file.
         areas: The area registry records are attributed with; by default the one the
-            settings name (the shipped Hưng Yên file unless ``IOC_AREAS_FILE`` is set).
+            settings name (the shipped data of ``IOC_PROVINCE`` unless ``IOC_AREAS_FILE`` is set).
 
     Returns:
         The compiled mapping.

@@ -28,6 +28,7 @@ def area_json(area: Area) -> dict[str, Any]:
         "parent": area.parent,
         "population": area.population,
         "households": area.households,
+        "estimated": area.estimated,
         "lat": area.lat,
         "lon": area.lon,
         "bounds": list(area.bounds) if area.bounds is not None else None,

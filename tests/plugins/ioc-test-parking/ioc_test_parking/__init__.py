@@ -8,7 +8,7 @@ from datetime import timedelta
 from ioc.connectors import Connector, Item
 from ioc.events import CameraDetection, DetectionKind, Envelope
 
-CAR_PARKS = {"P-PHO-HIEN": "11953", "P-ECOPARK": "12073"}
+CAR_PARKS = {"P-PHO-HIEN": "11953", "P-ECOPARK": "12052"}
 
 
 class ParkingCameras(Connector):
