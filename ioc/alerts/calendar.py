@@ -21,7 +21,7 @@ Example:
     True
     >>> cal.open_minutes("dvc", datetime(2025, 9, 3, 0, 0, tzinfo=UTC),
     ...                  datetime(2025, 9, 3, 12, 0, tzinfo=UTC))  # 07:00 to 19:00 local
-    480.0
+    450.0
 """
 
 from __future__ import annotations

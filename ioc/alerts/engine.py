@@ -61,7 +61,7 @@ log = logging.getLogger(__name__)
 LOOKBACK_WINDOWS = 10  # on the very first pass, how far back to start
 BASELINE = timedelta(days=1)  # explanations compare with the day before the alert began
 # A no-data rule fires only on areas its feed reported from in its last day of opening time
-# (a wall-clock day for a feed open at every hour; three working days for DVC's 8 hours).
+# (a wall-clock day for a feed open at every hour; about three working days for DVC).
 REPORTED_WITHIN = timedelta(days=1)
 MAX_ENTITIES = 20  # points at fault kept with an alert (all are counted)
 _LEVELS = ("province", "district", "commune")
