@@ -320,9 +320,11 @@ class Evaluator:
                 today=today,
             )
             await self._end_old_periods(conn, work, rule, kpi, period)
-            # Today's day (and, at the first evaluation of a period, all of its days) from
-            # the window rows; `keep_current` keeps the earlier days current otherwise.
-            first = period.start if last is None or last < period.start else local_day_start(today)
+            # The days since the last evaluation (all of the period's at its first) from the
+            # window rows; `keep_current` keeps the earlier days current for late windows.
+            first = period.start
+            if last is not None and last > period.start:
+                first = local_day_start(last - self.window)
             await compute(conn, [kpi], first, local_day_start(today) + timedelta(days=1), "1d")
             for area, value in await self._period_values(conn, rule, kpi, period, today):
                 state = work.states.setdefault((rule.id, area.code), State())

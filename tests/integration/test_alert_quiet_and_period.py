@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import asyncpg
 import pytest
@@ -20,7 +21,10 @@ from ioc.alerts import store
 from ioc.alerts.engine import Evaluator
 from ioc.alerts.model import Transition, TransitionKind
 from ioc.alerts.rules import load_rules
+from ioc.api.context import ApiContext, RateLimiter, TtlCache
+from ioc.api.queries.feeds import feeds
 from ioc.areas import load_areas
+from ioc.config import load_settings
 from ioc.db import migrate, sync_areas
 from ioc.kpis import load_kpis
 from ioc.localtime import ZONE
@@ -205,3 +209,37 @@ async def test_a_period_alert_resolves_when_the_period_value_recovers(
     resolved = await _pass(conn, evaluator, start + 8 * MINUTE)
     assert [t.kind for t in resolved] == [TransitionKind.RESOLVED]
     assert resolved[0].value == pytest.approx(1090 / 1100)
+
+
+async def test_feed_health_says_quiet_while_the_calendar_expects_it(
+    conn: asyncpg.Connection, tmp_path: Path, database_url: str
+) -> None:
+    """`GET /api/v1/feeds`: a silent DVC is "quiet" when closed, "down" when it should send."""
+    soon = (datetime.now(ZONE) + timedelta(days=3)).strftime("%a").lower()
+    states = {}
+    for name, days in (("closed", f"[{soon}]"), ("open", "[mon, tue, wed, thu, fri, sat, sun]")):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(
+            f"feeds:\n  dvc:\n    open:\n      - {{days: {days}, hours: ['00:00-23:59:59']}}\n"
+            "    holidays: false\n",
+            encoding="utf-8",
+        )
+        settings = load_settings(
+            database_url=database_url,
+            state_dir=tmp_path / "state",
+            alerts={"calendar_file": path},
+        )
+        ctx = ApiContext(
+            settings=settings,
+            pool=cast(asyncpg.Pool, None),  # feeds() reads through the connection it is given
+            catalogue=load_kpis(),
+            rules=load_rules(),
+            areas=load_areas(),
+            limiter=RateLimiter(60, 10),
+            auth_limiter=RateLimiter(60, 10),
+            cache=TtlCache(1.0),
+            evaluator=_evaluator(tmp_path, NO_DATA_RULES),
+        )
+        body = await feeds(ctx, conn, None)
+        states[name] = {f["feed"]: f["state"] for f in body["items"]}["dvc"]
+    assert states == {"closed": "quiet", "open": "down"}
