@@ -260,6 +260,10 @@ class Evaluator:
                     seen = last_by_level.get(ancestor.code)
                     if seen is None or last > seen:
                         last_by_level[ancestor.code] = last
+            # An area gone silent for longer than the lookback is no longer judged: nor quiet.
+            for (rule_id, code), gone in work.states.items():
+                if rule_id == rule.id and code not in last_by_level:
+                    gone.quiet_since = gone.quiet_reason = None
             for code, last in last_by_level.items():
                 found = self._area(code, day)
                 if found is None or found.level not in rule.levels:
