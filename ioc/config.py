@@ -257,6 +257,9 @@ class AlertSettings(BaseModel):
 
     kpis_file: Path | None = Field(default=None, description="unset = shipped catalogue")
     rules_file: Path | None = Field(default=None, description="unset = shipped alert rules")
+    calendar_file: Path | None = Field(
+        default=None, description="feeds' office hours and holidays; unset = shipped calendar"
+    )
     recipients_file: Path | None = Field(default=None, description="unset = shipped sample")
     grace_seconds: float = Field(
         default=15.0, ge=0, description="a window is judged this long after it ends"

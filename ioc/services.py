@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from ioc.alerts.calendar import load_calendar
 from ioc.alerts.engine import Evaluator
 from ioc.alerts.model import Transition, TransitionSink
 from ioc.alerts.rules import load_rules
@@ -58,7 +59,7 @@ def build_evaluator(settings: Settings) -> Evaluator:
     """The evaluator for these settings: catalogue, rules, areas, routing and the outbox.
 
     Raises:
-        DataFileError: a KPI, rules, areas or recipients file has problems (each with its
+        DataFileError: a KPI, rules, calendar, areas or recipients file has problems (each with its
             line).
     """
     options = settings.alerts
@@ -77,6 +78,7 @@ def build_evaluator(settings: Settings) -> Evaluator:
         window=timedelta(seconds=settings.streams.window_seconds),
         grace=timedelta(seconds=options.grace_seconds),
         notify=outbox_sink(recipients, areas),
+        calendar=load_calendar(options.calendar_file),
     )
 
 

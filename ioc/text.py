@@ -27,6 +27,7 @@ from ioc.localtime import to_local
 __all__ = [
     "LANGUAGES",
     "LEVEL_LABELS",
+    "QUIET_LABEL",
     "SEVERITY_LABELS",
     "STATE_LABELS",
     "TRANSITION_LABELS",
@@ -74,6 +75,13 @@ TRANSITION_LABELS: Final[Mapping[Language, Mapping[str, str]]] = {
 LEVEL_LABELS: Final[Mapping[Language, Mapping[str, str]]] = {
     "vi": {"province": "Tỉnh", "district": "Huyện", "commune": "Xã"},
     "en": {"province": "Province", "district": "District", "commune": "Commune"},
+}
+
+# A no-data rule's area whose feed is silent while it is expected to be (office hours and
+# public holidays, ioc/data/feed_calendar.yaml): not an alert, and said so.
+QUIET_LABEL: Final[Mapping[Language, str]] = {
+    "vi": "Yên lặng như dự kiến",
+    "en": "Quiet as expected",
 }
 
 _NO_DATA: Final[Mapping[Language, str]] = {"vi": "không có dữ liệu", "en": "no data"}

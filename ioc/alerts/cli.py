@@ -20,7 +20,7 @@ from ioc.config import Settings
 from ioc.datafile import DataFileError
 from ioc.kpis import load_kpis
 from ioc.localtime import parse_duration, to_local
-from ioc.text import format_value
+from ioc.text import QUIET_LABEL, format_value
 
 if TYPE_CHECKING:
     from ioc.alerts.engine import Evaluator
@@ -103,6 +103,45 @@ def list_alerts(
             format_value(r["last_value"], units.get(r["kpi_id"], "number")),
             format_value(r["target"], units.get(r["kpi_id"], "number")),
         )
+    out_console().print(table)
+
+
+@app.command()
+def quiet(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Feeds "yên lặng như dự kiến" (quiet as expected), where and since when.
+
+    Silent outside office hours or on a public holiday (`ioc/data/feed_calendar.yaml`), so
+    their no-data rules do not fire.
+    """
+    from ioc.alerts.store import QuietArea, quiet_areas
+
+    settings = command_settings()
+
+    async def fetch(conn: asyncpg.Connection) -> list[QuietArea]:
+        return await quiet_areas(conn)
+
+    found = asyncio.run(with_connection(settings, fetch))
+    if as_json:
+        print_json(
+            [
+                {
+                    "rule": q.rule_id,
+                    "area": q.area,
+                    "state": "quiet",
+                    "since": q.since.isoformat(),
+                    "reason_vi": q.reason_vi,
+                }
+                for q in found
+            ]
+        )
+        return
+    table = Table(title=f"{QUIET_LABEL['vi']} / {QUIET_LABEL['en']}: {len(found)}")
+    for column in ("rule", "area", "since", "why"):
+        table.add_column(column, no_wrap=column in ("rule", "area"))
+    for q in found:
+        table.add_row(q.rule_id, q.area, f"{to_local(q.since):%d/%m/%Y %H:%M}", q.reason_vi)
     out_console().print(table)
 
 

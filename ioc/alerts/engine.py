@@ -7,9 +7,14 @@ Each pass (`Evaluator.run_once`), in one database transaction:
 2. every KPI rule is evaluated on those windows in order, per area at its levels, with a
    persisted streak per (rule, area): `for_windows` consecutive breaches fire, `clear_windows`
    consecutive clears (beyond the hysteresis) resolve;
-3. no-data rules look at the newest window of their feed;
-4. firing alerts nobody acknowledged within `escalate_after_minutes` move up one level;
-5. every transition is recorded in `alert_history` and handed to the evaluator's
+3. no-data rules look at the newest window of their feed, counting its silence in the
+   feed's opening time (``ioc.alerts.calendar``): outside office hours and on public
+   holidays a silent feed is "quiet as expected", recorded on the rule's state, not fired;
+4. period rules (a `period` on a threshold or target rule) judge the current month,
+   quarter, year or year to date's value, every `every_minutes` (not every window); their
+   alert resolves when the period value recovers or the period ends;
+5. firing alerts nobody acknowledged within `escalate_after_minutes` move up one level;
+6. every transition is recorded in `alert_history` and handed to the evaluator's
    `TransitionSink` (the outbox) in the same transaction (unless a silence or a mute window
    holds it back), so a crash never loses or repeats one.
 
@@ -28,6 +33,7 @@ from typing import NamedTuple
 import asyncpg
 
 from ioc.alerts import silences, store
+from ioc.alerts.calendar import FeedCalendar, load_calendar
 from ioc.alerts.judge import Outcome, State, Verdict, explain, floor, judge, step
 from ioc.alerts.model import (
     AlertState,
@@ -43,8 +49,9 @@ from ioc.alerts.store import OpenAlert
 from ioc.areas import Area, AreaRegistry
 from ioc.entities import down_at
 from ioc.kpis import Kpi, KpiCatalogue
-from ioc.kpis.values import by_child, compute
-from ioc.localtime import ZONE, local_date
+from ioc.kpis.periods import Period
+from ioc.kpis.values import by_child, compute, totals
+from ioc.localtime import ZONE, local_date, local_day_start
 from ioc.text import alert_summary, no_data_name
 
 __all__ = ["Evaluator"]
@@ -53,6 +60,9 @@ log = logging.getLogger(__name__)
 
 LOOKBACK_WINDOWS = 10  # on the very first pass, how far back to start
 BASELINE = timedelta(days=1)  # explanations compare with the day before the alert began
+# A no-data rule fires only on areas its feed reported from in its last day of opening time
+# (a wall-clock day for a feed open at every hour; about three working days for DVC).
+REPORTED_WITHIN = timedelta(days=1)
 MAX_ENTITIES = 20  # points at fault kept with an alert (all are counted)
 _LEVELS = ("province", "district", "commune")
 
@@ -112,6 +122,8 @@ class Evaluator:
         grace: how long after its end a window counts as closed.
         notify: told of every transition nothing holds back, in the pass's transaction
             (None: record alerts, notify nobody).
+        calendar: when each feed is expected to send data (None: the shipped
+            `ioc/data/feed_calendar.yaml`).
     """
 
     def __init__(
@@ -123,6 +135,7 @@ class Evaluator:
         window: timedelta,
         grace: timedelta,
         notify: TransitionSink | None = None,
+        calendar: FeedCalendar | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.rules = rules
@@ -130,6 +143,7 @@ class Evaluator:
         self.window = window
         self.grace = grace
         self._notify = notify
+        self.calendar = calendar if calendar is not None else load_calendar()
 
     # --- one pass ----------------------------------------------------------------------
 
@@ -153,6 +167,7 @@ class Evaluator:
                     await self._evaluate_window(conn, work, start, values.get(start, {}))
                     start += self.window
             await self._evaluate_no_data(conn, work, closed_until)
+            await self._evaluate_periods(conn, work, closed_until)
             await self._escalate(conn, work, now)
             await store.save(conn, work.states, list(work.open.values()), max(cursor, closed_until))
         return work.transitions
@@ -169,7 +184,7 @@ class Evaluator:
         end = start + self.window
         day = local_date(start)
         for rule in self.rules.rules:
-            if rule.kind == "no_data" or rule.kpi is None:
+            if rule.kind == "no_data" or rule.kpi is None or rule.period is not None:
                 continue
             kpi = self.catalogue.get(rule.kpi)
             for (kpi_id, code), value in values.items():
@@ -193,13 +208,19 @@ class Evaluator:
         value: float | None,
         start: datetime,
         end: datetime,
+        since: datetime | None = None,
     ) -> None:
-        """Carry out what the verdict on the window [start, end) does to the alert."""
+        """Carry out what the verdict on the window [start, end) does to the alert.
+
+        `since`: when the alert says its condition began (default: the streak's first breach;
+        a period rule gives its period's start, the span its value covers).
+        """
         alert = work.open.get((about.rule.id, about.area.code))
         outcome = step(about.rule, state, verdict, start, is_open=alert is not None)
         if outcome is Outcome.FIRE:
             assert state.first_breach is not None  # set by the breach that fires
-            await self._fire(conn, work, about, value, verdict.threshold, state.first_breach, end)
+            began = since or state.first_breach
+            await self._fire(conn, work, about, value, verdict.threshold, began, end)
         elif outcome is Outcome.CARRY:
             assert alert is not None
             alert.last_value = value
@@ -212,12 +233,26 @@ class Evaluator:
     async def _evaluate_no_data(
         self, conn: asyncpg.Connection, work: _Pass, closed_until: datetime
     ) -> None:
+        """Judge each no-data rule once per pass, its silence counted in opening time.
+
+        A feed the calendar lists (DVC: office hours, public holidays) is silent only for the
+        minutes it was expected to send data; while it is expected to be quiet and sends
+        nothing, its areas are "quiet as expected" (`State.quiet_since`), not in breach.
+        """
+        calendar = self.calendar
+        newest = closed_until - self.window  # the newest closed window's start
         for rule in self.rules.rules:
             if rule.kind != "no_data":
                 continue
             assert rule.feed is not None  # a no-data rule names its feed
-            silent_since = closed_until - timedelta(minutes=rule.silent_minutes)
-            reports = await store.last_reports(conn, rule.feed, closed_until - timedelta(days=1))
+            feed = rule.feed
+            lookback = calendar.open_since(
+                feed, closed_until, REPORTED_WITHIN / timedelta(minutes=1)
+            )
+            reports = await store.last_reports(
+                conn, feed, min(lookback, closed_until - REPORTED_WITHIN)
+            )
+            reason = calendar.quiet_reason(feed, newest)
             last_by_level: dict[str, datetime] = {}
             day = local_date(closed_until)
             for leaf, last in reports:
@@ -225,12 +260,24 @@ class Evaluator:
                     seen = last_by_level.get(ancestor.code)
                     if seen is None or last > seen:
                         last_by_level[ancestor.code] = last
+            # An area gone silent for longer than the lookback is no longer judged: nor quiet.
+            for (rule_id, code), gone in work.states.items():
+                if rule_id == rule.id and code not in last_by_level:
+                    gone.quiet_since = gone.quiet_reason = None
             for code, last in last_by_level.items():
                 found = self._area(code, day)
                 if found is None or found.level not in rule.levels:
                     continue
                 state = work.states.setdefault((rule.id, code), State())
-                silent = last + self.window <= silent_since
+                ended = last + self.window  # the end of its newest window with data
+                silent = calendar.open_minutes(feed, ended, closed_until) >= rule.silent_minutes
+                if not silent and reason is not None and ended <= newest:
+                    state.quiet_since = state.quiet_since or max(
+                        ended, calendar.open_since(feed, closed_until, 0)
+                    )
+                    state.quiet_reason = reason
+                else:
+                    state.quiet_since = state.quiet_reason = None
                 # No-data is judged once per pass: one breach or clear = the whole duration.
                 state.breach_streak = rule.for_windows - 1 if silent else 0
                 state.clear_streak = rule.clear_windows - 1 if not silent else 0
@@ -241,9 +288,96 @@ class Evaluator:
                     state,
                     Verdict(breach=silent, clear=not silent, threshold=None),
                     None,
-                    last + self.window,
+                    ended,
                     closed_until,
                 )
+
+    # --- period rules ------------------------------------------------------------------
+
+    async def _evaluate_periods(
+        self, conn: asyncpg.Connection, work: _Pass, closed_until: datetime
+    ) -> None:
+        """Judge each period rule on its current period's value, every `every_minutes`.
+
+        The value is the period's sums over its stored local days (``kpi_values`` at
+        ``1d``, the figures of ``ioc.kpis.periods``), today's day recomputed first; a
+        distinct-count KPI is counted over the period from the event store. One evaluation
+        counts as one window for `for_windows` and `clear_windows`. An alert of a period
+        that has ended resolves at the period's end with its last value.
+        """
+        today = local_date(closed_until - self.window)
+        for rule in self.rules.rules:
+            if rule.period is None or rule.kpi is None:
+                continue
+            mark = f"period:{rule.id}"
+            last = await store.read_cursor(conn, mark)
+            if last is not None and closed_until < last + timedelta(minutes=rule.every_minutes):
+                continue
+            kpi = self.catalogue.get(rule.kpi)
+            period = Period.parse(
+                {
+                    "month": f"{today:%Y-%m}",
+                    "quarter": f"{today.year}-Q{(today.month + 2) // 3}",
+                    "year": str(today.year),
+                    "ytd": "ytd",
+                }[rule.period],
+                today=today,
+            )
+            await self._end_old_periods(conn, work, rule, kpi, period)
+            # The days since the last evaluation (all of the period's at its first) from the
+            # window rows; `keep_current` keeps the earlier days current for late windows.
+            first = period.start
+            if last is not None and last > period.start:
+                first = local_day_start(last - self.window)
+            await compute(conn, [kpi], first, local_day_start(today) + timedelta(days=1), "1d")
+            for area, value in await self._period_values(conn, rule, kpi, period, today):
+                state = work.states.setdefault((rule.id, area.code), State())
+                await self._step(
+                    conn,
+                    work,
+                    _Subject(rule, kpi, area),
+                    state,
+                    judge(rule, kpi, area.level, value, state),
+                    value,
+                    closed_until,
+                    closed_until,
+                    since=period.start,
+                )
+            await store.write_cursor(conn, mark, closed_until)
+
+    async def _period_values(
+        self, conn: asyncpg.Connection, rule: Rule, kpi: Kpi, period: Period, today: date
+    ) -> list[tuple[Area, float]]:
+        """The period's value in every area at the rule's levels (as of today) with data."""
+        areas = [a for level in rule.levels for a in self.areas.by_level(level, on=today)]
+        out = []
+        if kpi.distinct is None:
+            sums = await store.period_sums(conn, kpi.id, period.start, period.end)
+            for area in areas:
+                n, d = sums.get(area.code, (0.0, 0.0))
+                if d:
+                    out.append((area, n / d))
+            return out
+        for area in areas:
+            found = await totals(conn, kpi, area.code, period.start, period.end, "1d")
+            if found.value is not None:
+                out.append((area, found.value))
+        return out
+
+    async def _end_old_periods(
+        self, conn: asyncpg.Connection, work: _Pass, rule: Rule, kpi: Kpi, period: Period
+    ) -> None:
+        """Resolve the rule's alerts of periods before `period`, at their period's end."""
+        for (rule_id, code), alert in list(work.open.items()):
+            if rule_id != rule.id or alert.since >= period.start:
+                continue
+            area = self._area(code, local_date(alert.since))
+            if area is None:
+                continue
+            work.states[(rule.id, code)] = State()
+            await self._resolve(
+                conn, work, _Subject(rule, kpi, area), alert, alert.last_value, period.start
+            )
 
     # --- transitions -------------------------------------------------------------------
 

@@ -38,6 +38,8 @@ class State:
         clear_streak: consecutive windows clear (beyond the hysteresis).
         first_breach: start of the first window of the current breach streak.
         mean / var / n: the EWMA of an anomaly rule's values, and how many it has learnt.
+        quiet_since / quiet_reason: a no-data rule's area is silent while its feed is
+            expected to be quiet (``ioc.alerts.calendar``): since when, and why.
     """
 
     breach_streak: int = 0
@@ -46,6 +48,8 @@ class State:
     mean: float | None = None
     var: float = 0.0
     n: int = 0
+    quiet_since: datetime | None = None
+    quiet_reason: str | None = None
 
 
 class Verdict(NamedTuple):

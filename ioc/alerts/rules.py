@@ -10,6 +10,14 @@ Four kinds of rule, each evaluated per area at the levels it lists:
 - `anomaly`: the KPI is more than `z` standard deviations from its exponentially weighted
   moving average (EWMA, smoothing `alpha`), in the bad direction, after `min_history` windows.
 
+A threshold or target rule with a `period` (`month`, `quarter`, `year` or `ytd`) judges the
+KPI's value over the current local calendar period (``ioc.kpis.periods``: the period's sums,
+exact) instead of each 1-minute window; it is evaluated every `every_minutes`, its
+`for_windows`/`clear_windows` count those evaluations, and its alert resolves when the period
+value recovers or the period ends. A no-data rule counts its silence in its feed's opening
+time only (``ioc.alerts.calendar``: office hours and public holidays, as data), so a feed
+that is quiet as expected does not fire.
+
 A condition must hold for `for_windows` consecutive windows to fire, and stay clear for
 `clear_windows` windows, `hysteresis` beyond the threshold, to resolve. `escalate_after_minutes`
 moves an unacknowledged alert up one administrative level each time it passes. `mute` windows
@@ -30,9 +38,10 @@ from ioc.alerts.model import Severity
 from ioc.datafile import DataFileError, load_document, read_text
 from ioc.events import FEEDS
 
-__all__ = ["Level", "MuteWindow", "Rule", "RuleSet", "load_rules"]
+__all__ = ["Level", "MuteWindow", "Rule", "RulePeriod", "RuleSet", "load_rules"]
 
 Level = Literal["province", "district", "commune"]
+RulePeriod = Literal["month", "quarter", "year", "ytd"]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -59,6 +68,8 @@ class Rule(BaseModel):
     z: float = Field(default=4.0, gt=0)
     min_history: int = Field(default=30, ge=2)
     escalate_after_minutes: int | None = Field(default=None, ge=1)
+    period: RulePeriod | None = None
+    every_minutes: int = Field(default=5, ge=1, le=1440)
     description_vi: str = ""
     description_en: str = ""
 
@@ -76,6 +87,8 @@ class Rule(BaseModel):
             raise ValueError("a threshold rule needs exactly one of below: or above:")
         if self.kind != "threshold" and (self.below is not None or self.above is not None):
             raise ValueError(f"below:/above: belong to threshold rules, not {self.kind}")
+        if self.period is not None and self.kind not in ("threshold", "target"):
+            raise ValueError(f"period: belongs to threshold and target rules, not {self.kind}")
         return self
 
 
@@ -138,8 +151,9 @@ def load_rules(
         path: the file.
         kpi_ids: the KPI catalogue's ids; a rule naming another KPI is refused.
         daily_kpi_ids: ids of the catalogue's distinct-count KPIs (``Kpi.distinct``); a rule
-            naming one is refused, because rules judge minute windows and those KPIs are
-            counted per day from the event store (a rule would never see a value).
+            naming one is refused unless it has a `period`, because rules judge minute windows
+            and those KPIs are counted per day from the event store (a rule would never see a
+            value); a period rule counts them over its period.
 
     Raises:
         DataFileError: every problem, as `file:line: field: reason`.
@@ -165,11 +179,11 @@ def load_rules(
             doc.problem(
                 ["rules", i, "kpi"],
                 f"{rule.kpi!r} is a distinct-count KPI, counted per day from the event store; "
-                "rules judge minute windows, so this rule would never see a value (watch it on "
-                "the board instead)",
+                "rules judge minute windows, so this rule would never see a value (give it a "
+                "period: month, quarter, year or ytd, or watch it on the board)",
             )
             for i, rule in enumerate(rules.rules)
-            if rule.kpi is not None and rule.kpi in (daily_kpi_ids or set())
+            if rule.kpi is not None and rule.kpi in (daily_kpi_ids or set()) and rule.period is None
         ]
         if problems:
             raise DataFileError(source, problems)

@@ -5,7 +5,8 @@ opens it), so a pass writes all of this or nothing. The tables (migration 0004):
 
 - `alert_rule_state`: a (rule, area)'s streaks and anomaly EWMA (`ioc.alerts.judge.State`);
 - `alerts`: one row per alert lifecycle; `alert_history`: one row per transition;
-- `alert_cursor`: how far the windows have been evaluated (row `main`).
+- `alert_cursor`: how far the windows have been evaluated (row `main`), and when each period
+  rule was last evaluated (rows `period:<rule id>`).
 
 Silences, the one other table the engine reads, have their own owner: `ioc.alerts.silences`.
 """
@@ -26,6 +27,7 @@ from ioc.alerts.rules import Rule
 
 __all__ = [
     "OpenAlert",
+    "QuietArea",
     "acknowledge",
     "escalate",
     "fire",
@@ -33,11 +35,14 @@ __all__ = [
     "load_open",
     "load_states",
     "lock",
+    "period_sums",
+    "quiet_areas",
     "read_cursor",
     "record",
     "resolve",
     "save",
     "window_values",
+    "write_cursor",
 ]
 
 
@@ -61,12 +66,67 @@ async def lock(conn: asyncpg.Connection) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('ioc-alerts'))")
 
 
-async def read_cursor(conn: asyncpg.Connection) -> datetime | None:
-    """The end of the windows evaluated so far (None before the first pass)."""
+@dataclass(frozen=True)
+class QuietArea:
+    """A no-data rule's area that is silent while its feed is expected to be quiet."""
+
+    rule_id: str
+    area: str
+    since: datetime
+    reason_vi: str
+
+
+async def read_cursor(conn: asyncpg.Connection, name: str = "main") -> datetime | None:
+    """The end of the windows evaluated so far (None before the first pass).
+
+    Args:
+        conn: the pass's connection.
+        name: ``main`` for the windows; ``period:<rule id>`` for a period rule's last
+            evaluation.
+    """
     cursor: datetime | None = await conn.fetchval(
-        "SELECT evaluated_until FROM alert_cursor WHERE name = 'main'"
+        "SELECT evaluated_until FROM alert_cursor WHERE name = $1", name
     )
     return cursor
+
+
+async def write_cursor(conn: asyncpg.Connection, name: str, at: datetime) -> None:
+    """Set one cursor row (see :func:`read_cursor`)."""
+    await conn.execute(
+        "INSERT INTO alert_cursor (name, evaluated_until) VALUES ($1, $2) "
+        "ON CONFLICT (name) DO UPDATE SET evaluated_until = EXCLUDED.evaluated_until",
+        name,
+        at,
+    )
+
+
+async def quiet_areas(conn: asyncpg.Connection) -> list[QuietArea]:
+    """The (no-data rule, area)s "quiet as expected" as the last pass left them."""
+    rows = await conn.fetch(
+        "SELECT rule_id, area, quiet_since, quiet_reason FROM alert_rule_state "
+        "WHERE quiet_since IS NOT NULL ORDER BY rule_id, area"
+    )
+    return [
+        QuietArea(r["rule_id"], r["area"], r["quiet_since"], r["quiet_reason"] or "") for r in rows
+    ]
+
+
+async def period_sums(
+    conn: asyncpg.Connection, kpi_id: str, start: datetime, end: datetime
+) -> dict[str, tuple[float, float]]:
+    """A ratio-of-sums KPI's (numerator, denominator) per area over the stored local days.
+
+    The days of [start, end) at resolution ``1d``: the sums :func:`ioc.kpis.values.totals`
+    gives per area, read for every area in one statement.
+    """
+    rows = await conn.fetch(
+        "SELECT area, sum(numerator) AS n, sum(denominator) AS d FROM kpi_values "
+        "WHERE kpi = $1 AND resolution = '1d' AND bucket >= $2 AND bucket < $3 GROUP BY area",
+        kpi_id,
+        start,
+        end,
+    )
+    return {r["area"]: (float(r["n"]), float(r["d"])) for r in rows}
 
 
 async def window_values(
@@ -110,6 +170,8 @@ async def load_states(conn: asyncpg.Connection) -> dict[tuple[str, str], State]:
             r["ewma_mean"],
             r["ewma_var"],
             r["ewma_n"],
+            r["quiet_since"],
+            r["quiet_reason"],
         )
         for r in rows
     }
@@ -146,13 +208,15 @@ async def save(
         rows = [states[k] for k in keys]
         await conn.execute(
             "INSERT INTO alert_rule_state AS s (rule_id, area, breach_streak, clear_streak, "
-            "first_breach, ewma_mean, ewma_var, ewma_n) "
+            "first_breach, ewma_mean, ewma_var, ewma_n, quiet_since, quiet_reason) "
             "SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], "
-            "$5::timestamptz[], $6::float8[], $7::float8[], $8::int[]) "
+            "$5::timestamptz[], $6::float8[], $7::float8[], $8::int[], $9::timestamptz[], "
+            "$10::text[]) "
             "ON CONFLICT (rule_id, area) DO UPDATE SET breach_streak = EXCLUDED.breach_streak, "
             "clear_streak = EXCLUDED.clear_streak, first_breach = EXCLUDED.first_breach, "
             "ewma_mean = EXCLUDED.ewma_mean, ewma_var = EXCLUDED.ewma_var, "
-            "ewma_n = EXCLUDED.ewma_n",
+            "ewma_n = EXCLUDED.ewma_n, quiet_since = EXCLUDED.quiet_since, "
+            "quiet_reason = EXCLUDED.quiet_reason",
             [k[0] for k in keys],
             [k[1] for k in keys],
             [s.breach_streak for s in rows],
@@ -161,16 +225,14 @@ async def save(
             [s.mean for s in rows],
             [s.var for s in rows],
             [s.n for s in rows],
+            [s.quiet_since for s in rows],
+            [s.quiet_reason for s in rows],
         )
     for alert in open_alerts:
         await conn.execute(
             "UPDATE alerts SET last_value = $2 WHERE id = $1", alert.id, alert.last_value
         )
-    await conn.execute(
-        "INSERT INTO alert_cursor (name, evaluated_until) VALUES ('main', $1) "
-        "ON CONFLICT (name) DO UPDATE SET evaluated_until = EXCLUDED.evaluated_until",
-        cursor,
-    )
+    await write_cursor(conn, "main", cursor)
 
 
 async def fire(

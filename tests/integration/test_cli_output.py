@@ -6,6 +6,7 @@ or a cron job, against a real, freshly migrated PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from ioc.kpis import load_kpis
@@ -85,3 +87,31 @@ def test_kpis_show_json_on_an_empty_store(run) -> None:  # type: ignore[no-untyp
     assert status["kpi"] == "dvc_on_time_rate" and status["area"]["name_vi"] == "Phường Phố Hiến"
     assert status["value"] is None and status["daily"] == [] and status["trend_days"] == 30
     assert {"start", "end", "target", "gap", "meets", "trend_per_day", "forecast"} <= set(status)
+
+
+def test_alerts_quiet_lists_feeds_quiet_as_expected(run, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    assert json.loads(run("alerts", "quiet", "--json").stdout) == []
+
+    async def night() -> None:
+        conn = await asyncpg.connect(database_url)
+        await conn.execute(
+            "INSERT INTO alert_rule_state (rule_id, area, breach_streak, clear_streak, "
+            "quiet_since, quiet_reason) VALUES ('dvc_no_data', '33', 0, 1, "
+            "'2025-09-03 10:00+00', 'ngoài giờ làm việc')"
+        )
+        await conn.close()
+
+    asyncio.run(night())
+    listed = run("alerts", "quiet", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == [
+        {
+            "rule": "dvc_no_data",
+            "area": "33",
+            "state": "quiet",
+            "since": "2025-09-03T10:00:00+00:00",
+            "reason_vi": "ngoài giờ làm việc",
+        }
+    ]
+    table = run("alerts", "quiet")
+    assert "Yên lặng như dự kiến" in table.stdout and "03/09/2025 17:00" in table.stdout

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Final
 
 import asyncpg
 
+from ioc.alerts.calendar import load_calendar
 from ioc.api.context import ApiContext
 from ioc.api.queries.common import FEEDS, floor, iso
 from ioc.telemetry import (
@@ -21,6 +23,7 @@ __all__ = ["FRESH", "current", "feeds", "last_windows"]
 
 FRESH: Final = timedelta(minutes=3)  # a feed whose newest window is older is not live
 _STALE: Final = timedelta(minutes=15)  # … and older than this, down (unless idle)
+_calendar = lru_cache(maxsize=4)(load_calendar)  # read once per file, like the rules
 
 
 async def last_windows(
@@ -96,6 +99,8 @@ async def feeds(
         agents = [w.agents[feed] for w in shown_workers if feed in w.agents]
         if newest is not None and now - newest <= FRESH:
             state = "ok"
+        elif not _calendar(ctx.settings.alerts.calendar_file).is_open(feed, now):
+            state = "quiet"  # quiet as expected: its offices are closed (feed_calendar.yaml)
         elif _idle(feed, connectors, workers):
             state = "idle"
         elif newest is not None and now - newest <= _STALE:

@@ -54,6 +54,7 @@ export function iconFor(status: string): IconName {
     case "live":
       return "ok";
     case "idle":
+    case "quiet":
       return "live";
     case "warning":
     case "low_volume":

@@ -125,8 +125,11 @@ export interface StreamHealth {
 
 export interface Feed {
   feed: FeedName;
-  /** idle: the connector runs and nothing waits to be counted, the source is just quiet. */
-  state: "ok" | "idle" | "stale" | "down";
+  /**
+   * idle: the connector runs and nothing waits to be counted, the source is just quiet;
+   * quiet: outside the feed's office hours or on a public holiday (feed_calendar.yaml).
+   */
+  state: "ok" | "idle" | "quiet" | "stale" | "down";
   last_window: string | null;
   events_last_5m: number;
   series: { bucket: string; events: number }[];
