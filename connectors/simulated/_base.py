@@ -249,7 +249,8 @@ def spread(
         one_each: give every area one entity first when there are enough (every commune's
             People's Committee is on the special data network), the rest by weight.
     """
-    fixed = np.arange(weights.size) if one_each and count >= weights.size else np.array([], int)
+    candidates = np.flatnonzero(weights > 0)  # a profile may leave some areas out
+    fixed = candidates if one_each and count >= candidates.size else np.array([], int)
     drawn = rng.choice(weights.size, size=count - fixed.size, p=weights)
     return np.sort(np.concatenate([fixed, drawn])).astype(np.int64)
 

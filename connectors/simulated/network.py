@@ -35,9 +35,10 @@ from typing import ClassVar, Final, Literal
 
 import numpy as np
 
-from ioc.connectors.base import ConnectorContext
+from ioc.connectors.base import ConnectorContext, ConnectorError
 from ioc.connectors.simulated._base import (
     EventIds,
+    FloatArray,
     IntArray,
     Outages,
     SimulatedConnector,
@@ -132,12 +133,10 @@ class NetworkSimulator(SimulatedConnector):
                 # Every commune's People's Committee is connected, however many communes the
                 # province has (a merged province's history has hundreds).
                 wanted = max(wanted, round(len(self.leaves) * context.rate))
-            placed = spread(
-                rng,
-                wanted,
-                leaf_weights(self.leaves, basis),
-                one_each=special and "commune" in reached,
-            )
+            weights = leaf_weights(self.leaves, basis)
+            if special and profile is not None:
+                weights = self._within(weights, profile.province_code)
+            placed = spread(rng, wanted, weights, one_each=special and "commune" in reached)
             areas.append(placed)
             kinds.extend([kind] * placed.size)
             numbers = ordinals(placed).tolist()
@@ -203,6 +202,26 @@ class NetworkSimulator(SimulatedConnector):
             longest=timedelta(hours=2),
         )
         self._subscriptions_day: date | None = None
+
+    def _within(self, weights: FloatArray, province: str) -> FloatArray:
+        """Keep only the communes that belonged to ``province`` on the start day.
+
+        A merged province's history holds the provinces merged into it as former units (Thái
+        Bình under Hưng Yên before 1/7/2025); a year's profile describes one of them.
+        """
+        day = self.start_day
+        areas = self.context.areas
+        inside = np.array(
+            [
+                next(a.code for a in areas.ancestors(leaf.code, day) if a.level == "province")
+                == province
+                for leaf in self.leaves
+            ]
+        )
+        if not inside.any():
+            raise ConnectorError(f"no commune of province {province} on {day}")
+        kept: FloatArray = np.where(inside, weights, 0.0)
+        return kept / float(kept.sum())
 
     def _levels(self, numbers: list[int], reached: tuple[SpecialLevel, ...]) -> list[SpecialLevel]:
         """The level of each special-network point, from its number within its commune.

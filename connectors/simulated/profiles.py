@@ -47,6 +47,8 @@ class Profile:
     Attributes:
         name: The option value, ``<province>-<year>``.
         province: The province it describes, as named then (e.g. "tỉnh Hưng Yên").
+        province_code: Its GSO code then ("33"); the special network's points stay inside it
+            (a merged province's history also holds the provinces merged into it).
         year: The year the figures cover.
         source: The seed and sentence the figures come from.
         every_procedure_online: Every procedure is offered online, partly or full-process.
@@ -61,6 +63,7 @@ class Profile:
 
     name: str
     province: str
+    province_code: str
     year: int
     source: str
     every_procedure_online: bool = False
@@ -77,6 +80,7 @@ PROFILES: Final[dict[str, Profile]] = {
         Profile(
             name="hung-yen-2024",
             province="tỉnh Hưng Yên",
+            province_code="33",
             year=2024,
             source="seed 000, dòng 8: kết quả CĐS tỉnh Hưng Yên đến hết năm 2024",
             every_procedure_online=True,
@@ -87,6 +91,7 @@ PROFILES: Final[dict[str, Profile]] = {
         Profile(
             name="hau-giang-2022",
             province="tỉnh Hậu Giang",
+            province_code="93",
             year=2022,
             source="seed 002, dòng 14 (năm của bài viết, ước tính)",
             eligible_all_full=True,
@@ -94,6 +99,7 @@ PROFILES: Final[dict[str, Profile]] = {
         Profile(
             name="hai-duong-2020",
             province="tỉnh Hải Dương",
+            province_code="30",
             year=2020,
             source="seed 003, dòng 4–5: tính đến 31/12/2020",
             special_network_levels=("province", "district"),

@@ -759,7 +759,7 @@ def _load_overlay(doc: Document, file: Path) -> KpiCatalogue:
         )
     extends = raw.get("extends")
     if extends == "national":
-        base_path: Path | None = None
+        base_path = catalogue_file_for(None)
     elif isinstance(extends, str) and extends.strip():
         base_path = (file.parent / extends).resolve()
         if base_path == file.resolve():

@@ -28,6 +28,7 @@ from ioc.dashboards.cli import app
 from ioc.dashboards.push import STAMP_KEY, content_hash, datasource_model
 from ioc.dashboards.role import scram_sha256_verifier
 from ioc.kpis import load_kpis
+from ioc.kpis.catalogue import catalogue_file_for
 from ioc.localtime import ZONE_NAME
 
 REPO = Path(__file__).resolve().parents[2]
@@ -152,7 +153,10 @@ def test_targets_and_thresholds_come_from_the_catalogue(
     assert green == {"color": "green", "value": 0.85}
     overview = json.dumps(changed["ioc-overview"])
     assert "0.85::float8" in overview and "Target: 85 % by 2025-12-31" in overview
-    assert {uid for uid in changed if render(changed[uid]) != render(shipped[uid])} == {
+    # Against the boards of the unchanged national catalogue (the shipped default is Hưng Yên's,
+    # which adds its reported results to the national one).
+    national = build_all(BoardContext(load_kpis(catalogue_file_for(None)), 60))
+    assert {uid for uid in changed if render(changed[uid]) != render(national[uid])} == {
         "ioc-overview",
         "ioc-dvc",
     }
