@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 from fastapi import FastAPI, Response
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,7 +27,10 @@ from ioc.api.context import ApiContext, RateLimiter, TtlCache
 from ioc.api.dead_letters import DeadLetterIndex
 from ioc.api.deps import Ctx
 from ioc.api.live import Hub
-from ioc.api.problems import install_handlers, problem_response
+from ioc.api.models import Health, Ready
+from ioc.api.openapi import install as install_openapi
+from ioc.api.openapi import operation_id
+from ioc.api.problems import explanation_page, install_handlers, problem_response
 from ioc.api.routers import api_router, metrics_router
 from ioc.config import Settings
 from ioc.telemetry import notifier_problems
@@ -119,13 +122,16 @@ def create_app(settings: Settings) -> FastAPI:
             "Times are UTC; the board shows them in Asia/Ho_Chi_Minh."
         ),
         lifespan=lifespan,
-        docs_url=None,  # Swagger UI loads from a CDN; the schema is at /openapi.json
+        docs_url=None,  # FastAPI's pages load Swagger UI from a CDN; /docs is ours (_add_docs)
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     install_handlers(app)
+    install_openapi(app)
     app.include_router(api_router)
     app.include_router(metrics_router)
     _add_health(app)
+    _add_problem_pages(app)
     _add_board(app)
     app.add_middleware(_Edge, headers=_security_headers(settings))
     return app
@@ -176,7 +182,13 @@ class _Edge:
 
 
 def _add_health(app: FastAPI) -> None:
-    @app.get("/healthz", summary="Liveness: the process answers (no key needed)")
+    @app.get(
+        "/healthz",
+        tags=["operations"],
+        response_model=Health,
+        response_model_exclude_unset=True,  # `notifier` only when degraded
+        summary="Liveness: the process answers (no key needed)",
+    )
     async def healthz(ctx: Ctx) -> dict[str, Any]:
         # Still 200 when a notifier on this machine cannot deliver: restarting the API would
         # not help it. The body says so, for a monitor that reads it.
@@ -187,6 +199,8 @@ def _add_health(app: FastAPI) -> None:
 
     @app.get(
         "/readyz",
+        tags=["operations"],
+        response_model=Ready,
         summary="Readiness: the database answers (no key needed)",
         responses={503: {"description": "database unreachable"}},
     )
@@ -197,6 +211,21 @@ def _add_health(app: FastAPI) -> None:
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
             return problem_response(503, "not-ready", f"database unreachable: {err!r}")
         return JSONResponse({"status": "ready"})
+
+
+def _add_problem_pages(app: FastAPI) -> None:
+    @app.get(
+        "/problems/{slug}",
+        tags=["operations"],
+        response_class=HTMLResponse,
+        responses={404: {"description": "no such problem"}},
+        summary="What a problem `type` means and what to do, in Vietnamese and English",
+    )
+    async def problem_page(slug: str) -> Response:
+        page = explanation_page(slug)
+        if page is None:
+            return problem_response(404, "not-found", f"no problem type {slug!r}")
+        return HTMLResponse(page)
 
 
 def _add_board(app: FastAPI) -> None:

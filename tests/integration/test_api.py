@@ -20,6 +20,11 @@ import hypothesis
 import pytest
 import schemathesis
 from schemathesis import Case
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from ioc.alerts import silences
 from ioc.api.keys import revoke_key, split_key
@@ -568,7 +573,8 @@ async def test_rate_limits_answer_429_with_retry_after(stack: Stack, limited: Ru
 
 
 def test_no_generated_request_gets_a_server_error(stack: Stack) -> None:
-    """schemathesis generates requests for every operation of /openapi.json: none gets a 5xx."""
+    """schemathesis generates requests for every operation of /openapi.json: none gets a 5xx,
+    and every answer's status, media type and body are the ones the document declares."""
     schema = schemathesis.openapi.from_url(stack.api.url + "/openapi.json")
     headers = {"Authorization": f"Bearer {stack.admin}"}
     operations = [result.ok() for result in schema.get_all_operations()]
@@ -600,5 +606,14 @@ def test_no_generated_request_gets_a_server_error(stack: Stack) -> None:
                 timeout=30,
             )
             assert response.status_code < 500, f"{case.as_curl_command()}\n{response.text}"
+            # The body, its media type and its status are what the document declares.
+            case.validate_response(
+                response,
+                checks=[
+                    response_schema_conformance,
+                    content_type_conformance,
+                    status_code_conformance,
+                ],
+            )
 
         check()

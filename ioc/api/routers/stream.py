@@ -11,7 +11,7 @@ from ioc.api.security import still_valid
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(tags=["live"])
 
 
 @router.get(
