@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "STREAM_EVENTS",
     "Alert",
     "AlertEvent",
     "AlertHistoryPage",
@@ -47,14 +48,20 @@ __all__ = [
 DateTime = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 Date = Annotated[str, Field(json_schema_extra={"format": "date"})]
 Level = Literal["province", "district", "commune"]
-Bounds = Annotated[list[float], Field(min_length=4, max_length=4)]
+Bounds = tuple[float, float, float, float]
 Permission = Literal["read", "ack", "silence", "dlq", "metrics", "audit", "keys"]
+
+
+def _open(schema: dict[str, Any]) -> None:
+    # JSON Schema allows unnamed fields anyway; spelled out, generated clients would type
+    # every object as a map of unknowns.
+    schema.pop("additionalProperties", None)
 
 
 class _Body(BaseModel):
     """Every response model: names what it knows, lets through what it does not."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_extra=_open)
 
 
 class Problem(_Body):
@@ -243,7 +250,7 @@ class DrillEvent(_Body):
 class DrillPage(BaseModel):
     """A page of the events behind a KPI value (keyset: pass ``next_cursor`` as ``cursor``)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_extra=_open)
 
     kpi: str
     name_vi: str
@@ -584,3 +591,11 @@ class StreamEnd(_Body):
 
 
 Problem.model_rebuild()
+
+# The live stream's events: each one's name and the model of its JSON data.
+STREAM_EVENTS: dict[str, type[BaseModel]] = {
+    "kpis": KpisCurrent,
+    "feeds": Feeds,
+    "alert": AlertEvent,
+    "end": StreamEnd,
+}

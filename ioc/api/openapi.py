@@ -15,11 +15,13 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
+from pydantic import BaseModel
 
+from ioc.api.models import STREAM_EVENTS
 from ioc.api.models import Problem as ProblemModel
 from ioc.api.problems import TITLES
 
-__all__ = ["TAGS", "bearer", "install", "operation_id"]
+__all__ = ["TAGS", "bearer", "install", "operation_id", "print_document"]
 
 TAGS: Final = [
     {"name": "me", "description": "The calling key."},
@@ -63,6 +65,32 @@ def _problem(status: int) -> dict[str, Any]:
     }
 
 
+def _stream_items(doc: dict[str, Any]) -> None:
+    """Each live stream event (name, JSON data and its schema), as OpenAPI 3.2 describes SSE."""
+    for item in doc["paths"].values():
+        for operation in item.values():
+            content = operation["responses"].get("200", {}).get("content", {})
+            if "text/event-stream" not in content:
+                continue
+            content["text/event-stream"]["itemSchema"] = {
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "required": ["event", "data"],
+                        "properties": {
+                            "event": {"const": name},
+                            "data": {
+                                "type": "string",
+                                "contentMediaType": "application/json",
+                                "contentSchema": {"$ref": f"#/components/schemas/{model.__name__}"},
+                            },
+                        },
+                    }
+                    for name, model in STREAM_EVENTS.items()
+                ]
+            }
+
+
 def _document(app: FastAPI) -> dict[str, Any]:
     doc = get_openapi(
         title=app.title,
@@ -73,9 +101,15 @@ def _document(app: FastAPI) -> dict[str, Any]:
         tags=TAGS,
     )
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-    problem = ProblemModel.model_json_schema(ref_template="#/components/schemas/{model}")
-    schemas.update(problem.pop("$defs", {}))
-    schemas["Problem"] = problem
+    named: list[type[BaseModel]] = [ProblemModel, *STREAM_EVENTS.values()]
+    for model in named:
+        schema = model.model_json_schema(
+            ref_template="#/components/schemas/{model}", mode="serialization"
+        )
+        for name, sub in schema.pop("$defs", {}).items():
+            schemas.setdefault(name, sub)
+        schemas.setdefault(model.__name__, schema)
+    _stream_items(doc)
     for item in doc["paths"].values():
         for operation in item.values():
             responses = operation["responses"]
@@ -110,3 +144,15 @@ def install(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def print_document() -> None:
+    """Print the document of an app with default settings: the board's gen-types.mjs reads it."""
+    import json
+    import sys
+
+    from ioc.api.app import create_app
+    from ioc.config import Settings
+
+    json.dump(create_app(Settings()).openapi(), sys.stdout, ensure_ascii=False, indent=1)
+    sys.stdout.write("\n")
