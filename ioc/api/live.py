@@ -27,6 +27,7 @@ __all__ = ["Hub", "Subscriber"]
 log = logging.getLogger(__name__)
 FEEDS_EVERY_SECONDS = 5.0
 _QUEUE = 256  # events a slow client may fall behind by before it is dropped
+_SHUTDOWN = {"reason": "server-stopping"}
 
 
 @dataclass(eq=False)
@@ -49,12 +50,25 @@ class Hub:
         self.kpis_version = 0  # bumps when kpi_values changed; boards then refetch their tiles
         self._kpis_mark: datetime | None = None
         self._alerts_after: int | None = None
+        self.closing = False
 
     def subscribe(self, scope: frozenset[str] | None) -> Subscriber:
         """Register a board."""
         sub = Subscriber(scope)
         self.subscribers.add(sub)
+        if self.closing:
+            self._push(sub, "end", _SHUTDOWN)
         return sub
+
+    def close(self) -> None:
+        """The server stops: every stream sends ``end`` and finishes.
+
+        Called when shutdown begins, before the server waits for open requests: a stream
+        never ends by itself, so without this the server would wait until it is killed.
+        """
+        self.closing = True
+        for sub in list(self.subscribers):
+            self._push(sub, "end", _SHUTDOWN)
 
     def unsubscribe(self, sub: Subscriber) -> None:
         """Forget a board (it disconnected)."""
@@ -131,6 +145,9 @@ class Hub:
                         yield "feeds", await feeds()
                         next_feeds = time.monotonic() + FEEDS_EVERY_SECONDS
                     continue
+                if event == "end":
+                    yield event, data
+                    return
                 if event == "kpis-changed":
                     yield "kpis", await kpis()
                 else:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -532,6 +534,33 @@ async def test_a_revoked_key_loses_its_open_live_stream(stack: Stack, tmp_path: 
 
             kinds = await asyncio.wait_for(until_the_end(), 20)
             assert kinds[-1] == "end"
+
+
+async def test_an_open_live_stream_does_not_hold_shutdown(stack: Stack, tmp_path: Path) -> None:
+    """SIGTERM with a board connected: the API ends the stream and exits within seconds."""
+    with running_api(stack.settings, tmp_path) as api:
+        async with (
+            api.client(stack.operator) as client,
+            client.stream("GET", "/api/v1/stream", params={"area": "33"}) as response,
+        ):
+            events = _events(response)
+            assert (await anext(events))[0] == "kpis"
+            started = time.monotonic()
+            api.process.terminate()
+            exited = await asyncio.to_thread(api.process.wait, 30)
+            took = time.monotonic() - started
+            # uvicorn re-raises the signal once it has shut down: -SIGTERM is a clean stop.
+            assert exited in (0, -signal.SIGTERM) and took < 6, f"exit {exited} after {took:.1f} s"
+            # The stream ended with the process, cleanly: a board reconnects at once.
+            kinds = await asyncio.wait_for(_kinds(events), 5)
+            assert kinds[-1:] == ["end"], kinds
+
+
+async def _kinds(events: AsyncIterator[tuple[str, object]]) -> list[str]:
+    try:
+        return [kind async for kind, _ in events]
+    except httpx.RemoteProtocolError:
+        return ["<cut>"]
 
 
 @pytest.fixture
