@@ -35,11 +35,14 @@ from ioc.api.routers import api_router, metrics_router
 from ioc.config import Settings
 from ioc.telemetry import notifier_problems
 
-__all__ = ["BOARD_DIR", "create_app"]
+__all__ = ["BOARD_DIR", "DOCS_DIR", "create_app"]
 
 log = logging.getLogger(__name__)
 
 BOARD_DIR = Path(str(files("ioc.api").joinpath("board", "dist")))
+# The API's reference page: a small page of our own that renders /openapi.json, because
+# FastAPI's Swagger UI and ReDoc pages load from a CDN and run inline script.
+DOCS_DIR = Path(str(files("ioc.api").joinpath("docs")))
 
 
 def _security_headers(settings: Settings) -> dict[str, str]:
@@ -132,6 +135,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(metrics_router)
     _add_health(app)
     _add_problem_pages(app)
+    _add_docs(app)
     _add_board(app)
     app.add_middleware(_Edge, headers=_security_headers(settings))
     return app
@@ -228,18 +232,28 @@ def _add_problem_pages(app: FastAPI) -> None:
         return HTMLResponse(page)
 
 
+def _add_docs(app: FastAPI) -> None:
+    @app.get("/docs", include_in_schema=False)
+    async def docs_index() -> Response:
+        return _static(DOCS_DIR, "index.html")
+
+    @app.get("/docs/{name}", include_in_schema=False)
+    async def docs_asset(name: str) -> Response:
+        return _static(DOCS_DIR, name)
+
+
 def _add_board(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     async def board_index() -> Response:
-        return _board_file("index.html")
+        return _static(BOARD_DIR, "index.html")
 
     @app.get("/board/{name:path}", include_in_schema=False)
     async def board_asset(name: str) -> Response:
-        return _board_file(name)
+        return _static(BOARD_DIR, name)
 
 
-def _board_file(name: str) -> Response:
-    path = (BOARD_DIR / name).resolve()
-    if not path.is_relative_to(BOARD_DIR.resolve()) or not path.is_file():
-        return problem_response(404, "not-found", f"no board file {name!r}")
+def _static(folder: Path, name: str) -> Response:
+    path = (folder / name).resolve()
+    if not path.is_relative_to(folder.resolve()) or not path.is_file():
+        return problem_response(404, "not-found", f"no file {name!r} here")
     return FileResponse(path, headers={"Cache-Control": "no-cache"})

@@ -197,7 +197,9 @@ def explanation_page(slug: str) -> str | None:
     vi, en = (html.escape(text) for text in EXPLAINED[slug])
     return (
         '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
-        f"<title>{slug} — ioc-monitor</title></head><body>"
+        f"<title>{slug} — ioc-monitor</title>"
+        '<link rel="icon" href="/board/favicon.svg" type="image/svg+xml">'
+        '<link rel="stylesheet" href="/docs/docs.css"></head><body>'
         f'<h1>{slug}</h1><p>{vi}</p><p lang="en">{en}</p>'
         '<p><a href="/docs">API</a></p></body></html>'
     )
