@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ioc.kpis.catalogue import Reported
+
 __all__ = [
     "STREAM_EVENTS",
     "Alert",
@@ -87,7 +89,9 @@ class Health(_Body):
     """``/healthz``: the process answers; ``degraded`` names notifier problems on this machine."""
 
     status: Literal["ok", "degraded"]
-    notifier: Any = None
+    notifier: dict[str, str] | None = Field(
+        default=None, description="each notifier that cannot deliver, and why"
+    )
 
 
 class Ready(_Body):
@@ -166,8 +170,8 @@ class KpiInfo(_Body):
     deadline: Date | None
     source: str | None
     distinct: str | None = Field(description="what a distinct-count KPI counts once")
-    slo: Any = None
-    reported: list[dict[str, Any]] = Field(description="results reported for the KPI")
+    slo: bool | None = Field(description="an operational target the province sets")
+    reported: list[Reported] = Field(description="results reported for the KPI, never targets")
 
 
 class KpiCatalogue(_Body):
@@ -202,7 +206,7 @@ class KpiCurrent(_Body):
     numerator: float
     denominator: float
     distinct: str | None
-    reported: list[dict[str, Any]]
+    reported: list[Reported]
 
 
 class KpisCurrent(_Body):
@@ -247,10 +251,8 @@ class DrillEvent(_Body):
     payload: Any
 
 
-class DrillPage(BaseModel):
+class DrillPage(_Body):
     """A page of the events behind a KPI value (keyset: pass ``next_cursor`` as ``cursor``)."""
-
-    model_config = ConfigDict(extra="allow", json_schema_extra=_open)
 
     kpi: str
     name_vi: str

@@ -156,6 +156,8 @@ def require(permission: Permission) -> Any:
     async def dependency(
         request: Request,
         ctx: Annotated[ApiContext, Depends(context)],
+        # Not read here (_authenticate answers a missing key itself, audited): declared so
+        # the OpenAPI document names the scheme on every route that needs a key.
         _header: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Principal:
         principal = await _authenticate(request, ctx)

@@ -1100,8 +1100,13 @@ export type components = {
          * @description ``/healthz``: the process answers; ``degraded`` names notifier problems on this machine.
          */
         Health: {
-            /** Notifier */
-            notifier?: unknown;
+            /**
+             * Notifier
+             * @description each notifier that cannot deliver, and why
+             */
+            notifier?: {
+                [key: string]: string;
+            } | null;
             /**
              * Status
              * @enum {string}
@@ -1165,9 +1170,7 @@ export type components = {
              */
             quality: "ok" | "stale" | "no_data" | "low_volume";
             /** Reported */
-            reported: {
-                [key: string]: unknown;
-            }[];
+            reported: components["schemas"]["Reported"][];
             /** Target */
             target: number | null;
             /** Trend */
@@ -1208,13 +1211,14 @@ export type components = {
             name_vi: string;
             /**
              * Reported
-             * @description results reported for the KPI
+             * @description results reported for the KPI, never targets
              */
-            reported: {
-                [key: string]: unknown;
-            }[];
-            /** Slo */
-            slo?: unknown;
+            reported: components["schemas"]["Reported"][];
+            /**
+             * Slo
+             * @description an operational target the province sets
+             */
+            slo: boolean | null;
             /** Source */
             source: string | null;
             /** Target */
@@ -1498,6 +1502,39 @@ export type components = {
             }[];
             /** Replayed */
             replayed: string[];
+        };
+        /**
+         * Reported
+         * @description A result published for the KPI: what an area reached, when, and who said so.
+         *
+         *     A reported result is not a target: nothing is judged against it (no gap, no alert). It
+         *     is shown beside the live value, e.g. Hưng Yên's 88,2 % of online services with at least
+         *     one online dossier at the end of 2024.
+         *
+         *     Attributes:
+         *         value: The reported figure; a fraction 0–1 for percent and ratio KPIs.
+         *         year: The year the figure covers (give this or ``as_of``).
+         *         as_of: The day the figure stands at (give this or ``year``).
+         *         area: Who it was reported for, e.g. "tỉnh Hưng Yên".
+         *         source: Where it was published, precise enough to find the sentence.
+         *         estimate: True when a field (usually the year) is inferred, not printed in the source.
+         */
+        Reported: {
+            /** Area */
+            area: string;
+            /** As Of */
+            as_of?: string | null;
+            /**
+             * Estimate
+             * @default false
+             */
+            estimate?: boolean;
+            /** Source */
+            source: string;
+            /** Value */
+            value: number;
+            /** Year */
+            year?: number | null;
         };
         /**
          * SeriesPoint
