@@ -69,7 +69,10 @@ class _Body(BaseModel):
 class Problem(_Body):
     """An error, RFC 9457 (``application/problem+json``); ``type`` opens a page that explains it."""
 
-    type: str = Field(description="a URI naming the problem; GET it for an explanation")
+    type: str = Field(
+        description="names the problem: /problems/<slug>, a page that explains it",
+        json_schema_extra={"format": "uri-reference"},
+    )
     title: str
     status: int
     detail: str

@@ -56,4 +56,5 @@ def test_every_answer_and_error_has_a_schema() -> None:
                 for media, body in content.items():
                     assert "schema" in body or "itemSchema" in body, f"{where} {media}"
                     if media == "application/json":
-                        assert body["schema"] != {}, where
+                        # A named model, not an open object: a client can type it.
+                        assert "$ref" in body["schema"], where

@@ -1468,7 +1468,8 @@ export type components = {
             title: string;
             /**
              * Type
-             * @description a URI naming the problem; GET it for an explanation
+             * Format: uri-reference
+             * @description names the problem: /problems/<slug>, a page that explains it
              */
             type: string;
         };
