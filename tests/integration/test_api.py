@@ -536,6 +536,35 @@ async def test_a_revoked_key_loses_its_open_live_stream(stack: Stack, tmp_path: 
             assert kinds[-1] == "end"
 
 
+async def test_a_stalled_stream_still_pings_within_the_boards_watchdog(stack: Stack) -> None:
+    """The database stalls (a lock holds the feeds' query): the stream still sends `: ping`
+    within 15 s of its last byte, so the board (45 s watchdog) keeps the connection."""
+    async with (
+        stack.api.client(stack.operator) as client,
+        client.stream("GET", "/api/v1/stream", params={"area": "33"}) as response,
+    ):
+        lines = response.aiter_lines()
+        while not (await anext(lines)).startswith("event: feeds"):
+            pass
+        locker = await asyncpg.connect(stack.database_url)
+        try:
+            async with locker.transaction():
+                await locker.execute("LOCK TABLE window_metrics IN ACCESS EXCLUSIVE MODE")
+                last = time.monotonic()
+                gaps = []
+                async with asyncio.timeout(40):
+                    while True:
+                        line = await anext(lines)
+                        if line:
+                            gaps.append(time.monotonic() - last)
+                            last = time.monotonic()
+                        if line.startswith(": ping"):
+                            break
+        finally:
+            await locker.close()
+        assert max(gaps) < 16, gaps
+
+
 async def test_an_open_live_stream_does_not_hold_shutdown(stack: Stack, tmp_path: Path) -> None:
     """SIGTERM with a board connected: the API ends the stream and exits within seconds."""
     with running_api(stack.settings, tmp_path) as api:
