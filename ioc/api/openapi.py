@@ -92,6 +92,12 @@ def _stream_items(doc: dict[str, Any]) -> None:
 
 
 def _document(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with every error as problem+json and the stream's events typed.
+
+    Each operation declares the errors it may answer with: those its route names, 422 when it
+    takes parameters or a body, 404 when it names a thing or an area, 401/403/429 when it
+    needs a key, and 500/503 everywhere (a bug, the database away).
+    """
     doc = get_openapi(
         title=app.title,
         version=app.version,
