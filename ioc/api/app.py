@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 from fastapi import FastAPI, Response
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,16 +27,22 @@ from ioc.api.context import ApiContext, RateLimiter, TtlCache
 from ioc.api.dead_letters import DeadLetterIndex
 from ioc.api.deps import Ctx
 from ioc.api.live import Hub
-from ioc.api.problems import install_handlers, problem_response
+from ioc.api.models import Health, Ready
+from ioc.api.openapi import install as install_openapi
+from ioc.api.openapi import operation_id
+from ioc.api.problems import explanation_page, install_handlers, problem_response
 from ioc.api.routers import api_router, metrics_router
 from ioc.config import Settings
 from ioc.telemetry import notifier_problems
 
-__all__ = ["BOARD_DIR", "create_app"]
+__all__ = ["BOARD_DIR", "DOCS_DIR", "create_app"]
 
 log = logging.getLogger(__name__)
 
 BOARD_DIR = Path(str(files("ioc.api").joinpath("board", "dist")))
+# The API's reference page: a small page of our own that renders /openapi.json, because
+# FastAPI's Swagger UI and ReDoc pages load from a CDN and run inline script.
+DOCS_DIR = Path(str(files("ioc.api").joinpath("docs")))
 
 
 def _security_headers(settings: Settings) -> dict[str, str]:
@@ -116,16 +122,21 @@ def create_app(settings: Settings) -> FastAPI:
             "Every `/api/v1` endpoint and `/metrics` needs `Authorization: Bearer <key>` "
             "(`ioc api keys create`). Keys have a role (operator, leader, engineer, admin) and "
             "may be limited to an area and below. Errors are `application/problem+json`. "
-            "Times are UTC; the board shows them in Asia/Ho_Chi_Minh."
+            "Times are UTC; the board shows them in Asia/Ho_Chi_Minh. Read this document at "
+            "`/docs`."
         ),
         lifespan=lifespan,
-        docs_url=None,  # Swagger UI loads from a CDN; the schema is at /openapi.json
+        docs_url=None,  # FastAPI's pages load Swagger UI from a CDN; /docs is ours (_add_docs)
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     install_handlers(app)
+    install_openapi(app)
     app.include_router(api_router)
     app.include_router(metrics_router)
     _add_health(app, settings)
+    _add_problem_pages(app)
+    _add_docs(app)
     _add_board(app)
     app.add_middleware(_Edge, headers=_security_headers(settings))
     return app
@@ -176,7 +187,13 @@ class _Edge:
 
 
 def _add_health(app: FastAPI, settings: Settings) -> None:
-    @app.get("/healthz", summary="Liveness: the process answers (no key needed)")
+    @app.get(
+        "/healthz",
+        tags=["operations"],
+        response_model=Health,
+        response_model_exclude_unset=True,  # `notifier` only when degraded
+        summary="Liveness: the process answers (no key needed)",
+    )
     async def healthz() -> dict[str, Any]:
         # Still 200 when a notifier on this machine cannot deliver: restarting the API would
         # not help it. The body says so, for a monitor that reads it. Needs no context: the
@@ -188,6 +205,8 @@ def _add_health(app: FastAPI, settings: Settings) -> None:
 
     @app.get(
         "/readyz",
+        tags=["operations"],
+        response_model=Ready,
         summary="Readiness: the database answers (no key needed)",
         responses={503: {"description": "database unreachable"}},
     )
@@ -200,18 +219,43 @@ def _add_health(app: FastAPI, settings: Settings) -> None:
         return JSONResponse({"status": "ready"})
 
 
+def _add_problem_pages(app: FastAPI) -> None:
+    @app.get(
+        "/problems/{slug}",
+        tags=["operations"],
+        response_class=HTMLResponse,
+        responses={404: {"description": "no such problem"}},
+        summary="What a problem `type` means and what to do, in Vietnamese and English",
+    )
+    async def problem_page(slug: str) -> Response:
+        page = explanation_page(slug)
+        if page is None:
+            return problem_response(404, "not-found", f"no problem type {slug!r}")
+        return HTMLResponse(page)
+
+
+def _add_docs(app: FastAPI) -> None:
+    @app.get("/docs", include_in_schema=False)
+    async def docs_index() -> Response:
+        return _static(DOCS_DIR, "index.html")
+
+    @app.get("/docs/{name}", include_in_schema=False)
+    async def docs_asset(name: str) -> Response:
+        return _static(DOCS_DIR, name)
+
+
 def _add_board(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     async def board_index() -> Response:
-        return _board_file("index.html")
+        return _static(BOARD_DIR, "index.html")
 
     @app.get("/board/{name:path}", include_in_schema=False)
     async def board_asset(name: str) -> Response:
-        return _board_file(name)
+        return _static(BOARD_DIR, name)
 
 
-def _board_file(name: str) -> Response:
-    path = (BOARD_DIR / name).resolve()
-    if not path.is_relative_to(BOARD_DIR.resolve()) or not path.is_file():
-        return problem_response(404, "not-found", f"no board file {name!r}")
+def _static(folder: Path, name: str) -> Response:
+    path = (folder / name).resolve()
+    if not path.is_relative_to(folder.resolve()) or not path.is_file():
+        return problem_response(404, "not-found", f"no file {name!r} here")
     return FileResponse(path, headers={"Cache-Control": "no-cache"})

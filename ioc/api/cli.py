@@ -8,7 +8,7 @@ import logging
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import asyncpg
 import typer
@@ -19,10 +19,17 @@ from ioc.api.keys import Role
 from ioc.config import Environment, Settings
 from ioc.localtime import to_local
 
+if TYPE_CHECKING:
+    import socket
+
+    import uvicorn
+    from fastapi import FastAPI
+
 __all__ = ["ADMIN_KEY_FILE", "app"]
 
 log = logging.getLogger(__name__)
 ADMIN_KEY_FILE = "api-admin-key"  # under IOC_STATE_DIR, written on a local stack's first start
+SHUTDOWN_GRACE_SECONDS = 3
 
 app = typer.Typer(
     help=(
@@ -46,17 +53,35 @@ def run() -> None:
     settings = command_settings()
     if settings.environment is Environment.LOCAL:
         asyncio.run(_first_admin_key(settings))
+    app = create_app(settings)
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host=settings.api_host,
         port=settings.api_port,
         log_config=None,  # our logging (text or json) applies to uvicorn too
         access_log=False,
         server_header=False,
         proxy_headers=False,  # X-Forwarded-For is believed only from IOC_API__TRUSTED_PROXIES
+        # A request still running this long after SIGTERM is cancelled (live streams end at
+        # once, see _Server; this bounds anything else, e.g. a report being rendered).
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
     err_console.print(f"API and live board on http://{settings.api_host}:{settings.api_port}/")
-    uvicorn.Server(config).run()
+    _server(config, app).run()
+
+
+def _server(config: uvicorn.Config, app: FastAPI) -> uvicorn.Server:
+    """A uvicorn server that ends the live streams as soon as it is asked to stop."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            hub = getattr(app.state, "hub", None)
+            if hub is not None:
+                hub.close()
+            await super().shutdown(sockets)
+
+    return Server(config)
 
 
 async def _first_admin_key(settings: Settings) -> None:

@@ -9,7 +9,6 @@ shared cache), however many screens show the same area.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,16 +22,12 @@ from ioc.api.context import ApiContext
 from ioc.api.queries import live
 from ioc.api.queries.alerts import alert_json
 
-__all__ = ["Hub", "Subscriber", "sse"]
+__all__ = ["Hub", "Subscriber"]
 
 log = logging.getLogger(__name__)
-FEEDS_EVERY_SECONDS = 5.0  # also keeps proxies from closing an idle stream
+FEEDS_EVERY_SECONDS = 5.0
 _QUEUE = 256  # events a slow client may fall behind by before it is dropped
-
-
-def sse(event: str, data: Any) -> bytes:
-    """One server-sent event."""
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+_SHUTDOWN = {"reason": "server-stopping"}
 
 
 @dataclass(eq=False)
@@ -55,12 +50,25 @@ class Hub:
         self.kpis_version = 0  # bumps when kpi_values changed; boards then refetch their tiles
         self._kpis_mark: datetime | None = None
         self._alerts_after: int | None = None
+        self.closing = False
 
     def subscribe(self, scope: frozenset[str] | None) -> Subscriber:
         """Register a board."""
         sub = Subscriber(scope)
         self.subscribers.add(sub)
+        if self.closing:
+            self._push(sub, "end", _SHUTDOWN)
         return sub
+
+    def close(self) -> None:
+        """The server stops: every stream sends ``end`` and finishes.
+
+        Called when shutdown begins, before the server waits for open requests: a stream
+        never ends by itself, so without this the server would wait until it is killed.
+        """
+        self.closing = True
+        for sub in list(self.subscribers):
+            self._push(sub, "end", _SHUTDOWN)
 
     def unsubscribe(self, sub: Subscriber) -> None:
         """Forget a board (it disconnected)."""
@@ -108,22 +116,25 @@ class Hub:
         kpis: Callable[[], Awaitable[Any]],
         feeds: Callable[[], Awaitable[Any]],
         valid: Callable[[], Awaitable[bool]],
-    ) -> AsyncIterator[bytes]:
-        """The bytes of one board's stream: snapshots first, then changes, feeds every 5 s.
+    ) -> AsyncIterator[tuple[str, Any]]:
+        """One board's events (name, data): snapshots first, then changes, feeds every 5 s.
+
+        The route frames them as server-sent events (and pings when nothing was sent for
+        15 s, which feeds every 5 s make rare).
 
         Every ``IOC_API__STREAM_RECHECK_SECONDS`` it asks ``valid`` whether the key is still
         good; once it is not (revoked), the stream sends ``end`` and closes.
         """
         recheck = self.ctx.settings.api.stream_recheck_seconds
         try:
-            yield sse("kpis", await kpis())
-            yield sse("feeds", await feeds())
+            yield "kpis", await kpis()
+            yield "feeds", await feeds()
             next_feeds = time.monotonic() + FEEDS_EVERY_SECONDS
             next_check = time.monotonic() + recheck
             while not sub.dropped:
                 if time.monotonic() >= next_check:
                     if not await valid():
-                        yield sse("end", {"reason": "key-revoked"})
+                        yield "end", {"reason": "key-revoked"}
                         return
                     next_check = time.monotonic() + recheck
                 timeout = max(0.0, min(next_feeds, next_check) - time.monotonic())
@@ -131,12 +142,15 @@ class Hub:
                     event, data = await asyncio.wait_for(sub.queue.get(), timeout)
                 except TimeoutError:
                     if time.monotonic() >= next_feeds:
-                        yield sse("feeds", await feeds())
+                        yield "feeds", await feeds()
                         next_feeds = time.monotonic() + FEEDS_EVERY_SECONDS
                     continue
+                if event == "end":
+                    yield event, data
+                    return
                 if event == "kpis-changed":
-                    yield sse("kpis", await kpis())
+                    yield "kpis", await kpis()
                 else:
-                    yield sse(event, data)
+                    yield event, data
         finally:
             self.unsubscribe(sub)

@@ -15,9 +15,11 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials
 
 from ioc.api.context import ApiContext, context
 from ioc.api.keys import Permission, Principal, find_principal, split_key
+from ioc.api.openapi import bearer
 from ioc.api.problems import Problem
 from ioc.api.queries.audit import write_line
 
@@ -152,7 +154,11 @@ def require(permission: Permission) -> Any:
     """
 
     async def dependency(
-        request: Request, ctx: Annotated[ApiContext, Depends(context)]
+        request: Request,
+        ctx: Annotated[ApiContext, Depends(context)],
+        # Not read here (_authenticate answers a missing key itself, audited): declared so
+        # the OpenAPI document names the scheme on every route that needs a key.
+        _header: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Principal:
         principal = await _authenticate(request, ctx)
         wait = ctx.limiter.take(principal.key_id)

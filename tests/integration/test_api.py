@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -20,6 +22,11 @@ import hypothesis
 import pytest
 import schemathesis
 from schemathesis import Case
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from ioc.alerts import silences
 from ioc.api.keys import revoke_key, split_key
@@ -529,6 +536,62 @@ async def test_a_revoked_key_loses_its_open_live_stream(stack: Stack, tmp_path: 
             assert kinds[-1] == "end"
 
 
+async def test_a_stalled_stream_still_pings_within_the_boards_watchdog(stack: Stack) -> None:
+    """The database stalls (a lock holds the feeds' query): the stream still sends `: ping`
+    within 15 s of its last byte, so the board (45 s watchdog) keeps the connection."""
+    async with (
+        stack.api.client(stack.operator) as client,
+        client.stream("GET", "/api/v1/stream", params={"area": "33"}) as response,
+    ):
+        lines = response.aiter_lines()
+        while not (await anext(lines)).startswith("event: feeds"):
+            pass
+        locker = await asyncpg.connect(stack.database_url)
+        try:
+            async with locker.transaction():
+                await locker.execute("LOCK TABLE window_metrics IN ACCESS EXCLUSIVE MODE")
+                last = time.monotonic()
+                gaps = []
+                async with asyncio.timeout(40):
+                    while True:
+                        line = await anext(lines)
+                        if line:
+                            gaps.append(time.monotonic() - last)
+                            last = time.monotonic()
+                        if line.startswith(": ping"):
+                            break
+        finally:
+            await locker.close()
+        assert max(gaps) < 16, gaps
+
+
+async def test_an_open_live_stream_does_not_hold_shutdown(stack: Stack, tmp_path: Path) -> None:
+    """SIGTERM with a board connected: the API ends the stream and exits within seconds."""
+    with running_api(stack.settings, tmp_path) as api:
+        async with (
+            api.client(stack.operator) as client,
+            client.stream("GET", "/api/v1/stream", params={"area": "33"}) as response,
+        ):
+            events = _events(response)
+            assert (await anext(events))[0] == "kpis"
+            started = time.monotonic()
+            api.process.terminate()
+            exited = await asyncio.to_thread(api.process.wait, 30)
+            took = time.monotonic() - started
+            # uvicorn re-raises the signal once it has shut down: -SIGTERM is a clean stop.
+            assert exited in (0, -signal.SIGTERM) and took < 6, f"exit {exited} after {took:.1f} s"
+            # The stream ended with the process, cleanly: a board reconnects at once.
+            kinds = await asyncio.wait_for(_kinds(events), 5)
+            assert kinds[-1:] == ["end"], kinds
+
+
+async def _kinds(events: AsyncIterator[tuple[str, object]]) -> list[str]:
+    try:
+        return [kind async for kind, _ in events]
+    except httpx.RemoteProtocolError:
+        return ["<cut>"]
+
+
 @pytest.fixture
 def limited(stack: Stack, tmp_path: Path) -> Iterator[RunningApi]:
     with running_api(
@@ -568,7 +631,8 @@ async def test_rate_limits_answer_429_with_retry_after(stack: Stack, limited: Ru
 
 
 def test_no_generated_request_gets_a_server_error(stack: Stack) -> None:
-    """schemathesis generates requests for every operation of /openapi.json: none gets a 5xx."""
+    """schemathesis generates requests for every operation of /openapi.json: none gets a 5xx,
+    and every answer's status, media type and body are the ones the document declares."""
     schema = schemathesis.openapi.from_url(stack.api.url + "/openapi.json")
     headers = {"Authorization": f"Bearer {stack.admin}"}
     operations = [result.ok() for result in schema.get_all_operations()]
@@ -600,5 +664,14 @@ def test_no_generated_request_gets_a_server_error(stack: Stack) -> None:
                 timeout=30,
             )
             assert response.status_code < 500, f"{case.as_curl_command()}\n{response.text}"
+            # The body, its media type and its status are what the document declares.
+            case.validate_response(
+                response,
+                checks=[
+                    response_schema_conformance,
+                    content_type_conformance,
+                    status_code_conformance,
+                ],
+            )
 
         check()

@@ -20,18 +20,23 @@ from ioc.api.deps import (
     scope_of,
 )
 from ioc.api.keys import Principal
+from ioc.api.models import Alert, AlertHistoryPage, AlertPage
 from ioc.api.problems import Problem
 from ioc.api.queries.alerts import AlertFilter, alert_json, alert_page, alert_row, history_page
 from ioc.api.security import audit, hidden, in_scope, sees
 
 __all__ = ["AckBody", "router"]
 
-router = APIRouter()
+router = APIRouter(tags=["alerts"])
 
 _OPEN = ["firing", "acknowledged"]
 
 
-@router.get("/alerts", summary="Alerts, newest first, filtered; open = firing or acknowledged")
+@router.get(
+    "/alerts",
+    response_model=AlertPage,
+    summary="Alerts, newest first, filtered; open = firing or acknowledged",
+)
 async def alerts(
     ctx: Ctx,
     who: Reader,
@@ -68,12 +73,22 @@ async def _alert_row(
     return row
 
 
-@router.get("/alerts/{alert_id}", summary="One alert")
+@router.get(
+    "/alerts/{alert_id}",
+    response_model=Alert,
+    responses={404: {"description": "no such alert"}},
+    summary="One alert",
+)
 async def alert(ctx: Ctx, who: Reader, request: Request, alert_id: int) -> dict[str, Any]:
     return alert_json(ctx, await _alert_row(ctx, request, who, alert_id))
 
 
-@router.get("/alerts/{alert_id}/history", summary="Every transition of one alert, oldest first")
+@router.get(
+    "/alerts/{alert_id}/history",
+    response_model=AlertHistoryPage,
+    responses={404: {"description": "no such alert"}},
+    summary="Every transition of one alert, oldest first",
+)
 async def alert_history(
     ctx: Ctx,
     who: Reader,
@@ -93,7 +108,12 @@ class AckBody(BaseModel):
     note: str | None = Field(default=None, max_length=500)
 
 
-@router.post("/alerts/{alert_id}/ack", summary="Acknowledge a firing alert (stops escalation)")
+@router.post(
+    "/alerts/{alert_id}/ack",
+    response_model=Alert,
+    responses={404: {"description": "no such alert"}, 409: {"description": "not firing"}},
+    summary="Acknowledge a firing alert (stops escalation)",
+)
 async def acknowledge(
     ctx: Ctx,
     request: Request,

@@ -7,14 +7,15 @@ from typing import Any
 from fastapi import APIRouter
 
 from ioc.api.deps import LIMIT_DEFAULT, Auditor, Ctx, Limit, Offset
+from ioc.api.models import AuditPage
 from ioc.api.queries.audit import audit_page
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(tags=["audit"])
 
 
-@router.get("/audit", summary="The audit log, newest first (admin)")
+@router.get("/audit", response_model=AuditPage, summary="The audit log, newest first (admin)")
 async def audit_log(
     ctx: Ctx,
     who: Auditor,

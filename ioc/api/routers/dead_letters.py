@@ -8,15 +8,20 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from ioc.api.deps import LIMIT_DEFAULT, Ctx, DeadLetterKeeper, DeadLetters, Limit, Offset
+from ioc.api.models import DeadLetterPage, ReplayResult
 from ioc.api.queries.common import page
 from ioc.api.security import audit
 
 __all__ = ["ReplayBody", "router"]
 
-router = APIRouter()
+router = APIRouter(tags=["dead letters"])
 
 
-@router.get("/dlq", summary="Dead letters, newest first, with counts by source and reason")
+@router.get(
+    "/dlq",
+    response_model=DeadLetterPage,
+    summary="Dead letters, newest first, with counts by source and reason",
+)
 async def dead_letters(
     ctx: Ctx,
     who: DeadLetterKeeper,
@@ -37,7 +42,11 @@ class ReplayBody(BaseModel):
     ids: list[Annotated[str, Field(pattern=r"^\d+:\d+$")]] = Field(min_length=1, max_length=1000)
 
 
-@router.post("/dlq/replay", summary="Send chosen dead letters back to the topic they came from")
+@router.post(
+    "/dlq/replay",
+    response_model=ReplayResult,
+    summary="Send chosen dead letters back to the topic they came from",
+)
 async def replay(
     ctx: Ctx, request: Request, who: DeadLetterKeeper, index: DeadLetters, body: ReplayBody
 ) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from pydantic import AwareDatetime
 
 from ioc.api.context import ApiContext
 from ioc.api.deps import Ctx, Reader, chosen_area
+from ioc.api.models import DrillPage
 from ioc.api.problems import Problem
 from ioc.areas import Area
 from ioc.kpis import Kpi, drill
@@ -30,7 +31,7 @@ from ioc.localtime import to_local
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(tags=["kpis"])
 
 
 _DESCRIPTION = f"""
@@ -99,11 +100,13 @@ def _span(
     "/kpis/{kpi}/events",
     summary="The events behind a KPI value: its numerator or denominator, paged or as CSV",
     description=_DESCRIPTION,
+    response_model=DrillPage,
     responses={
         200: {
-            "content": {"text/csv": {}},
+            "content": {"text/csv": {"schema": {"type": "string"}}},
             "description": "a page of events (JSON) or, with format=csv, the CSV export",
-        }
+        },
+        404: {"description": "no such KPI or area"},
     },
 )
 async def kpi_events(

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Final, Literal
 from fastapi import APIRouter, Query, Request
 
 from ioc.api.deps import Ctx, Reader, scope_of
+from ioc.api.models import EntitiesPage
 from ioc.api.problems import Problem
 from ioc.api.security import in_scope
 from ioc.entities import EntityFilter, InvalidCursor, list_entities
@@ -20,7 +21,7 @@ from ioc.localtime import local_date
 
 __all__ = ["FEEDS_WITH_STATES", "router"]
 
-router = APIRouter()
+router = APIRouter(tags=["feeds"])
 
 # The feeds whose events report an entity's state (ioc.store.status_of).
 FEEDS_WITH_STATES: Final = ("camera", "network", "dvc")
@@ -28,6 +29,7 @@ FEEDS_WITH_STATES: Final = ("camera", "network", "dvc")
 
 @router.get(
     "/entities",
+    response_model=EntitiesPage,
     summary="Cameras, network points and online services: down first, since when, last seen",
     description=(
         "Each entity's latest state as reported by its feed. `state`: `down` (its latest "

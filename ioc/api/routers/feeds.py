@@ -7,13 +7,18 @@ from typing import Any
 from fastapi import APIRouter
 
 from ioc.api.deps import Ctx, Reader
+from ioc.api.models import Feeds
 from ioc.api.queries.feeds import current
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(tags=["feeds"])
 
 
-@router.get("/feeds", summary="Each feed: events per minute, freshness, connectors, stream lag")
+@router.get(
+    "/feeds",
+    response_model=Feeds,
+    summary="Each feed: events per minute, freshness, connectors, stream lag",
+)
 async def feeds(ctx: Ctx, who: Reader) -> dict[str, Any]:
     return await current(ctx, who.area)

@@ -8,22 +8,29 @@ from fastapi import APIRouter, Request
 from pydantic import AwareDatetime
 
 from ioc.api.deps import Ctx, Reader, chosen_area, time_range
+from ioc.api.models import KpiCatalogue, KpisCurrent, KpiSeries
 from ioc.api.problems import Problem
 from ioc.api.queries import kpis as queries
 from ioc.kpis.values import Resolution
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(tags=["kpis"])
 
 
-@router.get("/kpis", summary="The KPI catalogue with targets, deadlines and legal sources")
+@router.get(
+    "/kpis",
+    response_model=KpiCatalogue,
+    summary="The KPI catalogue with targets, deadlines and legal sources",
+)
 async def kpis(ctx: Ctx, who: Reader) -> dict[str, Any]:
     return queries.catalogue_json(ctx)
 
 
 @router.get(
     "/kpis/current",
+    response_model=KpisCurrent,
+    responses={404: {"description": "no such area"}},
     summary="Every KPI in one area: last 24 h value, target, gap, hourly trend, data quality",
 )
 async def kpis_current(
@@ -32,7 +39,12 @@ async def kpis_current(
     return await queries.current(ctx, await chosen_area(ctx, request, who, area))
 
 
-@router.get("/kpis/{kpi}/series", summary="One KPI's stored buckets over a range")
+@router.get(
+    "/kpis/{kpi}/series",
+    response_model=KpiSeries,
+    responses={404: {"description": "no such KPI or area"}},
+    summary="One KPI's stored buckets over a range",
+)
 async def kpi_series(
     ctx: Ctx,
     who: Reader,

@@ -7,14 +7,17 @@ from typing import Any
 from fastapi import APIRouter
 
 from ioc.api.deps import Ctx, Reader
+from ioc.api.models import Me
 from ioc.localtime import local_today
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(tags=["me"])
 
 
-@router.get("/me", summary="The calling key: holder, role, scope and permissions")
+@router.get(
+    "/me", response_model=Me, summary="The calling key: holder, role, scope and permissions"
+)
 async def me(ctx: Ctx, who: Reader) -> dict[str, Any]:
     area = ctx.area(who.area, local_today()) if who.area else None
     return {

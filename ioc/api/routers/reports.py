@@ -12,13 +12,14 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from ioc.api.deps import Ctx, Reader, chosen_area
+from ioc.api.models import PeriodValues
 from ioc.api.problems import Problem
 from ioc.api.queries import reports as queries
 from ioc.kpis.periods import Period, PeriodError
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(tags=["reports"])
 
 
 def _period(text: str) -> Period:
@@ -30,6 +31,8 @@ def _period(text: str) -> Period:
 
 @router.get(
     "/kpis/periods",
+    response_model=PeriodValues,
+    responses={404: {"description": "no such area"}},
     summary="Every KPI over a day, month, quarter, year or the year to date, against target",
 )
 async def kpi_periods(
@@ -50,7 +53,13 @@ async def kpi_periods(
     summary="The period report as an Excel workbook or a PDF: /reports/2025-Q3.xlsx",
     response_class=Response,
     responses={
-        200: {"content": {media: {} for media in queries.MEDIA_TYPES.values()}},
+        200: {
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for media in queries.MEDIA_TYPES.values()
+            }
+        },
+        404: {"description": "no such report or area"},
     },
 )
 async def report(

@@ -10,12 +10,13 @@ from pydantic import BaseModel, Field
 
 from ioc.alerts import silences as owner
 from ioc.api.deps import Ctx, Reader, Silencing
+from ioc.api.models import Silence, SilenceList
 from ioc.api.problems import Problem
 from ioc.api.security import audit, hidden, in_scope, sees
 
 __all__ = ["SilenceBody", "router"]
 
-router = APIRouter()
+router = APIRouter(tags=["silences"])
 
 
 def _silence_json(silence: owner.Silence) -> dict[str, Any]:
@@ -31,7 +32,9 @@ def _silence_json(silence: owner.Silence) -> dict[str, Any]:
     }
 
 
-@router.get("/silences", summary="Silences in force now, within the key's scope")
+@router.get(
+    "/silences", response_model=SilenceList, summary="Silences in force now, within the key's scope"
+)
 async def silences(ctx: Ctx, who: Reader) -> dict[str, Any]:
     # An area key sees the silences of its area and below; one for every area (area null)
     # only a province key sees: its reason and author are the province's business.
@@ -58,6 +61,8 @@ class SilenceBody(BaseModel):
 @router.post(
     "/silences",
     status_code=201,
+    response_model=Silence,
+    responses={404: {"description": "no such area"}},
     summary="Silence a rule (pattern) for a while",
     description="The rule's alerts still fire and show; nobody is told while it holds. A "
     "silence set with a key limited to an area lasts at most "
@@ -98,7 +103,12 @@ async def create_silence(
     return _silence_json(silence)
 
 
-@router.delete("/silences/{silence_id}", status_code=204, summary="End a silence now")
+@router.delete(
+    "/silences/{silence_id}",
+    status_code=204,
+    responses={404: {"description": "no such silence in force"}},
+    summary="End a silence now",
+)
 async def delete_silence(ctx: Ctx, request: Request, who: Silencing, silence_id: int) -> Response:
     row = await owner.get(ctx.pool, silence_id)
     if row is not None and not sees(ctx, who, row.area):

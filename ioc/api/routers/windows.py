@@ -16,6 +16,7 @@ from ioc.api.deps import (
     scope_of,
     time_range,
 )
+from ioc.api.models import WindowPage
 from ioc.api.problems import Problem
 from ioc.api.queries.windows import windows_page
 from ioc.api.security import in_scope
@@ -24,10 +25,15 @@ from ioc.kpis.values import Resolution
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(tags=["windows"])
 
 
-@router.get("/windows", summary="Window rows of one metric: 1m windows or the 1h/1d roll-ups")
+@router.get(
+    "/windows",
+    response_model=WindowPage,
+    responses={404: {"description": "no such metric"}},
+    summary="Window rows of one metric: 1m windows or the 1h/1d roll-ups",
+)
 async def windows(
     ctx: Ctx,
     who: Reader,
