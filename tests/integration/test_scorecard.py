@@ -266,3 +266,52 @@ async def test_current_kpis_carry_the_forecast_of_ioc_kpis_show(
     # A KPI without a target has no forecast.
     no_target = [i for i in items.values() if i["target"] is None]
     assert all(i["forecast"] is None for i in no_target)
+
+
+async def test_the_digest_has_each_kpi_against_its_target_as_the_api_has_it(
+    stack: Stack,  # noqa: F811
+    sent: dict[str, Counter[str]],
+) -> None:
+    from ioc.notify.digest import daily_digest
+
+    api = (
+        await _get(stack, stack.leader, "/api/v1/kpis/periods", period=PERIOD, area=PROVINCE)
+    ).json()
+    by_kpi = {i["kpi"]: i for i in api["items"]}
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        # 31 October: the month to date is the whole of October, as /kpis/periods has it.
+        october = await daily_digest(
+            conn, date(2026, 10, 31), "vi", PROVINCE, areas=load_areas(), catalogue=load_kpis()
+        )
+        yesterday = local_today() - timedelta(days=1)
+        ward = await daily_digest(
+            conn, yesterday, "vi", OTHER_WARD, areas=load_areas(), catalogue=load_kpis()
+        )
+        english = await daily_digest(
+            conn, yesterday, "en", OTHER_WARD, areas=load_areas(), catalogue=load_kpis()
+        )
+    finally:
+        await conn.close()
+    section = october.data["kpis"]
+    assert (section["first_day"], section["last_day"]) == ("2026-10-01", "2026-10-31")
+    assert "Chỉ tiêu so với mục tiêu (lũy kế tháng, 01/10–31/10/2026):" in october.text
+    items = {i["kpi"]: i for i in section["items"]}
+    assert items and all(i["target"] is not None for i in items.values())
+    for kpi_id, item in items.items():
+        figure = by_kpi[kpi_id]
+        assert (item["value"], item["target"], item["gap"]) == (
+            figure["value"],
+            figure["target"],
+            figure["gap"],
+        )
+        assert item["forecast_text"] == figure["forecast"]["text_vi"]
+    on_time = items["dvc_on_time_rate"]
+    assert on_time["value"] == sum(c["on_time"] for c in sent.values()) / sum(
+        c["resolved"] for c in sent.values()
+    )
+    # 4 of 5 on time every day in Phường Sơn Nam: short of 95 % by 15 points, and no date.
+    line = next(x for x in ward.text.splitlines() if "Tỷ lệ hồ sơ giải quyết đúng hạn" in x)
+    assert "80 % / mục tiêu 95 % — chưa đạt, thiếu 15 điểm" in line
+    assert line.endswith("dự báo: không có ngày: xu hướng đi ngang")
+    assert "forecast: no date: flat trend" in english.text
