@@ -338,6 +338,8 @@ ORDER BY ord
         )
         .datasource(datasource())
         .with_target(query(sql))
+        .max_data_points(MAX_DATA_POINTS)
+        .interval(ctx.min_interval)
         .override_by_name("kpi", [models.DynamicConfigValue(id_val="custom.hidden", value=True)])
         .override_by_name("status", [models.DynamicConfigValue(id_val="custom.hidden", value=True)])
         .override_by_name("name", named("Chỉ tiêu"))

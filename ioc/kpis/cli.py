@@ -166,7 +166,8 @@ def _forecast_text(kpi: Kpi, forecast: Forecast | None) -> str:
         forecast.reach_date if forecast is not None else None,
         kpi.target.deadline if kpi.target is not None else None,
     )
-    return text
+    head, late, deadline = text.partition(" — không kịp hạn")
+    return f"{head} — [red]không kịp hạn{deadline}[/]" if late else text
 
 
 def _status_json(kpi: Kpi, area: Area, status: Status, days: int) -> dict[str, Any]:

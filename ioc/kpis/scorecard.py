@@ -379,18 +379,23 @@ def previous_period(period: Period) -> Period:
     """The period the month's change is measured from: the one before, of the same kind.
 
     A year to date is compared with the year to date at the end of the month before.
+
+    Example:
+        >>> [previous_period(Period.parse(p)).label for p in ("2026-01", "2026-Q1", "2026")]
+        ['2025-12', '2025-Q4', '2025']
     """
     before = period.first - timedelta(days=1)
     if period.kind == "day":
         return Period("day", before, before)
     if period.kind == "month":
-        return Period.parse(f"{before:%Y-%m}")
+        return Period("month", before.replace(day=1), before)
     if period.kind == "quarter":
-        return Period.parse(f"{before.year}-Q{(before.month + 2) // 3}")
+        first_month = 3 * ((before.month - 1) // 3) + 1
+        return Period("quarter", before.replace(month=first_month, day=1), before)
     if period.kind == "year":
-        return Period.parse(str(before.year))
+        return Period("year", before.replace(month=1, day=1), before)
     month_end = period.last.replace(day=1) - timedelta(days=1)
-    return Period.parse("ytd", today=month_end)
+    return Period("ytd", month_end.replace(month=1, day=1), month_end)
 
 
 Sums = Mapping[str, tuple[float, float]]
