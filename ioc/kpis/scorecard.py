@@ -36,7 +36,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Final, Literal
 
@@ -492,7 +492,7 @@ async def scorecard(
     kpis = _kpis(catalogue)
     previous = previous_period(period)
     now_units, names, whole = await _units(conn, kpis, area, period, by)
-    before_units, before_names, _ = await _units(conn, kpis, area, previous, by)
+    before_units, before_names, whole_before = await _units(conn, kpis, area, previous, by)
     current = [_unit(code, names[code], sums) for code, sums in now_units.items()]
     before = {code: _unit(code, before_names[code], sums) for code, sums in before_units.items()}
     ranks, before_ranks = _ranked(current), _ranked(list(before.values()))
@@ -518,6 +518,9 @@ async def scorecard(
         period=period,
         previous=previous,
         by=by,
-        total=_unit(area.code, area.name_vi, whole),
+        total=replace(
+            _unit(area.code, area.name_vi, whole),
+            previous_score=_unit(area.code, area.name_vi, whole_before).score,
+        ),
         units=out,
     )

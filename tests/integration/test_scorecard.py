@@ -206,6 +206,9 @@ async def test_scorecard_by_agency_scores_what_was_sent_ranked_with_the_change(
         assert unit["previous_score"] == pytest.approx(before[agency])
         assert unit["change"] == pytest.approx(expected[agency] - before[agency])
     assert units["SO-TU-PHAP"]["previous_rank"] == 1
+    # The province as a whole: September's 15 of 20 on time.
+    assert body["total"]["previous_score"] == pytest.approx(0.75)
+    assert body["total"]["rank"] is None
 
 
 async def test_scorecard_by_commune_and_its_scope(
