@@ -24,8 +24,11 @@ from ioc.dashboards._common import (
 from ioc.dashboards.alerts import SEVERITY_LABELS
 from ioc.dashboards.alerts import UID as ALERTS_UID
 from ioc.kpis import Kpi
+from ioc.kpis.forecast import ForecastStatus
+from ioc.localtime import local_day_sql
+from ioc.text import FORECAST_LABELS
 
-__all__ = ["PILLARS", "UID", "build"]
+__all__ = ["FORECAST_DAYS", "HALF_LIFE_DAYS", "PILLARS", "UID", "build"]
 
 UID = "ioc-overview"
 
@@ -190,6 +193,179 @@ ORDER BY ord
     )
 
 
+FORECAST_DAYS: Final = 30
+"""Complete local days before the range's end that the forecast is drawn from."""
+HALF_LIFE_DAYS: Final = 14.0
+"""The weighting of :func:`ioc.kpis.forecast.forecast_target_date` (its default)."""
+_HORIZON_DAYS: Final = 3650
+_STATUSES: Final[tuple[ForecastStatus, ...]] = (
+    "met",
+    "on_track",
+    "moving_away",
+    "flat",
+    "beyond_horizon",
+    "too_few_days",
+)
+
+
+def _forecast_table(ctx: BoardContext) -> table.Panel:
+    """When each KPI meets its target at its trend: the model of ``ioc kpis show``, in SQL.
+
+    :func:`ioc.kpis.forecast.forecast_target_date` on the stored local days (``1d``) of the
+    :data:`FORECAST_DAYS` complete days before the range's end: a least-squares line, each day
+    weighted ``0.5 ** (age / 14)``; a slope within two standard errors of 0 (four days or
+    more) is flat and gets no date. The backtest error is in the API and ``ioc kpis show``.
+    """
+    kpis = [k for k in ctx.catalogue if k.target is not None]
+    labels = " ".join(
+        f"WHEN {_sql.literal(s)} THEN {_sql.literal(FORECAST_LABELS['vi'][s])}" for s in _STATUSES
+    )
+    local_bucket = local_day_sql("k.bucket")
+    sql = f"""WITH catalogue (ord, kpi, feed, name, direction, t_province, t_district, t_commune,
+                deadline, source) AS (
+    {_catalogue_rows(kpis)}
+),
+here AS (
+    SELECT level FROM areas WHERE code = '$area'
+    ORDER BY coalesce(valid_from, '-infinity'::date) DESC LIMIT 1
+),
+asof AS (SELECT {_sql.TO_DAY} AS today),
+daily AS (
+    SELECT k.kpi, {local_bucket} AS day, k.numerator / k.denominator AS y
+    FROM kpi_values k CROSS JOIN asof a
+    WHERE k.resolution = '1d' AND k.area = '$area' AND k.denominator > 0
+      AND k.kpi IN ($kpi)
+      AND k.bucket >= {_sql.RANGE_TO} - INTERVAL '{FORECAST_DAYS + 2} days'
+      AND {local_bucket} >= a.today - {FORECAST_DAYS} AND {local_bucket} < a.today
+),
+pts AS (
+    SELECT kpi, day, y,
+           max(day) OVER w AS last_day,
+           first_value(y) OVER (PARTITION BY kpi ORDER BY day DESC) AS y_last,
+           count(*) OVER w AS n
+    FROM daily WINDOW w AS (PARTITION BY kpi)
+),
+weighted AS (
+    SELECT kpi, (day - last_day)::float8 AS x, y, last_day, y_last, n,
+           power(0.5, (last_day - day) / {HALF_LIFE_DAYS}) AS w
+    FROM pts
+),
+means AS (
+    SELECT kpi, last_day, y_last, n, count(DISTINCT x) AS days,
+           sum(w * x) / sum(w) AS xm, sum(w * y) / sum(w) AS ym
+    FROM weighted GROUP BY kpi, last_day, y_last, n
+),
+fit AS (
+    SELECT m.kpi, m.last_day, m.y_last, m.n, m.days, m.xm, m.ym,
+           sum(p.w * (p.x - m.xm) * (p.y - m.ym)) / nullif(sum(p.w * (p.x - m.xm) ^ 2), 0)
+               AS slope,
+           sum(p.w * (p.x - m.xm) ^ 2) AS sxx
+    FROM means m JOIN weighted p USING (kpi)
+    GROUP BY m.kpi, m.last_day, m.y_last, m.n, m.days, m.xm, m.ym
+),
+line AS (
+    SELECT f.*, f.ym - f.slope * f.xm AS level,
+           CASE WHEN f.n >= 4 THEN sqrt(greatest(
+               (SELECT sum(p.w * (p.y - (f.ym - f.slope * f.xm + f.slope * p.x)) ^ 2)
+                FROM weighted p WHERE p.kpi = f.kpi) / (f.n - 2) / f.sxx, 0))
+           ELSE 0 END AS stderr
+    FROM fit f
+),
+rows AS (
+    SELECT c.ord, c.kpi, c.name, c.direction, c.deadline, l.y_last, l.slope, l.level,
+           l.stderr, l.last_day, l.days, coalesce(l.n, 0) AS n,
+           CASE h.level WHEN 'province' THEN c.t_province
+                        WHEN 'district' THEN c.t_district ELSE c.t_commune END AS target
+    FROM catalogue c CROSS JOIN here h LEFT JOIN line l ON l.kpi = c.kpi
+    WHERE c.kpi IN ($kpi)
+),
+judged AS (
+    SELECT r.*, a.today,
+           CASE WHEN r.n = 0 OR r.target IS NULL THEN NULL
+                WHEN r.direction = 'higher' THEN r.y_last >= r.target
+                ELSE r.y_last <= r.target END AS already,
+           -- Days from today (day numbers, not dates: a date takes no fraction).
+           (r.last_day - a.today) + (r.target - r.level) / nullif(r.slope, 0) AS crossing
+    FROM rows r CROSS JOIN asof a
+),
+decided AS (
+    SELECT j.*,
+           CASE WHEN j.target IS NULL THEN NULL
+                WHEN j.n = 0 THEN 'too_few_days'
+                WHEN j.already THEN 'met'
+                WHEN j.days < 2 THEN 'too_few_days'
+                WHEN abs(j.slope) < greatest(1e-9, 2 * j.stderr) THEN 'flat'
+                WHEN (j.slope > 0) <> (j.direction = 'higher') THEN 'moving_away'
+                WHEN greatest(ceil(j.crossing - 1e-9)::int, 0) > {_HORIZON_DAYS}
+                     THEN 'beyond_horizon'
+                ELSE 'on_track' END AS status
+    FROM judged j
+)
+SELECT kpi, name, target, y_last AS last_value, slope AS per_day, n AS days_used, status,
+       CASE status {labels} ELSE 'Không đặt mục tiêu' END AS forecast,
+       CASE status WHEN 'met' THEN today
+                   WHEN 'on_track' THEN today + greatest(ceil(crossing - 1e-9)::int, 0)
+       END AS reach_date,
+       deadline,
+       CASE WHEN status IS NULL OR status = 'met' OR deadline IS NULL THEN NULL
+            WHEN status = 'on_track'
+                 AND today + greatest(ceil(crossing - 1e-9)::int, 0) <= deadline
+                 THEN 'Kịp hạn'
+            ELSE 'Không kịp hạn' END AS in_time
+FROM decided
+ORDER BY ord
+"""
+    percent = models.DynamicConfigValue(id_val="unit", value="percentunit")
+
+    def named(name: str, *more: models.DynamicConfigValue) -> list[models.DynamicConfigValue]:
+        return [models.DynamicConfigValue(id_val="displayName", value=name), *more]
+
+    in_time_colours = models.ValueMap(
+        options={
+            "Kịp hạn": models.ValueMappingResult(color="green", index=0),
+            "Không kịp hạn": models.ValueMappingResult(color="red", index=1),
+        }
+    )
+    return (
+        table.Panel()
+        .title("Dự báo ngày đạt mục tiêu")
+        .description(
+            "When each KPI with a target meets it if the trend of the 30 complete days before "
+            "the range's end continues: a least-squares line through the daily values, recent "
+            "days weighted more (half-life 14 days), the model of `ioc kpis show`. A trend "
+            "the noise could explain (slope within two standard errors of 0) is flat and gets "
+            "no date. The one-day forecast error (backtest MAE) is in the API and the board."
+        )
+        .datasource(datasource())
+        .with_target(query(sql))
+        .max_data_points(MAX_DATA_POINTS)
+        .interval(ctx.min_interval)
+        .override_by_name("kpi", [models.DynamicConfigValue(id_val="custom.hidden", value=True)])
+        .override_by_name("status", [models.DynamicConfigValue(id_val="custom.hidden", value=True)])
+        .override_by_name("name", named("Chỉ tiêu"))
+        .override_by_name("target", named("Mục tiêu", percent))
+        .override_by_name("last_value", named("Ngày gần nhất", percent))
+        .override_by_name("per_day", named("Xu hướng/ngày", percent))
+        .override_by_name("days_used", named("Số ngày dữ liệu"))
+        .override_by_name("forecast", named("Dự báo"))
+        .override_by_name("reach_date", named("Ngày dự kiến đạt"))
+        .override_by_name("deadline", named("Thời hạn"))
+        .override_by_name(
+            "in_time",
+            named(
+                "So với thời hạn",
+                models.DynamicConfigValue(id_val="mappings", value=[in_time_colours]),
+                models.DynamicConfigValue(
+                    id_val="custom.cellOptions", value={"type": "color-text"}
+                ),
+            ),
+        )
+        .decimals(2)
+        .height(10)
+        .span(24)
+    )
+
+
 def _feed_trend(ctx: BoardContext, feed: str) -> timeseries.Panel:
     kpis = ctx.catalogue.for_feed(feed)
     columns = ",\n       ".join(
@@ -349,6 +525,7 @@ def build(ctx: BoardContext) -> builders.Dashboard:
             out = out.with_panel(kpi_stat(ctx, kpi, link_to_feed=True))
     out = out.with_row(builders.Row("Bảng chỉ tiêu"))
     out = out.with_panel(_kpi_table(ctx))
+    out = out.with_panel(_forecast_table(ctx))
     out = out.with_row(builders.Row("Xu hướng"))
     for feed in feeds:
         out = out.with_panel(_feed_trend(ctx, feed))

@@ -19,12 +19,13 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Final, Literal, get_args
 
 from ioc.localtime import to_local
 
 __all__ = [
+    "FORECAST_LABELS",
     "LANGUAGES",
     "LEVEL_LABELS",
     "QUIET_LABEL",
@@ -34,6 +35,8 @@ __all__ = [
     "Language",
     "alert_summary",
     "check_language",
+    "forecast_error_text",
+    "forecast_text",
     "format_number",
     "format_value",
     "no_data_name",
@@ -84,6 +87,48 @@ QUIET_LABEL: Final[Mapping[Language, str]] = {
     "en": "Quiet as expected",
 }
 
+# What each ioc.kpis.forecast.ForecastStatus means: `ioc kpis show`, the reports, the API, the
+# board, the digest and the Grafana forecast panel all say it with these words.
+FORECAST_LABELS: Final[Mapping[Language, Mapping[str, str]]] = {
+    "vi": {
+        "met": "ngày gần nhất đã đạt mục tiêu",
+        "on_track": "dự kiến đạt",
+        "moving_away": "không đạt: xu hướng đi xa mục tiêu",
+        "flat": "không có ngày: xu hướng đi ngang",
+        "beyond_horizon": "không đạt trong 10 năm với xu hướng hiện tại",
+        "too_few_days": "chưa đủ số ngày để dự báo",
+    },
+    "en": {
+        "met": "the latest day meets the target",
+        "on_track": "expected to meet it",
+        "moving_away": "not met: the trend moves away from the target",
+        "flat": "no date: flat trend",
+        "beyond_horizon": "not met within 10 years at the current trend",
+        "too_few_days": "too few days to forecast",
+    },
+}
+_FORECAST_WORDS: Final[Mapping[Language, Mapping[str, str]]] = {
+    "vi": {
+        "none": "không dự báo (chỉ tiêu chưa có mục tiêu)",
+        "on": "ngày",
+        "date": "%d/%m/%Y",
+        "late": "không kịp hạn",
+        "in_time": "kịp hạn",
+        "error": "sai số dự báo 1 ngày (MAE)",
+        "no_error": "chưa đủ ngày để đo sai số",
+        "points": "điểm",
+    },
+    "en": {
+        "none": "no forecast (the KPI has no target)",
+        "on": "on",
+        "date": "%Y-%m-%d",
+        "late": "misses the deadline",
+        "in_time": "meets the deadline",
+        "error": "one-day forecast error (MAE)",
+        "no_error": "too few days to measure its error",
+        "points": "points",
+    },
+}
 _NO_DATA: Final[Mapping[Language, str]] = {"vi": "không có dữ liệu", "en": "no data"}
 # Units shown as a bare number; any other unit is written after the number.
 _BARE_UNITS: Final = frozenset({"", "ratio", "number", "count"})
@@ -184,3 +229,49 @@ def alert_summary(
     if target is not None:
         text += f" ({words['target']} {format_value(target, unit, language)})"
     return f"{text}, {words['since']} {to_local(since).strftime(words['time'])}"
+
+
+def forecast_text(
+    status: str | None,
+    reach_date: date | None,
+    deadline: date | None,
+    language: Language = "vi",
+) -> str:
+    """The forecast of a KPI in one line: what the trend says, its date, and the deadline.
+
+    Args:
+        status: The forecast's status (:data:`ioc.kpis.forecast.ForecastStatus`); None when
+            the KPI has no target, so nothing is forecast.
+        reach_date: The day the trend meets the target (None: no date).
+        deadline: The target's deadline, if it has one.
+        language: ``vi`` or ``en``.
+
+    Returns:
+        E.g. "dự kiến đạt ngày 16/01/2026 — kịp hạn 31/12/2026", or
+        "không có ngày: xu hướng đi ngang — không kịp hạn 31/12/2026".
+    """
+    words = _FORECAST_WORDS[language]
+    if status is None:
+        return words["none"]
+    text = FORECAST_LABELS[language][status]
+    if reach_date is not None and status != "met":
+        text += f" {words['on']} {reach_date.strftime(words['date'])}"
+    if deadline is not None and status != "met":
+        late = reach_date is None or reach_date > deadline
+        text += f" — {words['late' if late else 'in_time']} {deadline.strftime(words['date'])}"
+    return text
+
+
+def forecast_error_text(mae: float | None, unit: str, language: Language = "vi") -> str:
+    """How far the forecast's model has been off (its backtest MAE), in the KPI's unit.
+
+    A percent KPI's error is in percentage points: "sai số dự báo 1 ngày (MAE) ±0,4 điểm".
+    """
+    words = _FORECAST_WORDS[language]
+    if mae is None:
+        return words["no_error"]
+    if unit == "percent":
+        amount = f"{format_number(mae * 100, 1, language)} {words['points']}"
+    else:
+        amount = format_value(mae, unit, language)
+    return f"{words['error']} ±{amount}"

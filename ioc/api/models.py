@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ioc.kpis.catalogue import Reported
+from ioc.kpis.forecast import ForecastStatus
+from ioc.kpis.scorecard import By
 
 __all__ = [
     "STREAM_EVENTS",
@@ -31,6 +33,7 @@ __all__ = [
     "DrillPage",
     "EntitiesPage",
     "Feeds",
+    "Forecast",
     "Health",
     "KpiCatalogue",
     "KpiSeries",
@@ -41,6 +44,11 @@ __all__ = [
     "Problem",
     "Ready",
     "ReplayResult",
+    "ScoreComponent",
+    "ScoreFigure",
+    "ScoreGroup",
+    "ScoreUnit",
+    "Scorecard",
     "Silence",
     "SilenceList",
     "StreamEnd",
@@ -190,6 +198,22 @@ class TrendPoint(_Body):
     value: float | None
 
 
+class Forecast(_Body):
+    """When the KPI will meet its target at its recent trend (``ioc kpis show`` says the same)."""
+
+    status: ForecastStatus
+    reach_date: Date | None = Field(description="None when no date is honest; the words say why")
+    deadline: Date | None
+    text_vi: str
+    text_en: str
+    error_vi: str
+    error_en: str
+    model: str
+    slope_per_day: float | None
+    mae: float | None = Field(description="one-day-ahead error on the days used, KPI units")
+    days_used: int
+
+
 class KpiCurrent(_Body):
     """One KPI in one area: the last 24 hours."""
 
@@ -210,6 +234,7 @@ class KpiCurrent(_Body):
     denominator: float
     distinct: str | None
     reported: list[Reported]
+    forecast: Forecast | None = Field(default=None, description="None: the KPI has no target")
 
 
 class KpisCurrent(_Body):
@@ -608,3 +633,63 @@ STREAM_EVENTS: dict[str, type[BaseModel]] = {
     "alert": AlertEvent,
     "end": StreamEnd,
 }
+
+
+class ScoreFigure(_Body):
+    """One component's figure for one unit (agency or area)."""
+
+    id: str
+    numerator: float | None
+    denominator: float | None
+    value: float | None
+    points: float | None = Field(description="estimated; None without a value or a known maximum")
+
+
+class ScoreUnit(_Body):
+    """An agency's or an area's scorecard line, ranked by ``score`` (points / possible)."""
+
+    code: str
+    name_vi: str
+    rank: int | None
+    score: float | None
+    points: float
+    possible: float
+    previous_score: float | None
+    previous_rank: int | None
+    change: float | None
+    components: list[ScoreFigure]
+
+
+class ScoreComponent(_Body):
+    """A component indicator of QĐ 766 as the scorecard measures it (or cannot)."""
+
+    id: str
+    name_vi: str
+    max_points: float | None
+    threshold: float
+    kpis: list[str]
+    missing_source: str | None = Field(description="no feed carries its data: where it would be")
+    note: str | None
+
+
+class ScoreGroup(_Body):
+    """One of the five groups of QĐ 766/QĐ-TTg."""
+
+    number: int
+    name_vi: str
+    max_points: float
+    components: list[ScoreComponent]
+
+
+class Scorecard(_Body):
+    """The QĐ 766 scorecard of an area by agency or child area, with the period before."""
+
+    area: Area
+    period: PeriodInfo
+    previous_period: PeriodInfo
+    by: By
+    decision: str
+    estimate_note: str
+    groups: list[ScoreGroup]
+    total: ScoreUnit
+    units: list[ScoreUnit]

@@ -24,7 +24,7 @@ from ioc.kpis import Kpi, KpiCatalogue, KpiFileError, drill, load_kpis
 from ioc.kpis.forecast import Forecast
 from ioc.kpis.values import Status, compute, current
 from ioc.localtime import aware, local_day_start, local_today, to_local
-from ioc.text import LEVEL_LABELS, format_number, format_value
+from ioc.text import LEVEL_LABELS, forecast_text, format_number, format_value
 
 __all__ = ["app"]
 
@@ -39,14 +39,6 @@ app = typer.Typer(
 )
 
 _DIRECTION_VI = {"higher": "càng cao càng tốt", "lower": "càng thấp càng tốt"}
-_STATUS_VI = {
-    "met": "đã đạt",
-    "on_track": "dự kiến đạt",
-    "moving_away": "không đạt: xu hướng đi xa mục tiêu",
-    "flat": "không đạt: xu hướng đi ngang",
-    "beyond_horizon": "không đạt trong 10 năm với xu hướng hiện tại",
-    "too_few_days": "chưa đủ số ngày để dự báo",
-}
 
 CatalogueFile = Annotated[
     Path | None,
@@ -169,18 +161,13 @@ def _resolve_area(registry: AreaRegistry, query: str | None, day: date) -> Area:
 
 
 def _forecast_text(kpi: Kpi, forecast: Forecast | None) -> str:
-    if forecast is None:
-        return "không có (chỉ tiêu chưa có mục tiêu)"
-    text = _STATUS_VI[forecast.status]
-    if forecast.reach_date is not None:
-        text += f" ngày {forecast.reach_date:%d/%m/%Y}"
-    deadline = kpi.target.deadline if kpi.target is not None else None
-    if deadline is not None and forecast.status != "met":
-        if forecast.reach_date is None or forecast.reach_date > deadline:
-            text += f" — [red]không kịp hạn {deadline:%d/%m/%Y}[/]"
-        else:
-            text += f" — kịp hạn {deadline:%d/%m/%Y}"
-    return text
+    text = forecast_text(
+        forecast.status if forecast is not None else None,
+        forecast.reach_date if forecast is not None else None,
+        kpi.target.deadline if kpi.target is not None else None,
+    )
+    head, late, deadline = text.partition(" — không kịp hạn")
+    return f"{head} — [red]không kịp hạn{deadline}[/]" if late else text
 
 
 def _status_json(kpi: Kpi, area: Area, status: Status, days: int) -> dict[str, Any]:

@@ -3,9 +3,12 @@
 `daily_digest` reads the `alerts` table (one row per alert lifecycle, written by the alert
 engine) for the alerts that were open at some time during the local day in the recipient's
 area or below it, and writes: how many, by severity and by state, how many started, ended and
-were still open at midnight, and the longest-open ones. `enqueue_digests` puts one digest per
-recipient (with `digest: true`) into the outbox, keyed `alert_id = 0`, `transition =
-"digest:YYYY-MM-DD"`, so it too is sent exactly once per recipient and channel.
+were still open at midnight, and the longest-open ones; given the KPI catalogue, where each KPI
+with a target stands in the recipient's area from the 1st of the month to that day (value,
+target, gap and the forecast of the day it is met, as `ioc kpis show` words it; values from
+`ioc.kpis.periods.period_values`, so they are the API's `/kpis/periods`). `enqueue_digests`
+puts one digest per recipient (with `digest: true`) into the outbox, keyed `alert_id = 0`,
+`transition = "digest:YYYY-MM-DD"`, so it too is sent exactly once per recipient and channel.
 
 KPI values are shown as percentages unless `units` says otherwise: every KPI of the
 catalogue is a ratio.
@@ -30,7 +33,9 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from ioc.alerts.model import AlertState, Severity
-from ioc.areas import AreaRegistry
+from ioc.areas import Area, AreaRegistry
+from ioc.kpis import Kpi, KpiCatalogue
+from ioc.kpis.periods import KpiPeriod, Period, period_values
 from ioc.notify.outbox import OutboxRow, enqueue_rows
 from ioc.notify.routing import SEVERITY_ORDER, Recipient
 from ioc.notify.templates import (
@@ -46,6 +51,7 @@ from ioc.text import (
     TRANSITION_LABELS,
     Language,
     check_language,
+    forecast_text,
     format_number,
     format_value,
 )
@@ -115,6 +121,91 @@ async def _alerts(
     ]
 
 
+def _gap_text(item: KpiPeriod, lang: Language) -> str:
+    """Met or short of the target, and by how much (percentage points for a percent KPI)."""
+    gap, unit = item.gap, item.kpi.unit
+    if gap is None:
+        return ""
+    amount = (
+        f"{format_number(abs(gap) * 100, 1, lang)} {'điểm' if lang == 'vi' else 'points'}"
+        if unit == "percent"
+        else format_value(abs(gap), unit, lang)
+    )
+    if gap > 0:
+        return f"chưa đạt, thiếu {amount}" if lang == "vi" else f"behind by {amount}"
+    if gap < 0:
+        return f"đạt, vượt {amount}" if lang == "vi" else f"met, ahead by {amount}"
+    return "đạt" if lang == "vi" else "met"
+
+
+async def _kpi_section(
+    conn: asyncpg.Connection,
+    catalogue: KpiCatalogue | list[Kpi],
+    area: Area,
+    day: date,
+    end: datetime,
+    lang: Language,
+) -> tuple[list[str], dict[str, Any]]:
+    """Each KPI with a target in the area, from the 1st of the month to `day`: text and data."""
+    period = Period("month", day.replace(day=1), day)
+    with_target = [k for k in catalogue if k.target_for(area.level) is not None]
+    values = await period_values(conn, with_target, area, period, now=end)
+    span = f"{period.first:%d/%m}–{day:%d/%m/%Y}"
+    lines = [
+        "",
+        f"Chỉ tiêu so với mục tiêu (lũy kế tháng, {span}):"
+        if lang == "vi"
+        else f"KPIs against their targets (month to date, {span}):",
+    ]
+    items: list[dict[str, Any]] = []
+    for item in values.items:
+        kpi = item.kpi
+        name = kpi.name_vi if lang == "vi" or not kpi.name_en else kpi.name_en
+        deadline = kpi.target.deadline if kpi.target is not None else None
+        forecast = item.forecast
+        said = forecast_text(
+            forecast.status if forecast else None,
+            forecast.reach_date if forecast else None,
+            deadline,
+            lang,
+        )
+        target_word = "mục tiêu" if lang == "vi" else "target"
+        gap = _gap_text(item, lang)
+        lines.append(
+            f"  - {name}: {format_value(item.value, kpi.unit, lang)} / {target_word} "
+            f"{format_value(item.target, kpi.unit, lang)}"
+            + (f" — {gap}" if gap else "")
+            + f"; {'dự báo' if lang == 'vi' else 'forecast'}: {said}"
+        )
+        items.append(
+            {
+                "kpi": kpi.id,
+                "name": name,
+                "unit": kpi.unit,
+                "value": item.value,
+                "target": item.target,
+                "gap": item.gap,
+                "meets": item.meets,
+                "deadline": deadline.isoformat() if deadline else None,
+                "forecast": None
+                if forecast is None
+                else {
+                    "status": forecast.status,
+                    "reach_date": forecast.reach_date.isoformat() if forecast.reach_date else None,
+                    "mae": forecast.mae,
+                },
+                "forecast_text": said,
+            }
+        )
+    if not items:
+        lines.append("  (không có chỉ tiêu nào có mục tiêu)" if lang == "vi" else "  (none)")
+    return lines, {
+        "first_day": period.first.isoformat(),
+        "last_day": day.isoformat(),
+        "items": items,
+    }
+
+
 async def daily_digest(
     conn: asyncpg.Connection,
     day: date,
@@ -124,6 +215,7 @@ async def daily_digest(
     areas: AreaRegistry,
     tz: str = DEFAULT_TIMEZONE,
     units: Mapping[str, str] | None = None,
+    catalogue: KpiCatalogue | list[Kpi] | None = None,
 ) -> Message:
     """Summarise one local day's alerts in an area and below it.
 
@@ -135,6 +227,8 @@ async def daily_digest(
         areas: the areas file (scope and names, as valid on `day`).
         tz: the province's time zone.
         units: KPI id → unit for values (default `percent`).
+        catalogue: the KPIs; given, the digest adds where each KPI with a target stands in
+            the area from the 1st of the month to `day` (and the units come from it).
 
     Returns:
         The digest: subject, text and a `ioc.digest` payload.
@@ -153,6 +247,8 @@ async def daily_digest(
     end = datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(UTC)
     alerts = await _alerts(conn, codes, start, end)
     now = datetime.now(UTC)
+    if catalogue is not None and units is None:
+        units = {k.id: k.unit for k in catalogue}
 
     by_severity = Counter(a.severity for a in alerts)
     by_state = Counter(a.state for a in alerts)
@@ -242,6 +338,15 @@ async def daily_digest(
                 "target": a.target,
             }
         )
+    kpis: dict[str, Any] | None = None
+    if catalogue is not None:
+        try:
+            place = areas.get(area, on=day)
+        except KeyError:
+            place = None  # an area gone from the file: its alerts only
+        if place is not None:
+            section, kpis = await _kpi_section(conn, catalogue, place, day, end, lang)
+            lines += section
     text = "\n".join(lines)
     data: dict[str, Any] = {
         "type": DIGEST_TYPE,
@@ -256,6 +361,7 @@ async def daily_digest(
         "by_severity": {s.value: by_severity.get(s.value, 0) for s in Severity},
         "by_state": {s.value: by_state.get(s.value, 0) for s in AlertState},
         "longest": longest_data,
+        "kpis": kpis,
         "language": lang,
         "subject": subject,
         "text": text,
@@ -269,8 +375,11 @@ async def enqueue_digests(
     recipients: Iterable[Recipient],
     areas: AreaRegistry,
     tz: str = DEFAULT_TIMEZONE,
+    catalogue: KpiCatalogue | list[Kpi] | None = None,
 ) -> int:
     """Put one digest of `day` per recipient (with `digest: true`) and channel in the outbox.
+
+    With the KPI catalogue, each digest has its KPI-against-target section.
 
     Idempotent: a second call for the same day adds nothing.
 
@@ -284,7 +393,9 @@ async def enqueue_digests(
             continue
         key = (r.area, r.language)
         if key not in rendered:
-            rendered[key] = await daily_digest(conn, day, r.language, r.area, areas=areas, tz=tz)
+            rendered[key] = await daily_digest(
+                conn, day, r.language, r.area, areas=areas, tz=tz, catalogue=catalogue
+            )
         rows.extend(
             OutboxRow(r.id, c.type, c.target, r.language, rendered[key]) for c in r.channels
         )

@@ -26,6 +26,7 @@ from ioc.areas import AreaRegistry, load_areas
 from ioc.config import Settings
 from ioc.db import create_pool
 from ioc.events import utc_now
+from ioc.kpis import KpiCatalogue, load_kpis
 from ioc.notify.channels import Channel, SmtpChannel, WebhookChannel
 from ioc.notify.digest import enqueue_digests, summarise_stale
 from ioc.notify.outbox import DeliveryReport, deliver_due
@@ -91,6 +92,7 @@ class Notifier:
         stale_after: timedelta | None = None,
         state_dir: Path | None = None,
         name: str = "notifier",
+        catalogue: KpiCatalogue | None = None,
     ) -> None:
         if isinstance(pool, asyncpg.Pool):
             self._pool: asyncpg.Pool | None = pool
@@ -102,6 +104,7 @@ class Notifier:
         self.batch = batch
         self.recipients = list(recipients)
         self.areas = areas
+        self.catalogue = catalogue  # the digest's KPI-against-target section
         self.digest_at = digest_at
         self.tz = tz
         self.stale_after = stale_after
@@ -122,6 +125,7 @@ class Notifier:
         Raises:
             DataFileError: the recipients file has problems (each with its line).
             AreaFileError: the areas file has problems.
+            KpiFileError: the KPI catalogue (for the digest) has problems.
             ValueError: a webhook `secret_env` variable is not set.
         """
         options = settings.notify
@@ -168,6 +172,7 @@ class Notifier:
             if options.stale_after_minutes
             else None,
             state_dir=settings.state_dir,
+            catalogue=load_kpis(settings.alerts.kpis_file),
         )
 
     def stop(self) -> None:
@@ -182,7 +187,9 @@ class Notifier:
             return
         day = local.date() - timedelta(days=1)
         try:
-            added = await enqueue_digests(conn, day, self.recipients, self.areas, self.tz)
+            added = await enqueue_digests(
+                conn, day, self.recipients, self.areas, self.tz, self.catalogue
+            )
         except asyncpg.UndefinedTableError:
             log.warning("no alerts table yet (migration 0004); skipping the digest of %s", day)
             added = 0

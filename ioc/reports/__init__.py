@@ -22,13 +22,13 @@ from typing import Final
 
 import asyncpg
 
+from ioc import text
 from ioc.areas import Area
 from ioc.kpis import Kpi, KpiCatalogue
 from ioc.kpis.forecast import Forecast
 from ioc.kpis.periods import Period, PeriodValues, period_values, refresh
 
 __all__ = [
-    "FORECAST_LABELS",
     "MAX_ALERTS",
     "AlertRow",
     "Report",
@@ -40,29 +40,14 @@ __all__ = [
 MAX_ALERTS: Final = 1000
 """At most this many alerts are listed (the newest); the report says when there were more."""
 
-FORECAST_LABELS: Final = {
-    "met": "ngày gần nhất đã đạt mục tiêu",
-    "on_track": "dự kiến đạt",
-    "moving_away": "không đạt: xu hướng đi xa mục tiêu",
-    "flat": "không có ngày: xu hướng đi ngang",
-    "beyond_horizon": "không đạt trong 10 năm với xu hướng hiện tại",
-    "too_few_days": "chưa đủ số ngày để dự báo",
-}
-"""What each :data:`ioc.kpis.forecast.ForecastStatus` means, in a report's words."""
-
 
 def forecast_text(kpi: Kpi, forecast: Forecast | None) -> str:
-    """The forecast in one line: its status, its date, and whether it beats the deadline."""
-    if forecast is None:
-        return "không dự báo (chỉ tiêu chưa có mục tiêu)"
-    text = FORECAST_LABELS[forecast.status]
-    if forecast.reach_date is not None and forecast.status != "met":
-        text += f" ngày {forecast.reach_date:%d/%m/%Y}"
-    deadline = kpi.target.deadline if kpi.target is not None else None
-    if deadline is not None and forecast.status != "met":
-        late = forecast.reach_date is None or forecast.reach_date > deadline
-        text += f" — {'không kịp' if late else 'kịp'} hạn {deadline:%d/%m/%Y}"
-    return text
+    """The forecast in one line (:func:`ioc.text.forecast_text`, the one wording)."""
+    return text.forecast_text(
+        forecast.status if forecast is not None else None,
+        forecast.reach_date if forecast is not None else None,
+        kpi.target.deadline if kpi.target is not None else None,
+    )
 
 
 @dataclass(frozen=True)

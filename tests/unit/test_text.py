@@ -126,3 +126,22 @@ def test_the_board_names_states_and_severities_as_the_messages_do() -> None:
             **{("alertState", k): v for k, v in STATE_LABELS[language].items()},
             **{("severity", k): v for k, v in SEVERITY_LABELS[language].items()},
         }
+
+
+def test_the_forecast_in_words_is_the_same_everywhere() -> None:
+    from datetime import date
+
+    from ioc.text import forecast_error_text, forecast_text
+
+    deadline = date(2026, 12, 31)
+    assert forecast_text("on_track", date(2026, 3, 1), deadline) == (
+        "dự kiến đạt ngày 01/03/2026 — kịp hạn 31/12/2026"
+    )
+    assert forecast_text("flat", None, deadline) == (
+        "không có ngày: xu hướng đi ngang — không kịp hạn 31/12/2026"
+    )
+    assert forecast_text("flat", None, None, "en") == "no date: flat trend"
+    assert forecast_text("met", date(2026, 3, 1), deadline) == "ngày gần nhất đã đạt mục tiêu"
+    assert forecast_text(None, None, None) == "không dự báo (chỉ tiêu chưa có mục tiêu)"
+    assert forecast_error_text(0.004, "percent") == "sai số dự báo 1 ngày (MAE) ±0,4 điểm"
+    assert forecast_error_text(None, "percent", "en") == "too few days to measure its error"

@@ -15,9 +15,22 @@ from ioc.api.queries.common import floor, iso, ratio
 from ioc.api.queries.feeds import FRESH, last_windows
 from ioc.areas import Area
 from ioc.kpis import Kpi
+from ioc.kpis.forecast import Forecast, forecast_target_date
 from ioc.kpis.values import Point, Resolution, series, totals
+from ioc.localtime import local_date, local_day_start
+from ioc.text import forecast_error_text, forecast_text
 
-__all__ = ["catalogue_json", "current", "kpis_current", "series_json"]
+__all__ = [
+    "FORECAST_DAYS",
+    "catalogue_json",
+    "current",
+    "forecast_json",
+    "kpis_current",
+    "series_json",
+]
+
+FORECAST_DAYS: Final = 30
+"""Complete local days the board's forecast is drawn from, as ``ioc kpis show`` by default."""
 
 _LOW_VOLUME: Final = 20  # a ratio of fewer events than this is shown, but flagged
 
@@ -84,6 +97,70 @@ async def series_json(
     }
 
 
+def forecast_json(kpi: Kpi, forecast: Forecast | None) -> dict[str, Any] | None:
+    """A forecast as the API returns it: status, date, its words, model and backtest error.
+
+    None when the KPI has no target (nothing to forecast). ``reach_date`` is None when no date
+    is honest (``flat``, ``moving_away``, ``beyond_horizon``, ``too_few_days``); the words say
+    why, in both languages (:func:`ioc.text.forecast_text`).
+    """
+    if forecast is None:
+        return None
+    deadline = kpi.target.deadline if kpi.target is not None else None
+    return {
+        "status": forecast.status,
+        "reach_date": forecast.reach_date.isoformat() if forecast.reach_date else None,
+        "deadline": deadline.isoformat() if deadline else None,
+        "text_vi": forecast_text(forecast.status, forecast.reach_date, deadline, "vi"),
+        "text_en": forecast_text(forecast.status, forecast.reach_date, deadline, "en"),
+        "error_vi": forecast_error_text(forecast.mae, kpi.unit, "vi"),
+        "error_en": forecast_error_text(forecast.mae, kpi.unit, "en"),
+        "model": forecast.model,
+        "slope_per_day": forecast.slope_per_day,
+        "mae": forecast.mae,
+        "days_used": forecast.days_used,
+    }
+
+
+async def _forecasts(
+    ctx: ApiContext, conn: asyncpg.Connection, area: Area, now: datetime
+) -> dict[str, dict[str, Any] | None]:
+    """Each KPI's forecast in the area, as :func:`ioc.kpis.values.current` draws it.
+
+    The stored local days (``1d``) of the :data:`FORECAST_DAYS` complete days before today,
+    in one read for every KPI; the same model, days and weighting as ``ioc kpis show``.
+    """
+    today = local_day_start(now)
+    rows = await conn.fetch(
+        "SELECT kpi, bucket, numerator / denominator AS value FROM kpi_values "
+        "WHERE resolution = '1d' AND area = $1 AND bucket >= $2 AND bucket < $3 "
+        "AND denominator > 0 ORDER BY bucket",
+        area.code,
+        today - timedelta(days=FORECAST_DAYS),
+        today,
+    )
+    days: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for row in rows:
+        days[row["kpi"]].append((local_date(row["bucket"]).toordinal(), float(row["value"])))
+    out: dict[str, dict[str, Any] | None] = {}
+    for kpi in ctx.catalogue:
+        target = kpi.target_for(area.level)
+        points = days.get(kpi.id, [])
+        forecast = (
+            None
+            if target is None
+            else forecast_target_date(
+                [d for d, _ in points],
+                [v for _, v in points],
+                target,
+                kpi.direction,
+                today=local_date(now),
+            )
+        )
+        out[kpi.id] = forecast_json(kpi, forecast)
+    return out
+
+
 def _ahead(kpi: Kpi, value: float | None, level: str) -> float | None:
     """Value - target, signed so that positive = better than the target."""
     gap = kpi.gap(value, level)
@@ -129,6 +206,7 @@ async def kpis_current(ctx: ApiContext, conn: asyncpg.Connection, area: Area) ->
     for row in rows:
         by_kpi[row["kpi"]].append(row)
     distinct = await _distinct_24h(ctx, conn, area, first, now)
+    forecasts = await _forecasts(ctx, conn, area, now)
     for kpi_id, (points, _, _) in distinct.items():
         by_kpi[kpi_id] = [p._asdict() for p in points]
         last[kpi_id] = max((p.bucket for p in points if p.denominator), default=None)
@@ -184,6 +262,8 @@ async def kpis_current(ctx: ApiContext, conn: asyncpg.Connection, area: Area) ->
                 # What a distinct-count KPI counts once, and the results reported for it.
                 "distinct": kpi.distinct,
                 "reported": [r.model_dump(mode="json") for r in kpi.reported],
+                # When the target is met at the trend of the last 30 days (None: no target).
+                "forecast": forecasts[kpi.id],
             }
         )
     return {"area": area_json(area), "at": iso(now), "items": items}

@@ -14,33 +14,19 @@ from typing import Any, Literal
 from ioc.api.context import ApiContext
 from ioc.api.queries.areas import area_json
 from ioc.api.queries.common import iso
+from ioc.api.queries.kpis import forecast_json
 from ioc.areas import Area
-from ioc.kpis.forecast import Forecast
 from ioc.kpis.periods import KpiPeriod, Period, PeriodValues, period_values
 from ioc.localtime import local_today
-from ioc.reports import forecast_text, gather
+from ioc.reports import gather
 
-__all__ = ["ReportFormat", "period_json", "periods", "report_file"]
+__all__ = ["ReportFormat", "period_info", "period_json", "periods", "report_file"]
 
 ReportFormat = Literal["xlsx", "pdf"]
 MEDIA_TYPES: dict[str, str] = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
 }
-
-
-def _forecast_json(item: KpiPeriod, forecast: Forecast | None) -> dict[str, Any] | None:
-    if forecast is None:
-        return None
-    return {
-        "status": forecast.status,
-        "reach_date": forecast.reach_date.isoformat() if forecast.reach_date else None,
-        "text_vi": forecast_text(item.kpi, forecast),
-        "model": forecast.model,
-        "slope_per_day": forecast.slope_per_day,
-        "mae": forecast.mae,
-        "days_used": forecast.days_used,
-    }
 
 
 def _item_json(item: KpiPeriod) -> dict[str, Any]:
@@ -71,7 +57,7 @@ def _item_json(item: KpiPeriod) -> dict[str, Any]:
             for p in item.trend
         ],
         "trend_per_day": item.trend_per_day,
-        "forecast": _forecast_json(item, item.forecast),
+        "forecast": forecast_json(item.kpi, item.forecast),
         "worst_children": [
             {
                 "area": c.area,
@@ -96,20 +82,25 @@ def _item_json(item: KpiPeriod) -> dict[str, Any]:
     }
 
 
+def period_info(period: Period) -> dict[str, Any]:
+    """An official period as the API shows it (``PeriodInfo``)."""
+    return {
+        "kind": period.kind,
+        "label": period.label,
+        "label_vi": period.label_vi,
+        "first_day": period.first.isoformat(),
+        "last_day": period.last.isoformat(),
+        "start": iso(period.start),
+        "end": iso(period.end),
+    }
+
+
 def period_json(values: PeriodValues) -> dict[str, Any]:
     """Every KPI over one period in one area, as ``GET /api/v1/kpis/periods`` returns it."""
     period = values.period
     return {
         "area": area_json(values.area),
-        "period": {
-            "kind": period.kind,
-            "label": period.label,
-            "label_vi": period.label_vi,
-            "first_day": period.first.isoformat(),
-            "last_day": period.last.isoformat(),
-            "start": iso(period.start),
-            "end": iso(period.end),
-        },
+        "period": period_info(period),
         "as_of": iso(values.as_of),
         "items": [_item_json(item) for item in values.items],
     }

@@ -6,6 +6,7 @@ stored, audit changes, and return what a response model would describe; none wri
 - ``me``: the calling key; ``areas``: areas and the map of an area's children;
 - ``kpis``: the catalogue, current values, series; ``drill``: the events behind a value;
 - ``reports``: every KPI over a period (``/kpis/periods``), the report as XLSX or PDF;
+- ``scorecard``: the QĐ 766 scorecard by agency or commune;
 - ``feeds``: feed health; ``windows``: window rows; ``entities``: what is down now;
 - ``alerts``: lists, one alert, history, acknowledgement; ``silences``;
 - ``dead_letters``: ``/dlq`` and replay; ``audit``: the audit log;
@@ -28,6 +29,7 @@ from ioc.api.routers import (
     me,
     metrics,
     reports,
+    scorecard,
     silences,
     stream,
     windows,
@@ -37,8 +39,8 @@ __all__ = ["api_router", "metrics_router"]
 
 api_router = APIRouter(prefix="/api/v1")
 for _resource in (
-    me, areas, reports, kpis, drill, feeds, windows, entities, alerts, silences, dead_letters,
-    audit, stream,
+    me, areas, reports, scorecard, kpis, drill, feeds, windows, entities, alerts, silences,
+    dead_letters, audit, stream,
 ):  # fmt: skip
     api_router.include_router(_resource.router)
 metrics_router = metrics.router

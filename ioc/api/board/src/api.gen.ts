@@ -366,6 +366,30 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scorecard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The QĐ 766 scorecard of an area by agency or commune, ranked, with the change
+         * @description The five groups of QĐ 766/QĐ-TTg and their components, per agency or child area.
+         *
+         *     ``period`` as in ``/kpis/periods`` (default: this month); the change is against the
+         *     period before (last month for a month). Components no feed carries are listed with their
+         *     source and no figure; points are estimates (``estimate_note``).
+         */
+        get: operations["scorecard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/silences": {
         parameters: {
             query?: never;
@@ -1099,6 +1123,43 @@ export type components = {
             items: components["schemas"]["Feed"][];
         };
         /**
+         * Forecast
+         * @description When the KPI will meet its target at its recent trend (``ioc kpis show`` says the same).
+         */
+        Forecast: {
+            /** Days Used */
+            days_used: number;
+            /** Deadline */
+            deadline: string | null;
+            /** Error En */
+            error_en: string;
+            /** Error Vi */
+            error_vi: string;
+            /**
+             * Mae
+             * @description one-day-ahead error on the days used, KPI units
+             */
+            mae: number | null;
+            /** Model */
+            model: string;
+            /**
+             * Reach Date
+             * @description None when no date is honest; the words say why
+             */
+            reach_date: string | null;
+            /** Slope Per Day */
+            slope_per_day: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "met" | "on_track" | "moving_away" | "flat" | "beyond_horizon" | "too_few_days";
+            /** Text En */
+            text_en: string;
+            /** Text Vi */
+            text_vi: string;
+        };
+        /**
          * Health
          * @description ``/healthz``: the process answers; ``degraded`` names notifier problems on this machine.
          */
@@ -1150,6 +1211,8 @@ export type components = {
             distinct: string | null;
             /** Feed */
             feed: string;
+            /** @description None: the KPI has no target */
+            forecast?: components["schemas"]["Forecast"] | null;
             /**
              * Gap
              * @description value - target, positive = better than the target
@@ -1539,6 +1602,111 @@ export type components = {
             value: number;
             /** Year */
             year?: number | null;
+        };
+        /**
+         * Scorecard
+         * @description The QĐ 766 scorecard of an area by agency or child area, with the period before.
+         */
+        Scorecard: {
+            area: components["schemas"]["Area"];
+            /**
+             * By
+             * @enum {string}
+             */
+            by: "agency" | "commune";
+            /** Decision */
+            decision: string;
+            /** Estimate Note */
+            estimate_note: string;
+            /** Groups */
+            groups: components["schemas"]["ScoreGroup"][];
+            period: components["schemas"]["PeriodInfo"];
+            previous_period: components["schemas"]["PeriodInfo"];
+            total: components["schemas"]["ScoreUnit"];
+            /** Units */
+            units: components["schemas"]["ScoreUnit"][];
+        };
+        /**
+         * ScoreComponent
+         * @description A component indicator of QĐ 766 as the scorecard measures it (or cannot).
+         */
+        ScoreComponent: {
+            /** Id */
+            id: string;
+            /** Kpis */
+            kpis: string[];
+            /** Max Points */
+            max_points: number | null;
+            /**
+             * Missing Source
+             * @description no feed carries its data: where it would be
+             */
+            missing_source: string | null;
+            /** Name Vi */
+            name_vi: string;
+            /** Note */
+            note: string | null;
+            /** Threshold */
+            threshold: number;
+        };
+        /**
+         * ScoreFigure
+         * @description One component's figure for one unit (agency or area).
+         */
+        ScoreFigure: {
+            /** Denominator */
+            denominator: number | null;
+            /** Id */
+            id: string;
+            /** Numerator */
+            numerator: number | null;
+            /**
+             * Points
+             * @description estimated; None without a value or a known maximum
+             */
+            points: number | null;
+            /** Value */
+            value: number | null;
+        };
+        /**
+         * ScoreGroup
+         * @description One of the five groups of QĐ 766/QĐ-TTg.
+         */
+        ScoreGroup: {
+            /** Components */
+            components: components["schemas"]["ScoreComponent"][];
+            /** Max Points */
+            max_points: number;
+            /** Name Vi */
+            name_vi: string;
+            /** Number */
+            number: number;
+        };
+        /**
+         * ScoreUnit
+         * @description An agency's or an area's scorecard line, ranked by ``score`` (points / possible).
+         */
+        ScoreUnit: {
+            /** Change */
+            change: number | null;
+            /** Code */
+            code: string;
+            /** Components */
+            components: components["schemas"]["ScoreFigure"][];
+            /** Name Vi */
+            name_vi: string;
+            /** Points */
+            points: number;
+            /** Possible */
+            possible: number;
+            /** Previous Rank */
+            previous_rank: number | null;
+            /** Previous Score */
+            previous_score: number | null;
+            /** Rank */
+            rank: number | null;
+            /** Score */
+            score: number | null;
         };
         /**
          * SeriesPoint
@@ -3251,6 +3419,93 @@ export interface operations {
                 };
             };
             /** @description no such report or area */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request (problem details) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (problem details) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (problem details) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (problem details) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    scorecard: {
+        parameters: {
+            query?: {
+                area?: string | null;
+                by?: "agency" | "commune";
+                period?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Scorecard"];
+                };
+            };
+            /** @description Unauthorized (problem details) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (problem details) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (problem details) */
             404: {
                 headers: {
                     [name: string]: unknown;

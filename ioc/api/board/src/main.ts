@@ -17,6 +17,7 @@ import { destroyCharts, mountCharts, updateCharts } from "./views/charts";
 import { mountEntities } from "./views/entities";
 import { renderHealth } from "./views/health";
 import { renderMap } from "./views/map";
+import { scorecardButton } from "./views/scorecard";
 import { renderTiles } from "./views/tiles";
 
 const app = byId("app");
@@ -141,6 +142,7 @@ function mountBoard(): void {
       h("span", { class: "user-name", text: me.name, attrs: { "data-role": "user-name", title: t("user") } }),
       h("span", { class: "user-meta", text: `${word("role", me.role)} · ${scope}`, attrs: { title: `${t("role")} · ${t("scope")}` } }),
     ),
+    scorecardButton(),
     langButton(),
     h("button", {
       class: "btn btn-ghost",

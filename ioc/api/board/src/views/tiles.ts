@@ -6,6 +6,7 @@ import { icon, iconFor } from "../icons";
 import { state } from "../state";
 import type { KpiCurrent, TrendPoint } from "../types";
 import { lastDay, openDrill } from "./drill";
+import { forecastFact } from "./forecast";
 
 function verdict(item: KpiCurrent): "meets" | "behind" | "unjudged" {
   // Without a target (or a value) there is nothing to judge, whatever `meets` says.
@@ -124,6 +125,7 @@ function tile(item: KpiCurrent): HTMLElement {
         h("dt", { text: t("gap") }),
         h("dd", { class: ["gap", v === "behind" && "gap-behind"], text: fmtGap(item.gap, item.unit) }),
       ),
+      forecastFact(item),
     ),
     h(
       "div",
