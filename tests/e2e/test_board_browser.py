@@ -198,7 +198,7 @@ def _feeds_live(page: Page) -> bool:
     events = _events_5m(page)
     live = {
         feed: ("state-ok" in state and events.get(feed, 0) > 0)
-        or (feed not in ROUND_THE_CLOCK and "state-idle" in state)
+        or (feed not in ROUND_THE_CLOCK and ("state-idle" in state or "state-quiet" in state))
         for feed, state in states.items()
     }
     return len(live) == 4 and all(live.values())
