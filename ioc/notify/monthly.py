@@ -2,9 +2,9 @@
 
 A recipient with `reports: monthly` in the recipients file gets, on the 1st of each month
 after `IOC_NOTIFY__DIGEST_AT`, one email with the previous month's report of their scope
-attached: the workbook and the PDF that `ioc reports build` and
-`GET /api/v1/reports/{period}.xlsx|.pdf?area=…` make (:mod:`ioc.reports`), so its figures are
-the API's.
+attached: the workbook and the PDF that `ioc reports build` makes (:mod:`ioc.reports`, the
+period's values recomputed first), so its figures are those of `GET /api/v1/kpis/periods` and
+`GET /api/v1/reports/{period}.xlsx|.pdf?area=…` for the same month and area.
 
 Through the outbox, so it is never lost and sent once: each report file is made once per
 area, month and format and stored in `report_files`; the outbox row (keyed `alert_id = 0`,
@@ -70,7 +70,9 @@ async def _store_files(
     )
     if stored == len(_MEDIA):
         return area.name_vi, refs
-    report = await gather(conn, catalogue, area, period, province=province, now=now)
+    # Recomputed from the window rows first, as `ioc reports build` does: the month's stored
+    # values then include every event counted so far, and the API serves the same figures.
+    report = await gather(conn, catalogue, area, period, province=province, now=now, recompute=True)
     for fmt, render in (("xlsx", workbook_bytes), ("pdf", pdf_bytes)):
         # Rendering is CPU work (the PDF subsets its font): off the event loop.
         content = await asyncio.to_thread(render, report)
