@@ -284,7 +284,8 @@ class NotifySettings(BaseModel):
             recipients file's `secret_env`).
         poll_seconds: how often the outbox is polled.
         batch: rows per poll.
-        digest_at: local time after which yesterday's digest is enqueued; None = no digest.
+        digest_at: local time after which yesterday's digest is enqueued, and on the 1st of
+            a month last month's report for `reports: monthly` recipients; None = neither.
         stale_after_minutes: an alert message whose transition is older than this when it
             could be sent (a long SMTP outage, an evaluator catching up) is folded into one
             summary per recipient and channel instead of being sent on its own; 0 = never.

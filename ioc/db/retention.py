@@ -44,6 +44,12 @@ _DELETES: Final = {
     "notification_outbox": "DELETE FROM notification_outbox WHERE ctid = ANY(ARRAY("
     "SELECT o.ctid FROM notification_outbox o WHERE o.delivered_at < $1 AND NOT EXISTS ("
     "SELECT 1 FROM alerts a WHERE a.id = o.alert_id AND a.state <> 'resolved') LIMIT $2))",
+    # A monthly report's files, once no message still waiting to be sent names them.
+    "report_files": "DELETE FROM report_files WHERE ctid = ANY(ARRAY("
+    "SELECT r.ctid FROM report_files r WHERE r.made_at < $1 AND NOT EXISTS ("
+    "SELECT 1 FROM notification_outbox o WHERE o.delivered_at IS NULL "
+    "AND o.payload->'attachments' @> jsonb_build_array(jsonb_build_object("
+    "'area', r.area, 'period', r.period))) LIMIT $2))",
 }
 _KPI_DELETE: Final = (
     "DELETE FROM kpi_values WHERE ctid = ANY(ARRAY("
@@ -84,6 +90,7 @@ async def apply_retention(
         ("audit_log", retention.audit_days),
         ("alert_history", retention.alert_history_days),
         ("notification_outbox", retention.outbox_delivered_days),
+        ("report_files", retention.outbox_delivered_days),
     ):
         if days:
             deleted[table] = await _in_batches(

@@ -34,6 +34,7 @@ import httpx
 from pydantic import SecretStr
 
 __all__ = [
+    "Attachment",
     "Channel",
     "DeliveryError",
     "OutboundMessage",
@@ -55,6 +56,15 @@ class DeliveryError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with an email (a period report)."""
+
+    filename: str
+    media_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
     """One outbox row, ready to send.
 
@@ -66,6 +76,7 @@ class OutboundMessage:
         text: the plain-text body.
         payload: the JSON payload (webhooks), `delivery_id` included.
         language: `vi` or `en`.
+        attachments: files an email carries (webhooks send only the payload, which names them).
     """
 
     id: int
@@ -75,6 +86,7 @@ class OutboundMessage:
     text: str
     payload: dict[str, Any] = field(default_factory=dict)
     language: str = "vi"
+    attachments: tuple[Attachment, ...] = ()
 
 
 @runtime_checkable
@@ -149,6 +161,11 @@ class SmtpChannel:
         email["X-IOC-Delivery"] = str(message.id)
         email["Content-Language"] = message.language
         email.set_content(message.text, charset="utf-8")
+        for file in message.attachments:
+            maintype, _, subtype = file.media_type.partition("/")
+            email.add_attachment(
+                file.content, maintype=maintype, subtype=subtype, filename=file.filename
+            )
         return email
 
     async def send(self, message: OutboundMessage) -> None:

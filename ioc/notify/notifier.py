@@ -2,10 +2,12 @@
 
 `ioc.notify.outbox` is the store (enqueue, claim, deliver, depth); this module composes it
 with the channels, the recipients and areas files, a database pool and the daily digest
-(`ioc.notify.digest`), so both of those stay free of process concerns:
+(`ioc.notify.digest`) and the monthly report (`ioc.notify.monthly`), so those stay free of
+process concerns:
 
-    notifier → outbox, digest, channels, routing
+    notifier → outbox, digest, monthly, channels, routing
     digest   → outbox, routing, templates
+    monthly  → outbox, routing, templates, ioc.reports
     outbox   → channels, routing, templates
 """
 
@@ -29,6 +31,7 @@ from ioc.events import utc_now
 from ioc.kpis import KpiCatalogue, load_kpis
 from ioc.notify.channels import Channel, SmtpChannel, WebhookChannel
 from ioc.notify.digest import enqueue_digests, summarise_stale
+from ioc.notify.monthly import enqueue_monthly_reports, previous_month
 from ioc.notify.outbox import DeliveryReport, deliver_due
 from ioc.notify.routing import Recipient, load_recipients, webhook_secrets
 from ioc.notify.templates import DEFAULT_TIMEZONE
@@ -51,7 +54,7 @@ BACKOFF_CAP_SECONDS: Final = 60.0
 
 
 class Notifier:
-    """Sends the outbox every second; optionally enqueues the daily digest each morning.
+    """Sends the outbox every second; optionally the daily digest and the monthly report.
 
     Run it as a component: `await Notifier(pool, channels, ...).run()` until `stop()`. Several
     notifiers may run against one database: claims skip each other's rows. A database outage
@@ -69,13 +72,17 @@ class Notifier:
         batch: rows per `deliver_due` call.
         recipients: for the digest.
         areas: for the digest (each recipient's scope).
-        digest_at: local time after which yesterday's digest is enqueued; None = no digest.
+        digest_at: local time after which yesterday's digest is enqueued, and on the 1st of
+            a month last month's report for recipients with `reports: monthly` (it needs
+            `catalogue` too); None = neither.
         tz: the province's time zone.
         stale_after: alert messages whose transition is older than this are folded into one
             summary per recipient and channel before each batch
             (`ioc.notify.digest.summarise_stale`); None = each is sent on its own.
         state_dir: where to write its health (`ioc.telemetry.NotifierMetrics`); None = nowhere.
         name: its name there.
+        catalogue: the KPIs, for the digest's KPI section and the monthly report.
+        clock: the present (aware); tests set it to the 1st of a month.
     """
 
     def __init__(
@@ -93,6 +100,7 @@ class Notifier:
         state_dir: Path | None = None,
         name: str = "notifier",
         catalogue: KpiCatalogue | None = None,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         if isinstance(pool, asyncpg.Pool):
             self._pool: asyncpg.Pool | None = pool
@@ -111,6 +119,8 @@ class Notifier:
         self.last_report = DeliveryReport()
         self._stopping = asyncio.Event()
         self._digest_day: date | None = None
+        self._report_month: date | None = None
+        self.clock = clock
         self._failures = 0
         self.state_dir = state_dir
         self.metrics = NotifierMetrics(name)
@@ -182,7 +192,7 @@ class Notifier:
     async def _digest_due(self, conn: asyncpg.Connection) -> None:
         if self.digest_at is None or self.areas is None or not self.recipients:
             return
-        local = datetime.now(ZoneInfo(self.tz))
+        local = self.clock().astimezone(ZoneInfo(self.tz))
         if local.time() < self.digest_at or self._digest_day == local.date():
             return
         day = local.date() - timedelta(days=1)
@@ -197,6 +207,32 @@ class Notifier:
         if added:
             log.info("enqueued %s digest message(s) for %s", added, day)
 
+    async def _reports_due(self, conn: asyncpg.Connection) -> None:
+        """Last month's reports, from digest_at on the 1st (or later, if the notifier was down).
+
+        Once per month in this process; across restarts the outbox knows who has theirs.
+        """
+        if self.digest_at is None or self.areas is None or self.catalogue is None:
+            return
+        now = self.clock()
+        local = now.astimezone(ZoneInfo(self.tz))
+        month = local.date().replace(day=1)
+        if self._report_month == month or (local.day == 1 and local.time() < self.digest_at):
+            return
+        if not any(r.reports == "monthly" for r in self.recipients):
+            return
+        period = previous_month(local.date())
+        try:
+            added = await enqueue_monthly_reports(
+                conn, period, self.recipients, self.areas, self.catalogue, now
+            )
+        except asyncpg.UndefinedTableError:
+            log.warning("tables missing (run `ioc db migrate`); no report for %s", period.label)
+            added = 0
+        self._report_month = month
+        if added:
+            log.info("enqueued %s monthly report message(s) for %s", added, period.label)
+
     async def run_once(self) -> DeliveryReport:
         """One poll: the digest if due, then one batch. A failure is logged, not raised."""
         try:
@@ -205,8 +241,9 @@ class Notifier:
             assert self._pool is not None
             async with self._pool.acquire() as conn:
                 await self._digest_due(conn)
+                await self._reports_due(conn)
                 if self.stale_after is not None:
-                    await summarise_stale(conn, utc_now(), self.stale_after, self.tz)
+                    await summarise_stale(conn, self.clock(), self.stale_after, self.tz)
                 report = await deliver_due(conn, self.channels, batch=self.batch)
         except Exception as err:
             self._failed(err)

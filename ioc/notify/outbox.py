@@ -47,7 +47,7 @@ from typing import Final
 import asyncpg
 
 from ioc.alerts.model import Transition
-from ioc.notify.channels import Channel, DeliveryError, OutboundMessage
+from ioc.notify.channels import Attachment, Channel, DeliveryError, OutboundMessage
 from ioc.notify.routing import Delivery
 from ioc.notify.templates import DEFAULT_TIMEZONE, Message, render
 
@@ -210,6 +210,33 @@ async def _claim(
     )
 
 
+async def _attachments(conn: asyncpg.Connection, row: asyncpg.Record) -> tuple[Attachment, ...]:
+    """The stored files an email row names in `payload.attachments` (a period report).
+
+    Only emails carry files; a file that is missing (its table pruned by hand) is left out
+    rather than holding the message back for ever: the text says what the report was.
+    """
+    if row["channel"] != "email":
+        return ()
+    payload = row["payload"]
+    refs = (json.loads(payload) if isinstance(payload, str) else payload).get("attachments")
+    if not refs:
+        return ()
+    found = await conn.fetch(
+        """SELECT f.filename, f.media_type, f.content
+             FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY
+                  AS u(area, period, format, n)
+             JOIN report_files f USING (area, period, format)
+            ORDER BY u.n""",
+        [r["area"] for r in refs],
+        [r["period"] for r in refs],
+        [r["format"] for r in refs],
+    )
+    if len(found) < len(refs):
+        log.warning("outbox %s: %d attached report(s) missing", row["id"], len(refs) - len(found))
+    return tuple(Attachment(r["filename"], r["media_type"], bytes(r["content"])) for r in found)
+
+
 async def deliver_due(
     conn: asyncpg.Connection,
     channels: Iterable[Channel],
@@ -253,6 +280,8 @@ async def deliver_due(
         return DeliveryReport()
 
     gate = asyncio.Semaphore(max(1, concurrency))
+    # Read here, one row after another: the sends below share no connection.
+    files = {row["id"]: await _attachments(conn, row) for row in rows}
 
     async def attempt(row: asyncpg.Record) -> str | None:
         payload = row["payload"]
@@ -264,6 +293,7 @@ async def deliver_due(
             text=row["body"],
             payload=json.loads(payload) if isinstance(payload, str) else dict(payload),
             language=row["language"],
+            attachments=files[row["id"]],
         )
         async with gate:
             try:

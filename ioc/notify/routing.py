@@ -144,6 +144,8 @@ class Recipient(BaseModel):
         severities: the exact severities received. Not with `min_severity`.
         kpis: KPI id patterns (`dvc_*`, `network_special_availability`); default: every KPI.
         digest: receives the daily digest of their scope.
+        reports: `monthly` = receives the previous month's report of their scope (XLSX and
+            PDF attached) by email on the 1st of each month; default none.
         channels: one or more, at most one of each type.
     """
 
@@ -157,6 +159,7 @@ class Recipient(BaseModel):
     severities: tuple[Severity, ...] | None = None
     kpis: tuple[str, ...] | None = None
     digest: bool = True
+    reports: Literal["monthly"] | None = None
     channels: tuple[ChannelSpec, ...]
 
     @field_validator("area", mode="before")
@@ -185,6 +188,10 @@ class Recipient(BaseModel):
             raise ValueError("severities is empty: this recipient would receive nothing")
         if not self.channels:
             raise ValueError("channels is empty: add an email or a webhook channel")
+        if self.reports is not None and not any(c.type == "email" for c in self.channels):
+            raise ValueError(
+                f"reports: {self.reports} needs an email channel: reports are sent as attachments"
+            )
         types = [c.type for c in self.channels]
         for kind in set(types):
             if types.count(kind) > 1:

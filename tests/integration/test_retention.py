@@ -87,9 +87,21 @@ async def test_old_rows_go_recent_open_and_undelivered_ones_stay(
 
     # Bounded: one row per statement, one statement per table in this run.
     first = await apply_retention(conn, RetentionSettings(), NOW, batch=1, batches=1)
-    assert first == {"audit_log": 1, "alert_history": 1, "notification_outbox": 1, "kpi_values": 1}
+    assert first == {
+        "audit_log": 1,
+        "alert_history": 1,
+        "notification_outbox": 1,
+        "report_files": 0,
+        "kpi_values": 1,
+    }
     rest = await apply_retention(conn, RetentionSettings(), NOW)
-    assert rest == {"audit_log": 1, "alert_history": 0, "notification_outbox": 0, "kpi_values": 1}
+    assert rest == {
+        "audit_log": 1,
+        "alert_history": 0,
+        "notification_outbox": 0,
+        "report_files": 0,
+        "kpi_values": 1,
+    }
     assert await apply_retention(conn, RetentionSettings(), NOW) == dict.fromkeys(rest, 0)
 
     assert await conn.fetchval("SELECT count(*) FROM audit_log") == 1
@@ -107,6 +119,7 @@ async def test_old_rows_go_recent_open_and_undelivered_ones_stay(
     assert await apply_retention(conn, RetentionSettings(audit_days=0, kpi_minute_days=0), NOW) == {
         "alert_history": 0,
         "notification_outbox": 0,
+        "report_files": 0,
     }
 
 
@@ -152,3 +165,30 @@ async def test_a_late_window_for_an_hour_whose_minutes_are_gone_keeps_the_hour_w
         hour,
     )
     assert (value["numerator"], value["denominator"]) == (180.0, 241.0)
+
+
+async def test_report_files_go_once_old_and_no_waiting_message_names_them(
+    conn: asyncpg.Connection,
+) -> None:
+    """A monthly report's stored files outlive every message still to send them, and no more."""
+    for period, made in (("2025-01", OLD), ("2025-02", OLD), ("2026-11", NOW)):
+        for fmt in ("xlsx", "pdf"):
+            await conn.execute(
+                "INSERT INTO report_files (area, period, format, filename, media_type, content, "
+                "made_at) VALUES ('33', $1, $2, 'f', 'm', '\\x00'::bytea, $3)",
+                period,
+                fmt,
+                made,
+            )
+    # An old report whose e-mail still waits (the mail server away for weeks) keeps its files.
+    await conn.execute(
+        "INSERT INTO notification_outbox (alert_id, transition, recipient, channel, address, "
+        "language, subject, body, payload, created_at) VALUES (0, 'report:2025-02', 'r', 'email', "
+        "'a@b.invalid', 'vi', 's', 'b', $1::jsonb, $2)",
+        '{"attachments": [{"area": "33", "period": "2025-02", "format": "xlsx"}]}',
+        OLD,
+    )
+    deleted = await apply_retention(conn, RetentionSettings(), NOW)
+    assert deleted["report_files"] == 2
+    left = await conn.fetch("SELECT DISTINCT period FROM report_files ORDER BY 1")
+    assert [r["period"] for r in left] == ["2025-02", "2026-11"]

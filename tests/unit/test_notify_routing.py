@@ -307,3 +307,28 @@ def test_webhook_secrets_come_from_the_named_variables(
     with pytest.raises(ValueError, match="ZALO_SECRET"):
         webhook_secrets(signed, {})
     assert webhook_secrets(recipients, {}) == {}
+
+
+def test_monthly_reports_need_an_email_channel(tmp_path: Path, areas: AreaRegistry) -> None:
+    text = """\
+recipients:
+  - id: a
+    name: "Chủ tịch"
+    area: "33"
+    reports: monthly
+    channels: [{type: email, address: a@example.invalid}]
+  - id: b
+    name: "Phó chủ tịch"
+    area: "33"
+    reports: monthly
+    channels: [{type: webhook, url: "https://gw.example.invalid/ioc"}]
+  - id: c
+    name: "Văn phòng"
+    area: "33"
+    reports: weekly
+    channels: [{type: email, address: c@example.invalid}]
+"""
+    problems = _problems(tmp_path, text, areas)
+    assert any("recipients[1]" in p and "needs an email channel" in p for p in problems)
+    assert any("recipients[2].reports" in p for p in problems)
+    assert not any("recipients[0]" in p for p in problems)

@@ -17,6 +17,7 @@ import { destroyCharts, mountCharts, updateCharts } from "./views/charts";
 import { mountEntities } from "./views/entities";
 import { renderHealth } from "./views/health";
 import { renderMap } from "./views/map";
+import { reportsButton } from "./views/reports";
 import { scorecardButton } from "./views/scorecard";
 import { renderTiles } from "./views/tiles";
 
@@ -143,6 +144,7 @@ function mountBoard(): void {
       h("span", { class: "user-meta", text: `${word("role", me.role)} · ${scope}`, attrs: { title: `${t("role")} · ${t("scope")}` } }),
     ),
     scorecardButton(),
+    reportsButton(),
     langButton(),
     h("button", {
       class: "btn btn-ghost",
