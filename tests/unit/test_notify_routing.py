@@ -307,3 +307,15 @@ def test_webhook_secrets_come_from_the_named_variables(
     with pytest.raises(ValueError, match="ZALO_SECRET"):
         webhook_secrets(signed, {})
     assert webhook_secrets(recipients, {}) == {}
+
+
+@pytest.mark.parametrize(
+    ("province", "found"), [("33", True), ("31", True), ("92", True), ("01", False)]
+)
+def test_the_default_recipients_follow_the_province(
+    province: str, found: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Hưng Yên's example named areas Hà Nội lacks, so `ioc up` refused to start for Hà Nội.
+    monkeypatch.setenv("IOC_PROVINCE", province)
+    recipients = load_recipients(None, load_areas())
+    assert bool(recipients) is found
