@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -33,7 +34,7 @@ from tests._api import add_key
 
 
 @pytest.fixture
-async def fresh_database(postgres: object) -> AsyncIterator[object]:
+async def fresh_database(postgres: object) -> AsyncIterator[Callable[[], Awaitable[str]]]:
     """A factory of fresh databases on the session's PostgreSQL, all dropped afterwards."""
     address: str = postgres.address  # type: ignore[attr-defined]
     base = address.rpartition("/")[0]
@@ -59,7 +60,9 @@ async def fresh_database(postgres: object) -> AsyncIterator[object]:
 
 
 async def test_each_of_the_34_provinces_starts_and_maps_its_communes(
-    fresh_database: object, monkeypatch: pytest.MonkeyPatch, tmp_path: object
+    fresh_database: Callable[[], Awaitable[str]],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     codes = province_codes()
     assert len(codes) == 34
@@ -67,12 +70,12 @@ async def test_each_of_the_34_provinces_starts_and_maps_its_communes(
     timings: dict[str, float] = {}
     for code in codes:
         started = time.monotonic()
-        url = await fresh_database()  # type: ignore[operator]
+        url = await fresh_database()
         # The processes read the setting from the environment, as `ioc up` passes it on.
         monkeypatch.setenv("IOC_PROVINCE", code)
         monkeypatch.setenv("IOC_DATABASE_URL", url)
         monkeypatch.setenv("IOC_KAFKA_BOOTSTRAP", "127.0.0.1:9")  # the map needs no broker
-        monkeypatch.setenv("IOC_STATE_DIR", f"{tmp_path}/state-{code}")
+        monkeypatch.setenv("IOC_STATE_DIR", str(tmp_path / f"state-{code}"))
         monkeypatch.setenv("IOC_ENVIRONMENT", "staging")
         settings = load_settings()
         assert settings.province == code
