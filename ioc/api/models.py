@@ -121,6 +121,7 @@ class Area(_Body):
     parent: str | None
     population: int | None
     households: int | None
+    estimated: bool = Field(description="population and households are estimates")
     lat: float | None = Field(description="a point inside the area (WGS 84); null: none known")
     lon: float | None
     bounds: Bounds | None = Field(description="[west, south, east, north] in degrees")

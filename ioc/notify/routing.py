@@ -57,8 +57,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from ioc.alerts.model import Severity, Transition
-from ioc.areas import AreaLevel, AreaRegistry
+from ioc.areas import DEFAULT_PROVINCE, AreaLevel, AreaRegistry, chosen_province
 from ioc.datafile import DataFileError, load_document, read_text
+from ioc.kpis.catalogue import PROVINCE_CATALOGUES
 from ioc.notify.templates import DEFAULT_TIMEZONE
 
 __all__ = [
@@ -235,8 +236,21 @@ class Delivery:
     language: str
 
 
-def _shipped() -> tuple[str, str]:
-    resource = resources.files("ioc") / "data" / "recipients.yaml"
+def _shipped() -> tuple[str, str] | None:
+    """The example shipped for the chosen province (``IOC_PROVINCE``), None if it has none.
+
+    Hưng Yên, the default, keeps ``ioc/data/recipients.yaml``; Cần Thơ and Hải Phòng have
+    ``ioc/data/provinces/<slug>/recipients.yaml``. Another province's areas are named in no
+    shipped file, so it starts with no recipients rather than refusing to start.
+    """
+    province = chosen_province()
+    data = resources.files("ioc") / "data"
+    if province == DEFAULT_PROVINCE:
+        resource = data / "recipients.yaml"
+    elif province in PROVINCE_CATALOGUES:
+        resource = data / "provinces" / PROVINCE_CATALOGUES[province] / "recipients.yaml"
+    else:
+        return None
     return str(resource), resource.read_text(encoding="utf-8")
 
 
@@ -246,7 +260,9 @@ def load_recipients(
     """Read and check a recipients file.
 
     Args:
-        path: the file; None reads the sample shipped in `ioc/data/recipients.yaml`.
+        path: the file; None reads the example shipped for the chosen province (Hưng Yên's
+            `ioc/data/recipients.yaml`, Cần Thơ's and Hải Phòng's under
+            `ioc/data/provinces/`), and none for a province without one (a warning says so).
         areas: when given, every recipient's area must exist in it (in some period).
 
     Returns:
@@ -256,7 +272,15 @@ def load_recipients(
         DataFileError: listing every problem as `file:line: field: reason`.
     """
     if path is None:
-        source, text = _shipped()
+        shipped = _shipped()
+        if shipped is None:
+            log.warning(
+                "no recipients: IOC_PROVINCE=%s has no shipped example; alerts reach no one "
+                "until IOC_ALERTS__RECIPIENTS_FILE names the province's file",
+                chosen_province(),
+            )
+            return ()
+        source, text = shipped
     else:
         source, text = str(path), read_text(Path(path))
     parsed, doc = load_document(source, text, RecipientsFile)

@@ -332,3 +332,15 @@ recipients:
     assert any("recipients[1]" in p and "needs an email channel" in p for p in problems)
     assert any("recipients[2].reports" in p for p in problems)
     assert not any("recipients[0]" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("province", "found"), [("33", True), ("31", True), ("92", True), ("01", False)]
+)
+def test_the_default_recipients_follow_the_province(
+    province: str, found: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Hưng Yên's example named areas Hà Nội lacks, so `ioc up` refused to start for Hà Nội.
+    monkeypatch.setenv("IOC_PROVINCE", province)
+    recipients = load_recipients(None, load_areas())
+    assert bool(recipients) is found

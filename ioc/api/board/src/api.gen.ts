@@ -688,6 +688,11 @@ export type components = {
             ] | null;
             /** Code */
             code: string;
+            /**
+             * Estimated
+             * @description population and households are estimates
+             */
+            estimated: boolean;
             /** Households */
             households: number | null;
             /**
@@ -1352,6 +1357,11 @@ export type components = {
             ] | null;
             /** Code */
             code: string;
+            /**
+             * Estimated
+             * @description population and households are estimates
+             */
+            estimated: boolean;
             /** Events Last Hour */
             events_last_hour: number;
             /** Firing */

@@ -15,6 +15,8 @@ export type Me = Schemas["Me"];
 export type Permission = Me["permissions"][number];
 export type TrendPoint = Schemas["TrendPoint"];
 export type KpiCurrent = Schemas["KpiCurrent"];
+/** A result the province published for a KPI: shown beside the live value, never judged. */
+export type Reported = Schemas["Reported"];
 export type Quality = KpiCurrent["quality"];
 export type KpisCurrent = Schemas["KpisCurrent"];
 export type KpiInfo = Schemas["KpiInfo"];

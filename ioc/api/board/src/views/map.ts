@@ -34,6 +34,13 @@ export interface MapActions {
   select: (code: string) => void;
 }
 
+/** "dân số 12.345 (ước tính)": the overlay's figure, marked when it is an estimate. */
+function population(child: MapChild): string | null {
+  if (child.population == null) return null;
+  const figure = t("population", { count: fmtNumber(child.population) });
+  return child.estimated ? `${figure} (${t("estimateMark")})` : figure;
+}
+
 function cell(child: MapChild, actions: MapActions): HTMLElement {
   const name = named(child.name_vi, child.name_en);
   const status = word("status", child.status);
@@ -42,6 +49,7 @@ function cell(child: MapChild, actions: MapActions): HTMLElement {
     child.firing ? t("firing", { count: fmtNumber(child.firing) }) : null,
     child.below_target ? t("belowTarget", { count: fmtNumber(child.below_target) }) : null,
     t("eventsHour", { count: fmtNumber(child.events_last_hour) }),
+    population(child),
   ].filter((x): x is string => Boolean(x));
   // The cell itself shows the short form; the long one is in the label and the tooltip.
   const short = [
@@ -385,6 +393,7 @@ function mapSvg(layout: Layout, actions: MapActions, zoomed: Placed | null, pixe
       child.firing ? t("firing", { count: fmtNumber(child.firing) }) : null,
       child.below_target ? t("belowTarget", { count: fmtNumber(child.below_target) }) : null,
       t("eventsHour", { count: fmtNumber(child.events_last_hour) }),
+      population(child),
       child.has_children ? t("drillDown") : null,
       selected ? t("selected") : null,
     ]
@@ -402,7 +411,7 @@ function mapSvg(layout: Layout, actions: MapActions, zoomed: Placed | null, pixe
         "aria-label": label,
         "aria-pressed": selected ? "true" : "false",
       },
-      s("title", {}, `${p.name} · ${status}`),
+      s("title", {}, [p.name, status, population(child)].filter(Boolean).join(" · ")),
       s("path", { class: "map-shape", d: pathD(p.shape), "vector-effect": "non-scaling-stroke" }),
     );
     item.addEventListener("click", () => activate(child, actions));

@@ -4,7 +4,7 @@ import { fill, h, s } from "../dom";
 import { fmtDay, fmtGap, fmtKpi, fmtTime, named, t, word } from "../i18n";
 import { icon, iconFor } from "../icons";
 import { state } from "../state";
-import type { KpiCurrent, TrendPoint } from "../types";
+import type { KpiCurrent, Reported, TrendPoint } from "../types";
 import { lastDay, openDrill } from "./drill";
 import { forecastFact } from "./forecast";
 
@@ -72,6 +72,32 @@ function sparkline(item: KpiCurrent, label: string): SVGSVGElement {
   return svg;
 }
 
+/**
+ * The latest result the province reported for the KPI, beside the live value: never judged,
+ * marked when a field of it is an estimate; every reported result is in its tooltip.
+ */
+function reportedFact(item: KpiCurrent): HTMLElement | null {
+  if (!item.reported.length) return null;
+  const when = (r: Reported): string => (r.as_of ? fmtDay(r.as_of) : String(r.year ?? ""));
+  const key = (r: Reported): string => r.as_of ?? `${r.year ?? 0}-12-31`;
+  const latest = [...item.reported].sort((a, b) => key(b).localeCompare(key(a)))[0];
+  const mark = (r: Reported): string => (r.estimate ? ` (${t("estimateMark")})` : "");
+  const title = item.reported
+    .map((r) => `${fmtKpi(r.value, item.unit)} · ${when(r)}${mark(r)} · ${r.area} · ${r.source}`)
+    .join("\n");
+  return h(
+    "div",
+    { class: "tile-reported", attrs: { "data-role": "reported", title } },
+    h("dt", { text: t("reported") }),
+    h(
+      "dd",
+      {},
+      `${fmtKpi(latest.value, item.unit)} · ${when(latest)}`,
+      latest.estimate ? h("span", { class: "estimate-mark", text: t("estimateMark") }) : null,
+    ),
+  );
+}
+
 function tile(item: KpiCurrent): HTMLElement {
   const info = state.kpiInfo.get(item.kpi);
   const name = named(item.name_vi, item.name_en);
@@ -126,6 +152,7 @@ function tile(item: KpiCurrent): HTMLElement {
         h("dd", { class: ["gap", v === "behind" && "gap-behind"], text: fmtGap(item.gap, item.unit) }),
       ),
       forecastFact(item),
+      reportedFact(item),
     ),
     h(
       "div",
