@@ -46,8 +46,10 @@ log.retention.check.interval.ms=300000
 """
 
 # Kafka 4 logs through Log4j 2 (the Log4j 1 `log4j.properties` of 3.x is ignored there).
+# `status = error` keeps Log4j's own notes out of the log: on every stop it warned that its
+# shutdown hook could not be registered while the JVM was already shutting down.
 _LOG4J2 = """\
-status = warn
+status = error
 appender.stdout.type = Console
 appender.stdout.name = stdout
 appender.stdout.layout.type = PatternLayout
