@@ -166,7 +166,11 @@ class DatabaseSettings(BaseModel):
 class EmbeddedSettings(BaseModel):
     """The embedded stack `ioc up` starts when no external broker or database is configured."""
 
-    kafka_version: str = Field(default="3.9.1", pattern=r"^3\.\d+\.\d+$")
+    kafka_version: str = Field(
+        default="4.1.1",
+        pattern=r"^4\.\d+\.\d+$",
+        description="Apache Kafka 4.x from Maven Central (KRaft only, logs through Log4j 2)",
+    )
     kafka_port: int = Field(default=9092, ge=0, le=65535, description="0 picks a free port")
     kafka_controller_port: int = Field(default=0, ge=0, le=65535)
     kafka_heap: str = "512m"

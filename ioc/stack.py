@@ -230,7 +230,7 @@ def _start_kafka(settings: Settings, supervisor: Supervisor, console: Console) -
     if not node.provisioned():
         with _step(
             console,
-            f"Resolving Apache Kafka {node.version} from Maven Central (first run only, ~46 MB)",
+            f"Resolving Apache Kafka {node.version} from Maven Central (first run only, ~43 MB)",
         ):
             node.provision()
     with _step(console, f"Starting Apache Kafka {node.version} (KRaft) on {node.bootstrap}"):

@@ -97,6 +97,16 @@ def test_port_out_of_range_names_nested_variable(monkeypatch: pytest.MonkeyPatch
         load_settings()
 
 
+def test_kafka_3_is_refused_for_the_embedded_broker(monkeypatch: pytest.MonkeyPatch) -> None:
+    # ioc.embedded.kafka configures Log4j 2 and the slf4j binding of Kafka 4; a 3.x broker
+    # would start without its logging set up.
+    monkeypatch.setenv("IOC_EMBEDDED__KAFKA_VERSION", "3.9.1")
+    with pytest.raises(ConfigError, match="IOC_EMBEDDED__KAFKA_VERSION"):
+        load_settings()
+    monkeypatch.setenv("IOC_EMBEDDED__KAFKA_VERSION", "4.2.0")
+    assert load_settings().embedded.kafka_version == "4.2.0"
+
+
 def test_unknown_timezone(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IOC_TIMEZONE", "Asia/Hanoi-City")
     with pytest.raises(ConfigError, match="IOC_TIMEZONE"):
