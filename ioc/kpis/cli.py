@@ -60,6 +60,23 @@ def _catalogue(path: Path | None, settings: Settings | None) -> KpiCatalogue:
         fail(f"The KPI catalogue cannot be used; fix these and run again.\n{err}")
 
 
+def _kpi_in_area(
+    file: Path | None, kpi_id: str, area: str | None
+) -> tuple[Settings, Kpi, Area, datetime]:
+    """The settings, the KPI and the area a command names, and now; a clear line if not."""
+    settings = get_settings()
+    try:
+        kpi = _catalogue(file, settings).get(kpi_id)
+    except KeyError as err:
+        fail(str(err.args[0]))
+    try:
+        registry = load_areas(settings.areas_file)
+    except AreaFileError as err:
+        fail(f"The areas file cannot be used; fix these and run again.\n{err}")
+    now = datetime.now(UTC)
+    return settings, kpi, _resolve_area(registry, area, local_today(now)), now
+
+
 def _number(value: float, decimals: int) -> str:
     """A Vietnamese number with exactly ``decimals`` decimals (columns, rates of change)."""
     return format_number(value, decimals, fixed=True)
@@ -323,18 +340,7 @@ def show(
     dvc_services_with_online_dossiers) is counted from the event store: its 24 h value over
     the whole span, its daily values per local day.
     """
-    settings = get_settings()
-    catalogue = _catalogue(file, settings)
-    try:
-        kpi = catalogue.get(kpi_id)
-    except KeyError as err:
-        fail(str(err.args[0]))
-    try:
-        registry = load_areas(settings.areas_file)
-    except AreaFileError as err:
-        fail(f"The areas file cannot be used; fix these and run again.\n{err}")
-    now = datetime.now(UTC)
-    chosen = _resolve_area(registry, area, local_today(now))
+    settings, kpi, chosen, now = _kpi_in_area(file, kpi_id, area)
     status = asyncio.run(_refresh_and_read(settings, kpi, chosen, now, days))
     if as_json:
         print_json(_status_json(kpi, chosen, status, days))
@@ -423,17 +429,7 @@ def events(
     period is the last 24 hours. The table shows the oldest --limit events; --csv writes them
     all to a file Excel opens with its Vietnamese intact.
     """
-    settings = get_settings()
-    try:
-        kpi = _catalogue(None, settings).get(kpi_id)
-    except KeyError as err:
-        fail(str(err.args[0]))
-    try:
-        registry = load_areas(settings.areas_file)
-    except AreaFileError as err:
-        fail(f"The areas file cannot be used; fix these and run again.\n{err}")
-    now = datetime.now(UTC)
-    chosen = _resolve_area(registry, area, local_today(now))
+    settings, kpi, chosen, now = _kpi_in_area(None, kpi_id, area)
     try:
         if bucket is not None:
             if start is not None or end is not None:
