@@ -28,6 +28,7 @@ PASSWORD = "s3cret-pw"
 # command → (extra arguments, exit code): each meets the database or the broker first.
 TOUCHING: dict[str, tuple[list[str], int]] = {
     "alerts list": ([], EXIT_DATABASE),
+    "alerts quiet": ([], EXIT_DATABASE),
     "alerts ack": (["1", "--by", "Trực ban"], EXIT_DATABASE),
     "alerts silence": (
         ["--rule", "dvc_*", "--for", "1h", "--reason", "bảo trì", "--by", "Trực ban"],
