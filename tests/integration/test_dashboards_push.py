@@ -131,8 +131,12 @@ def test_a_new_target_updates_only_the_boards_that_show_it(
     for kpi in catalogue["kpis"]:
         if kpi["id"] == "camera_online_rate":
             kpi["target"]["value"] = 0.97
-    path = tmp_path / "kpis.yaml"
-    path.write_text(yaml.safe_dump(catalogue, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "kpis.yaml").write_text(yaml.safe_dump(catalogue, allow_unicode=True), "utf-8")
+    # The shipped boards are the default province's (Hưng Yên: the national catalogue plus its
+    # reported results): the same overlay over the changed national file.
+    province = Path("ioc/data/provinces/hung-yen/kpis.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "hung-yen.yaml"
+    path.write_text(province.replace("extends: national", "extends: kpis.yaml"), "utf-8")
     settings = _settings(grafana).model_copy(
         update={"alerts": load_settings(alerts={"kpis_file": path}).alerts}
     )
