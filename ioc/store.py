@@ -5,7 +5,8 @@ The store is the ``events`` table (migration 0008): every valid event, keyed by
 event to its windows (``ioc.streams.sink``). An event is counted exactly when it is first
 stored, so a repeat at any age within the store's retention changes nothing.
 
-This module says, for any envelope, what the store's generic columns hold:
+This module says, for any envelope, what the store's generic columns hold (each feed's
+declaration says it for its kinds: ``entity:`` and ``status:`` in ``ioc/data/feeds/*.yaml``):
 
 - :func:`entity_of`: the thing the event is about (a camera, a network point, a dossier, an
   offering of a procedure by an agency, a payment, an area's counters);
@@ -25,55 +26,19 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from ioc.events import (
-    CameraDetection,
-    CameraHeartbeat,
-    DossierEvent,
-    DvcService,
-    Envelope,
-    NetworkSample,
-    NetworkSubscriptions,
-    PaymentTransaction,
-    SatisfactionRating,
-    ServiceLevel,
-)
+from ioc.events import Envelope
+from ioc.feeds import event_kinds
 
 __all__ = ["entity_of", "fields_of", "status_of"]
 
-
-def _offering(p: DvcService) -> str:
-    # A procedure is offered by several agencies: the offering is the pair, as the simulator
-    # keys it (`agency/procedure`).
-    return f"{p.agency_code}/{p.procedure_code}"
-
-
-_ENTITY: dict[type[Any], Callable[[Any], str]] = {
-    CameraHeartbeat: lambda p: p.camera_id,
-    CameraDetection: lambda p: p.camera_id,
-    DossierEvent: lambda p: p.dossier_id,
-    SatisfactionRating: lambda p: p.dossier_id,
-    DvcService: _offering,
-    PaymentTransaction: lambda p: p.transaction_id,
-    NetworkSample: lambda p: p.point_id,
-}
+_ENTITY = {model: kind.entity for model, kind in event_kinds().items() if kind.entity}
+_STATUS = {model: kind.status for model, kind in event_kinds().items() if kind.status}
 
 
 def entity_of(envelope: Envelope) -> str:
-    """What the event is about; an area's own counters are about the area."""
+    """What the event is about; an event whose kind declares no entity is about its area."""
     pick = _ENTITY.get(type(envelope.payload))
     return envelope.area if pick is None else pick(envelope.payload)
-
-
-_STATUS: dict[type[Any], Callable[[Any], tuple[str, bool]]] = {
-    CameraHeartbeat: lambda p: ("camera", p.online),
-    NetworkSample: lambda p: (p.point_kind.value, p.up),
-    DvcService: lambda p: ("service", p.service_level is not ServiceLevel.NONE),
-}
-# NetworkSubscriptions carries counters, not a state.
-assert NetworkSubscriptions not in _STATUS
 
 
 def status_of(envelope: Envelope) -> tuple[str, bool] | None:

@@ -5,23 +5,18 @@ the worker: the topic's feed, a known area, not from the future). A feed's rules
 consistency checks: facts the payload schema cannot check alone because they involve the event
 time or several fields. A broken rule sends the record to `ioc.dlq` with the rule's reason.
 
-Adding a feed: a module here with `RULES = FeedRules(feed=..., rules=(...))`, listed in
-`FEED_RULES`.
+A feed's rules are declared with it (``rules:`` in ``ioc/data/feeds/<feed>.yaml``, compiled by
+`ioc.feeds`); a new feed's come with its declaration.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from ioc.events import Envelope
+from ioc.feeds import Rule, feeds
 
 __all__ = ["FEED_RULES", "FeedRules", "Rule"]
-
-# A rule returns None when the event is fine, else (reason, detail) for the dead letter. Rules
-# test the payload with `type(p) is X`: payload classes have no subclasses, and `isinstance` on
-# a pydantic model goes through ABCMeta, a measurable cost for every event read.
-Rule = Callable[[Envelope], tuple[str, str] | None]
 
 
 @dataclass(frozen=True)
@@ -40,10 +35,6 @@ class FeedRules:
         return None
 
 
-def _feed_rules() -> dict[str, FeedRules]:
-    from ioc.streams.rules import camera, dvc, network, payment
-
-    return {m.RULES.feed: m.RULES for m in (camera, dvc, payment, network)}
-
-
-FEED_RULES: dict[str, FeedRules] = _feed_rules()
+FEED_RULES: dict[str, FeedRules] = {
+    f.feed: FeedRules(f.feed, tuple(r for e in f.events.values() for r in e.rules)) for f in feeds()
+}
