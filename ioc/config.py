@@ -456,6 +456,11 @@ class Settings(BaseSettings):
         description="an overlay (figures: on the national data) or a full areas file; "
         "unset = the shipped data of IOC_PROVINCE",
     )
+    feeds_dir: Path | None = Field(
+        default=None,
+        description="a folder of the province's own feed declarations (*.yaml), read once at "
+        "start by ioc.feeds; unset = the shipped feeds and those of installed plugins",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     api_host: str = "127.0.0.1"

@@ -101,6 +101,8 @@ def declaration_files() -> list[Traversable | Path]:
             problems.append(f"entry point {name} ({ENTRY_POINT_GROUP}): no file {path}")
         else:
             found.append(path)
+    # Read from the environment, not ioc.config.Settings (whose `feeds_dir` documents it): the
+    # payload classes are made when ioc.events is imported, before any settings exist.
     folder = os.environ.get(FEEDS_DIR_ENV)
     if folder:
         if not Path(folder).is_dir():
