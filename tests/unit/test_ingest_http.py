@@ -502,7 +502,8 @@ async def test_outside_local_a_mapping_without_a_token_is_refused(
 
 async def test_bodies_are_read_and_mapped_a_few_at_a_time(tmp_path: Path) -> None:
     """Memory is bounded by max_parallel bodies, not by max_connections of them."""
-    server = await Server(make(tmp_path, body_timeout_seconds="1", max_parallel="1")).started()
+    # 3 s for the slow body: the 0.6 s of waiting below ends well before it, even on a busy machine.
+    server = await Server(make(tmp_path, body_timeout_seconds="3", max_parallel="1")).started()
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
         writer.write(

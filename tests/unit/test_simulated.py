@@ -34,7 +34,7 @@ FEEDS: list[type[SimulatedConnector]] = [
     PaymentSimulator,
     NetworkSimulator,
 ]
-_runs: dict[tuple[Any, ...], list[Envelope]] = {}
+_runs: dict[tuple[Any, ...], tuple[AreaRegistry, list[Envelope]]] = {}
 
 
 def make(
@@ -73,6 +73,8 @@ async def run(
     areas: AreaRegistry = AREAS,
 ) -> list[Envelope]:
     """Drain a backfill; identical runs are shared between tests (they are deterministic)."""
+    # The registry is kept with its run: an id is only unique while its object lives, and a
+    # freed registry's id is reused by the next one (another province's run came back).
     key = (cls, start, duration, seed, rate, scenario, id(areas))
     if key not in _runs:
         connector = make(cls, start, duration, seed=seed, rate=rate, scenario=scenario, areas=areas)
@@ -80,8 +82,8 @@ async def run(
         async for item in connector.events():
             assert isinstance(item, Envelope)
             out.append(item)
-        _runs[key] = out
-    return _runs[key]
+        _runs[key] = (areas, out)
+    return _runs[key][1]
 
 
 def dump(envelope: Envelope) -> dict[str, Any]:
