@@ -6,6 +6,7 @@ checks one promise of the declaration language (ioc/feeds/_spec.py) on real even
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -183,3 +184,12 @@ def test_two_declarations_cannot_claim_the_same_names(tmp_path: Path) -> None:
     assert f"{second}: feed 'pumps' is declared in {first} too" in problems
     assert f"{second}: metric 'pumps.readings' is declared in {first} too" in problems
     assert not any("PumpReading" in p for p in problems)  # the other class name is its own
+
+
+def test_the_documented_example_is_a_valid_declaration(tmp_path: Path) -> None:
+    guide = Path(__file__).parents[2] / "ioc" / "data" / "feeds" / "README.md"
+    example = re.search(r"```yaml\n(.*?)```", guide.read_text(encoding="utf-8"), re.S)
+    assert example is not None
+    (feed,) = _declare(tmp_path, example.group(1))
+    assert feed.feed == "pumps" and feed.partitions == 3 and feed.retention_hours == 720
+    assert "pumps.fault" in feed.metrics
