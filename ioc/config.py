@@ -456,6 +456,11 @@ class Settings(BaseSettings):
         description="an overlay (figures: on the national data) or a full areas file; "
         "unset = the shipped data of IOC_PROVINCE",
     )
+    indicators_file: Path | None = Field(
+        default=None,
+        description="the periodic indicators' catalogue (a full file, or one that extends "
+        "the national one); unset = the shipped one of IOC_PROVINCE",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     api_host: str = "127.0.0.1"

@@ -36,15 +36,18 @@ __all__ = [
     "split_key",
 ]
 
-Role = Literal["operator", "leader", "engineer", "admin"]
-Permission = Literal["read", "ack", "silence", "dlq", "metrics", "audit", "keys"]
+Role = Literal["operator", "leader", "engineer", "admin", "department"]
+Permission = Literal["read", "ack", "silence", "dlq", "metrics", "audit", "keys", "report"]
 ROLES: Final[tuple[Role, ...]] = get_args(Role)
 # operator: watches and acknowledges; leader: also silences (decides what may wait);
-# engineer: keeps the pipeline healthy (silences for maintenance, DLQ, metrics); admin: all.
+# engineer: keeps the pipeline healthy (silences for maintenance, DLQ, metrics); department:
+# a department (sở, ngành) that enters its periodic indicators' values (ioc.indicators);
+# admin: all.
 PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
     "operator": frozenset({"read", "ack"}),
     "leader": frozenset({"read", "ack", "silence"}),
     "engineer": frozenset({"read", "silence", "dlq", "metrics"}),
+    "department": frozenset({"read", "report"}),
     "admin": frozenset(get_args(Permission)),
 }
 _PREFIX = "ioc_"
@@ -58,7 +61,7 @@ class Principal:
     Attributes:
         key_id: the public id of the key.
         name: who holds it ("Trực ban IOC ca 1"); audit lines and acknowledgements say this.
-        role: operator, leader, engineer or admin.
+        role: operator, leader, engineer, department or admin.
         area: the area the key is limited to (it and everything below); None = the province.
     """
 

@@ -105,7 +105,10 @@ class IndicatorTarget(Target):
             raise PydanticCustomError(
                 "estimate_note",
                 "{reason}",
-                {"reason": "an estimated target needs a 'note' saying how it was read", "at": "note"},
+                {
+                    "reason": "an estimated target needs a 'note' saying how it was read",
+                    "at": "note",
+                },
             )
         return self
 
@@ -189,7 +192,9 @@ class Indicator(BaseModel):
         for where, value in checks:
             problem = value_problem(self.unit, value)
             if problem:
-                raise PydanticCustomError("value_range", "{reason}", {"reason": problem, "at": where})
+                raise PydanticCustomError(
+                    "value_range", "{reason}", {"reason": problem, "at": where}
+                )
         return self
 
     def target_for(self, level: AreaLevel | str) -> float | None:
@@ -365,7 +370,9 @@ def _indicators(
     seen: dict[str, int] = {}
     for i, item in enumerate(items, start):
         if not isinstance(item, dict):
-            problems.append(doc.problem(["indicators", i], f"expected 'field: value', got {item!r}"))
+            problems.append(
+                doc.problem(["indicators", i], f"expected 'field: value', got {item!r}")
+            )
             continue
         indicator, found = doc.validate(Indicator, item, ["indicators", i])
         problems += found
@@ -427,7 +434,9 @@ def _load_overlay(doc: Document, file: Path) -> IndicatorCatalogue:
     added: list[Indicator] = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            problems.append(doc.problem(["indicators", i], f"expected 'field: value', got {item!r}"))
+            problems.append(
+                doc.problem(["indicators", i], f"expected 'field: value', got {item!r}")
+            )
             continue
         item_id = item.get("id")
         if isinstance(item_id, str) and item_id in base:
@@ -450,7 +459,9 @@ def _load_overlay(doc: Document, file: Path) -> IndicatorCatalogue:
                     if item[key] is None:
                         merged.pop(key)
             if item.get("reported") is not None:
-                extra = item["reported"] if isinstance(item["reported"], list) else [item["reported"]]
+                extra = (
+                    item["reported"] if isinstance(item["reported"], list) else [item["reported"]]
+                )
                 merged["reported"] = [*extra, *merged.get("reported", ())]
             indicator, found = doc.validate(Indicator, merged, ["indicators", i])
             problems += found
