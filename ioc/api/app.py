@@ -142,9 +142,9 @@ def create_app(settings: Settings) -> FastAPI:
         description=(
             "Every `/api/v1` endpoint and `/metrics` needs `Authorization: Bearer <key>` "
             "(`ioc api keys create`). Keys have a role (operator, leader, engineer, department, "
-            "admin) and may be limited to an area and below. Errors are `application/problem+json`. "
-            "Times are UTC; the board shows them in Asia/Ho_Chi_Minh. Read this document at "
-            "`/docs`."
+            "admin) and may be limited to an area and below. Errors are "
+            "`application/problem+json`. Times are UTC; the board shows them in "
+            "Asia/Ho_Chi_Minh. Read this document at `/docs`."
         ),
         lifespan=lifespan,
         docs_url=None,  # FastAPI's pages load Swagger UI from a CDN; /docs is ours (_add_docs)
