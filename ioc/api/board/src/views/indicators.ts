@@ -23,6 +23,7 @@ const WORDS = {
     due: "hạn {date}",
     rank: "hạng {n}",
     previous: "kỳ trước {value} ({period})",
+    published: "đã công bố {when}: {value}",
     enteredBy: "Nhập bởi {name} lúc {time}",
     department: "Sở, ngành: {name}",
     source: "Căn cứ: {text}",
@@ -43,6 +44,7 @@ const WORDS = {
     due: "due {date}",
     rank: "rank {n}",
     previous: "before: {value} ({period})",
+    published: "published {when}: {value}",
     enteredBy: "Entered by {name} at {time}",
     department: "Department: {name}",
     source: "Source: {text}",
@@ -104,6 +106,20 @@ function card(item: IndicatorStatus): HTMLElement {
     item.value == null && item.last_value != null && item.last_period
       ? w("previous", { value: value(item.last_value, item), period: periodText(item.last_period, null) })
       : null;
+  // A result published before the product ran (seed figures): shown, never judged.
+  const when = (r: IndicatorStatus["reported"][number]): string => (r.as_of ? fmtDay(r.as_of) : String(r.year ?? ""));
+  const latest = [...item.reported].sort((a, b) => when(b).localeCompare(when(a)))[0];
+  const published = latest
+    ? h(
+        "span",
+        {
+          class: "ind-published",
+          attrs: { "data-role": "published", title: item.reported.map((r) => `${value(r.value, item)} · ${when(r)} · ${r.area} · ${r.source}`).join("\n") },
+        },
+        w("published", { when: when(latest), value: value(latest.value, item) }),
+        latest.estimate ? ` (${w("estimate")})` : "",
+      )
+    : null;
   return h(
     "article",
     {
@@ -130,6 +146,7 @@ function card(item: IndicatorStatus): HTMLElement {
       { class: "ind-foot" },
       h("span", { text: `${periodText(item.period, item.period_vi)} · ${w("due", { date: fmtDay(item.due) })}` }),
       before ? h("span", { class: "ind-before", text: before }) : null,
+      published,
     ),
   );
 }
