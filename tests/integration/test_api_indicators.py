@@ -12,7 +12,7 @@ import io
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -22,11 +22,13 @@ from openpyxl import Workbook, load_workbook
 
 from ioc.areas import load_areas
 from ioc.config import load_settings
+from ioc.dashboards import READER_ROLE, build_all, context_from_settings
 from ioc.db import migrate, sync_areas
 from ioc.indicators import catalogue_file_for
 from ioc.indicators.periods import latest_ended
 from ioc.localtime import local_today
 from tests._api import WARD, RunningApi, add_key, running_api
+from tests._grafana_sql import TimeRange, Variable, expand
 from tests._services import ExternalService, LocalService
 
 PROBLEM = "application/problem+json"
@@ -348,11 +350,43 @@ async def test_a_bad_file_lists_every_bad_row_and_imports_nothing(stack: Stack) 
     assert ("Văn phòng UBND tỉnh", 422) in [(r["actor"], r["status"]) for r in refused]
 
 
-async def test_grafana_reads_the_catalogue_the_api_wrote(stack: Stack) -> None:
+async def test_the_grafana_panel_says_what_the_api_says(stack: Stack) -> None:
+    """The overview's indicator table, run as Grafana's read-only role over a range ending now,
+    judges every indicator of the province and of a ward as the API does."""
     rows = await _rows(stack, "SELECT id, target_commune, department_vi FROM indicators")
     by_id = {r["id"]: r for r in rows}
     assert by_id["work_files_online"]["target_commune"] == 0.6
     assert by_id["dti_rank"]["department_vi"] == "Sở Khoa học và Công nghệ"
+    boards = build_all(context_from_settings(load_settings()))
+    (panel,) = [
+        p
+        for p in boards["ioc-overview"]["panels"]
+        if p.get("title", "").startswith("Chỉ tiêu định kỳ")
+    ]
+    now = datetime.now(UTC)
+    for area in ("33", WARD):
+        sql = expand(
+            panel["targets"][0]["rawSql"],
+            TimeRange(now - timedelta(hours=6), now),
+            {"area": Variable("area", [(area, area)], area)},
+            interval=None,
+            timescaledb=False,
+        )
+        conn = await asyncpg.connect(stack.url)
+        try:
+            async with conn.transaction(readonly=True):
+                await conn.execute(f"SET LOCAL ROLE {READER_ROLE}")
+                grafana = await conn.fetch(sql)
+        finally:
+            await conn.close()
+        async with stack.api.client(stack.operator) as client:
+            api = await _items(client, area)
+        assert {r["id"]: r["state"] for r in grafana} == {
+            k: v["state_vi"] for k, v in api.items()
+        }, area
+        for row in grafana:
+            assert row["due"].isoformat() == api[row["id"]]["due"], row
+            assert (row["meets"] == "Đạt") == (api[row["id"]]["meets"] is True), row
 
 
 def test_overlay_file_is_used(tmp_path: Path) -> None:
