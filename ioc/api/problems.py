@@ -138,6 +138,10 @@ EXPLAINED: dict[str, tuple[str, str]] = {
         "Không có chỉ tiêu định kỳ này; xem GET /api/v1/indicators.",
         "No such periodic indicator; see GET /api/v1/indicators.",
     ),
+    "other-department": (
+        "Chỉ tiêu này do sở, ngành khác báo cáo; khóa này chỉ nhập chỉ tiêu của sở, ngành mình.",
+        "Another department reports this indicator; this key enters only its own department's.",
+    ),
     "invalid-entry": (
         "Giá trị chỉ tiêu không nhập được; `errors` nêu từng trường và lý do (kỳ chưa kết "
         "thúc, địa bàn không báo cáo chỉ tiêu này, giá trị ngoài khoảng…).",

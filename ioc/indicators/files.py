@@ -255,6 +255,7 @@ def entries_of(
     areas: AreaRegistry,
     today: date,
     scope: frozenset[str] | None = None,
+    department: str | None = None,
 ) -> tuple[list[Entry], int]:
     """Every filled-in row of an upload as an entry, and how many rows had no value.
 
@@ -286,6 +287,7 @@ def entries_of(
             today=today,
             note=row.cells.get("note") or None,
             scope=scope,
+            department=department,
         )
         problems += [
             FileProblem(row.line, column, reason)

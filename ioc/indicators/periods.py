@@ -24,6 +24,7 @@ from ioc.kpis.periods import Period, PeriodError
 __all__ = ["FORMS", "due_date", "latest_ended", "parse_period", "previous"]
 
 _KIND: Final[dict[PeriodKind, str]] = {"monthly": "month", "quarterly": "quarter", "yearly": "year"}
+_KIND_OF: Final[dict[str, PeriodKind]] = {v: k for k, v in _KIND.items()}
 FORMS: Final[dict[PeriodKind, str]] = {
     "monthly": "a month, e.g. 2025-07",
     "quarterly": "a quarter, e.g. 2025-Q3",
@@ -72,8 +73,7 @@ def latest_ended(kind: PeriodKind, today: date) -> Period:
 
 def previous(period: Period) -> Period:
     """The period of the same length just before ``period``."""
-    kind: PeriodKind = {"month": "monthly", "quarter": "quarterly"}.get(period.kind, "yearly")  # type: ignore[assignment]
-    return _of(kind, period.first - timedelta(days=1))
+    return _of(_KIND_OF[period.kind], period.first - timedelta(days=1))
 
 
 def due_date(indicator: Indicator, period: Period) -> date:

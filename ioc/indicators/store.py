@@ -84,6 +84,7 @@ def check_entry(
     today: date,
     note: str | None = None,
     scope: frozenset[str] | None = None,
+    department: str | None = None,
 ) -> tuple[Entry | None, list[tuple[str, str]]]:
     """Check one entry against the catalogue, the areas and the calendar.
 
@@ -97,6 +98,7 @@ def check_entry(
         today: The local day: a period that has not ended cannot be reported.
         note: A remark kept with the value.
         scope: Area codes the caller may enter values for; None: any.
+        department: The department whose indicators the caller may enter; None: any.
 
     Returns:
         The entry and no problems, or None and (field, reason) for every problem.
@@ -108,6 +110,16 @@ def check_entry(
         found = None
         problems.append(("indicator", str(err.args[0])))
     chosen: Period | None = None
+    if found is not None and department is not None and found.department != department:
+        owner = catalogue.department(found).name_vi
+        mine = catalogue.departments.get(department)
+        problems.append(
+            (
+                "indicator",
+                f"{found.id} is reported by {owner}; this key enters only "
+                f"{mine.name_vi if mine else department}'s indicators",
+            )
+        )
     if found is not None:
         try:
             chosen = parse_period(found.period, period)
@@ -246,15 +258,11 @@ class IndicatorState:
     entered_at: datetime | None
 
 
-def _level_of(area: Area) -> AreaLevel:
-    return area.level
-
-
 async def states(
     conn: asyncpg.Connection, catalogue: IndicatorCatalogue, area: Area, today: date
 ) -> list[IndicatorState]:
     """Every indicator the area's level reports, with its state on ``today`` (local day)."""
-    chosen = [i for i in catalogue if _level_of(area) in i.levels]
+    chosen = [i for i in catalogue if area.level in i.levels]
     rows = await conn.fetch(
         "SELECT DISTINCT ON (indicator, period) indicator, period, value, entered_by, entered_at "
         "FROM indicator_values WHERE area = $1 AND indicator = ANY($2::text[]) "

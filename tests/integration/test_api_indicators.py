@@ -20,6 +20,7 @@ import httpx
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from ioc.api.keys import create_key
 from ioc.areas import load_areas
 from ioc.config import load_settings
 from ioc.dashboards import READER_ROLE, build_all, context_from_settings
@@ -51,9 +52,10 @@ indicators:
 class Stack:
     api: RunningApi
     url: str
-    department: str  # Văn phòng UBND tỉnh, the whole province
-    ward_department: str  # a ward's office, WARD and below
+    department: str  # Văn phòng UBND tỉnh, the whole province, its own indicators only
+    ward_department: str  # a ward's office, WARD and below, any indicator
     operator: str
+    science: str  # Sở Khoa học và Công nghệ, its own indicators only
 
 
 @pytest.fixture(scope="module")
@@ -81,9 +83,14 @@ async def stack(
         await migrate(conn)
         await sync_areas(conn, load_areas())
         keys = [
-            await add_key(conn, "Văn phòng UBND tỉnh", "department"),
+            (
+                await create_key(
+                    conn, "Văn phòng UBND tỉnh", "department", None, "test", "van_phong_ubnd"
+                )
+            )[1],
             await add_key(conn, "Văn phòng UBND phường Phố Hiến", "department", WARD),
             await add_key(conn, "Trực ban tỉnh", "operator"),
+            (await create_key(conn, "Sở KH&CN", "department", None, "test", "so_khcn"))[1],
         ]
     finally:
         await conn.close()
@@ -211,7 +218,7 @@ async def test_a_bad_entry_names_each_field(stack: Stack) -> None:
     fields = {e["loc"][-1]: e["msg"] for e in bad["errors"]}  # type: ignore[union-attr]
     assert "a value is entered once its period has ended" in fields["period"]
     assert "write 0.6 if you meant 60 %" in fields["value"]
-    async with stack.api.client(stack.department) as client:
+    async with stack.api.client(stack.ward_department) as client:
         wrong_level = _problem(
             await client.post(
                 "/api/v1/indicators/values",
@@ -247,18 +254,32 @@ async def test_upload_a_filled_in_csv_template(stack: Stack) -> None:
             "text/csv"
         )
         assert "work_files_online" in template.text
-        filled = _fill_csv(
+        # The DTI rank is the Sở KH&CN's: this key's file may not carry it, and nothing of
+        # the file is imported while it does.
+        both = _fill_csv(
             template.content,
             {("work_files_online", "33"): "92,5%", ("dti_rank", "33"): "45"},
         )
+        refused = _problem(
+            await client.post(
+                "/api/v1/indicators/upload", content=both, headers={"Content-Type": "text/csv"}
+            ),
+            422,
+        )
+        errors = refused["errors"]
+        assert isinstance(errors, list) and len(errors) == 1
+        assert errors[0]["loc"][2] == "indicator"
+        assert "reported by Sở Khoa học và Công nghệ" in errors[0]["msg"]
+        filled = _fill_csv(template.content, {("work_files_online", "33"): "92,5%"})
         response = await client.post(
             "/api/v1/indicators/upload", content=filled, headers={"Content-Type": "text/csv"}
         )
         assert response.status_code == 201, response.text
         body = response.json()
-        assert body["imported"] == 2 and body["skipped"] == 4
-        values = {(i["indicator"], i["area"]): i["value"] for i in body["items"]}
-        assert values == {("work_files_online", "33"): 0.925, ("dti_rank", "33"): 45}
+        assert body["imported"] == 1 and body["skipped"] == 5
+        assert [(i["indicator"], i["area"], i["value"]) for i in body["items"]] == [
+            ("work_files_online", "33", 0.925)
+        ]
         items = await _items(client)
     assert items["work_files_online"]["state"] == "reported"
     assert items["work_files_online"]["meets"] is True  # 92,5 % ≥ 90 % for the province
@@ -267,7 +288,26 @@ async def test_upload_a_filled_in_csv_template(stack: Stack) -> None:
         "SELECT actor, detail->>'imported' AS imported FROM audit_log "
         "WHERE action = 'indicators.upload' AND outcome = 'ok'",
     )
-    assert ("Văn phòng UBND tỉnh", "2") in [(a["actor"], a["imported"]) for a in audit]
+    assert ("Văn phòng UBND tỉnh", "1") in [(a["actor"], a["imported"]) for a in audit]
+
+
+async def test_a_department_key_enters_only_its_departments_indicators(stack: Stack) -> None:
+    body = {"indicator": "dti_rank", "period": "2025", "value": 45}
+    async with stack.api.client(stack.department) as office:
+        other = _problem(await office.post("/api/v1/indicators/values", json=body), 403)
+    assert other["type"] == "/problems/other-department"
+    assert "reported by Sở Khoa học và Công nghệ" in str(other["detail"])
+    async with stack.api.client(stack.science) as science:
+        entered = await science.post("/api/v1/indicators/values", json=body)
+        assert entered.status_code == 201, entered.text
+        dti = (await _items(science))["dti_rank"]
+    assert dti["state"] == "reported" and dti["value"] == 45 and dti["meets"] is None
+    denied = await _rows(
+        stack,
+        "SELECT actor FROM audit_log WHERE action = 'scope.denied' "
+        "AND detail->>'indicator' = 'dti_rank'",
+    )
+    assert [d["actor"] for d in denied] == ["Văn phòng UBND tỉnh"]
 
 
 async def test_upload_a_filled_in_xlsx_template_with_communes(stack: Stack) -> None:
@@ -325,6 +365,7 @@ async def test_a_bad_file_lists_every_bad_row_and_imports_nothing(stack: Stack) 
             ("5", "period"),
             ("6", "value"),
             ("7", "area"),
+            ("7", "indicator"),  # and it is the Sở KH&CN's
         ]
         assert "did you mean 'documents_electronic'" in str(bad["detail"]).lower()
         assert "nothing imported" in str(bad["detail"])

@@ -94,5 +94,18 @@ def test_a_bad_file_is_refused_whole(run, database_url: str, tmp_path: Path) -> 
     assert "row 4: value: 0 is not a rank" in refused.stderr
     stored = asyncio.run(_fetch(database_url, "SELECT count(*) AS n FROM indicator_values"))
     assert stored[0]["n"] == 0
-    made = run("api", "keys", "create", "--name", "Sở Nội vụ", "--role", "department")
+    made = run(
+        "api", "keys", "create", "--name", "Sở Nội vụ", "--role", "department",
+        "--department", "so_noi_vu",
+    )  # fmt: skip
     assert made.returncode == 0, made.stderr
+    keys = json.loads(run("api", "keys", "list", "--json").stdout)
+    assert [(k["role"], k["department"]) for k in keys] == [("department", "so_noi_vu")]
+    unknown = run(
+        "api", "keys", "create", "--name", "X", "--role", "department", "--department", "so_x"
+    )
+    assert unknown.returncode == 2 and "no department 'so_x'" in unknown.stderr
+    wrong_role = run(
+        "api", "keys", "create", "--name", "X", "--role", "operator", "--department", "so_khcn"
+    )
+    assert wrong_role.returncode == 2 and "only a key of role department" in wrong_role.stderr

@@ -3,7 +3,8 @@
 - ``GET /indicators``: each indicator of an area with the period due now, its value against
   the target, the due day and the state (reported, due, late = "Chưa báo cáo");
 - ``POST /indicators/values``: enter one value (a key whose role may ``report``: department
-  or admin); a value for a period already entered is a correction, kept in the history;
+  or admin; a key made for one department enters only that department's indicators); a
+  value for a period already entered is a correction, kept in the history;
 - ``GET /indicators/template.xlsx`` / ``.csv``: the upload template for the periods due now;
 - ``POST /indicators/upload``: a filled-in template (XLSX or CSV as the request body), imported
   whole or not at all: every bad row is listed in the 422's ``errors``;
@@ -83,6 +84,23 @@ async def enter_value(
     if body.indicator not in ctx.indicators:
         raise Problem(
             404, "unknown-indicator", f"no indicator {body.indicator!r}; see GET /api/v1/indicators"
+        )
+    indicator = ctx.indicators.get(body.indicator)
+    if who.department is not None and indicator.department != who.department:
+        await audit(
+            ctx,
+            request,
+            who,
+            "scope.denied",
+            "denied",
+            403,
+            detail={"indicator": indicator.id, "department": who.department},
+        )
+        raise Problem(
+            403,
+            "other-department",
+            f"{indicator.id} is reported by {ctx.indicators.department(indicator).name_vi}; "
+            f"this key enters only the indicators of department {who.department}",
         )
     chosen = await chosen_area(ctx, request, who, body.area)
     entry, problems = check_entry(
@@ -199,7 +217,12 @@ async def upload(ctx: Ctx, request: Request, who: Reporting) -> dict[str, Any]:
             )
     try:
         entries, skipped = files.entries_of(
-            bytes(data), ctx.indicators, ctx.areas, local_today(), scope_of(ctx, who)
+            bytes(data),
+            ctx.indicators,
+            ctx.areas,
+            local_today(),
+            scope_of(ctx, who),
+            who.department,
         )
     except files.UploadError as err:
         await audit(

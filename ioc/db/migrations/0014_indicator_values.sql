@@ -59,7 +59,10 @@ CREATE TABLE indicator_value_history (
 );
 CREATE INDEX indicator_value_history_key ON indicator_value_history (indicator, area, period, id);
 
--- A department's key: reads, and enters its indicators' values (ioc.api.keys).
+-- A department's key: reads, and enters its indicators' values (ioc.api.keys). `department`
+-- (an id of the indicator catalogue's departments) limits a key to its own department's
+-- indicators; NULL: any indicator (an admin, or a department key made without one).
+ALTER TABLE api_keys ADD COLUMN department text;
 ALTER TABLE api_keys DROP CONSTRAINT api_keys_role_check;
 ALTER TABLE api_keys ADD CONSTRAINT api_keys_role_check
     CHECK (role IN ('operator', 'leader', 'engineer', 'admin', 'department'));
