@@ -263,12 +263,15 @@ async def states(
 ) -> list[IndicatorState]:
     """Every indicator the area's level reports, with its state on ``today`` (local day)."""
     chosen = [i for i in catalogue if area.level in i.levels]
+    # Only the period due now and the one before it are judged.
+    due_now = {i.id: latest_ended(i.period, today) for i in chosen}
+    wanted = {p.label for p in due_now.values()} | {previous(p).label for p in due_now.values()}
     rows = await conn.fetch(
-        "SELECT DISTINCT ON (indicator, period) indicator, period, value, entered_by, entered_at "
-        "FROM indicator_values WHERE area = $1 AND indicator = ANY($2::text[]) "
-        "ORDER BY indicator, period",
+        "SELECT indicator, period, value, entered_by, entered_at FROM indicator_values "
+        "WHERE area = $1 AND indicator = ANY($2::text[]) AND period = ANY($3::text[])",
         area.code,
         [i.id for i in chosen],
+        sorted(wanted),
     )
     values: dict[tuple[str, str], asyncpg.Record] = {(r["indicator"], r["period"]): r for r in rows}
     latest = await conn.fetch(
@@ -281,7 +284,7 @@ async def states(
     last = {r["indicator"]: r for r in latest}
     out: list[IndicatorState] = []
     for indicator in chosen:
-        period = latest_ended(indicator.period, today)
+        period = due_now[indicator.id]
         state: State
         row = values.get((indicator.id, period.label))
         if row is not None:
