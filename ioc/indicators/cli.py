@@ -108,7 +108,7 @@ def list_indicators(
             s.period.label_vi,
             show_value(s.value, unit),
             show_value(s.target, unit) + estimate,
-            f"{s.due:%d/%m/%Y}",
+            f"{s.due:%d/%m/%Y}" + (" (ước tính)" if s.indicator.due_estimate else ""),
             f"[red bold]{state}[/]" if s.state == "late" else state,
             catalogue.department(s.indicator).name_vi,
         )

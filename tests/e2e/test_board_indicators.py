@@ -129,6 +129,8 @@ def test_the_board_shows_indicators_and_who_is_late(served: Served) -> None:
             expect(shared.locator("[data-role=published]")).to_have_text(
                 "đã công bố 2024: 60,0\u00a0%"
             )
+            # No text sets the shipped due days: the section says they are estimates.
+            expect(section.locator("[data-role=due-note]")).to_contain_text("ước tính")
             _shot(page, "board")
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             section.screenshot(path=str(ARTIFACTS / "section.png"))

@@ -17,6 +17,7 @@ const WORDS = {
   vi: {
     title: "Chỉ tiêu định kỳ do sở, ngành báo cáo",
     note: "Kỳ gần nhất đã kết thúc",
+    dueEstimate: "Hạn báo cáo: mặc định của hệ thống (ước tính), tỉnh quy định hạn của mình",
     target: "mục tiêu {value}",
     noTarget: "chưa đặt mục tiêu",
     estimate: "ước tính",
@@ -38,6 +39,7 @@ const WORDS = {
   en: {
     title: "Periodic indicators reported by departments",
     note: "The last period that ended",
+    dueEstimate: "Due days: the system's defaults (estimate); the province sets its own",
     target: "target {value}",
     noTarget: "no target set",
     estimate: "estimate",
@@ -161,6 +163,7 @@ export function indicatorSection(): HTMLElement {
       { class: "panel-head" },
       h("h3", { class: "ind-title", text: w("title"), attrs: { id: "title-indicators" } }),
       h("span", { class: "panel-note", text: w("note") }),
+      h("span", { class: "panel-note", attrs: { "data-role": "due-note" } }),
     ),
     h("div", { class: "ind-list", attrs: { "data-role": "indicators" } }),
   );
@@ -175,6 +178,8 @@ export function renderIndicators(section: HTMLElement): void {
     fill(list, h("p", { class: "empty", text: w("failed") }));
     return;
   }
+  const dueNote = section.querySelector<HTMLElement>("[data-role=due-note]");
+  if (dueNote) dueNote.textContent = data?.items.some((i) => i.due_estimate) ? `· ${w("dueEstimate")}` : "";
   if (!data) {
     fill(list);
     return;
