@@ -180,6 +180,11 @@ async def save(
     async with conn.transaction():
         for entry in entries:
             key = (entry.indicator.id, entry.area.code, entry.period.label)
+            # Two departments' uploads of the same period at once: the second waits, so its
+            # history line names the value the first stored (FOR UPDATE locks no missing row).
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtext($1 || '/' || $2 || '/' || $3))", *key
+            )
             row = await conn.fetchrow(
                 "SELECT value, revision FROM indicator_values "
                 "WHERE indicator = $1 AND area = $2 AND period = $3 FOR UPDATE",

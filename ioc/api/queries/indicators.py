@@ -24,6 +24,7 @@ def _state_json(ctx: ApiContext, s: IndicatorState) -> dict[str, Any]:
     i = s.indicator
     department = ctx.indicators.department(i)
     target = i.target
+    deadline = None if target is None else target.deadline
     vi, en = STATE_LABELS[s.state]
     return {
         "id": i.id,
@@ -36,11 +37,7 @@ def _state_json(ctx: ApiContext, s: IndicatorState) -> dict[str, Any]:
         "department_en": department.name_en,
         "levels": [level.value for level in i.levels],
         "target": s.target,
-        "target_deadline": None
-        if target is None
-        else target.deadline.isoformat()
-        if target.deadline
-        else None,
+        "target_deadline": deadline.isoformat() if deadline is not None else None,
         "target_source": None if target is None else target.source,
         "target_estimate": target is not None and target.estimate,
         "target_note": None if target is None else target.note,
