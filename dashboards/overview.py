@@ -193,6 +193,136 @@ ORDER BY ord
     )
 
 
+def _indicator_table(ctx: BoardContext) -> table.Panel:
+    """The periodic indicators departments enter, with "Chưa báo cáo" once one is late.
+
+    Reads ``indicators`` (the catalogue the API writes at start) and ``indicator_values``, and
+    judges each as :func:`ioc.indicators.store.states` does: the period due now is the last one
+    that ended before the range's end (local day), due ``due_days`` after its last day; a
+    missing earlier period already past its own due day is late too.
+    """
+    sql = f"""WITH here AS (
+    SELECT level FROM areas WHERE code = '$area'
+    ORDER BY coalesce(valid_from, '-infinity'::date) DESC LIMIT 1
+),
+asof AS (SELECT {_sql.TO_DAY} AS today),
+cur AS (
+    SELECT i.*, h.level, a.today,
+           CASE i.period WHEN 'monthly' THEN INTERVAL '1 month'
+                         WHEN 'quarterly' THEN INTERVAL '3 months'
+                         ELSE INTERVAL '1 year' END AS len,
+           (date_trunc(CASE i.period WHEN 'monthly' THEN 'month'
+                                     WHEN 'quarterly' THEN 'quarter' ELSE 'year' END,
+                       a.today::timestamp)
+            - CASE i.period WHEN 'monthly' THEN INTERVAL '1 month'
+                            WHEN 'quarterly' THEN INTERVAL '3 months'
+                            ELSE INTERVAL '1 year' END)::date AS p_start
+    FROM indicators i CROSS JOIN here h CROSS JOIN asof a
+    WHERE h.level = ANY (i.levels)
+),
+judged AS (
+    SELECT c.*, v.value, v.entered_by, v.entered_at,
+           (c.p_start + c.len)::date - 1 + c.due_days AS due,
+           c.p_start - 1 + c.due_days AS prev_due,
+           (c.p_start - c.len)::date AS prev_start,
+           pv.value IS NOT NULL AS prev_reported,
+           CASE c.level WHEN 'province' THEN c.target_province
+                        WHEN 'district' THEN c.target_district ELSE c.target_commune END AS target
+    FROM cur c
+    LEFT JOIN indicator_values v
+        ON v.indicator = c.id AND v.area = '$area' AND v.period_start = c.p_start
+    LEFT JOIN indicator_values pv
+        ON pv.indicator = c.id AND pv.area = '$area' AND pv.period_start = (c.p_start - c.len)::date
+),
+stated AS (
+    SELECT j.*,
+           CASE WHEN j.value IS NOT NULL THEN 'reported'
+                WHEN j.today > j.due THEN 'late'
+                WHEN NOT j.prev_reported AND j.today > j.prev_due THEN 'late_before'
+                ELSE 'due' END AS state
+    FROM judged j
+)
+SELECT id, name_vi AS name, department_vi AS department,
+       CASE period WHEN 'monthly' THEN 'Tháng ' || to_char(shown, 'FMMM/YYYY')
+                   WHEN 'quarterly' THEN 'Quý ' || extract(quarter FROM shown) || '/'
+                                         || extract(year FROM shown)
+                   ELSE 'Năm ' || extract(year FROM shown) END AS period,
+       CASE WHEN value IS NULL THEN NULL
+            WHEN unit = 'percent' THEN replace(round((value * 100)::numeric, 1)::text, '.', ',')
+                                       || ' %'
+            WHEN unit = 'rank' THEN 'hạng ' || round(value::numeric)
+            ELSE replace(round(value::numeric, 2)::text, '.', ',') END AS value,
+       CASE WHEN target IS NULL THEN 'Không đặt mục tiêu'
+            WHEN unit = 'percent' THEN replace(round((target * 100)::numeric, 1)::text, '.', ',')
+                                       || ' %'
+            WHEN unit = 'rank' THEN 'hạng ' || round(target::numeric)
+            ELSE replace(round(target::numeric, 2)::text, '.', ',') END
+           || CASE WHEN target_estimate THEN ' (ước tính)' ELSE '' END AS target,
+       CASE WHEN value IS NULL OR target IS NULL THEN NULL
+            WHEN (direction = 'higher') = (value >= target) OR value = target THEN 'Đạt'
+            ELSE 'Chưa đạt' END AS meets,
+       CASE state WHEN 'late_before' THEN prev_due ELSE due END AS due,
+       CASE state WHEN 'reported' THEN 'Đã báo cáo' WHEN 'due' THEN 'Chờ báo cáo'
+                  ELSE 'Chưa báo cáo' END AS state,
+       entered_by, entered_at
+FROM (SELECT s.*, CASE s.state WHEN 'late_before' THEN s.prev_start ELSE s.p_start END AS shown
+      FROM stated s) x
+ORDER BY position
+"""
+
+    def named(name: str, *more: models.DynamicConfigValue) -> list[models.DynamicConfigValue]:
+        return [models.DynamicConfigValue(id_val="displayName", value=name), *more]
+
+    def coloured(options: dict[str, str]) -> list[models.DynamicConfigValue]:
+        mapping = models.ValueMap(
+            options={
+                text: models.ValueMappingResult(color=colour, index=i)
+                for i, (text, colour) in enumerate(options.items())
+            }
+        )
+        return [
+            models.DynamicConfigValue(id_val="mappings", value=[mapping]),
+            models.DynamicConfigValue(id_val="custom.cellOptions", value={"type": "color-text"}),
+        ]
+
+    return (
+        table.Panel()
+        .title("Chỉ tiêu định kỳ (sở, ngành báo cáo)")
+        .description(
+            "Indicators a department enters monthly, quarterly or yearly (ioc/data/"
+            "indicators.yaml): the value of the period due at the range's end against the "
+            "target of the area's level, the due day, and 'Chưa báo cáo' (not reported yet) "
+            "once the due day has passed without a value. Entered through the API "
+            "(POST /api/v1/indicators/values or the upload) or `ioc indicators import`."
+        )
+        .datasource(datasource())
+        .with_target(query(sql))
+        .max_data_points(MAX_DATA_POINTS)
+        .interval(ctx.min_interval)
+        .override_by_name("id", [models.DynamicConfigValue(id_val="custom.hidden", value=True)])
+        .override_by_name("name", named("Chỉ tiêu"))
+        .override_by_name("department", named("Sở, ngành"))
+        .override_by_name("period", named("Kỳ báo cáo"))
+        .override_by_name("value", named("Giá trị"))
+        .override_by_name("target", named("Mục tiêu"))
+        .override_by_name(
+            "meets", named("Đánh giá", *coloured({"Đạt": "green", "Chưa đạt": "red"}))
+        )
+        .override_by_name("due", named("Hạn báo cáo"))
+        .override_by_name(
+            "state",
+            named(
+                "Trạng thái",
+                *coloured({"Đã báo cáo": "green", "Chờ báo cáo": "text", "Chưa báo cáo": "red"}),
+            ),
+        )
+        .override_by_name("entered_by", named("Người nhập"))
+        .override_by_name("entered_at", named("Lúc nhập"))
+        .height(9)
+        .span(24)
+    )
+
+
 FORECAST_DAYS: Final = 30
 """Complete local days before the range's end that the forecast is drawn from."""
 HALF_LIFE_DAYS: Final = 14.0
@@ -496,7 +626,7 @@ WHERE a.state <> 'resolved'
 
 
 def build(ctx: BoardContext) -> builders.Dashboard:
-    """The province overview: KPI tiles per pillar, the KPI table, trends, open alerts."""
+    """The province overview: KPI tiles, the KPI and indicator tables, trends, open alerts."""
     feeds = ctx.feeds()
     unnamed = [feed for feed in feeds if feed not in PILLARS]
     if unnamed:
@@ -525,6 +655,7 @@ def build(ctx: BoardContext) -> builders.Dashboard:
             out = out.with_panel(kpi_stat(ctx, kpi, link_to_feed=True))
     out = out.with_row(builders.Row("Bảng chỉ tiêu"))
     out = out.with_panel(_kpi_table(ctx))
+    out = out.with_panel(_indicator_table(ctx))
     out = out.with_panel(_forecast_table(ctx))
     out = out.with_row(builders.Row("Xu hướng"))
     for feed in feeds:

@@ -77,10 +77,12 @@ app.add_typer(dlq_app, name="dlq")
 def _add_domain_commands() -> None:
     from ioc.alerts.cli import app as alerts_app
     from ioc.entities.cli import app as entities_app
+    from ioc.indicators.cli import app as indicators_app
     from ioc.kpis.cli import app as kpis_app
     from ioc.reports.cli import app as reports_app
 
     app.add_typer(kpis_app, name="kpis")
+    app.add_typer(indicators_app, name="indicators")
     app.add_typer(alerts_app, name="alerts")
     app.add_typer(entities_app, name="entities")
     app.add_typer(reports_app, name="reports")

@@ -461,6 +461,11 @@ class Settings(BaseSettings):
         description="a folder of the province's own feed declarations (*.yaml), read once at "
         "start by ioc.feeds; unset = the shipped feeds and those of installed plugins",
     )
+    indicators_file: Path | None = Field(
+        default=None,
+        description="the periodic indicators' catalogue (a full file, or one that extends "
+        "the national one); unset = the shipped one of IOC_PROVINCE",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     api_host: str = "127.0.0.1"

@@ -85,7 +85,8 @@ async def reset(conn: asyncpg.Connection) -> None:
     """
     await conn.execute(
         "TRUNCATE window_metrics, stream_offsets, events, entity_status, kpi_values, alerts, "
-        "alert_history, alert_rule_state, alert_cursor, silences, notification_outbox"
+        "alert_history, alert_rule_state, alert_cursor, silences, notification_outbox, "
+        "indicators, indicator_values, indicator_value_history"
     )
     for view in ("window_metrics_1h", "window_metrics_1d"):
         await conn.execute(f"CALL refresh_continuous_aggregate('{view}', NULL, NULL)")

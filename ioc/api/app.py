@@ -1,8 +1,9 @@
 """The FastAPI application: API, live stream, metrics and the built-in board, in one process.
 
 ``create_app(settings)`` builds it; ``ioc api`` serves it with uvicorn. At start it loads the
-KPI catalogue, rules and areas (the same files the evaluator uses), opens a connection pool,
-and starts two background tasks: the live hub's poller and the dead-letter index.
+KPI catalogue, rules and areas (the same files the evaluator uses) and the periodic indicators'
+catalogue, opens a connection pool, and starts background tasks: the live hub's poller, the
+dead-letter index, and writing the indicator catalogue for Grafana.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from ioc.api.openapi import operation_id
 from ioc.api.problems import explanation_page, install_handlers, problem_response
 from ioc.api.routers import api_router, metrics_router
 from ioc.config import Settings
+from ioc.indicators import load_indicators
+from ioc.indicators.store import sync_catalogue
 from ioc.telemetry import notifier_problems
 
 __all__ = ["BOARD_DIR", "DOCS_DIR", "create_app"]
@@ -81,6 +84,7 @@ async def _context(settings: Settings) -> ApiContext:
         **connect_kwargs(settings), min_size=0, max_size=settings.api.pool_size
     )
     options = settings.api
+    indicators = load_indicators(settings.indicators_file, province=settings.province)
     ctx = ApiContext(
         settings=settings,
         pool=pool,
@@ -91,8 +95,21 @@ async def _context(settings: Settings) -> ApiContext:
         auth_limiter=RateLimiter(options.failed_auth_per_minute, options.failed_auth_per_minute),
         cache=TtlCache(options.live_every_seconds),
         evaluator=evaluator,
+        indicators=indicators,
     )
     return ctx
+
+
+async def _sync_indicators(ctx: ApiContext) -> None:
+    """Write the indicator catalogue for the Grafana boards once the database answers."""
+    while True:
+        try:
+            async with ctx.pool.acquire() as conn:
+                await sync_catalogue(conn, ctx.indicators)
+            return
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+            log.warning("indicator catalogue not written yet (%r); retrying in 5 s", err)
+            await asyncio.sleep(5)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -105,7 +122,11 @@ def create_app(settings: Settings) -> FastAPI:
         # The hub reads through the context; kept beside it rather than in it (no import loop).
         app.state.hub = hub = Hub(ctx)
         ctx.dead_letters = index = DeadLetterIndex(settings)
-        tasks = [asyncio.create_task(hub.run()), asyncio.create_task(index.run())]
+        tasks = [
+            asyncio.create_task(hub.run()),
+            asyncio.create_task(index.run()),
+            asyncio.create_task(_sync_indicators(ctx)),
+        ]
         try:
             yield
         finally:
@@ -120,10 +141,10 @@ def create_app(settings: Settings) -> FastAPI:
         summary="KPIs, alerts, feeds and windows of a provincial Intelligent Operations Centre",
         description=(
             "Every `/api/v1` endpoint and `/metrics` needs `Authorization: Bearer <key>` "
-            "(`ioc api keys create`). Keys have a role (operator, leader, engineer, admin) and "
-            "may be limited to an area and below. Errors are `application/problem+json`. "
-            "Times are UTC; the board shows them in Asia/Ho_Chi_Minh. Read this document at "
-            "`/docs`."
+            "(`ioc api keys create`). Keys have a role (operator, leader, engineer, department, "
+            "admin) and may be limited to an area and below. Errors are "
+            "`application/problem+json`. Times are UTC; the board shows them in "
+            "Asia/Ho_Chi_Minh. Read this document at `/docs`."
         ),
         lifespan=lifespan,
         docs_url=None,  # FastAPI's pages load Swagger UI from a CDN; /docs is ours (_add_docs)

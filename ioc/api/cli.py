@@ -120,6 +120,13 @@ def keys_create(
     output: Annotated[
         Path | None, typer.Option(help="Write the key to this file (mode 0600) instead.")
     ] = None,
+    department: Annotated[
+        str | None,
+        typer.Option(
+            help="With --role department: the department (an id under departments: of the "
+            "indicator catalogue, `ioc indicators list`) whose indicators the key may enter."
+        ),
+    ] = None,
 ) -> None:
     """Create a key and print it once (only its hash is stored)."""
     from ioc.api.keys import create_key
@@ -128,9 +135,22 @@ def keys_create(
     settings = command_settings()
     if area is not None and not load_areas(settings.areas_file).versions(area):
         raise typer.BadParameter(f"no area has code {area!r}", param_hint="--area")
+    if department is not None:
+        from ioc.indicators import load_indicators
+
+        if role != "department":
+            raise typer.BadParameter(
+                "only a key of role department has one", param_hint="--department"
+            )
+        known = load_indicators(settings.indicators_file, province=settings.province).departments
+        if department not in known:
+            raise typer.BadParameter(
+                f"no department {department!r} (known: {', '.join(known)})",
+                param_hint="--department",
+            )
 
     async def work(conn: asyncpg.Connection) -> tuple[str, str]:
-        return await create_key(conn, name, role, area, getpass.getuser())
+        return await create_key(conn, name, role, area, getpass.getuser(), department)
 
     key_id, key = asyncio.run(with_connection(settings, work))
     if output is not None:
@@ -147,7 +167,7 @@ def keys_create(
 def keys_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Every key: id, holder, role, scope, when created and last used, revoked or not."""
+    """Every key: id, holder, role, scope, department, when created and last used, revoked."""
     from ioc.api.keys import list_keys
 
     settings = command_settings()
@@ -164,6 +184,7 @@ def keys_list(
                     "name": r["name"],
                     "role": r["role"],
                     "area": r["area"],
+                    "department": r["department"],
                     "created_at": when(r["created_at"]),
                     "last_used_at": when(r["last_used_at"]),
                     "revoked_at": when(r["revoked_at"]),
@@ -173,7 +194,7 @@ def keys_list(
         )
         return
     table = Table(title=f"{len(rows)} API keys")
-    for column in ("id", "name", "role", "area", "created", "last used", "revoked"):
+    for column in ("id", "name", "role", "area", "department", "created", "last used", "revoked"):
         table.add_column(column, no_wrap=column == "id")
     for r in rows:
         table.add_row(
@@ -181,6 +202,7 @@ def keys_list(
             r["name"],
             r["role"],
             r["area"] or "province",
+            r["department"] or "-",
             f"{to_local(r['created_at']):%d/%m/%Y %H:%M}",
             f"{to_local(r['last_used_at']):%d/%m/%Y %H:%M}" if r["last_used_at"] else "-",
             f"{to_local(r['revoked_at']):%d/%m/%Y %H:%M}" if r["revoked_at"] else "-",

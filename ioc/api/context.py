@@ -22,6 +22,7 @@ from ioc.alerts.rules import RuleSet
 from ioc.api.dead_letters import DeadLetterIndex
 from ioc.areas import Area, AreaRegistry
 from ioc.config import Settings
+from ioc.indicators import IndicatorCatalogue
 from ioc.kpis import KpiCatalogue
 
 __all__ = ["Acknowledger", "ApiContext", "RateLimiter", "TtlCache", "context"]
@@ -127,6 +128,7 @@ class ApiContext:
     auth_limiter: RateLimiter
     cache: TtlCache
     evaluator: Acknowledger
+    indicators: IndicatorCatalogue
     dead_letters: DeadLetterIndex | None = None  # likewise its tail of ioc.dlq
     _scopes: dict[str, frozenset[str]] = field(default_factory=dict)
 

@@ -35,6 +35,7 @@ __all__ = [
     "LiveHub",
     "Offset",
     "Reader",
+    "Reporting",
     "Scraper",
     "Silencing",
     "chosen_area",
@@ -48,6 +49,7 @@ Ctx = Annotated[ApiContext, Depends(context)]
 Reader = Annotated[Principal, require("read")]
 Acknowledging = Annotated[Principal, require("ack")]
 Silencing = Annotated[Principal, require("silence")]
+Reporting = Annotated[Principal, require("report")]  # enters periodic indicators' values
 
 
 def _province_wide(permission: Permission, what: str) -> Any:

@@ -36,15 +36,18 @@ __all__ = [
     "split_key",
 ]
 
-Role = Literal["operator", "leader", "engineer", "admin"]
-Permission = Literal["read", "ack", "silence", "dlq", "metrics", "audit", "keys"]
+Role = Literal["operator", "leader", "engineer", "admin", "department"]
+Permission = Literal["read", "ack", "silence", "dlq", "metrics", "audit", "keys", "report"]
 ROLES: Final[tuple[Role, ...]] = get_args(Role)
 # operator: watches and acknowledges; leader: also silences (decides what may wait);
-# engineer: keeps the pipeline healthy (silences for maintenance, DLQ, metrics); admin: all.
+# engineer: keeps the pipeline healthy (silences for maintenance, DLQ, metrics); department:
+# a department (sở, ngành) that enters its periodic indicators' values (ioc.indicators);
+# admin: all.
 PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
     "operator": frozenset({"read", "ack"}),
     "leader": frozenset({"read", "ack", "silence"}),
     "engineer": frozenset({"read", "silence", "dlq", "metrics"}),
+    "department": frozenset({"read", "report"}),
     "admin": frozenset(get_args(Permission)),
 }
 _PREFIX = "ioc_"
@@ -58,14 +61,17 @@ class Principal:
     Attributes:
         key_id: the public id of the key.
         name: who holds it ("Trực ban IOC ca 1"); audit lines and acknowledgements say this.
-        role: operator, leader, engineer or admin.
+        role: operator, leader, engineer, department or admin.
         area: the area the key is limited to (it and everything below); None = the province.
+        department: the department (an id of the indicator catalogue) whose periodic
+            indicators the key may enter; None = any.
     """
 
     key_id: str
     name: str
     role: Role
     area: str | None
+    department: str | None = None
 
     @property
     def permissions(self) -> frozenset[Permission]:
@@ -88,23 +94,32 @@ def split_key(key: str) -> tuple[str, str] | None:
 
 
 async def create_key(
-    conn: asyncpg.Connection, name: str, role: Role, area: str | None, created_by: str
+    conn: asyncpg.Connection,
+    name: str,
+    role: Role,
+    area: str | None,
+    created_by: str,
+    department: str | None = None,
 ) -> tuple[str, str]:
-    """Store a new key and return (id, key); the key is shown once and never stored."""
+    """Store a new key and return (id, key); the key is shown once and never stored.
+
+    ``department`` limits the key to that department's periodic indicators.
+    """
     if role not in ROLES:
         raise ValueError(f"role {role!r} is not one of {', '.join(ROLES)}")
     if not name.strip():
         raise ValueError("a key needs a name: who holds it (audit lines say this name)")
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     await conn.execute(
-        "INSERT INTO api_keys (id, name, role, area, secret_hash, created_by) "
-        "VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO api_keys (id, name, role, area, secret_hash, created_by, department) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
         key_id,
         name.strip(),
         role,
         area,
         _digest(secret),
         created_by,
+        department,
     )
     return key_id, f"{_PREFIX}{key_id}_{secret}"
 
@@ -133,7 +148,7 @@ async def find_principal(conn: asyncpg.Connection, key: str) -> Principal | None
         return None
     key_id, secret = parts
     row = await conn.fetchrow(
-        "SELECT name, role, area, secret_hash, last_used_at FROM api_keys "
+        "SELECT name, role, area, department, secret_hash, last_used_at FROM api_keys "
         "WHERE id = $1 AND revoked_at IS NULL",
         key_id,
     )
@@ -142,14 +157,14 @@ async def find_principal(conn: asyncpg.Connection, key: str) -> Principal | None
     now = datetime.now(UTC)
     if row["last_used_at"] is None or now - row["last_used_at"] > _LAST_USED_EVERY:
         await conn.execute("UPDATE api_keys SET last_used_at = $2 WHERE id = $1", key_id, now)
-    return Principal(key_id, row["name"], row["role"], row["area"])
+    return Principal(key_id, row["name"], row["role"], row["area"], row["department"])
 
 
 async def list_keys(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     """Every key, newest first, without secrets."""
     rows: list[asyncpg.Record] = await conn.fetch(
-        "SELECT id, name, role, area, created_at, created_by, revoked_at, last_used_at "
-        "FROM api_keys ORDER BY created_at DESC"
+        "SELECT id, name, role, area, department, created_at, created_by, revoked_at, "
+        "last_used_at FROM api_keys ORDER BY created_at DESC"
     )
     return rows
 

@@ -35,6 +35,10 @@ __all__ = [
     "Feeds",
     "Forecast",
     "Health",
+    "IndicatorEntry",
+    "IndicatorHistory",
+    "IndicatorList",
+    "IndicatorUpload",
     "KpiCatalogue",
     "KpiSeries",
     "KpisCurrent",
@@ -59,7 +63,7 @@ DateTime = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 Date = Annotated[str, Field(json_schema_extra={"format": "date"})]
 Level = Literal["province", "district", "commune"]
 Bounds = tuple[float, float, float, float]
-Permission = Literal["read", "ack", "silence", "dlq", "metrics", "audit", "keys"]
+Permission = Literal["read", "ack", "silence", "dlq", "metrics", "audit", "keys", "report"]
 
 
 def _open(schema: dict[str, Any]) -> None:
@@ -694,3 +698,79 @@ class Scorecard(_Body):
     groups: list[ScoreGroup]
     total: ScoreUnit
     units: list[ScoreUnit]
+
+
+class IndicatorStatus(_Body):
+    """One periodic indicator in one area: the period due now, its value and state."""
+
+    id: str
+    name_vi: str
+    name_en: str
+    unit: Literal["percent", "number", "rank"] = Field(
+        description="percent: a fraction 0–1, like KPI values; rank: 1 = first"
+    )
+    direction: Literal["higher", "lower"]
+    period_kind: Literal["monthly", "quarterly", "yearly"]
+    department_vi: str
+    department_en: str
+    levels: list[Level]
+    target: float | None = Field(description="the target of the area's level; null: none")
+    target_deadline: Date | None
+    target_source: str | None
+    target_estimate: bool = Field(description="the target is an estimate; see target_note")
+    target_note: str | None
+    period: str = Field(description="the period the state is about: 2026-11, 2026-Q3, 2025")
+    period_vi: str = Field(description="Tháng 11/2026, Quý III/2026, Năm 2025")
+    due: Date = Field(description="the last day its value is on time")
+    due_estimate: bool = Field(description="the due day is our default, set by no document")
+    state: Literal["reported", "due", "late"] = Field(
+        description="late: the due day has passed without a value (Chưa báo cáo)"
+    )
+    state_vi: str
+    state_en: str
+    value: float | None = Field(description="the value of `period`; null: not reported")
+    meets: bool | None = Field(description="value reaches the target; null: no value or target")
+    last_value: float | None = Field(description="the latest value of any period")
+    last_period: str | None
+    entered_by: str | None
+    entered_at: DateTime | None
+    reported: list[Reported] = Field(description="results published before, never judged")
+
+
+class IndicatorList(_Body):
+    """Every periodic indicator the area's level reports, as of its local day."""
+
+    area: Area
+    today: Date
+    items: list[IndicatorStatus]
+
+
+class IndicatorEntry(_Body):
+    """A value as stored: what it replaced, who entered it and when."""
+
+    indicator: str
+    area: str
+    period: str
+    value: float
+    previous: float | None = Field(description="the value it replaced; null: the first")
+    revision: int
+    note: str | None
+    entered_by: str
+    entered_at: DateTime
+    via: Literal["api", "upload", "cli"]
+
+
+class IndicatorUpload(_Body):
+    """An upload imported whole."""
+
+    imported: int
+    skipped: int = Field(description="rows left without a value (the template's unfilled rows)")
+    items: list[IndicatorEntry]
+
+
+class IndicatorHistory(_Body):
+    """Every entry of one indicator in one area, newest first, corrections included."""
+
+    indicator: str
+    area: str
+    items: list[IndicatorEntry]

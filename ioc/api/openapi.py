@@ -28,6 +28,10 @@ TAGS: Final = [
     {"name": "areas", "description": "Areas and the map of an area's children."},
     {"name": "kpis", "description": "The catalogue, current values, series, drill-through."},
     {"name": "reports", "description": "KPIs per official period, and the period report."},
+    {
+        "name": "indicators",
+        "description": "Periodic indicators a department enters: state, values, upload.",
+    },
     {"name": "feeds", "description": "Feed health and what is down now."},
     {"name": "windows", "description": "Window rows of one metric."},
     {"name": "alerts", "description": "Alerts, their history, acknowledging."},

@@ -33,6 +33,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    413: "Content too large",
     415: "Unsupported media type",
     422: "Invalid request",
     429: "Too many requests",
@@ -49,16 +50,24 @@ class Problem(Exception):
         slug: a short stable code, the last part of the problem's ``type`` URI.
         detail: exactly what was wrong and, where possible, what to do.
         headers: extra response headers (``WWW-Authenticate``, ``Retry-After``).
+        errors: one ``{"loc": [...], "msg": ...}`` per problem when there are several (every
+            bad row of an upload), as a 422 from validation lists its fields.
     """
 
     def __init__(
-        self, status: int, slug: str, detail: str, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        slug: str,
+        detail: str,
+        headers: dict[str, str] | None = None,
+        errors: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
         self.slug = slug
         self.detail = detail
         self.headers = headers or {}
+        self.errors = errors
 
 
 def problem_response(
@@ -124,6 +133,30 @@ EXPLAINED: dict[str, tuple[str, str]] = {
     "unknown-report": (
         "Không có báo cáo này; hỏi ví dụ 2025-Q3.xlsx hoặc .pdf.",
         "No such report; ask for e.g. 2025-Q3.xlsx or .pdf.",
+    ),
+    "unknown-indicator": (
+        "Không có chỉ tiêu định kỳ này; xem GET /api/v1/indicators.",
+        "No such periodic indicator; see GET /api/v1/indicators.",
+    ),
+    "other-department": (
+        "Chỉ tiêu này do sở, ngành khác báo cáo; khóa này chỉ nhập chỉ tiêu của sở, ngành mình.",
+        "Another department reports this indicator; this key enters only its own department's.",
+    ),
+    "invalid-entry": (
+        "Giá trị chỉ tiêu không nhập được; `errors` nêu từng trường và lý do (kỳ chưa kết "
+        "thúc, địa bàn không báo cáo chỉ tiêu này, giá trị ngoài khoảng…).",
+        "The indicator value cannot be entered; `errors` names each field and why (a period "
+        "not ended yet, an area that does not report it, a value out of range…).",
+    ),
+    "invalid-upload": (
+        "Tệp tải lên có dòng sai; `errors` liệt kê từng dòng, cột và lý do. Không dòng nào được "
+        "nhập: sửa tệp rồi tải lại.",
+        "The uploaded file has bad rows; `errors` lists each row, column and reason. Nothing "
+        "was imported: fix the file and upload it again.",
+    ),
+    "upload-too-large": (
+        "Tệp tải lên quá lớn; chia thành nhiều tệp nhỏ hơn.",
+        "The upload is too large; split it into smaller files.",
     ),
     "unknown-silence": ("Không có lệnh tạm lặng này đang hiệu lực.", "No such silence in force."),
     "method-not-allowed": ("Phương thức HTTP không được hỗ trợ.", "Method not allowed here."),
@@ -214,7 +247,9 @@ def install_handlers(app: FastAPI) -> None:
 
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)
-        return problem_response(exc.status, exc.slug, exc.detail, headers=exc.headers)
+        return problem_response(
+            exc.status, exc.slug, exc.detail, headers=exc.headers, errors=exc.errors
+        )
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)

@@ -26,6 +26,7 @@ from ioc.api.queries.alerts import alert_json
 from ioc.areas import load_areas
 from ioc.config import load_settings
 from ioc.db import migrate, sync_areas
+from ioc.indicators import load_indicators
 from ioc.kpis import load_kpis
 from ioc.notify.routing import load_recipients
 from ioc.services import outbox_sink
@@ -192,6 +193,7 @@ async def test_the_api_and_the_messages_sum_an_alert_up_in_the_same_words(
         auth_limiter=RateLimiter(60, 10),
         cache=TtlCache(1.0),
         evaluator=evaluator,
+        indicators=load_indicators(),
     )
     for transition in fired:
         row = await conn.fetchrow("SELECT * FROM alerts WHERE id = $1", transition.alert_id)

@@ -26,6 +26,7 @@ from ioc.api.queries.feeds import feeds
 from ioc.areas import load_areas
 from ioc.config import load_settings
 from ioc.db import migrate, sync_areas
+from ioc.indicators import load_indicators
 from ioc.kpis import load_kpis
 from ioc.localtime import ZONE
 
@@ -239,6 +240,7 @@ async def test_feed_health_says_quiet_while_the_calendar_expects_it(
             auth_limiter=RateLimiter(60, 10),
             cache=TtlCache(1.0),
             evaluator=_evaluator(tmp_path, NO_DATA_RULES),
+            indicators=load_indicators(),
         )
         body = await feeds(ctx, conn, None)
         states[name] = {f["feed"]: f["state"] for f in body["items"]}["dvc"]

@@ -12,6 +12,7 @@ from ioc.api.security import find_principal_cached
 from ioc.areas import load_areas
 from ioc.config import load_settings
 from ioc.db import migrate
+from ioc.indicators import load_indicators
 from ioc.services import build_evaluator
 
 
@@ -36,6 +37,7 @@ async def test_only_valid_keys_are_cached(database_url: str) -> None:
             auth_limiter=RateLimiter(60, 10),
             cache=cache,
             evaluator=evaluator,
+            indicators=load_indicators(),
         )
         for _ in range(200):
             invented = f"ioc_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"

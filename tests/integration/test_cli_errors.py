@@ -40,6 +40,8 @@ TOUCHING: dict[str, tuple[list[str], int]] = {
     "api keys revoke": (["abc123"], EXIT_DATABASE),
     "kpis show": (["dvc_on_time_rate"], EXIT_DATABASE),
     "kpis events": (["dvc_on_time_rate"], EXIT_DATABASE),
+    "indicators list": ([], EXIT_DATABASE),
+    "indicators import": (["values.csv"], EXIT_DATABASE),
     "entities list": ([], EXIT_DATABASE),
     "dashboards db-role": ([], EXIT_DATABASE),
     "dlq show": ([], EXIT_BROKER),
@@ -71,6 +73,7 @@ NEITHER = {
     "connectors health",
     "streams health",
     "kpis list",
+    "indicators template",
     "dashboards build",
     "dashboards list",
     "dashboards push",  # talks to Grafana only (test_dashboards_push.py)

@@ -50,7 +50,7 @@ def test_api_keys_list_as_json_and_as_a_piped_table(run) -> None:  # type: ignor
     assert listed.returncode == 0, listed.stderr
     keys = json.loads(listed.stdout)
     assert [set(k) for k in keys] == [
-        {"id", "name", "role", "area", "created_at", "last_used_at", "revoked_at"}
+        {"id", "name", "role", "area", "department", "created_at", "last_used_at", "revoked_at"}
     ]
     assert keys[0]["name"] == HOLDER and keys[0]["role"] == "operator"
     assert keys[0]["area"] is None and keys[0]["revoked_at"] is None

@@ -36,6 +36,10 @@ from ioc.areas import load_areas
 from ioc.config import load_settings
 from ioc.dashboards import READER_ROLE, BoardContext, build_all, context_from_settings
 from ioc.db import migrate, sync_areas
+from ioc.indicators import load_indicators
+from ioc.indicators.periods import latest_ended
+from ioc.indicators.store import check_entry, save, sync_catalogue
+from ioc.localtime import local_today
 from tests._grafana_data import DAYS, THREE_TIER, TWO_TIER, at, fill_day
 from tests._grafana_sql import (
     ALL_VALUE,
@@ -131,9 +135,25 @@ SCENARIOS = [
 
 async def _filled(connection: asyncpg.Connection) -> None:
     await migrate(connection)
-    await sync_areas(connection, load_areas())
+    areas = load_areas()
+    await sync_areas(connection, areas)
     for day in DAYS:
         await fill_day(connection, SETTINGS, day)
+    # The periodic indicators' catalogue as the API writes it, and one value entered.
+    indicators = load_indicators()
+    await sync_catalogue(connection, indicators)
+    today = local_today()
+    entry, problems = check_entry(
+        indicators,
+        areas,
+        indicator="documents_electronic",
+        area="33",
+        period=latest_ended("monthly", today).label,
+        value=0.99,
+        today=today,
+    )
+    assert entry is not None, problems
+    await save(connection, [entry], by="Văn phòng UBND tỉnh", key_id=None, via="cli")
 
 
 @pytest.fixture(scope="module", params=["postgresql", "timescaledb"])
@@ -339,6 +359,8 @@ async def test_the_reader_role_reads_the_boards_tables_and_writes_nothing(
         "alert_history",
         "silences",
         "events",  # distinct-count KPIs are counted from the store (migration 0009)
+        "indicators",  # the periodic indicators (migration 0014)
+        "indicator_values",
     ):
         assert await run_as_reader(conn, f"SELECT count(*) FROM {table}")
     for forbidden in (

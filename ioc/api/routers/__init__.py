@@ -9,6 +9,7 @@ stored, audit changes, and return what a response model would describe; none wri
 - ``scorecard``: the QĐ 766 scorecard by agency or commune;
 - ``feeds``: feed health; ``windows``: window rows; ``entities``: what is down now;
 - ``alerts``: lists, one alert, history, acknowledgement; ``silences``;
+- ``indicators``: periodic indicators a department enters (values, upload, template, state);
 - ``dead_letters``: ``/dlq`` and replay; ``audit``: the audit log;
 - ``stream``: the live board's server-sent events; ``metrics``: ``/metrics`` for Prometheus.
 """
@@ -25,6 +26,7 @@ from ioc.api.routers import (
     drill,
     entities,
     feeds,
+    indicators,
     kpis,
     me,
     metrics,
@@ -39,8 +41,8 @@ __all__ = ["api_router", "metrics_router"]
 
 api_router = APIRouter(prefix="/api/v1")
 for _resource in (
-    me, areas, reports, scorecard, kpis, drill, feeds, windows, entities, alerts, silences,
-    dead_letters, audit, stream,
+    me, areas, reports, scorecard, kpis, indicators, drill, feeds, windows, entities, alerts,
+    silences, dead_letters, audit, stream,
 ):  # fmt: skip
     api_router.include_router(_resource.router)
 metrics_router = metrics.router

@@ -191,6 +191,110 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/indicators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Periodic indicators of an area: value of the period due now, target, due day, state
+         * @description Every indicator the area's level reports, as of today in Vietnam.
+         *
+         *     ``state`` is ``reported`` when the period that ended last has a value, ``due`` while its
+         *     due day has not passed, ``late`` once it has (the board shows "Chưa báo cáo"); ``late``
+         *     also names an earlier period still missing past its own due day.
+         */
+        get: operations["indicators"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/{indicator}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every entry of one indicator in one area, newest first: who, when, what it replaced */
+        get: operations["indicator_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/template.{fmt}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The upload template (xlsx or csv) for the periods due now
+         * @description One row per indicator the area reports, with the period due now and its due day.
+         *
+         *     With ``communes``, also one per commune below. The ``value`` column is left to fill in.
+         */
+        get: operations["indicator_template"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a filled-in template (XLSX or CSV as the body): every row, or none
+         * @description Import the file whole, or not at all.
+         *
+         *     Every bad row is listed (row number as the spreadsheet shows it, column, reason) in the
+         *     422's ``errors``, and nothing is imported until the file has none. Rows whose value is
+         *     empty are skipped and counted. Values of percent indicators are in percent (60 or 60%).
+         */
+        post: operations["upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/values": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enter (or correct) one indicator's value for an area and a period */
+        post: operations["enter_value"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/kpis": {
         parameters: {
             query?: never;
@@ -1074,6 +1178,34 @@ export type components = {
             state: ("down" | "silent" | "up") | null;
         };
         /**
+         * EntryBody
+         * @description One value of one indicator, area and period.
+         */
+        EntryBody: {
+            /**
+             * Area
+             * @description GSO code; unset: the key's area, else the province
+             */
+            area?: string | null;
+            /**
+             * Indicator
+             * @description its id, e.g. work_files_online
+             */
+            indicator: string;
+            /** Note */
+            note?: string | null;
+            /**
+             * Period
+             * @description 2025-07, 2025-Q3 or 2025, as the indicator
+             */
+            period: string;
+            /**
+             * Value
+             * @description in the indicator's unit: a fraction 0–1 for percent (0.6 = 60 %), a whole number from 1 for rank
+             */
+            value: number;
+        };
+        /**
          * Feed
          * @description One feed's health.
          *
@@ -1181,6 +1313,189 @@ export type components = {
              * @enum {string}
              */
             status: "ok" | "degraded";
+        };
+        /**
+         * IndicatorEntry
+         * @description A value as stored: what it replaced, who entered it and when.
+         */
+        IndicatorEntry: {
+            /** Area */
+            area: string;
+            /**
+             * Entered At
+             * Format: date-time
+             */
+            entered_at: string;
+            /** Entered By */
+            entered_by: string;
+            /** Indicator */
+            indicator: string;
+            /** Note */
+            note: string | null;
+            /** Period */
+            period: string;
+            /**
+             * Previous
+             * @description the value it replaced; null: the first
+             */
+            previous: number | null;
+            /** Revision */
+            revision: number;
+            /** Value */
+            value: number;
+            /**
+             * Via
+             * @enum {string}
+             */
+            via: "api" | "upload" | "cli";
+        };
+        /**
+         * IndicatorHistory
+         * @description Every entry of one indicator in one area, newest first, corrections included.
+         */
+        IndicatorHistory: {
+            /** Area */
+            area: string;
+            /** Indicator */
+            indicator: string;
+            /** Items */
+            items: components["schemas"]["IndicatorEntry"][];
+        };
+        /**
+         * IndicatorList
+         * @description Every periodic indicator the area's level reports, as of its local day.
+         */
+        IndicatorList: {
+            area: components["schemas"]["Area"];
+            /** Items */
+            items: components["schemas"]["IndicatorStatus"][];
+            /**
+             * Today
+             * Format: date
+             */
+            today: string;
+        };
+        /**
+         * IndicatorStatus
+         * @description One periodic indicator in one area: the period due now, its value and state.
+         */
+        IndicatorStatus: {
+            /** Department En */
+            department_en: string;
+            /** Department Vi */
+            department_vi: string;
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "higher" | "lower";
+            /**
+             * Due
+             * Format: date
+             * @description the last day its value is on time
+             */
+            due: string;
+            /**
+             * Due Estimate
+             * @description the due day is our default, set by no document
+             */
+            due_estimate: boolean;
+            /** Entered At */
+            entered_at: string | null;
+            /** Entered By */
+            entered_by: string | null;
+            /** Id */
+            id: string;
+            /** Last Period */
+            last_period: string | null;
+            /**
+             * Last Value
+             * @description the latest value of any period
+             */
+            last_value: number | null;
+            /** Levels */
+            levels: ("province" | "district" | "commune")[];
+            /**
+             * Meets
+             * @description value reaches the target; null: no value or target
+             */
+            meets: boolean | null;
+            /** Name En */
+            name_en: string;
+            /** Name Vi */
+            name_vi: string;
+            /**
+             * Period
+             * @description the period the state is about: 2026-11, 2026-Q3, 2025
+             */
+            period: string;
+            /**
+             * Period Kind
+             * @enum {string}
+             */
+            period_kind: "monthly" | "quarterly" | "yearly";
+            /**
+             * Period Vi
+             * @description Tháng 11/2026, Quý III/2026, Năm 2025
+             */
+            period_vi: string;
+            /**
+             * Reported
+             * @description results published before, never judged
+             */
+            reported: components["schemas"]["Reported"][];
+            /**
+             * State
+             * @description late: the due day has passed without a value (Chưa báo cáo)
+             * @enum {string}
+             */
+            state: "reported" | "due" | "late";
+            /** State En */
+            state_en: string;
+            /** State Vi */
+            state_vi: string;
+            /**
+             * Target
+             * @description the target of the area's level; null: none
+             */
+            target: number | null;
+            /** Target Deadline */
+            target_deadline: string | null;
+            /**
+             * Target Estimate
+             * @description the target is an estimate; see target_note
+             */
+            target_estimate: boolean;
+            /** Target Note */
+            target_note: string | null;
+            /** Target Source */
+            target_source: string | null;
+            /**
+             * Unit
+             * @description percent: a fraction 0–1, like KPI values; rank: 1 = first
+             * @enum {string}
+             */
+            unit: "percent" | "number" | "rank";
+            /**
+             * Value
+             * @description the value of `period`; null: not reported
+             */
+            value: number | null;
+        };
+        /**
+         * IndicatorUpload
+         * @description An upload imported whole.
+         */
+        IndicatorUpload: {
+            /** Imported */
+            imported: number;
+            /** Items */
+            items: components["schemas"]["IndicatorEntry"][];
+            /**
+             * Skipped
+             * @description rows left without a value (the template's unfilled rows)
+             */
+            skipped: number;
         };
         /**
          * InvalidField
@@ -1418,7 +1733,7 @@ export type components = {
             /** Name */
             name: string;
             /** Permissions */
-            permissions: ("read" | "ack" | "silence" | "dlq" | "metrics" | "audit" | "keys")[];
+            permissions: ("read" | "ack" | "silence" | "dlq" | "metrics" | "audit" | "keys" | "report")[];
             /** Role */
             role: string;
         };
@@ -2771,6 +3086,443 @@ export interface operations {
             };
             /** @description Forbidden (problem details) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (problem details) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (problem details) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (problem details) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    indicators: {
+        parameters: {
+            query?: {
+                area?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorList"];
+                };
+            };
+            /** @description Unauthorized (problem details) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (problem details) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such area */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request (problem details) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (problem details) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (problem details) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (problem details) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    indicator_history: {
+        parameters: {
+            query?: {
+                area?: string | null;
+            };
+            header?: never;
+            path: {
+                indicator: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorHistory"];
+                };
+            };
+            /** @description Unauthorized (problem details) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (problem details) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such indicator or area */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request (problem details) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (problem details) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (problem details) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (problem details) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    indicator_template: {
+        parameters: {
+            query?: {
+                area?: string | null;
+                /** @description also a row for each commune below */
+                communes?: boolean;
+            };
+            header?: never;
+            path: {
+                fmt: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description Unauthorized (problem details) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (problem details) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such template or area */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request (problem details) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (problem details) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (problem details) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (problem details) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                "text/csv; charset=utf-8": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorUpload"];
+                };
+            };
+            /** @description Unauthorized (problem details) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (problem details) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the file is larger than 2 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request (problem details) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (problem details) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (problem details) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (problem details) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enter_value: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EntryBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorEntry"];
+                };
+            };
+            /** @description Unauthorized (problem details) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (problem details) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such indicator or area */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request (problem details) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

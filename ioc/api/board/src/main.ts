@@ -16,6 +16,7 @@ import { announce, renderAlerts } from "./views/alerts";
 import { destroyCharts, mountCharts, updateCharts } from "./views/charts";
 import { mountEntities } from "./views/entities";
 import { renderHealth } from "./views/health";
+import { clearIndicators, indicatorSection, loadIndicators } from "./views/indicators";
 import { renderMap } from "./views/map";
 import { reportsButton } from "./views/reports";
 import { scorecardButton } from "./views/scorecard";
@@ -171,6 +172,7 @@ function mountBoard(): void {
       h("span", { class: "panel-note", attrs: { "data-role": "at" } }),
     ),
     h("div", { class: "tiles", attrs: { "data-role": "tiles" } }),
+    indicatorSection(),
   );
 
   const map = h(
@@ -381,6 +383,8 @@ function startLive(): void {
   // Safety nets in case an event is lost: the map's statuses and the open alerts.
   timers.push(window.setInterval(() => quietly(loadMap()), 30_000));
   timers.push(window.setInterval(() => quietly(loadAlerts()), 60_000));
+  // Departments enter periodic indicators now and then: a look every five minutes is enough.
+  timers.push(window.setInterval(() => quietly(loadIndicators()), 300_000));
   // Keep the "last update" age honest even when nothing arrives.
   timers.push(window.setInterval(renderLive, 5_000));
 }
@@ -406,8 +410,10 @@ function retarget(code: string): void {
   remember();
   const el = document.getElementById("panel-kpis");
   if (el) renderTiles(el);
+  clearIndicators();
   stream?.restart();
   quietly(loadKpis());
+  quietly(loadIndicators());
 }
 
 function openArea(code: string): void {
@@ -470,6 +476,7 @@ async function start(): Promise<void> {
     api<{ items: KpiInfo[] }>("/api/v1/kpis").catch(() => ({ items: [] as KpiInfo[] })),
   ]);
   resetState();
+  clearIndicators();
   state.me = me;
   state.areas = new Map(areas.items.map((a) => [a.code, a]));
   state.kpiInfo = new Map(kpis.items.map((k) => [k.id, k]));
@@ -482,7 +489,9 @@ async function start(): Promise<void> {
   state.mapArea = hasChildren(selected) || !parentInScope ? selected : (area?.parent ?? selected);
   mountBoard();
   startLive();
-  await Promise.all([loadKpis(), loadMap(), loadAlerts(), loadFeeds()].map((p) => p.catch((e: unknown) => console.warn(e))));
+  await Promise.all(
+    [loadKpis(), loadIndicators(), loadMap(), loadAlerts(), loadFeeds()].map((p) => p.catch((e: unknown) => console.warn(e))),
+  );
 }
 
 setUnauthorizedHandler(() => {

@@ -44,3 +44,7 @@ export type AlertPage = Schemas["AlertPage"];
 /** An offset-paged list (alerts, history, windows, dead letters, audit). */
 export type Page<T> = Omit<AlertPage, "items"> & { items: T[] };
 export type Problem = Schemas["Problem"];
+/** A periodic indicator a department enters, with the state of the period due now. */
+export type IndicatorStatus = Schemas["IndicatorStatus"];
+export type IndicatorState = IndicatorStatus["state"];
+export type IndicatorList = Schemas["IndicatorList"];
