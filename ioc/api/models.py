@@ -381,7 +381,9 @@ class Feed(_Body):
     ``quiet``: outside the feed's office hours or on a public holiday (feed_calendar.yaml).
     """
 
-    feed: Literal["camera", "dvc", "payment", "network"]
+    feed: str = Field(description="the feed's name in its declaration (ioc/data/feeds/*.yaml)")
+    name_vi: str = Field(description="what users read")
+    name_en: str
     state: Literal["ok", "idle", "quiet", "stale", "down"]
     last_window: DateTime | None
     events_last_5m: int
