@@ -384,6 +384,7 @@ class Feed(_Body):
     feed: str = Field(description="the feed's name in its declaration (ioc/data/feeds/*.yaml)")
     name_vi: str = Field(description="what users read")
     name_en: str
+    states: bool = Field(description="its events report entities' states (GET /api/v1/entities)")
     state: Literal["ok", "idle", "quiet", "stale", "down"]
     last_window: DateTime | None
     events_last_5m: int

@@ -131,6 +131,7 @@ async def feeds(
                 "feed": feed,
                 "name_vi": declared.name_vi,
                 "name_en": declared.name_en,
+                "states": any(e.status for e in declared.events.values()),
                 "state": state,
                 "last_window": iso(newest),
                 "events_last_5m": sum(counts.get(m, 0) for m in minutes[-5:]),
