@@ -50,7 +50,7 @@ async def entities(
     feed: Annotated[
         list[str] | None,
         Query(
-            max_length=20,
+            max_length=len(feeds_with_states()),
             description="a feed whose events report states (camera, network, dvc, or a "
             "declared one); repeat for several",
         ),

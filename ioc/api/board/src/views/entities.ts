@@ -89,10 +89,21 @@ export function downBadge(feed: string): HTMLElement | null {
   });
 }
 
+let counted: string | null = null; // the feeds last counted, joined
+
+/** Count again when the feeds that report states change: the first list of feeds, for one. */
+export function followFeeds(): void {
+  if (state.me && feedsWithStates().join(",") !== counted) {
+    refreshDownCounts().catch((err: unknown) => console.warn("entity counts:", err));
+  }
+}
+
 /** Count what is down per feed (one small request each), then redraw the strip's parts. */
 export async function refreshDownCounts(): Promise<void> {
+  const feeds = feedsWithStates();
+  counted = feeds.join(",");
   const counts = await Promise.all(
-    feedsWithStates().map((feed) =>
+    feeds.map((feed) =>
       api<EntitiesPage>(`/api/v1/entities${query({ feed, state: "down", limit: 1 })}`).then((p) => [feed, p.counts.down] as const),
     ),
   );
