@@ -196,3 +196,37 @@ def test_the_boards_draw_one_for_the_declared_feed(tmp_path: Path) -> None:
     sql = panels["flood.river.level_cm (trung bình)"]["targets"][0]["rawSql"]
     assert "'flood.river.level_cm'" in sql and "sum(w.sum) / nullif(sum(w.count), 0)" in sql
     assert "'flood.events'" in panels["Sự kiện (sự kiện/giờ)"]["targets"][0]["rawSql"]
+
+
+def test_a_kpi_of_the_declared_feed_gets_tiles_and_an_overview_row(tmp_path: Path) -> None:
+    shipped = (Path(__file__).resolve().parents[2] / "ioc/data/kpis.yaml").read_text("utf-8")
+    catalogue = tmp_path / "kpis.yaml"
+    catalogue.write_text(
+        shipped
+        + """
+  - id: flood_gauges_online
+    name_vi: "Tỷ lệ trạm đo mực nước trực tuyến"
+    name_en: "Water level gauges online"
+    feed: flood
+    numerator: flood.readings
+    denominator: flood.events
+    unit: percent
+    direction: higher
+    description_vi: "Số lần đọc trên tổng số sự kiện (kiểm thử)."
+    description_en: "Readings out of events (a test)."
+""",
+        encoding="utf-8",
+    )
+    out = tmp_path / "json"
+    result = _ioc(
+        ["dashboards", "build", "--out", str(out)],
+        {"IOC_FEEDS_DIR": str(_declared(tmp_path)), "IOC_ALERTS__KPIS_FILE": str(catalogue)},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    board = json.loads((out / "ioc-flood.json").read_text(encoding="utf-8"))
+    titles = [(p["type"], p["title"]) for p in board["panels"]]
+    assert ("stat", "Tỷ lệ trạm đo mực nước trực tuyến") in titles
+    assert ("row", "Theo địa bàn") in titles
+    overview = json.loads((out / "ioc-overview.json").read_text(encoding="utf-8"))
+    rows = [p["title"] for p in overview["panels"] if p["type"] == "row"]
+    assert "Quan trắc mực nước" in rows  # the declared name heads the feed's KPIs
