@@ -122,11 +122,21 @@ async def test_kafka_topics_creates_the_declared_feeds_topic_as_declared(
         problem.startswith("2 partitions, not 4 (topic.partitions in ") and "flood.yaml" in problem
     )
 
+    # Records kept longer than the store keeps events would be counted twice if read again.
+    longer = _ioc(
+        ["kafka", "topics"],
+        env | {"IOC_FEEDS_DIR": str(_retopic(tmp_path, partitions=2, retention_hours=10_000))},
+    )
+    assert longer.returncode == 2, longer.stdout + longer.stderr
+    assert "topic.retention_hours=10000 keeps records longer than the store" in longer.stderr
 
-def _retopic(tmp_path: Path, partitions: int) -> Path:
-    folder = tmp_path / f"feeds-{partitions}"
+
+def _retopic(tmp_path: Path, partitions: int, retention_hours: int = 48) -> Path:
+    folder = tmp_path / f"feeds-{partitions}-{retention_hours}"
     folder.mkdir()
-    text = DECLARATION.replace("partitions: 2", f"partitions: {partitions}")
+    text = DECLARATION.replace("partitions: 2", f"partitions: {partitions}").replace(
+        "retention_hours: 48", f"retention_hours: {retention_hours}"
+    )
     (folder / "flood.yaml").write_text(text, encoding="utf-8")
     return folder
 
