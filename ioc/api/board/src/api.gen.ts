@@ -181,7 +181,10 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** Each feed: events per minute, freshness, connectors, stream lag */
+        /**
+         * Each feed: events per minute, freshness, connectors, stream lag
+         * @description Every declared feed (the shipped four, a plugin's, the province's `IOC_FEEDS_DIR`), in the declarations' order, with its Vietnamese and English names.
+         */
         get: operations["feeds"];
         put?: never;
         post?: never;
