@@ -26,6 +26,7 @@ if __name__ != "ioc.dashboards":
 
 import json
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -38,12 +39,15 @@ from ioc.dashboards._common import (
     DATASOURCE_NAME,
     DATASOURCE_TYPE,
     DATASOURCE_UID,
+    FEED_BOARDS,
     FOLDER_TITLE,
     FOLDER_UID,
     READER_ROLE,
     BoardContext,
 )
+from ioc.dashboards._feed import declared_board
 from ioc.dashboards._query import PostgresQuery, PostgresQueryBuilder
+from ioc.feeds import feeds
 from ioc.kpis import load_kpis
 
 __all__ = [
@@ -66,15 +70,27 @@ __all__ = [
 
 Builder = Callable[[BoardContext], builders.Dashboard]
 
-BOARDS: Final[dict[str, Builder]] = {
-    overview.UID: overview.build,
+_DRAWN: Final[dict[str, Builder]] = {
     dvc.UID: dvc.build,
     payment.UID: payment.build,
     network.UID: network.build,
     camera.UID: camera.build,
+}
+# The hand-made feed boards; every other declared feed gets the board its declaration draws.
+
+BOARDS: Final[dict[str, Builder]] = {
+    overview.UID: overview.build,
+    **_DRAWN,
+    **{
+        FEED_BOARDS[f.feed]: partial(declared_board, declared=f, uid=FEED_BOARDS[f.feed])
+        for f in feeds()
+        if FEED_BOARDS[f.feed] not in _DRAWN
+    },
     alerts.UID: alerts.build,
 }
-"""Every board by uid, in the order they are listed; the uid is what links and bookmarks use."""
+"""Every board by uid, in the order they are listed; the uid is what links and bookmarks use.
+Each declared feed (`ioc.feeds`) has one: hand-made in dashboards/<feed>.py, or drawn from its
+declaration."""
 
 JSON_DIR: Final = Path(__file__).resolve().parent / "json"
 """Where ``ioc dashboards build`` writes the boards, and what Grafana's provisioning loads."""

@@ -15,6 +15,7 @@ from grafana_foundation_sdk.models import dashboard as models
 
 from ioc.dashboards import _sql
 from ioc.dashboards._query import Format, PostgresQueryBuilder
+from ioc.feeds import feeds
 from ioc.kpis import Kpi, KpiCatalogue
 from ioc.localtime import ZONE_NAME, local_day_sql
 
@@ -53,13 +54,9 @@ TAG: Final = "ioc"
 # same on every screen (and in the test that runs each panel's SQL the way Grafana would).
 MAX_DATA_POINTS: Final = 500
 
-FEED_BOARDS: Final[dict[str, str]] = {
-    "dvc": "ioc-dvc",
-    "payment": "ioc-payment",
-    "network": "ioc-network",
-    "camera": "ioc-camera",
-}
-"""The board of each feed, by feed name; a KPI of another feed has nowhere to link to."""
+FEED_BOARDS: Final[dict[str, str]] = {f.feed: f"ioc-{f.feed}" for f in feeds()}
+"""The board uid of each declared feed (`ioc.feeds`), by feed name: a hand-made board's
+(dashboards/<feed>.py) or, for a feed without one, the board made from its declaration."""
 
 _GREEN, _ORANGE, _RED, _BLUE = "green", "orange", "red", "blue"
 # A KPI this close below its target shows amber, not red (5 points for a percentage).
@@ -97,8 +94,8 @@ class BoardContext:
         for kpi in self.catalogue:
             if kpi.feed not in FEED_BOARDS:
                 raise ValueError(
-                    f"KPI {kpi.id!r} is from feed {kpi.feed!r}, which has no board: add one in "
-                    "dashboards/ and to FEED_BOARDS in dashboards/_common.py"
+                    f"KPI {kpi.id!r} is from feed {kpi.feed!r}, which has no board: no feed "
+                    "declaration declares it (ioc/data/feeds/, a plugin, or IOC_FEEDS_DIR)"
                 )
             if kpi.feed not in found:
                 found.append(kpi.feed)

@@ -1,8 +1,13 @@
-"""The shape of a feed's board, and the window panels the feed boards draw from it."""
+"""The shape of a feed's board, its window panels, and the board of an undrawn declared feed.
+
+A declared feed nobody drew a board for gets one from its declaration (:func:`declared_board`).
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from pathlib import Path
 
 from grafana_foundation_sdk.builders import dashboard as builders
 from grafana_foundation_sdk.builders import timeseries
@@ -22,8 +27,11 @@ from ioc.dashboards._common import (
     kpi_trend,
     query,
 )
+from ioc.datafile import parse, read_text
+from ioc.feeds import FeedFileError, FeedKind
+from ioc.feeds._spec import FeedSpec
 
-__all__ = ["feed_board", "labelled_rates", "labelled_ratio", "single_series"]
+__all__ = ["declared_board", "feed_board", "labelled_rates", "labelled_ratio", "single_series"]
 
 
 def feed_board(
@@ -197,3 +205,97 @@ ORDER BY 1
         )
         .draw_style(common.GraphDrawStyle.LINE)
     )
+
+
+def _measured(declared: FeedKind) -> set[str]:
+    """The feed's metrics that add a field's value (a measurement), not 1 per event (a count).
+
+    The compiled feed keeps only each metric's name and doc, so the declaration is read again
+    for its ``value:`` entries; a templated name (``aq.{pollutant}.level``) covers every
+    metric it expands to.
+    """
+    doc = parse(declared.source, read_text(Path(declared.source), FeedFileError))
+    spec = FeedSpec.model_validate(doc.data)
+    patterns = [
+        re.compile(
+            "".join(
+                "[^.]+" if part.startswith("{") else re.escape(part)
+                for part in re.split(r"(\{[a-z0-9_]+\})", metric.metric)
+            )
+        )
+        for event in spec.events.values()
+        for metric in event.metrics
+        if metric.value is not None
+    ]
+    return {m for m in declared.metrics if any(p.fullmatch(m) for p in patterns)}
+
+
+def declared_board(ctx: BoardContext, declared: FeedKind, uid: str) -> builders.Dashboard:
+    """The board of a declared feed without a hand-made one, drawn from its declaration alone.
+
+    Its KPIs (tiles and trends) when the catalogue has some, its events per hour, each metric
+    its declaration names (a count per hour, or a measurement's mean), and the KPIs by area.
+
+    Args:
+        ctx: The catalogue and window width.
+        declared: The feed (`ioc.feeds.feeds`).
+        uid: The board's uid.
+    """
+    kpis = ctx.catalogue.for_feed(declared.feed)
+    out = board(
+        uid,
+        declared.name_vi,
+        f"{declared.name_en}, drawn from its declaration ({Path(declared.source).name}): "
+        + ("its KPIs against their targets, " if kpis else "")
+        + "its events per hour and each metric its events add"
+        + ("; per area." if kpis else "."),
+    )
+    for variable in area_variables():
+        out = out.with_variable(variable)
+    if kpis:
+        out = out.with_row(builders.Row("Chỉ tiêu so với mục tiêu"))
+        for kpi in kpis:
+            out = out.with_panel(kpi_stat(ctx, kpi))
+        out = out.with_row(builders.Row("Diễn biến chỉ tiêu"))
+        for kpi in kpis:
+            out = out.with_panel(kpi_trend(ctx, kpi))
+    out = out.with_row(builders.Row("Số liệu vận hành"))
+    out = out.with_panel(
+        single_series(
+            ctx,
+            title="Sự kiện (sự kiện/giờ)",
+            description=f"Events of the {declared.feed} feed per hour, every kind together.",
+            metric=f"{declared.feed}.events",
+            column="events",
+            value=_sql.per_hour("sum(w.sum)", "w.width_ms"),
+            unit="suffix: /giờ",
+            display_name="Sự kiện",
+        )
+    )
+    measured = _measured(declared)
+    for metric, doc in declared.metrics.items():
+        if metric == f"{declared.feed}.events":
+            continue  # drawn above
+        mean = metric in measured
+        out = out.with_panel(
+            single_series(
+                ctx,
+                title=f"{metric} ({'trung bình' if mean else 'mỗi giờ'})",
+                description=(
+                    f"{doc}: the mean of the values given" if mean else f"{doc}, per hour"
+                ),
+                metric=metric,
+                column="value",
+                value=(
+                    "sum(w.sum) / nullif(sum(w.count), 0)"
+                    if mean
+                    else _sql.per_hour("sum(w.sum)", "w.width_ms")
+                ),
+                unit="none" if mean else "suffix: /giờ",
+                display_name=metric,
+            )
+        )
+    if kpis:
+        out = out.with_row(builders.Row("Theo địa bàn"))
+        out = out.with_panel(by_area_table(ctx, uid, "Chỉ tiêu theo địa bàn", kpis))
+    return out

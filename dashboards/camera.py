@@ -8,33 +8,35 @@ from grafana_foundation_sdk.builders import dashboard as builders
 
 from ioc.dashboards._common import FEED_BOARDS, BoardContext, custom_variable
 from ioc.dashboards._feed import feed_board, labelled_rates
-from ioc.events import DetectionKind
+from ioc.feeds import feed
 from ioc.kpis.measures import METRICS
 
-__all__ = ["DETECTION_LABELS", "UID", "build"]
+__all__ = ["DETECTION_METRICS", "UID", "build"]
 
 UID = FEED_BOARDS["camera"]
 
-# The metric each detection adds to (ioc.kpis.measures) and its Vietnamese name.
-DETECTION_LABELS: Final[dict[DetectionKind, tuple[str, str]]] = {
-    DetectionKind.VEHICLE_COUNT: ("camera.vehicles", "Phương tiện"),
-    DetectionKind.CONGESTION: ("camera.congestion", "Ùn tắc giao thông"),
-    DetectionKind.VIOLATION: ("camera.violations", "Vi phạm giao thông"),
-    DetectionKind.CROWDING: ("camera.crowding", "Tụ tập đông người"),
-    DetectionKind.FIRE_SMOKE: ("camera.fire_smoke", "Cháy, khói"),
+DETECTION_METRICS: Final[dict[str, str]] = {
+    "vehicle_count": "camera.vehicles",
+    "congestion": "camera.congestion",
+    "violation": "camera.violations",
+    "crowding": "camera.crowding",
+    "fire_smoke": "camera.fire_smoke",
 }
-"""Every detection kind's metric and Vietnamese name; a kind added to ioc.events needs one."""
+"""The metric each detection kind adds to (ioc/data/feeds/camera.yaml); its name on the board
+is the kind's label in the declaration. A kind added to the declaration needs one here."""
 
 
 def build(ctx: BoardContext) -> builders.Dashboard:
     """The camera board: the online rate against its SLO, AI detections per hour, by area."""
-    missing = set(DetectionKind) - set(DETECTION_LABELS)
-    unknown = {metric for metric, _ in DETECTION_LABELS.values()} - set(METRICS)
+    labels = feed("camera").labels["DetectionKind"]
+    missing = set(labels) - set(DETECTION_METRICS)
+    unknown = set(DETECTION_METRICS.values()) - set(METRICS)
     if missing or unknown:
         raise ValueError(
-            f"detection kinds without a name: {sorted(missing)}; unknown metrics: {sorted(unknown)}"
+            f"detection kinds without a metric: {sorted(missing)}; "
+            f"unknown metrics: {sorted(unknown)}"
         )
-    detections = [(label, metric) for metric, label in DETECTION_LABELS.values()]
+    detections = [(labels[kind][0], metric) for kind, metric in DETECTION_METRICS.items()]
     return feed_board(
         ctx,
         feed="camera",

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 from grafana_foundation_sdk.builders import dashboard as builders
 
 from ioc.dashboards._common import FEED_BOARDS, BoardContext, custom_variable
 from ioc.dashboards._feed import feed_board, labelled_ratio
-from ioc.events import NetworkPointKind
+from ioc.feeds import feed
 
-__all__ = ["POINT_KIND_LABELS", "UID", "build"]
+__all__ = ["UID", "build"]
 
 UID = FEED_BOARDS["network"]
-
-POINT_KIND_LABELS: Final[dict[NetworkPointKind, str]] = {
-    NetworkPointKind.SPECIAL_NETWORK: "Mạng truyền số liệu chuyên dùng",
-    NetworkPointKind.AGENCY_LAN: "Mạng LAN cơ quan",
-    NetworkPointKind.BROADBAND: "Băng rộng cố định",
-    NetworkPointKind.CELL_SITE: "Trạm phát sóng di động",
-}
-"""Every kind of network point's Vietnamese name; a kind added to ioc.events needs one here."""
 
 # The series key of a row: its kind of point ("network.<kind>.<measure>", as ioc.kpis.measures
 # names the metrics).
@@ -38,10 +28,9 @@ def _metrics(*measures: str) -> str:
 
 def build(ctx: BoardContext) -> builders.Dashboard:
     """The network board: network KPIs, then availability, latency and loss per kind of point."""
-    missing = set(NetworkPointKind) - set(POINT_KIND_LABELS)
-    if missing:
-        raise ValueError(f"no Vietnamese name for network point kinds {sorted(missing)}")
-    kinds = [(label, kind.value) for kind, label in POINT_KIND_LABELS.items()]
+    # Every kind of point of the declaration (ioc/data/feeds/network.yaml), named as it names them.
+    labels = feed("network").labels["NetworkPointKind"]
+    kinds = [(vi, kind) for kind, (vi, _) in labels.items()]
     series = [(value, label) for label, value in kinds]
     return feed_board(
         ctx,

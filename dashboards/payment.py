@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 from grafana_foundation_sdk.builders import dashboard as builders
 
 from ioc.dashboards import _sql
 from ioc.dashboards._common import FEED_BOARDS, BoardContext, custom_variable
 from ioc.dashboards._feed import feed_board, labelled_rates, labelled_ratio, single_series
-from ioc.events import PaymentChannel
+from ioc.feeds import feed
 
-__all__ = ["CHANNEL_LABELS", "UID", "build"]
+__all__ = ["UID", "build"]
 
 UID = FEED_BOARDS["payment"]
-
-CHANNEL_LABELS: Final[dict[PaymentChannel, str]] = {
-    PaymentChannel.NATIONAL_PORTAL: "Cổng DVC quốc gia",
-    PaymentChannel.QR: "QR",
-    PaymentChannel.E_WALLET: "Ví điện tử",
-    PaymentChannel.CARD: "Thẻ",
-    PaymentChannel.BANK_TRANSFER: "Chuyển khoản",
-    PaymentChannel.CASH: "Tiền mặt",
-}
-"""Every payment channel's Vietnamese name; a channel added to ioc.events needs one here."""
 
 
 # The metrics of the channels chosen above, named as ioc.kpis.measures names them. The channels
@@ -39,10 +27,9 @@ def _metrics(*stages: str) -> str:
 
 def build(ctx: BoardContext) -> builders.Dashboard:
     """The payment board: cashless share and success rate, channels, amounts, by area."""
-    missing = set(PaymentChannel) - set(CHANNEL_LABELS)
-    if missing:
-        raise ValueError(f"no Vietnamese name for payment channels {sorted(missing)}")
-    channels = [(label, channel.value) for channel, label in CHANNEL_LABELS.items()]
+    # Every channel of the declaration (ioc/data/feeds/payment.yaml), named as it names them.
+    labels = feed("payment").labels["PaymentChannel"]
+    channels = [(vi, channel) for channel, (vi, _) in labels.items()]
     return feed_board(
         ctx,
         feed="payment",

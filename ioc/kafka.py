@@ -35,8 +35,8 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.helpers import create_ssl_context
 
-from ioc.config import KafkaSettings, Settings
-from ioc.events import FEEDS
+from ioc.config import ConfigError, KafkaSettings, Settings
+from ioc.feeds import feeds
 from ioc.runstate import resolve_kafka_bootstrap
 
 __all__ = [
@@ -130,17 +130,42 @@ def topic_name(settings: Settings, *parts: str) -> str:
 
 @dataclass(frozen=True)
 class TopicSpec:
-    """A topic the project owns, with the settings it is created with."""
+    """A topic the project owns, with the settings it is created with.
+
+    ``partitions_from`` says where its partition count comes from, for the message that
+    reports a topic with another count: the settings, or a feed's declaration.
+    """
 
     name: str
     partitions: int
     replication_factor: int
     config: dict[str, str] = field(default_factory=dict)
+    partitions_from: str = "IOC_KAFKA__PARTITIONS"
 
 
 def project_topics(settings: Settings) -> list[TopicSpec]:
-    """Every topic the project writes: one per feed, the dead-letter and the late topics."""
+    """Every topic the project writes: one per declared feed, the dead-letter and the late topics.
+
+    A feed's declaration may set its topic's partitions and retention (``topic:``); what it
+    leaves unset comes from the settings (``IOC_KAFKA__PARTITIONS``, ``…__RETENTION_HOURS``).
+
+    Raises:
+        ConfigError: a declaration keeps records longer than the event store keeps events (a
+            record read again would be counted twice, as the settings themselves refuse).
+    """
     kafka = settings.kafka
+    kept = settings.streams.event_retention_days * 24
+    longer = [f for f in feeds() if f.retention_hours is not None and f.retention_hours > kept]
+    if longer:
+        raise ConfigError(
+            "; ".join(
+                f"{f.source}: topic.retention_hours={f.retention_hours} keeps records longer "
+                f"than the store keeps events (IOC_STREAMS__EVENT_RETENTION_DAYS="
+                f"{settings.streams.event_retention_days})"
+                for f in longer
+            )
+            + ": a record read again would be counted twice; lower the first or raise the second"
+        )
     config = {
         "message.timestamp.type": "LogAppendTime",
         "retention.ms": str(kafka.retention_hours * 3_600_000),
@@ -149,12 +174,22 @@ def project_topics(settings: Settings) -> list[TopicSpec]:
     }
     if kafka.replication_factor > MIN_INSYNC_REPLICAS:
         config["min.insync.replicas"] = str(MIN_INSYNC_REPLICAS)
-    specs = [
-        TopicSpec(
-            topic_name(settings, "events", feed), kafka.partitions, kafka.replication_factor, config
+    specs = []
+    for feed in feeds():
+        retention = feed.retention_hours
+        specs.append(
+            TopicSpec(
+                topic_name(settings, "events", feed.feed),
+                feed.partitions or kafka.partitions,
+                kafka.replication_factor,
+                config
+                if retention is None
+                else config | {"retention.ms": str(retention * 3_600_000)},
+                "IOC_KAFKA__PARTITIONS"
+                if feed.partitions is None
+                else f"topic.partitions in {feed.source}",
+            )
         )
-        for feed in FEEDS
-    ]
     specs.append(
         # Dead letters wait for a fix and a replay, however long that takes.
         TopicSpec(
@@ -220,7 +255,7 @@ def _differences(check: TopicCheck) -> list[str]:
     if check.partitions != spec.partitions:
         # Never fixed automatically: Kafka cannot remove partitions, and adding some moves keys.
         problems.append(
-            f"{check.partitions} partitions, not {spec.partitions} (IOC_KAFKA__PARTITIONS); "
+            f"{check.partitions} partitions, not {spec.partitions} ({spec.partitions_from}); "
             "partitions are never changed here (adding them re-keys events)"
         )
     if check.replication_factor != spec.replication_factor:

@@ -111,7 +111,10 @@ class CalendarFile(BaseModel):
     def _known_feeds(self) -> CalendarFile:
         for feed in self.feeds:
             if feed not in FEEDS:
-                raise ValueError(f"unknown feed {feed!r} (known: {', '.join(FEEDS)})")
+                raise ValueError(
+                    f"unknown feed {feed!r} (declared: {', '.join(FEEDS)}; feeds are declared "
+                    "in ioc/data/feeds/, by a plugin, or in IOC_FEEDS_DIR)"
+                )
         return self
 
 

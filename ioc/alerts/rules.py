@@ -77,7 +77,10 @@ class Rule(BaseModel):
     def _fields_fit_the_kind(self) -> Rule:
         if self.kind == "no_data":
             if self.feed not in FEEDS:
-                raise ValueError(f"a no_data rule needs feed: one of {', '.join(FEEDS)}")
+                raise ValueError(
+                    f"a no_data rule needs feed: one of the declared feeds ({', '.join(FEEDS)}; "
+                    "feeds are declared in ioc/data/feeds/, by a plugin, or in IOC_FEEDS_DIR)"
+                )
             if self.kpi is not None:
                 raise ValueError("a no_data rule watches a feed, not a kpi")
             return self

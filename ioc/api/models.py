@@ -385,7 +385,10 @@ class Feed(_Body):
     ``quiet``: outside the feed's office hours or on a public holiday (feed_calendar.yaml).
     """
 
-    feed: Literal["camera", "dvc", "payment", "network"]
+    feed: str = Field(description="the feed's name in its declaration (ioc/data/feeds/*.yaml)")
+    name_vi: str = Field(description="what users read")
+    name_en: str
+    states: bool = Field(description="its events report entities' states (GET /api/v1/entities)")
     state: Literal["ok", "idle", "quiet", "stale", "down"]
     last_window: DateTime | None
     events_last_5m: int

@@ -38,6 +38,7 @@ import asyncpg
 
 from ioc.areas import AreaRegistry
 from ioc.events import NetworkPointKind
+from ioc.feeds import feeds
 from ioc.kpis import Kpi
 from ioc.localtime import local_date
 
@@ -56,6 +57,7 @@ __all__ = [
     "down_at",
     "encode_cursor",
     "entity_kind_of",
+    "feeds_with_states",
     "list_entities",
 ]
 
@@ -73,6 +75,11 @@ _AVAILABILITY: Final[dict[str, tuple[str, str]]] = {
     "camera.online": ("camera", "camera"),
     **{f"network.{k.value}.up": ("network", k.value) for k in NetworkPointKind},
 }
+
+
+def feeds_with_states() -> tuple[str, ...]:
+    """The declared feeds (`ioc.feeds`) some of whose events report an entity's up/down state."""
+    return tuple(f.feed for f in feeds() if any(e.status for e in f.events.values()))
 
 
 def entity_kind_of(kpi: Kpi) -> tuple[str, str] | None:

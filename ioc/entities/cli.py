@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -31,7 +31,6 @@ app = typer.Typer(
 
 _STATE_VI = {"down": "ngừng hoạt động", "silent": "mất tín hiệu", "up": "hoạt động"}
 _STYLE = {"down": "bold red", "silent": "yellow", "up": "green"}
-Feed = Literal["camera", "network", "dvc"]
 
 
 def _resolve_area(settings: Settings, text: str) -> str:
@@ -58,7 +57,11 @@ def _resolve_area(settings: Settings, text: str) -> str:
 @app.command("list")
 def list_entities(
     feed: Annotated[
-        Feed | None, typer.Option(help="camera, network or dvc (online services).")
+        str | None,
+        typer.Option(
+            help="A feed whose events report states: camera, network, dvc (online services) "
+            "or a declared one."
+        ),
     ] = None,
     kind: Annotated[
         str | None,
@@ -79,11 +82,17 @@ def list_entities(
     Example: `ioc entities list --feed network --state down --area "Phố Hiến"`.
     """
     from ioc.areas import load_areas
-    from ioc.entities import EntityFilter, EntityPage
+    from ioc.entities import EntityFilter, EntityPage, feeds_with_states
     from ioc.entities import list_entities as query
 
     if not 1 <= limit <= 10_000 or silent_minutes < 1:
         err_console.print("[red]--limit must be 1…10000 and --silent-minutes at least 1.[/red]")
+        raise typer.Exit(2)
+    if feed is not None and feed not in feeds_with_states():
+        err_console.print(
+            f"[red]--feed {feed}: reports no entity states; use one of "
+            f"{', '.join(feeds_with_states())}.[/red]"
+        )
         raise typer.Exit(2)
     settings = command_settings()
     code = _resolve_area(settings, area) if area else None

@@ -41,7 +41,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal, get_args
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     AfterValidator,
@@ -56,7 +56,7 @@ from pydantic_core import PydanticCustomError
 
 from ioc.areas import AreaLevel, chosen_province
 from ioc.datafile import DataFileError, Document, item_label, parse, read_text
-from ioc.events import Payload
+from ioc.feeds import event_kinds
 from ioc.kpis.measures import METRICS
 
 __all__ = [
@@ -115,10 +115,9 @@ dossier, an agency's offering of a procedure: :func:`ioc.store.entity_of`)."""
 def _payload_fields() -> dict[str, frozenset[str]]:
     """Each feed's payload field names (every kind of the feed), as the store keeps them."""
     out: dict[str, set[str]] = {}
-    for model in get_args(get_args(Payload)[0]):
-        kind = str(model.model_fields["kind"].default)
-        out.setdefault(kind.split(".", 1)[0], set()).update(
-            name for name in model.model_fields if name != "kind"
+    for kind in event_kinds().values():
+        out.setdefault(kind.feed, set()).update(
+            name for name in kind.model.model_fields if name != "kind"
         )
     return {feed: frozenset(names) for feed, names in out.items()}
 

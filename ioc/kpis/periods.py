@@ -12,8 +12,8 @@ area over one :class:`Period`, exactly:
 - the trend is the same figure per part of the period (hours of a day, days of a month,
   months of a quarter, year or year to date), each part exact the same way;
 - the worst child areas (communes after the 2025 reform) come from
-  :func:`ioc.kpis.values.by_child`, and for DVC KPIs each agency's figure (``agency_code``
-  of the DVC events) is counted from the event store;
+  :func:`ioc.kpis.values.by_child`, and for KPIs of a feed whose events name an agency
+  (``agency_code``, as DVC's do) each agency's figure is counted from the event store;
 - the forecast is :func:`ioc.kpis.values.current` at the period's end (or now, for a period
   still running): the day the target is met at the trend of the 30 days before.
 
@@ -42,6 +42,7 @@ from typing import Final, Literal
 import asyncpg
 
 from ioc.areas import Area
+from ioc.feeds import event_kinds
 from ioc.kpis import Kpi, KpiCatalogue
 from ioc.kpis.forecast import Forecast
 from ioc.kpis.values import by_child, compute, current, series, totals
@@ -240,7 +241,8 @@ class KpiPeriod:
         trend: The period's parts, oldest first (every part, those without data with None).
         worst_children: The child areas furthest from the target (or lowest/highest without
             one), those with data only, at most :data:`WORST`.
-        agencies: For a DVC KPI, the agencies worst first, at most :data:`WORST`; empty else.
+        agencies: For a KPI of a feed whose events name an agency (DVC's), the agencies
+            worst first, at most :data:`WORST`; empty else.
         forecast: At the period's end; None without a target.
         trend_per_day: Slope of the forecast's trend, KPI units per day.
     """
@@ -335,6 +337,10 @@ def _worst_first(kpi: Kpi, value: float | None, gap: float | None) -> float:
 # the metric's sum for the DVC metrics (each event adds 1); a distinct KPI counts the distinct
 # values of its field instead. $1: area, $2/$3: numerator/denominator metric, $4/$5: range,
 # $6: the distinct field or NULL.
+_AGENCY_FIELD: Final = "agency_code"
+"""The payload field that names an agency; a KPI of a feed whose events carry it is broken
+down by agency (:func:`agency_sums`)."""
+
 _AGENCIES = f"""
 WITH e AS (
     SELECT ev.payload ->> 'agency_code' AS agency, ev.metrics, ev.entity, ev.payload,
@@ -364,6 +370,14 @@ SELECT agency,
        END AS denominator
 FROM placed GROUP BY agency ORDER BY agency
 """  # noqa: S608 - constants only, no input
+
+
+def _by_agency(feed: str) -> bool:
+    """Whether the feed's events name their agency (``agency_code``, as DVC's dossiers do)."""
+    return any(
+        kind.feed == feed and _AGENCY_FIELD in kind.model.model_fields
+        for kind in event_kinds().values()
+    )
 
 
 async def agency_sums(
@@ -407,7 +421,7 @@ async def _one(
                 )
             )
     children.sort(key=lambda c: (_worst_first(kpi, c.value, c.gap), c.area))
-    agencies = await agency_sums(conn, kpi, area, period) if kpi.feed == "dvc" else []
+    agencies = await agency_sums(conn, kpi, area, period) if _by_agency(kpi.feed) else []
     status = await current(
         conn, kpi, area.code, level, _as_of(period, now), days=FORECAST_DAYS, resolution="1d"
     )

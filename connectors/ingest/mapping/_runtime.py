@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import Any, Final, get_args
+from typing import Any, Final
 
 from pydantic import BaseModel, ValidationError
 
@@ -16,7 +16,8 @@ from ioc.areas import AreaRegistry
 from ioc.connectors.base import Rejected
 from ioc.connectors.ingest.mapping._convert import Converter, kind_of, map_key
 from ioc.connectors.ingest.mapping._paths import ABSENT, Getter, Sentinel
-from ioc.events import Envelope, Payload, utc_now
+from ioc.events import Envelope, utc_now
+from ioc.feeds import event_kinds
 from ioc.localtime import ZONE
 
 __all__ = [
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 PAYLOAD_MODELS: Final[dict[str, type[BaseModel]]] = {
-    model.model_fields["kind"].default: model for model in get_args(get_args(Payload)[0])
+    kind.kind: kind.model for kind in event_kinds().values()
 }
 """Payload kind (``payment.transaction``) → its pydantic model."""
 

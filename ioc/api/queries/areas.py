@@ -9,9 +9,10 @@ from typing import Any
 import asyncpg
 
 from ioc.api.context import ApiContext
-from ioc.api.queries.common import FEEDS, floor, ratio
+from ioc.api.queries.common import floor, ratio
 from ioc.areas import Area
 from ioc.config import Settings
+from ioc.events import FEEDS
 from ioc.kpis.values import by_child
 from ioc.localtime import local_today
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any
 
-__all__ = ["FEEDS", "floor", "iso", "page", "ratio"]
-
-FEEDS: Final = ("camera", "dvc", "payment", "network")
+__all__ = ["floor", "iso", "page", "ratio"]
 
 
 def floor(at: datetime, step: timedelta) -> datetime:

@@ -1,4 +1,7 @@
-"""Feed health: events per minute, freshness, the connectors and stream workers behind each feed."""
+"""Feed health: events per minute, freshness, the connectors and stream workers behind each feed.
+
+Every declared feed (`ioc.feeds`) is listed, in the declarations' order, with its names.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,9 @@ import asyncpg
 
 from ioc.alerts.calendar import load_calendar
 from ioc.api.context import ApiContext
-from ioc.api.queries.common import FEEDS, floor, iso
+from ioc.api.queries.common import floor, iso
+from ioc.events import FEEDS
+from ioc.feeds import feeds as declared_feeds
 from ioc.telemetry import (
     ConnectorMetrics,
     StreamMetrics,
@@ -93,7 +98,8 @@ async def feeds(
     shown_workers = workers if scope is None else []
     minutes = [since + timedelta(minutes=i) for i in range(60)]
     items = []
-    for feed in FEEDS:
+    for declared in declared_feeds():
+        feed = declared.feed
         counts = per_minute.get(feed, {})
         newest = last.get(feed)
         agents = [w.agents[feed] for w in shown_workers if feed in w.agents]
@@ -123,6 +129,9 @@ async def feeds(
         items.append(
             {
                 "feed": feed,
+                "name_vi": declared.name_vi,
+                "name_en": declared.name_en,
+                "states": any(e.status for e in declared.events.values()),
                 "state": state,
                 "last_window": iso(newest),
                 "events_last_5m": sum(counts.get(m, 0) for m in minutes[-5:]),

@@ -8,7 +8,7 @@ limited to an area sees only the entities of its area and below, whatever it ask
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
@@ -16,15 +16,12 @@ from ioc.api.deps import Ctx, Reader, scope_of
 from ioc.api.models import EntitiesPage
 from ioc.api.problems import Problem
 from ioc.api.security import in_scope
-from ioc.entities import EntityFilter, InvalidCursor, list_entities
+from ioc.entities import EntityFilter, InvalidCursor, feeds_with_states, list_entities
 from ioc.localtime import local_date
 
-__all__ = ["FEEDS_WITH_STATES", "router"]
+__all__ = ["router"]
 
 router = APIRouter(tags=["feeds"])
-
-# The feeds whose events report an entity's state (ioc.store.status_of).
-FEEDS_WITH_STATES: Final = ("camera", "network", "dvc")
 
 
 @router.get(
@@ -52,7 +49,11 @@ async def entities(
     request: Request,
     feed: Annotated[
         list[str] | None,
-        Query(max_length=3, description="camera, network or dvc; repeat for several"),
+        Query(
+            max_length=len(feeds_with_states()),
+            description="a feed whose events report states (camera, network, dvc, or a "
+            "declared one); repeat for several",
+        ),
     ] = None,
     kind: Annotated[
         str | None,
@@ -70,12 +71,13 @@ async def entities(
     limit: Annotated[int, Query(ge=1, le=500, description="page size")] = 50,
     cursor: Annotated[str | None, Query(max_length=500, description="next_cursor")] = None,
 ) -> dict[str, Any]:
+    with_states = feeds_with_states()
     for one in feed or ():
-        if one not in FEEDS_WITH_STATES:
+        if one not in with_states:
             raise Problem(
                 422,
                 "unknown-feed",
-                f"feed {one!r} reports no entity states; use one of {', '.join(FEEDS_WITH_STATES)}",
+                f"feed {one!r} reports no entity states; use one of {', '.join(with_states)}",
             )
     feeds = tuple(sorted(set(feed))) if feed else None
     if area is not None:

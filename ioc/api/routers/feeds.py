@@ -19,6 +19,10 @@ router = APIRouter(tags=["feeds"])
     "/feeds",
     response_model=Feeds,
     summary="Each feed: events per minute, freshness, connectors, stream lag",
+    description=(
+        "Every declared feed (the shipped four, a plugin's, the province's `IOC_FEEDS_DIR`), in "
+        "the declarations' order, with its Vietnamese and English names."
+    ),
 )
 async def feeds(ctx: Ctx, who: Reader) -> dict[str, Any]:
     return await current(ctx, who.area)

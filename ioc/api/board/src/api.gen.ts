@@ -181,7 +181,10 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** Each feed: events per minute, freshness, connectors, stream lag */
+        /**
+         * Each feed: events per minute, freshness, connectors, stream lag
+         * @description Every declared feed (the shipped four, a plugin's, the province's `IOC_FEEDS_DIR`), in the declarations' order, with its Vietnamese and English names.
+         */
         get: operations["feeds"];
         put?: never;
         post?: never;
@@ -1219,11 +1222,18 @@ export type components = {
             events_last_5m: number;
             /**
              * Feed
-             * @enum {string}
+             * @description the feed's name in its declaration (ioc/data/feeds/*.yaml)
              */
-            feed: "camera" | "dvc" | "payment" | "network";
+            feed: string;
             /** Last Window */
             last_window: string | null;
+            /** Name En */
+            name_en: string;
+            /**
+             * Name Vi
+             * @description what users read
+             */
+            name_vi: string;
             /** Series */
             series: components["schemas"]["FeedMinute"][];
             /**
@@ -1231,6 +1241,11 @@ export type components = {
              * @enum {string}
              */
             state: "ok" | "idle" | "quiet" | "stale" | "down";
+            /**
+             * States
+             * @description its events report entities' states (GET /api/v1/entities)
+             */
+            states: boolean;
             stream: components["schemas"]["StreamHealth"] | null;
         };
         /**
@@ -2958,7 +2973,7 @@ export interface operations {
                 area?: string | null;
                 /** @description next_cursor */
                 cursor?: string | null;
-                /** @description camera, network or dvc; repeat for several */
+                /** @description a feed whose events report states (camera, network, dvc, or a declared one); repeat for several */
                 feed?: string[] | null;
                 /** @description camera, special_network, agency_lan, cell_site, broadband, service */
                 kind?: string | null;

@@ -231,10 +231,6 @@ const en: Record<Key, string> = {
 /** Words that come from the API as codes: states, roles, feeds, levels. */
 const codes: Record<Lang, Record<string, string>> = {
   vi: {
-    "feed.camera": "Camera giám sát",
-    "feed.dvc": "Dịch vụ công",
-    "feed.payment": "Thanh toán",
-    "feed.network": "Hạ tầng mạng",
     "feedState.ok": "Bình thường",
     "feedState.idle": "Không phát sinh sự kiện",
     "feedState.quiet": "Yên lặng như dự kiến",
@@ -274,10 +270,6 @@ const codes: Record<Lang, Record<string, string>> = {
     "connState.down": "Mất kết nối",
   },
   en: {
-    "feed.camera": "Cameras",
-    "feed.dvc": "Public services",
-    "feed.payment": "Payments",
-    "feed.network": "Network",
     "feedState.ok": "OK",
     "feedState.idle": "Quiet",
     "feedState.quiet": "Quiet as expected",

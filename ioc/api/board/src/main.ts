@@ -14,7 +14,7 @@ import { hasChildren, resetState, state } from "./state";
 import type { Alert, AlertEvent, Area, Feeds, KpiInfo, KpisCurrent, MapResponse, Me, Page } from "./types";
 import { announce, renderAlerts } from "./views/alerts";
 import { destroyCharts, mountCharts, updateCharts } from "./views/charts";
-import { mountEntities } from "./views/entities";
+import { followFeeds, mountEntities } from "./views/entities";
 import { renderHealth } from "./views/health";
 import { clearIndicators, indicatorSection, loadIndicators } from "./views/indicators";
 import { renderMap } from "./views/map";
@@ -317,6 +317,7 @@ function onFeeds(data: Feeds): void {
   const health = document.getElementById("health");
   if (health) renderHealth(health);
   updateCharts();
+  followFeeds();
 }
 
 function onAlertEvent(event: AlertEvent): void {

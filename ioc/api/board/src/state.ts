@@ -1,5 +1,6 @@
 /** What the board knows; every view renders from here. */
 
+import { named } from "./i18n";
 import type { StreamState } from "./sse";
 import type { Alert, Area, Feeds, KpiInfo, KpisCurrent, MapResponse, Me } from "./types";
 
@@ -76,4 +77,10 @@ export function pathTo(code: string): Area[] {
 export function hasChildren(code: string): boolean {
   for (const area of state.areas.values()) if (area.parent === code) return true;
   return false;
+}
+
+/** A feed's name as its declaration gives it (`GET /api/v1/feeds`); the code until it is known. */
+export function feedName(feed: string): string {
+  const found = state.feeds?.items.find((f) => f.feed === feed);
+  return found ? named(found.name_vi, found.name_en) : feed;
 }

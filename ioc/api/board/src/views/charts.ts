@@ -6,16 +6,24 @@ import "uplot/dist/uPlot.min.css";
 import { fill, h } from "../dom";
 import { fmtHourMinute, fmtNumber, t, TIME_ZONE, word } from "../i18n";
 import { icon, iconFor } from "../icons";
-import { state } from "../state";
+import { feedName, state } from "../state";
 import type { Feed, FeedName } from "../types";
 
-export const FEEDS: FeedName[] = ["camera", "dvc", "payment", "network"];
-const COLOURS: Record<FeedName, string> = {
-  camera: "#38bdf8",
-  dvc: "#a78bfa",
-  payment: "#f472b6",
-  network: "#2dd4bf",
-};
+/**
+ * A feed's line colour by its place in the API's list, which is the declarations' order: the
+ * four shipped feeds keep theirs, a declared feed takes the next ones. Its title takes the
+ * lighter shade of the same place (`.chart-c<i>` in styles.css: the CSP refuses inline styles).
+ */
+const COLOURS = ["#38bdf8", "#a78bfa", "#f472b6", "#2dd4bf", "#fbbf24", "#a3e635", "#fb923c", "#e879f9"];
+
+/** The feeds the API lists (every declared feed, in order); empty until the first answer. */
+function feedsShown(): FeedName[] {
+  return (state.feeds?.items ?? []).map((f) => f.feed);
+}
+
+function place(feed: FeedName): number {
+  return Math.max(feedsShown().indexOf(feed), 0) % COLOURS.length;
+}
 const FONT = '12px "Be Vietnam Pro", system-ui, sans-serif';
 const AXIS = "#9fb0c6";
 const GRID = "rgba(159, 176, 198, 0.12)";
@@ -57,7 +65,7 @@ function sizeOf(box: HTMLElement): { width: number; height: number } {
 }
 
 function options(feed: FeedName, size: { width: number; height: number }): uPlot.Options {
-  const colour = COLOURS[feed];
+  const colour = COLOURS[place(feed)];
   return {
     ...size,
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), TIME_ZONE),
@@ -90,7 +98,7 @@ function options(feed: FeedName, size: { width: number; height: number }): uPlot
     series: [
       {},
       {
-        label: word("feed", feed),
+        label: feedName(feed),
         stroke: colour,
         fill: `${colour}33`,
         width: 2,
@@ -109,7 +117,7 @@ function headerOf(feed: FeedName, data: Feed | undefined): HTMLElement {
     h(
       "div",
       { class: "chart-line" },
-      h("h3", { class: "chart-title", text: word("feed", feed) }),
+      h("h3", { class: "chart-title", text: feedName(feed), attrs: { title: feedName(feed) } }),
       h(
         "span",
         { class: ["chip-state", `state-${data?.state ?? "unknown"}`] },
@@ -135,18 +143,21 @@ function headerOf(feed: FeedName, data: Feed | undefined): HTMLElement {
   );
 }
 
-/** Build the four chart boxes (again after a language switch). */
+let mounted: HTMLElement | null = null;
+
+/** Build one chart box per feed the API lists (again after a language switch). */
 export function mountCharts(panel: HTMLElement): void {
   destroyCharts();
+  mounted = panel;
   const grid = panel.querySelector<HTMLElement>("[data-role=charts]");
   if (!grid) return;
-  const boxes = FEEDS.map((feed) => {
+  const boxes = feedsShown().map((feed) => {
     const data = state.feeds?.items.find((f) => f.feed === feed);
     const header = headerOf(feed, data);
     const box = h("div", { class: "chart-plot" });
     const figure = h(
       "figure",
-      { class: ["chart", `chart-${feed}`], attrs: { "data-feed": feed } },
+      { class: ["chart", `chart-${feed}`, `chart-c${place(feed)}`], attrs: { "data-feed": feed } },
       header,
       box,
     );
@@ -176,13 +187,18 @@ function setAria(feed: FeedName, data: Feed | undefined): void {
   chart.box.setAttribute("role", "img");
   chart.box.setAttribute(
     "aria-label",
-    t("chartAria", { feed: word("feed", feed), count: fmtNumber(data?.events_last_5m ?? 0) }),
+    t("chartAria", { feed: feedName(feed), count: fmtNumber(data?.events_last_5m ?? 0) }),
   );
 }
 
-/** New data from a `feeds` event: update in place, no re-creation. */
+/** New data from a `feeds` event: update in place, no re-creation unless the feeds changed. */
 export function updateCharts(): void {
-  for (const feed of FEEDS) {
+  const shown = feedsShown();
+  if (mounted && (shown.length !== charts.size || shown.some((feed) => !charts.has(feed)))) {
+    mountCharts(mounted);
+    return;
+  }
+  for (const feed of shown) {
     const chart = charts.get(feed);
     if (!chart) continue;
     const data = state.feeds?.items.find((f) => f.feed === feed);

@@ -10,13 +10,15 @@ import "./entities.css";
 import { api, ApiError, query } from "../api";
 import { fill, h } from "../dom";
 import { te, teCode } from "../entities-i18n";
-import { fmtDateTime, fmtNumber, fmtTime, named, word } from "../i18n";
+import { fmtDateTime, fmtNumber, fmtTime, named } from "../i18n";
 import { icon } from "../icons";
-import { state } from "../state";
+import { feedName, state } from "../state";
 import type { EntitiesPage, Entity, EntityState } from "../types";
 
-/** The feeds whose events report an entity's state. */
-export const FEEDS_WITH_STATES = ["network", "camera", "dvc"] as const;
+/** The feeds whose events report an entity's state, as the API lists them (declared order). */
+function feedsWithStates(): string[] {
+  return (state.feeds?.items ?? []).filter((f) => f.states).map((f) => f.feed);
+}
 /**
  * "Points": the devices, cameras and network points. A public service that is down is one no
  * longer offered online: it has its own badge, and is not counted among the points down.
@@ -76,7 +78,7 @@ export function downBadge(feed: string): HTMLElement | null {
     attrs: {
       type: "button",
       "data-entities-feed": feed,
-      "aria-label": te("downOfFeedAria", { count: n, feed: word("feed", feed) }),
+      "aria-label": te("downOfFeedAria", { count: n, feed: feedName(feed) }),
     },
     on: {
       click: (event) => {
@@ -87,10 +89,21 @@ export function downBadge(feed: string): HTMLElement | null {
   });
 }
 
+let counted: string | null = null; // the feeds last counted, joined
+
+/** Count again when the feeds that report states change: the first list of feeds, for one. */
+export function followFeeds(): void {
+  if (state.me && feedsWithStates().join(",") !== counted) {
+    refreshDownCounts().catch((err: unknown) => console.warn("entity counts:", err));
+  }
+}
+
 /** Count what is down per feed (one small request each), then redraw the strip's parts. */
 export async function refreshDownCounts(): Promise<void> {
+  const feeds = feedsWithStates();
+  counted = feeds.join(",");
   const counts = await Promise.all(
-    FEEDS_WITH_STATES.map((feed) =>
+    feeds.map((feed) =>
       api<EntitiesPage>(`/api/v1/entities${query({ feed, state: "down", limit: 1 })}`).then((p) => [feed, p.counts.down] as const),
     ),
   );
@@ -171,7 +184,7 @@ function render(): void {
   ];
   const feedOptions: [string, string][] = [
     [POINTS, te("points")],
-    ...FEEDS_WITH_STATES.map((f): [string, string] => [f, word("feed", f)]),
+    ...feedsWithStates().map((f): [string, string] => [f, feedName(f)]),
     ["", te("allFeeds")],
   ];
   const total = counts ? (filter.state ? counts[filter.state] : counts.total) : 0;

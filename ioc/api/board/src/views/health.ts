@@ -1,7 +1,7 @@
 /** The feed-health strip: one chip per feed (stream side) and per connector. */
 
 import { fill, h } from "../dom";
-import { fmtNumber, t, word } from "../i18n";
+import { fmtNumber, named, t, word } from "../i18n";
 import { icon, iconFor } from "../icons";
 import { state } from "../state";
 import type { ConnectorHealth, Feed } from "../types";
@@ -27,10 +27,10 @@ function feedChip(feed: Feed): HTMLElement {
     "li",
     {
       class: ["chip", "chip-feed", `state-${feed.state}`],
-      attrs: { "data-feed": feed.feed, title: `${t("stream")}: ${word("feed", feed.feed)}` },
+      attrs: { "data-feed": feed.feed, title: `${t("stream")}: ${named(feed.name_vi, feed.name_en)}` },
     },
     icon(iconFor(feed.state)),
-    h("strong", { text: word("feed", feed.feed) }),
+    h("strong", { text: named(feed.name_vi, feed.name_en) }),
     h("span", { text: parts.join(" · ") }),
     downBadge(feed.feed),
   );
