@@ -13,7 +13,10 @@ cell.
 ...   File "bench/peers/bytewax_flow.py", line 97, in <module>
 ...     main(sys.argv[1])
 ... RuntimeError: error listing partitions for Kafka topic `'t.events.camera'`
-... %5|1796525104.001|PARTCNT|rdkafka#consumer-2| [thrd:main]: topic gone'''
+... %5|1796525104.001|PARTCNT|rdkafka#consumer-2| [thrd:main]: topic gone
+... /v/authlib/client.py:5: AuthlibDeprecationWarning: The httpx module is deprecated
+...   from ._compat import httpx2
+... [2026-12-06 07:09:31,411] [6724] [WARNING] producer buffer full size 101'''
 >>> reason(text)
 "exited with code 1: RuntimeError: error listing partitions for Kafka topic `'t.events.camera'`"
 >>> reason('peer-faust exited with code 0; last lines of /tmp/x/peer-faust.log:\\n')
@@ -29,28 +32,44 @@ __all__ = ["describe", "excerpt", "reason"]
 # librdkafka's own log lines, `%LEVEL|time|FACILITY|client| text`: levels 0-3 are errors and
 # kept, 4-7 (warning, notice, info, debug) are not the reason anything failed.
 _RDKAFKA_CHATTER = re.compile(r"^%[4-7]\|\d")
-# What `ManagedProcess` writes around a run, and Python's `warnings` output (PYTHONWARNINGS).
+# What `ManagedProcess` writes around a run, and Python's `warnings` output (PYTHONWARNINGS):
+# `file:line: SomeWarning: text`, then the source line, indented.
 _MARKER = re.compile(r"^--- \d{4}-\d\d-\d\d \d\d:\d\d:\d\d ")
 _WARNING = re.compile(r"^\S+:\d+: \w*Warning: ")
+# A log record below ERROR near the start of its line, as the peers and our processes write
+# them: `[WARNING]` (faust, quixstreams), `07:09:38 INFO    name: …` (ours), `WARNING:name:`.
+_BELOW_ERROR = re.compile(r"^.{0,40}?(?<![\w.])\[?(?:DEBUG|INFO|NOTICE|WARNING|WARN)\]?[ :]")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _HEADER = re.compile(
     r"^(?:\S+ )?(exited with code -?\d+|failed)\b[^:\n]*?(?:; last lines of \S+)?:?$"
 )
 _LIMIT = 4000
 
 
-def _says_something(line: str) -> bool:
-    return bool(
-        line.strip()
-        and not _RDKAFKA_CHATTER.match(line)
-        and not _MARKER.match(line)
-        and not _WARNING.match(line)
-    )
+def _meaningful(lines: list[str]) -> list[str]:
+    """The lines that say something: no warnings, notices, markers or terminal codes."""
+    kept = []
+    source_next = False
+    for raw in lines:
+        line = _ANSI.sub("", raw).rstrip()
+        if source_next and line.startswith("  "):
+            source_next = False
+            continue
+        source_next = bool(_WARNING.match(line))
+        if not (
+            not line.strip()
+            or source_next
+            or _RDKAFKA_CHATTER.match(line)
+            or _MARKER.match(line)
+            or _BELOW_ERROR.match(line)
+        ):
+            kept.append(line)
+    return kept
 
 
 def excerpt(log: str, lines: int = 40) -> str:
     """The last `lines` lines of a log that say something (no warnings, notices, markers)."""
-    kept = [line for line in log.splitlines() if _says_something(line)]
-    return "\n".join(kept[-lines:])
+    return "\n".join(_meaningful(log.splitlines())[-lines:])
 
 
 def describe(err: BaseException) -> str:
@@ -73,7 +92,7 @@ def reason(error: str) -> str:
     how = ""
     if lines and (found := _HEADER.match(lines[0].strip())):
         how, lines = found.group(1), lines[1:]
-    said = [line for line in lines if _says_something(line)]
+    said = _meaningful(lines)
     starts = [n for n, line in enumerate(said) if line.startswith("Traceback (most recent call")]
     why = ""
     if starts:
