@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import io
 import json
 import math
@@ -169,9 +170,41 @@ async def backfill_topics(
     }
 
 
-def _cache_dir(start: datetime, days: float, rate: float) -> Path:
+# What the simulated history is made from. A cache made by other code is another input: one made
+# before the simulators moved to the real communes held 5% of events in areas that did not exist
+# on their day, which the worker dead-letters.
+HISTORY_SOURCES = (
+    "bench/_history.py",
+    "connectors/base.py",
+    "connectors/simulated",
+    "ioc/areas",
+    "ioc/codec.py",
+    "ioc/data",
+    "ioc/datafile.py",
+    "ioc/events.py",
+    "ioc/localtime.py",
+)
+
+
+def _history_fingerprint(settings: Settings) -> str:
+    """A digest of the code, data and province the history is generated from."""
+    digest = hashlib.sha256()
+    for source in HISTORY_SOURCES:
+        path = REPO / source
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if "__pycache__" not in file.parts:
+                digest.update(str(file.relative_to(REPO)).encode() + b"\0" + file.read_bytes())
+    digest.update(f"{settings.province}|{settings.areas_file}".encode())
+    if settings.areas_file is not None:
+        digest.update(Path(settings.areas_file).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _cache_dir(settings: Settings, start: datetime, days: float, rate: float) -> Path:
     root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ioc-monitor"
-    return root / "bench" / f"{start.strftime('%Y%m%d')}-{days:g}d-rate{rate:g}-seed1"
+    made_from = _history_fingerprint(settings)
+    return root / "bench" / f"{start.strftime('%Y%m%d')}-{days:g}d-rate{rate:g}-seed1-{made_from}"
 
 
 async def _wait_all(processes: list[ManagedProcess], tick: Callable[[], Any]) -> None:
@@ -190,7 +223,7 @@ async def history_topics(
 ) -> dict[str, Any]:
     """The history: generated once into a cache (`bench/_history.py`), replayed and timed."""
     await ensure_topics(settings, project_topics(settings))
-    cache = _cache_dir(start, days, rate)
+    cache = _cache_dir(settings, start, days, rate)
     cache.mkdir(parents=True, exist_ok=True)
     end = start + timedelta(days=days)
     todo = [s for s in SIMULATORS if not (cache / f"{s}.count").exists()]
