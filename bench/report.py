@@ -152,8 +152,8 @@ def tables(r: dict[str, Any]) -> str:
     out.append(
         f"\n**Sustained** — the four feeds live, {r['parameters']['seconds']:g} s per row, "
         "10 s windows; latency = `updated_at` of a window's row − the window's end (0 if "
-        "final before its end), windows ending in the first 10 s not counted; lag = events "
-        "sent − events read, sampled every 0.5 s:\n"
+        "final before its end), on the whole windows from 10 s after the feeds start to 5 s "
+        "before they stop; lag = events sent − events read, sampled every 0.5 s:\n"
     )
     out.append(
         "| load | implementation | events/s | lag max | row p50 | row p99 | windows | "

@@ -770,7 +770,11 @@ def _no_window(first_at: datetime, last_at: datetime, wall: float, processed: in
         )
     if processed == 0:
         return "it processed no event"
-    return f"no row written for any of the {whole} windows timed"
+    return (
+        "no row written for the window timed"
+        if whole == 1
+        else f"no row written for any of the {whole} windows timed"
+    )
 
 
 # --- the run --------------------------------------------------------------------------------
