@@ -66,13 +66,14 @@ clean-state:
 	rm -rf .ioc
 
 # The benchmark's peers (quixstreams pins pydantic < 2.14) get their own venv, so the product's
-# .venv keeps its versions. BENCH_ARGS=--quick: a smoke run.
+# .venv keeps its versions; bench/constraints.txt pins every package of it (its header says how
+# to regenerate it), so each run installs the same. BENCH_ARGS=--quick: a smoke run.
 BENCH_VENV ?= .venv-bench
 BENCH_ARGS ?=
-$(BENCH_VENV)/.installed: pyproject.toml
+$(BENCH_VENV)/.installed: pyproject.toml bench/constraints.txt
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install -q --upgrade pip
-	$(BENCH_VENV)/bin/pip install -q -e '.[embedded,bench]'
+	$(BENCH_VENV)/bin/pip install -q -c bench/constraints.txt -e '.[embedded,bench]'
 	touch $@
 
 bench: $(BENCH_VENV)/.installed

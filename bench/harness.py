@@ -31,6 +31,7 @@ import numpy as np
 import psutil
 from rich.progress import Progress
 
+from bench._failure import excerpt
 from ioc.codec import decode
 from ioc.config import Settings, load_settings
 from ioc.db import connect, migrate
@@ -233,12 +234,25 @@ def worker_metrics(settings: Settings, name: str) -> StreamMetrics | None:
     return next((m for m in read_stream_metrics(settings.state_dir) if m.name == name), None)
 
 
+def log_excerpt(process: ManagedProcess) -> str:
+    """The last lines of a child's log that say something (`bench._failure.excerpt`)."""
+    try:
+        return excerpt(process.log_file.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return "(no log)"
+
+
+def exited(process: ManagedProcess) -> RuntimeError:
+    """The error for a child that stopped: its exit code and what its log says."""
+    return RuntimeError(
+        f"{process.spec.name} exited with code {process.poll()}; last lines of "
+        f"{process.log_file}:\n{log_excerpt(process)}"
+    )
+
+
 def check_alive(process: ManagedProcess) -> None:
     if not process.running():
-        raise RuntimeError(
-            f"{process.spec.name} exited with code {process.poll()}; last lines of "
-            f"{process.log_file}:\n{process.log_tail()}"
-        )
+        raise exited(process)
 
 
 # --- readers and the worker's drain ------------------------------------------------------

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench._failure import reason
+
 README = Path(__file__).parent / "README.md"
 RESULTS = Path(__file__).parent / "results"
 BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
@@ -39,6 +41,17 @@ def _x(value: float | None) -> str:
 
 def _s(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f} s"
+
+
+def _cell(text: str, limit: int = 160) -> str:
+    """Text for one table cell: one line, `|` escaped, cut to `limit` characters."""
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _failed(row: dict[str, Any]) -> str:
+    """Why a step failed, for its row: the error, not what the process printed last."""
+    return _cell(f"failed: {reason(row['error'])}")
 
 
 def tables(r: dict[str, Any]) -> str:
@@ -72,7 +85,7 @@ def tables(r: dict[str, Any]) -> str:
             continue
         name = NAMES[key] + (f" (`{Path(row['ref']).name[:12]}`)" if key == "ours_before" else "")
         if "error" in row:
-            out.append(f"| {name} | failed | | | | | {row['error'][-80:]!r} |")
+            out.append(f"| {name} | {_failed(row)} | | | | | |")
             continue
         check = row.get("check", {})
         same = check.get("identical")
@@ -97,7 +110,7 @@ def tables(r: dict[str, Any]) -> str:
         for key in ("ours", "faust"):
             row = fs.get(key, {})
             if "error" in row or not row:
-                out.append(f"| {NAMES[key]} | failed | | | | {row.get('error', '')[-80:]!r} |")
+                out.append(f"| {NAMES[key]} | {_failed({'error': '', **row})} | | | | |")
                 continue
             same = row.get("check", {}).get("identical")
             ratio = (
@@ -127,7 +140,7 @@ def tables(r: dict[str, Any]) -> str:
         f"{bf['bare_decode']['seconds'] / 60:.1f} min | |"
     )
     if "error" in bf["ours"]:
-        out.append(f"| **ours** | failed: {bf['ours']['error'][-80:]!r} | | |")
+        out.append(f"| **ours** | {_failed(bf['ours'])} | | |")
     else:
         check = bf["ours"]["check"]
         out.append(
@@ -139,8 +152,8 @@ def tables(r: dict[str, Any]) -> str:
     out.append(
         f"\n**Sustained** — the four feeds live, {r['parameters']['seconds']:g} s per row, "
         "10 s windows; latency = `updated_at` of a window's row − the window's end (0 if "
-        "final before its end), windows ending in the first 10 s not counted; lag = events "
-        "sent − events read, sampled every 0.5 s:\n"
+        "final before its end), on the whole windows from 10 s after the feeds start to 5 s "
+        "before they stop; lag = events sent − events read, sampled every 0.5 s:\n"
     )
     out.append(
         "| load | implementation | events/s | lag max | row p50 | row p99 | windows | "
@@ -148,17 +161,21 @@ def tables(r: dict[str, Any]) -> str:
     )
     out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in r.get("sustained", []):
+        name = NAMES[row["impl"]] if row["impl"] == "ours" else row["impl"]
         if "error" in row:
-            out.append(
-                f"| {row['rate']:g}× | {row['impl']} | failed: {row['error'][-60:]!r} "
-                "| | | | | | | | | |"
-            )
+            out.append(f"| {row['rate']:g}× | {name} | {_failed(row)} | | | | | | | | | |")
             continue
         lat = row["row_latency_seconds"]
+        # A row with no window timed says why where its latency would be.
+        latency = (
+            f"{_s(lat['p50'])} | {_s(lat['p99'])}"
+            if row["windows"]
+            else f"– | {_cell(row.get('no_window', 'no window timed'))}"
+        )
         out.append(
-            f"| {row['rate']:g}× | {NAMES[row['impl']] if row['impl'] == 'ours' else row['impl']}"
+            f"| {row['rate']:g}× | {name}"
             f" | {_n(row['events_per_second'])} | {_n(row['lag_events_max'])} | "
-            f"{_s(lat['p50'])} | {_s(lat['p99'])} | {row['windows']} | "
+            f"{latency} | {row['windows']} | "
             f"{_n(row['cpu_percent'], 1)} | {_n(row['cpu_us_per_event'])} | "
             f"{_n(row['rss_mb_peak'])} | {_n(row['feeds_cpu_percent'], 1)} | "
             f"{_n(row.get('postgres_cpu_percent'), 1)} |"
@@ -294,6 +311,26 @@ def publish(path: Path) -> None:
         _, tail = rest.split(END, 1)
         README.write_text(f"{head}{BEGIN}\n{section}{link}{END}{tail}", encoding="utf-8")
     print(section)
+    for what, error in failures(results):
+        print(f"--- {what} failed:\n{error}\n")
+
+
+def failures(r: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every failed step and its whole error text (the tables show one line of it)."""
+    found = [
+        (f"{part} / {NAMES[key].replace('**', '')}", row["error"])
+        for part in ("slice", "faust_slice", "backfill")
+        for key, row in r.get(part, {}).items()
+        if isinstance(row, dict) and "error" in row
+    ]
+    found += [
+        (f"sustained / {row['rate']:g}× {row['impl']}", row["error"])
+        for row in r.get("sustained", [])
+        if "error" in row
+    ]
+    if "error" in (r.get("profile") or {}):
+        found.append(("profile", r["profile"]["error"]))
+    return found
 
 
 def _newest() -> Path:

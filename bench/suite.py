@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import io
 import json
 import math
@@ -48,6 +49,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench import report
 from bench._broker import kafka_bootstrap
+from bench._failure import describe
 from bench.harness import (
     FETCH_BYTES,
     MAX_RECORDS,
@@ -63,6 +65,7 @@ from bench.harness import (
     cpu_seconds,
     drain,
     event_topics,
+    exited,
     latency_percentiles,
     machine_description,
     package_version,
@@ -92,7 +95,10 @@ FLUSH_MS = 500  # the worker's default flush; the peers checkpoint or flush as o
 LOADS = (1.0, 10.0, 100.0)
 LIVE_WINDOW_SECONDS = 10  # short windows, so a sustained run holds several
 LIVE_GRACE_SECONDS = 10  # bytewax/quixstreams wait for out-of-order events this long
-WARMUP_SECONDS = 10.0  # windows ending before this (after the feeds start) are not timed
+WARMUP_SECONDS = 10.0  # windows starting before this (after the feeds start) are not timed
+COOLDOWN_SECONDS = 5.0  # nor windows ending in the last seconds (the feeds stopped within them)
+# The shortest sustained run that always times a whole (epoch-aligned) window.
+MIN_LIVE_SECONDS = WARMUP_SECONDS + 2 * LIVE_WINDOW_SECONDS + COOLDOWN_SECONDS
 PEER_TIMEOUT = 1800.0
 CAUGHT_UP_TIMEOUT = 3600.0  # the 30-day backfill takes longer than the harness's 10 min
 
@@ -148,7 +154,7 @@ async def backfill_topics(
     elapsed = time.perf_counter() - started
     for process in processes:
         if process.poll() != 0:
-            raise RuntimeError(f"{process.spec.name} failed:\n{process.log_tail()}")
+            raise exited(process)
     total = sum((await end_offsets(settings, topics)).values())
     bench.progress.update(task, completed=total, total=total)
     return {
@@ -164,9 +170,41 @@ async def backfill_topics(
     }
 
 
-def _cache_dir(start: datetime, days: float, rate: float) -> Path:
+# What the simulated history is made from. A cache made by other code is another input: one made
+# before the simulators moved to the real communes held 5% of events in areas that did not exist
+# on their day, which the worker dead-letters.
+HISTORY_SOURCES = (
+    "bench/_history.py",
+    "connectors/base.py",
+    "connectors/simulated",
+    "ioc/areas",
+    "ioc/codec.py",
+    "ioc/data",
+    "ioc/datafile.py",
+    "ioc/events.py",
+    "ioc/localtime.py",
+)
+
+
+def _history_fingerprint(settings: Settings) -> str:
+    """A digest of the code, data and province the history is generated from."""
+    digest = hashlib.sha256()
+    for source in HISTORY_SOURCES:
+        path = REPO / source
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if "__pycache__" not in file.parts:
+                digest.update(str(file.relative_to(REPO)).encode() + b"\0" + file.read_bytes())
+    digest.update(f"{settings.province}|{settings.areas_file}".encode())
+    if settings.areas_file is not None:
+        digest.update(Path(settings.areas_file).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _cache_dir(settings: Settings, start: datetime, days: float, rate: float) -> Path:
     root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ioc-monitor"
-    return root / "bench" / f"{start.strftime('%Y%m%d')}-{days:g}d-rate{rate:g}-seed1"
+    made_from = _history_fingerprint(settings)
+    return root / "bench" / f"{start.strftime('%Y%m%d')}-{days:g}d-rate{rate:g}-seed1-{made_from}"
 
 
 async def _wait_all(processes: list[ManagedProcess], tick: Callable[[], Any]) -> None:
@@ -177,7 +215,7 @@ async def _wait_all(processes: list[ManagedProcess], tick: Callable[[], Any]) ->
         await asyncio.sleep(1.0)
     for process in processes:
         if process.poll() != 0:
-            raise RuntimeError(f"{process.spec.name} failed:\n{process.log_tail()}")
+            raise exited(process)
 
 
 async def history_topics(
@@ -185,7 +223,7 @@ async def history_topics(
 ) -> dict[str, Any]:
     """The history: generated once into a cache (`bench/_history.py`), replayed and timed."""
     await ensure_topics(settings, project_topics(settings))
-    cache = _cache_dir(start, days, rate)
+    cache = _cache_dir(settings, start, days, rate)
     cache.mkdir(parents=True, exist_ok=True)
     end = start + timedelta(days=days)
     todo = [s for s in SIMULATORS if not (cache / f"{s}.count").exists()]
@@ -535,16 +573,24 @@ async def peer_backlog(
     state: dict[str, Any] = {}
     try:
         async with asyncio.timeout(PEER_TIMEOUT):
-            while not state.get("done"):
-                check_alive(process)
+            while True:
+                # Whether it runs, then its progress: a peer exits as soon as it has written
+                # `done`, so a progress read after a look that found it running can hold it.
+                running = process.running()
                 sampler.sample()
                 state = _progress(out) or state
                 bench.progress.update(task, completed=state.get("count", 0))
+                if state.get("done"):
+                    break
+                if not running:
+                    raise exited(process)
                 await asyncio.sleep(0.1)
         service_use = service_cpu_delta(services, service_cpu(), time.time() - spawned)
     finally:
         process.stop(5.0)
-    first = state["first"]
+    first = state.get("first")
+    if first is None or state["count"] <= first["count"]:
+        raise RuntimeError(f"{peer} finished having read {state['count']} of {total} events")
     sustained = state["at"] - first["at"]
     events = state["count"] - first["count"]
     return {
@@ -668,12 +714,14 @@ async def sustained(bench: Bench, impl: str, rate: float, seconds: float) -> dic
     finally:
         process.stop(15.0)
     width = timedelta(seconds=LIVE_WINDOW_SECONDS)
+    first_at = started + timedelta(seconds=WARMUP_SECONDS)
+    last_at = stopped - timedelta(seconds=COOLDOWN_SECONDS)
     async with pg_connection(url) as conn:
         rows = await conn.fetch(
             "SELECT window_start, updated_at FROM window_metrics "
             "WHERE window_start >= $1 AND window_start + $3::interval <= $2",
-            started + timedelta(seconds=WARMUP_SECONDS),
-            stopped - timedelta(seconds=5),
+            first_at,
+            last_at,
             width,
         )
     lat = [(r["updated_at"] - (r["window_start"] + width)).total_seconds() for r in rows]
@@ -692,6 +740,8 @@ async def sustained(bench: Bench, impl: str, rate: float, seconds: float) -> dic
         "lag_events_mean": sum(lags) / max(len(lags), 1),
         "catch_up_seconds": catch_up,
         "windows": len(by_window),
+        "windows_timed": _whole_windows(first_at, last_at),
+        **({"no_window": _no_window(first_at, last_at, wall, count)} if not by_window else {}),
         "rows": len(lat),
         "row_latency_seconds": latency_percentiles([max(v, 0.0) for v in lat]),
         "window_latency_seconds": latency_percentiles([max(v, 0.0) for v in by_window.values()]),
@@ -701,6 +751,30 @@ async def sustained(bench: Bench, impl: str, rate: float, seconds: float) -> dic
         "feeds_cpu_percent": 100 * cpu_feeds / wall,
         **service_use,
     }
+
+
+def _whole_windows(first_at: datetime, last_at: datetime) -> int:
+    """How many epoch-aligned live windows lie whole between `first_at` and `last_at`."""
+    width = LIVE_WINDOW_SECONDS
+    return max(0, math.floor(last_at.timestamp() / width) - math.ceil(first_at.timestamp() / width))
+
+
+def _no_window(first_at: datetime, last_at: datetime, wall: float, processed: int) -> str:
+    """Why a sustained row has no latency: what the table says instead of a number."""
+    whole = _whole_windows(first_at, last_at)
+    if whole == 0:
+        return (
+            f"no whole {LIVE_WINDOW_SECONDS} s window between {WARMUP_SECONDS:g} s after the "
+            f"start and {COOLDOWN_SECONDS:g} s before the end of this {wall:.0f} s run "
+            f"(--seconds {MIN_LIVE_SECONDS:g} or more always times one)"
+        )
+    if processed == 0:
+        return "it processed no event"
+    return (
+        "no row written for the window timed"
+        if whole == 1
+        else f"no row written for any of the {whole} windows timed"
+    )
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -795,7 +869,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     bench, part, total, "slice-before", tree=tree, expected=expected
                 )
             except (RuntimeError, TimeoutError) as err:
-                sl["ours_before"] = {"error": str(err)[-2000:]}
+                sl["ours_before"] = {"error": describe(err)}
             sl["ours_before"]["ref"] = args.before
         span = timedelta(days=args.slice_days)
         for peer in args.peers:
@@ -804,7 +878,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             try:
                 sl[peer] = await peer_backlog(bench, part, peer, total, span, expected)
             except (RuntimeError, TimeoutError, KeyError) as err:
-                sl[peer] = {"error": str(err)[-2000:]}
+                sl[peer] = {"error": describe(err)}
         results["slice"] = sl
         if "faust" in args.peers:
             # faust is too slow for the slice (a changelog record per table update): it gets a
@@ -830,7 +904,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     small_expected,
                 )
             except (RuntimeError, TimeoutError, KeyError) as err:
-                fs["faust"] = {"error": str(err)[-2000:]}
+                fs["faust"] = {"error": describe(err)}
             results["faust_slice"] = fs
         if args.profile:
             results["profile"] = await profile_backlog(bench, part, total)
@@ -846,7 +920,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         try:
             bf["ours"] = await ours_backlog(bench, full, full_total, "history")
         except (RuntimeError, TimeoutError) as err:
-            bf["ours"] = {"error": str(err)[-2000:] or type(err).__name__}
+            bf["ours"] = {"error": describe(err)}
         results["backfill"] = bf
         progress.advance(overall)
 
@@ -857,7 +931,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 try:
                     live.append(await sustained(bench, impl, rate, args.seconds))
                 except (RuntimeError, TimeoutError) as err:
-                    live.append({"impl": impl, "rate": rate, "error": str(err)[-2000:]})
+                    live.append({"impl": impl, "rate": rate, "error": describe(err)})
                 progress.advance(overall)
         results["sustained"] = live
         results["meta"]["postgresql"] = f"{bench.postgres_version} (embedded, loopback, fsync on)"
@@ -915,7 +989,11 @@ def _arguments(argv: list[str] | None = None) -> argparse.Namespace:
         "--faust-days", type=float, default=0.1, help="the smaller part the faust agent runs on"
     )
     parser.add_argument(
-        "--seconds", type=float, default=None, help="each sustained run (60; quick: 30)"
+        "--seconds",
+        type=float,
+        default=None,
+        help=f"each sustained run (60; quick: 40; under {MIN_LIVE_SECONDS:g} a row may time no "
+        "window)",
     )
     parser.add_argument(
         "--peer",
@@ -934,7 +1012,8 @@ def _arguments(argv: list[str] | None = None) -> argparse.Namespace:
     args.peers = args.peers or list(PEERS)
     if args.quick:
         args.days, args.rate, args.slice_days, args.faust_days = 1.0, 0.1, 0.25, 0.1
-    args.seconds = args.seconds or (30.0 if args.quick else 60.0)
+    # A quick run still times at least one whole window at each load (MIN_LIVE_SECONDS).
+    args.seconds = args.seconds or (40.0 if args.quick else 60.0)
     return args
 
 

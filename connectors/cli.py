@@ -7,9 +7,10 @@ import contextlib
 import functools
 import inspect
 import signal
+import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, ParamSpec, Protocol, TypeVar, runtime_checkable
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -112,33 +113,86 @@ def _context(
     )
 
 
+@runtime_checkable
+class _Finite(Protocol):
+    """A connector that can tell how far through a finite input it is (a one-shot import)."""
+
+    def progress(self) -> tuple[int, int] | None:
+        """(done, total), 0 total while unknown; None when this run has no end."""
+
+
+_Where = Callable[[], tuple[float, float]]
+"""How far a run is: (done, total) in any unit, 0 total while unknown."""
+
+
+def _bar(name: str) -> Progress:
+    """The progress bar of a run with an end: how far, what was delivered, and how fast.
+
+    The bar takes the width the rest leaves, so the rate stays whole on an 80-column terminal.
+    """
+    return Progress(
+        TextColumn(f"[bold]{name}[/]"),
+        BarColumn(bar_width=None),
+        TextColumn(
+            "{task.percentage:>3.0f}%  {task.fields[sent]:,} sent  "
+            "{task.fields[rate]:,.0f} events/s"
+        ),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=False,
+    )
+
+
 async def _run(
-    runner: ConnectorRunner, progress: Progress | None, clock: Clock, health_port: int | None = None
-) -> None:
+    runner: ConnectorRunner,
+    progress: Progress | None,
+    where: _Where | None = None,
+    health_port: int | None = None,
+) -> float:
+    """Run the connector (with its bar if `progress`); the seconds it took."""
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, runner.stop)
     async with serve_health(health_port, connector_probes(runner.metrics)):
-        await _follow(runner, progress, clock)
+        return await _follow(runner, progress, where)
 
 
-async def _follow(runner: ConnectorRunner, progress: Progress | None, clock: Clock) -> None:
+async def _follow(
+    runner: ConnectorRunner, progress: Progress | None, where: _Where | None
+) -> float:
+    began = time.monotonic()
     task = asyncio.create_task(runner.run())
-    if progress is not None:
-        assert isinstance(clock, VirtualClock)
-        total = (clock.end - clock.start).total_seconds()
-        bar = progress.add_task("backfill", total=total, sent=0)
+    if progress is not None and where is not None:
+        # While it runs, the rate is the runner's (acknowledged records over the last 10 s);
+        # once done, the whole run's, as the summary line says.
+        bar = progress.add_task("run", total=None, sent=0, rate=0.0)
         while not task.done():
-            done = (clock.now() - clock.start).total_seconds()
-            progress.update(bar, completed=done, sent=runner.metrics.sent)
+            done, total = where()
+            progress.update(
+                bar,
+                completed=done,
+                total=total or None,
+                sent=runner.metrics.sent,
+                rate=runner.metrics.rate,
+            )
             await asyncio.wait([task], timeout=0.25)
-        progress.update(bar, completed=total, sent=runner.metrics.sent)
+        total = where()[1] or 1
+        rate = runner.metrics.sent / max(time.monotonic() - began, 1e-9)
+        progress.update(bar, completed=total, total=total, sent=runner.metrics.sent, rate=rate)
     await task
+    return time.monotonic() - began
 
 
-def _summary(metrics: ConnectorMetrics) -> str:
+def _summary(metrics: ConnectorMetrics, seconds: float | None = None) -> str:
+    """The line a run ends with; with its duration, the whole run's rate too."""
+    rate = (
+        f" in {seconds:,.1f} s ({metrics.sent / max(seconds, 1e-9):,.0f} events/s)"
+        if seconds is not None
+        else ""
+    )
     return (
-        f"{metrics.name}: {metrics.yielded:,} items, {metrics.sent:,} delivered, "
+        f"{metrics.name}: {metrics.yielded:,} items, {metrics.sent:,} delivered{rate}, "
         f"{metrics.dead_lettered:,} to the DLQ, {metrics.spool_records:,} left in the spool"
     )
 
@@ -287,11 +341,24 @@ def run(
     context = _context(
         name, instance, settings, clock, seed=seed, rate=rate, scenario=scenario, options=option
     )
-    runner = ConnectorRunner(load_connector(name)(context), settings)
+    connector = load_connector(name)(context)
+    runner = ConnectorRunner(connector, settings)
     err_console.print(
         f"Running {context.name} (Ctrl-C stops; events are flushed or spooled first)."
     )
-    asyncio.run(_run(runner, None, clock, settings.health_port))
+    if isinstance(connector, _Finite) and connector.progress() is not None:
+        # A one-shot import (jsonl -o follow=false): a bar over its input, like a backfill's.
+        finite = connector
+
+        def where() -> tuple[float, float]:
+            return finite.progress() or (0, 0)
+
+        err_console.print(f"{context.name}: one pass to the end of its input")
+        with _bar(context.name) as progress:
+            seconds = asyncio.run(_run(runner, progress, where, settings.health_port))
+        err_console.print(_summary(runner.metrics, seconds))
+        return
+    asyncio.run(_run(runner, None, None, settings.health_port))
     err_console.print(_summary(runner.metrics))
 
 
@@ -332,16 +399,13 @@ def backfill(
     def local(when: datetime) -> str:
         return f"{to_local(when):%Y-%m-%d %H:%M}"
 
-    columns = (
-        TextColumn(f"[bold]{name}[/] {local(start)} → {local(end)} ({ZONE_NAME})"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%  {task.fields[sent]:,} sent"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=err_console, transient=False) as progress:
-        asyncio.run(_run(runner, progress, clock))
-    err_console.print(_summary(runner.metrics))
+    def where() -> tuple[float, float]:  # event time covered, of the range
+        return (clock.now() - start).total_seconds(), (end - start).total_seconds()
+
+    err_console.print(f"{context.name}: {local(start)} → {local(end)} ({ZONE_NAME})")
+    with _bar(context.name) as progress:
+        seconds = asyncio.run(_run(runner, progress, where))
+    err_console.print(_summary(runner.metrics, seconds))
     if runner.metrics.spool_records:
         raise typer.Exit(1)
 

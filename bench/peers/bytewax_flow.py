@@ -56,11 +56,12 @@ class WindowSink(DynamicSink):  # type: ignore[misc]
 def build(config: dict[str, Any], report: Report) -> Dataflow:
     width = timedelta(seconds=config["window_seconds"])
     flow = Dataflow("ioc_windows")
+    # No group.id: bytewax assigns the partitions itself and sets its own, and it passes
+    # add_config to its admin client too, whose librdkafka warns about a consumer property.
     source = KafkaSource(
         [config["bootstrap"]],
         config["topics"],
         tail=config["mode"] == "live",
-        add_config={"group.id": config["group"]},
         batch_size=config.get("batch_size", 1000),
     )
     records = op.input("kafka", flow, source)

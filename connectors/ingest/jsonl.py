@@ -139,6 +139,13 @@ def _fingerprint(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _size_of(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except FileNotFoundError:
+        return 0  # removed since it was listed: nothing of it will be read
+
+
 class JsonLinesConnector(Connector):
     """Reads JSON Lines from a file or a directory, following new lines, mapped by a mapping file.
 
@@ -182,6 +189,7 @@ class JsonLinesConnector(Connector):
         self._follow = True
         self._poll = 0.5
         self._state = Path()
+        self._size = 0  # bytes of the files a one-shot import reads, once listed
 
     async def events(self) -> AsyncIterator[Item]:
         """Yield one item per non-blank line, file after file, then follow them if asked."""
@@ -225,6 +233,20 @@ class JsonLinesConnector(Connector):
         os.replace(tmp, self._state)
         self._written = files
 
+    def progress(self) -> tuple[int, int] | None:
+        """How far a one-shot import (follow=false) is, for its progress bar.
+
+        Returns:
+            (bytes read, bytes of its files when it started; 0 until it has listed them),
+            positions saved by an earlier run counting as read; None when it follows its files
+            (it has no end).
+        """
+        if _BOOLEANS.get(self.context.option("follow", "true").strip().lower(), True):
+            return None
+        read = sum(t.offset for t in self._tails.values())
+        read += sum(int(saved["offset"]) for saved in self._saved.values())
+        return min(read, self._size), self._size
+
     async def aclose(self) -> None:
         """Close every open file, keeping the positions for a last `commit()`."""
         for path, tail in self._tails.items():
@@ -258,6 +280,8 @@ class JsonLinesConnector(Connector):
         self._state = Path(option("state", str(default_state)))
         self._saved = self._load_state()
         self.mapping = load_mapping(option("mapping"), areas=self.context.areas)
+        if not self._follow:
+            self._size = sum(_size_of(path) for path in self._paths())
         log.info(
             "%s: reading %s (%s) as %s, follow=%s",
             name,

@@ -266,6 +266,33 @@ async def test_commit_then_restart_resumes_after_the_last_line(
     assert await read_all(make(tmp_path, mapping, data, follow="false")) == []
 
 
+async def test_a_one_shot_import_tells_how_far_it_is(
+    tmp_path: Path, mapping: Path, data: Path
+) -> None:
+    """Bytes read of the files' bytes, for the bar of `ioc connectors run … -o follow=false`;
+    a restart counts what the last run committed as read."""
+    (data / "a.jsonl").write_bytes(lines(1, 2))
+    (data / "b.jsonl").write_bytes(lines(3))
+    size = len(lines(1, 2, 3))
+    assert make(tmp_path, mapping, data).progress() is None  # following: no end
+    first = make(tmp_path, mapping, data, follow="false")
+    assert first.progress() == (0, 0)  # the files are not listed yet
+    events = first.events()
+    await anext(events)
+    assert first.progress() == (len(lines(1)), size)
+    await first.commit()
+    await events.aclose()
+    await first.aclose()
+    again = make(tmp_path, mapping, data, follow="false")
+    events = again.events()
+    assert cameras([await anext(events)]) == ["cam-2"]
+    assert again.progress() == (len(lines(1, 2)), size)
+    assert cameras([item async for item in events]) == ["cam-3"]
+    assert again.progress() == (size, size)
+    await again.aclose()
+    assert again.progress() == (size, size)
+
+
 async def test_without_commit_a_restart_reads_again_with_the_same_ids(
     tmp_path: Path, mapping: Path, data: Path
 ) -> None:
