@@ -4,13 +4,15 @@ One station in each commune of the province (``rate`` scales how many: 0.2 keeps
 named ``QTKK-<commune code>``. Each minute a station either reports that it is down (about 1
 reading in 200) or measures PM2.5 and PM10 and computes its VN_AQI as the highest of the two
 sub-indices, by the breakpoints of Quyết định 1459/QĐ-TCMT (2019). The concentrations are
-made up: a station's own level (12-30 µg/m³ of PM2.5), higher in the rush hours (07:00-09:00
-and 17:00-20:00 local), and noise. Every value depends only on the seed, the station and the
-minute, so a replay sends the same events with the same ids.
+made up: a station's own level of PM2.5 (8-16 µg/m³, good air; 28-45 for the one station in
+eight that stands near industry or a main road, moderate), 40% higher in the rush hours
+(07:00-09:00 and 17:00-20:00 local), and ±15% noise. Every value depends only on the seed,
+the station and the minute, so a replay sends the same events with the same ids.
 
 Options: ``haze=<area code>`` sends the stations under that area into a haze episode (PM2.5
 around 110 µg/m³, VN_AQI "Xấu") from ``haze_after`` minutes after the start of the run
-(default 0) to its end: what a drill or a test uses to see an alert fire.
+(default 0) to its end: what a drill or a test uses to see an alert fire; ``faults=off``
+stops the stations' random failures, so that only the haze changes anything.
 """
 
 from __future__ import annotations
@@ -79,6 +81,7 @@ class AirStations(Connector):
     options_help: ClassVar[dict[str, str]] = {
         "haze": "area code whose stations go into a haze episode (VN_AQI 'Xấu')",
         "haze_after": "minutes after the start of the run when the haze begins (default 0)",
+        "faults": "off: no station ever fails (only the haze changes anything)",
     }
 
     async def events(self) -> AsyncIterator[Item]:
@@ -91,18 +94,21 @@ class AirStations(Connector):
         hazy = {a.code for a in ctx.areas.descendants(haze)} | {haze} if haze else set()
         stations = [a for i, a in enumerate(leaves) if i % step == 0 or a.code in hazy]
         haze_from = start + timedelta(minutes=int(ctx.option("haze_after", "0")))
+        faults = ctx.option("faults", "on") != "off"
         while not clock.finished:
             now = clock.now().replace(second=0, microsecond=0)
             hour = to_local(now).hour
-            rush = 1.6 if hour in (7, 8, 17, 18, 19) else 1.0
+            rush = 1.4 if hour in (7, 8, 17, 18, 19) else 1.0
             minute = int(now.timestamp()) // 60
             for area in stations:
                 station = f"QTKK-{area.code}"
-                if _unit(ctx.seed, station, minute, "down") < 0.005:
+                if faults and _unit(ctx.seed, station, minute, "down") < 0.005:
                     payload = AirSample(station_id=station, up=False)
                 else:
-                    level = 12 + 18 * _unit(ctx.seed, station)
-                    noise = 0.8 + 0.4 * _unit(ctx.seed, station, minute)
+                    busy = _unit(ctx.seed, station, "site") < 1 / 8
+                    share = _unit(ctx.seed, station)
+                    level = 28 + 17 * share if busy else 8 + 8 * share
+                    noise = 0.85 + 0.3 * _unit(ctx.seed, station, minute)
                     pm25 = level * rush * noise
                     if area.code in hazy and now >= haze_from:
                         pm25 = 100 + 20 * _unit(ctx.seed, station, minute, "haze")
