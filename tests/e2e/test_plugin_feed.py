@@ -6,8 +6,9 @@ stations backfill 20 minutes through real Kafka, a haze settling over Phường 
 five; the stream worker counts them into window rows; the evaluator judges the windows with
 the rule the declaration brings and nothing else; the alerts service's KPI pass keeps the
 values current; then the API (`ioc api run`) shows the declaration's KPI among the ward's
-tiles (what the live board shows), and the Grafana boards as code have a panel whose SQL,
-run as Grafana runs it against the same database, returns the new KPI.
+tiles, the live board draws the tile in Chromium (screenshot in test-artifacts/board-plugin/),
+and the Grafana boards as code have a panel whose SQL, run as Grafana runs it against the
+same database, returns the new KPI.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from tests._grafana_sql import (
     metric_find_values,
 )
 from tests._streams import wait_caught_up
+from tests.e2e.test_board_browser import CHROMIUM_ARGS, _chromium, _playwright
 
 WARD = "11953"  # Phường Phố Hiến
 MINUTE = timedelta(minutes=1)
@@ -55,6 +57,7 @@ GRACE = timedelta(seconds=15)
 HAZE_AFTER = 5
 SPAN = 20
 KPI = "air_good_share"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "board-plugin"
 
 
 def _start() -> datetime:
@@ -153,6 +156,31 @@ async def _grafana_rows(conn: asyncpg.Connection, span: TimeRange) -> list[str]:
     return found
 
 
+async def _board_tile(url: str, key: str) -> str:
+    """The text of the declared KPI's tile on the live board, in Chromium, for the ward."""
+    from playwright.async_api import async_playwright, expect
+
+    problems: list[str] = []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1440, "height": 900})
+            page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
+            await page.goto(url + f"/#area={WARD}")
+            await page.get_by_label("Khóa API").fill(key)
+            await page.get_by_role("button", name="Đăng nhập").click()
+            tile = page.locator(f"[data-kpi={KPI}]").first
+            await expect(tile).to_be_visible()
+            await tile.scroll_into_view_if_needed()
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            await page.screenshot(path=str(ARTIFACTS / "air-tile.png"))
+            text = await tile.inner_text()
+        finally:
+            await browser.close()
+    assert not problems, problems
+    return text
+
+
 def _number(value: object) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
@@ -160,6 +188,8 @@ def _number(value: object) -> bool:
 async def test_a_plugin_feed_reaches_windows_an_alert_the_api_tiles_and_a_grafana_panel(
     settings: Settings, tmp_path: Path
 ) -> None:
+    _chromium()
+    _playwright()
     assert registered()["air-stations"].distribution == "ioc-test-airquality"
     assert settings.database_url is not None
     settings = load_settings(
@@ -229,6 +259,7 @@ async def test_a_plugin_feed_reaches_windows_an_alert_the_api_tiles_and_a_grafan
             assert response.status_code == 200, response.text
             tiles = {t["kpi"]: t for t in response.json()["items"]}
             feeds = (await client.get("/api/v1/kpis")).json()
+        shown = await _board_tile(api.url, key)
     tile = tiles[KPI]
     assert tile["feed"] == "air" and tile["name_vi"] == "Tỷ lệ mẫu có chất lượng không khí tốt"
     assert tile["numerator"] == ward["air.band.good"]
@@ -236,6 +267,8 @@ async def test_a_plugin_feed_reaches_windows_an_alert_the_api_tiles_and_a_grafan
     assert tile["value"] == pytest.approx(ward["air.band.good"] / ward["air.samples"])
     assert tile["target"] == 0.8 and tile["meets"] is False
     assert KPI in str(feeds)
+    assert "Tỷ lệ mẫu có chất lượng không khí tốt" in shown
+    assert "25,0" in shown, shown  # 5 good readings of 20, as Vietnamese write it
 
     # Grafana: a panel of the boards as code returns the new KPI from the same database.
     conn = await connect(settings)
