@@ -23,8 +23,10 @@ A condition must hold for `for_windows` consecutive windows to fire, and stay cl
 moves an unacknowledged alert up one administrative level each time it passes. `mute` windows
 (e.g. nights for office-hours KPIs) hold notifications back, never the alert itself.
 
-A feed declaration (`ioc.feeds`) may bring rules under `alert_rules:`; they join the file's,
-checked the same way, each problem at its line in the declaration.
+A feed declaration (`ioc.feeds`) may bring rules under `alert_rules:`; they join the shipped
+rules, checked the same way, each problem at its line in the declaration. A province's own rules
+file (`IOC_ALERTS__RULES_FILE`) replaces the shipped rules and the declared ones alike, as its
+own KPI catalogue replaces the national one.
 """
 
 from __future__ import annotations
@@ -151,7 +153,7 @@ def load_rules(
 ) -> RuleSet:
     """Read and check a rule file (None = the shipped `ioc/data/alert_rules.yaml`).
 
-    The rules feed declarations bring (``alert_rules:``) follow the file's.
+    The shipped rules are followed by those the feed declarations bring (``alert_rules:``).
 
     Args:
         path: the file.
@@ -175,7 +177,7 @@ def load_rules(
     placed: list[tuple[Rule, Document, Loc]] = [
         (rule, doc, ["rules", i]) for i, rule in enumerate(rules.rules)
     ]
-    problems = _declared({rule.id: source for rule in rules.rules}, placed)
+    problems = [] if path is not None else _declared({r.id: source for r in rules.rules}, placed)
     if kpi_ids is not None:
         problems += [
             at.problem(

@@ -4,8 +4,8 @@ tests/plugins/ioc-test-airquality (installed by the Makefile) declares the feed 
 YAML file and registers one connector class: simulated stations, one per commune. Here its
 stations backfill 20 minutes through real Kafka, a haze settling over Phường Phố Hiến after
 five; the stream worker counts them into window rows; the evaluator judges the windows with
-the rule the declaration brings and nothing else; the alerts service's KPI pass keeps the
-values current; then the API (`ioc api run`) shows the declaration's KPI among the ward's
+the rules the declaration brings (read with the shipped ones); the alerts service's KPI pass
+keeps the values current; then the API (`ioc api run`) shows the declaration's KPI among the ward's
 tiles, the live board draws the tile in Chromium (screenshot in test-artifacts/board-plugin/),
 and the Grafana boards as code have a panel whose SQL, run as Grafana runs it against the
 same database, returns the new KPI.
@@ -25,7 +25,7 @@ import pytest
 
 from ioc.alerts.engine import Evaluator
 from ioc.alerts.model import TransitionKind
-from ioc.alerts.rules import load_rules
+from ioc.alerts.rules import RuleSet, load_rules
 from ioc.areas import load_areas
 from ioc.config import Settings, load_settings
 from ioc.connectors.base import ConnectorContext, VirtualClock
@@ -230,13 +230,16 @@ async def test_a_plugin_feed_reaches_windows_an_alert_the_api_tiles_and_a_grafan
         )
         assert station is not None and station["kind"] == "air_station", station
 
-        # The alert: only the rules the declaration brings (the rules file is empty).
+        # The alert: the rules the declaration brings, read with the shipped ones (and only
+        # they are evaluated here, so no other feed's rule speaks).
         catalogue = load_kpis()
         assert catalogue.get(KPI).feed == "air"
-        rules_file = tmp_path / "rules.yaml"
-        rules_file.write_text("rules: []\n", encoding="utf-8")
-        rules = load_rules(rules_file, {k.id for k in catalogue})
-        assert {r.id for r in rules.rules} == {r["id"] for r in feed("air").alert_rules}
+        shipped = load_rules(None, {k.id for k in catalogue})
+        declared = {r["id"] for r in feed("air").alert_rules}
+        rules = RuleSet(rules=tuple(r for r in shipped.rules if r.id in declared))
+        assert (
+            {r.id for r in rules.rules} == declared == {"air_good_share_low", "air_stations_silent"}
+        )
         evaluator = Evaluator(catalogue, rules, areas, window=MINUTE, grace=GRACE)
         transitions = []
         for minute in range(SPAN):

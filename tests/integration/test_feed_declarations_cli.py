@@ -38,6 +38,13 @@ kpis:
     unit: percent
     direction: lower
     target: {value: 30, slo: true, source: Ví dụ}
+  - id: payment_success_rate
+    name_vi: Tỷ lệ phản ánh mùi
+    name_en: Odour reports
+    numerator: odour.strong
+    denominator: odour.reports
+    unit: percent
+    direction: lower
 """
 ODOUR_RULES = """\
 feed: odour
@@ -105,6 +112,11 @@ def test_a_declarations_kpis_with_mistakes_are_refused_at_their_lines(tmp_path: 
     out = " ".join(result.stderr.split())
     assert f"{path}:16: kpis[0].numerator (id odour_strong_share): unknown metric" in out
     assert f"{path}:20: kpis[0].target.value (id odour_strong_share): 30 is outside 0–1" in out
+    assert (
+        f"{path}:21: kpis[1].id (id payment_success_rate): id 'payment_success_rate' is used in "
+        in out
+    )
+    assert "ioc/data/kpis.yaml too; every KPI needs its own id" in out
 
 
 def test_the_alert_service_refuses_a_declarations_rules_at_their_lines(tmp_path: Path) -> None:

@@ -102,47 +102,36 @@ def test_a_province_file_sets_the_target_of_a_declared_kpi(tmp_path: Path) -> No
     assert target is not None and target.value == 0.7
 
 
-def test_a_catalogue_reusing_a_declared_kpis_id_is_refused_at_the_declarations_line(
-    tmp_path: Path,
-) -> None:
+def test_a_catalogue_written_whole_lists_only_its_own_kpis(tmp_path: Path) -> None:
     path = tmp_path / "kpis.yaml"
     path.write_text(
-        "kpis:\n  - id: air_good_share\n    name_vi: Tỷ lệ\n    name_en: Share\n"
+        "kpis:\n  - id: paid\n    name_vi: Tỷ lệ\n    name_en: Share\n"
         "    feed: payment\n    numerator: payment.succeeded\n    denominator: payment.attempts\n"
         "    unit: percent\n    direction: higher\n",
         encoding="utf-8",
     )
-    with pytest.raises(DataFileError) as caught:
-        load_kpis(path)
-    [problem] = caught.value.problems
-    source = feed("air").source
-    line = Path(source).read_text(encoding="utf-8").splitlines().index("  - id: air_good_share")
-    assert problem == (
-        f"{source}:{line + 1}: kpis[0].id (id air_good_share): id 'air_good_share' is used in "
-        f"{path} too; every KPI needs its own id"
-    )
+    assert load_kpis(path).ids == ["paid"]
 
 
-def test_a_declarations_rules_join_the_rules_file(tmp_path: Path) -> None:
-    path = tmp_path / "rules.yaml"
-    path.write_text("rules: []\n", encoding="utf-8")
+def test_a_declarations_rules_follow_the_shipped_ones() -> None:
     catalogue = load_kpis()
-    rules = load_rules(path, {k.id for k in catalogue})
-    assert [r.id for r in rules.rules] == ["air_good_share_low", "air_stations_silent"]
-    shipped = load_rules(None, {k.id for k in catalogue})
-    assert [r.id for r in shipped.rules][-2:] == ["air_good_share_low", "air_stations_silent"]
+    rules = load_rules(None, {k.id for k in catalogue})
+    assert [r.id for r in rules.rules][-2:] == ["air_good_share_low", "air_stations_silent"]
+    assert len({r.id for r in rules.rules}) == len(rules.rules)
 
 
-def test_a_declared_rule_on_a_kpi_the_catalogue_lacks_is_refused_at_its_line(
-    tmp_path: Path,
-) -> None:
+def test_a_provinces_own_rules_file_replaces_the_declared_rules_too(tmp_path: Path) -> None:
     path = tmp_path / "rules.yaml"
     path.write_text("rules: []\n", encoding="utf-8")
+    assert load_rules(path, {k.id for k in load_kpis()}).rules == ()
+
+
+def test_a_declared_rule_on_a_kpi_the_catalogue_lacks_is_refused_at_its_line() -> None:
     with pytest.raises(DataFileError) as caught:
-        load_rules(path, {"payment_success_rate"})
+        load_rules(None, {"payment_success_rate"})
     source = feed("air").source
     line = Path(source).read_text(encoding="utf-8").splitlines().index("    kpi: air_good_share")
-    assert caught.value.problems == (
+    assert (
         f"{source}:{line + 1}: alert_rules[0].kpi (id air_good_share_low): unknown KPI "
-        "'air_good_share' (known: payment_success_rate)",
-    )
+        "'air_good_share' (known: payment_success_rate)"
+    ) in caught.value.problems
