@@ -25,8 +25,8 @@ moves an unacknowledged alert up one administrative level each time it passes. `
 
 A feed declaration (`ioc.feeds`) may bring rules under `alert_rules:`; they join the shipped
 rules, checked the same way, each problem at its line in the declaration. A province's own rules
-file (`IOC_ALERTS__RULES_FILE`) replaces the shipped rules and the declared ones alike, as its
-own KPI catalogue replaces the national one.
+file (`IOC_ALERTS__RULES_FILE`) is its whole alerting policy: it replaces the shipped rules and
+the declared ones alike (copy those it keeps), while a declaration's KPIs join every catalogue.
 """
 
 from __future__ import annotations

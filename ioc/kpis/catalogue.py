@@ -17,9 +17,9 @@ at once, each as ``file:line: field: reason``. A province's own catalogue
 (``ioc/data/provinces/<slug>/kpis.yaml``, found by :func:`catalogue_file_for`) ``extends`` the
 national one and replaces the targets its own resolution sets and adds the results it reported.
 A feed declaration (:mod:`ioc.feeds`) may bring KPIs of its own feed under ``kpis:``: they join
-the national catalogue after its own KPIs, checked the same way, each problem at its line in
-the declaration, so every province file that extends it has them too (and can set their
-targets). A catalogue written whole, extending nothing, lists only its own KPIs.
+every catalogue after its own KPIs (the national one, a copy of it, and so every province file
+that extends one), checked the same way, each problem at its line in the declaration; a
+province file can set their targets like any other's.
 
 Targets and reported results are kept apart. A :class:`Target` is what a KPI is held to: a
 legal target has a deadline and names the document that sets it; a standing operational target
@@ -655,8 +655,8 @@ def load_kpis(path: Path | str | None = None, *, province: str | None = None) ->
     of the shipped ``ioc/data/kpis.yaml`` documents every field for the people who edit it.
     A province's file may instead say ``extends: national`` (or a path relative to itself)
     and list, under ``kpis:``, only ``id`` with the ``target`` that replaces the base's
-    (``target: null`` removes it) and the ``reported`` results added to the base's. The
-    national catalogue ends with the KPIs of the feed declarations (``kpis:``).
+    (``target: null`` removes it) and the ``reported`` results added to the base's. A
+    catalogue ends with the KPIs of the feed declarations (``kpis:``).
 
     Args:
         path: The file; None reads the catalogue shipped for the province
@@ -728,10 +728,8 @@ def load_kpis(path: Path | str | None = None, *, province: str | None = None) ->
             parsed.append(kpi)
         problems += found
 
-    declared: list[Kpi] = []
-    if file.resolve() == catalogue_file_for(None).resolve():
-        declared, found = _declared({kpi_id: source for kpi_id in first_use})
-        problems += found
+    declared, found = _declared({kpi_id: source for kpi_id in first_use})
+    problems += found
     if problems:
         raise KpiFileError(source, problems)
     return KpiCatalogue([*parsed, *declared], source=source)

@@ -102,7 +102,7 @@ def test_a_province_file_sets_the_target_of_a_declared_kpi(tmp_path: Path) -> No
     assert target is not None and target.value == 0.7
 
 
-def test_a_catalogue_written_whole_lists_only_its_own_kpis(tmp_path: Path) -> None:
+def test_a_catalogue_written_whole_has_the_declared_kpis_after_its_own(tmp_path: Path) -> None:
     path = tmp_path / "kpis.yaml"
     path.write_text(
         "kpis:\n  - id: paid\n    name_vi: Tỷ lệ\n    name_en: Share\n"
@@ -110,7 +110,28 @@ def test_a_catalogue_written_whole_lists_only_its_own_kpis(tmp_path: Path) -> No
         "    unit: percent\n    direction: higher\n",
         encoding="utf-8",
     )
-    assert load_kpis(path).ids == ["paid"]
+    assert load_kpis(path).ids == ["paid", "air_good_share", "air_mean_aqi"]
+
+
+def test_a_catalogue_reusing_a_declared_kpis_id_is_refused_at_the_declarations_line(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "kpis.yaml"
+    path.write_text(
+        "kpis:\n  - id: air_good_share\n    name_vi: Tỷ lệ\n    name_en: Share\n"
+        "    feed: payment\n    numerator: payment.succeeded\n    denominator: payment.attempts\n"
+        "    unit: percent\n    direction: higher\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataFileError) as caught:
+        load_kpis(path)
+    [problem] = caught.value.problems
+    source = feed("air").source
+    line = Path(source).read_text(encoding="utf-8").splitlines().index("  - id: air_good_share")
+    assert problem == (
+        f"{source}:{line + 1}: kpis[0].id (id air_good_share): id 'air_good_share' is used in "
+        f"{path} too; every KPI needs its own id"
+    )
 
 
 def test_a_declarations_rules_follow_the_shipped_ones() -> None:
