@@ -169,11 +169,12 @@ async def _board_tile(url: str, key: str) -> str:
             await page.goto(url + f"/#area={WARD}")
             await page.get_by_label("Khóa API").fill(key)
             await page.get_by_role("button", name="Đăng nhập").click()
+            # The board redraws its tiles when the feed list arrives: the locator (not an
+            # element handle) finds the tile again each time.
             tile = page.locator(f"[data-kpi={KPI}]").first
-            await expect(tile).to_be_visible()
-            await tile.scroll_into_view_if_needed()
+            await expect(tile).to_contain_text("25,0")
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            await page.screenshot(path=str(ARTIFACTS / "air-tile.png"))
+            await page.screenshot(path=str(ARTIFACTS / "air-tile.png"), full_page=True)
             text = await tile.inner_text()
         finally:
             await browser.close()

@@ -4,10 +4,11 @@ One station in each commune of the province (``rate`` scales how many: 0.2 keeps
 named ``QTKK-<commune code>``. Each minute a station either reports that it is down (about 1
 reading in 200) or measures PM2.5 and PM10 and computes its VN_AQI as the highest of the two
 sub-indices, by the breakpoints of Quyết định 1459/QĐ-TCMT (2019). The concentrations are
-made up: a station's own level of PM2.5 (8-16 µg/m³, good air; 28-45 for the one station in
-eight that stands near industry or a main road, moderate), 40% higher in the rush hours
-(07:00-09:00 and 17:00-20:00 local), and ±15% noise. Every value depends only on the seed,
-the station and the minute, so a replay sends the same events with the same ids.
+made up: a station's own level of PM2.5 (6-14 µg/m³; 12-20 for the one station in eight that
+stands by a main road), 40% higher in the rush hours (07:00-09:00 and 17:00-20:00 local), and
+±15% noise: good air (VN_AQI 50 or less) except by main roads in the rush hours (moderate).
+Every value depends only on the seed, the station and the minute, so a replay sends the same
+events with the same ids.
 
 Options: ``haze=<area code>`` sends the stations under that area into a haze episode (PM2.5
 around 110 µg/m³, VN_AQI "Xấu") from ``haze_after`` minutes after the start of the run
@@ -105,9 +106,9 @@ class AirStations(Connector):
                 if faults and _unit(ctx.seed, station, minute, "down") < 0.005:
                     payload = AirSample(station_id=station, up=False)
                 else:
-                    busy = _unit(ctx.seed, station, "site") < 1 / 8
+                    busy = _unit(ctx.seed, station, "site") < 1 / 8  # by a main road
                     share = _unit(ctx.seed, station)
-                    level = 28 + 17 * share if busy else 8 + 8 * share
+                    level = 12 + 8 * share if busy else 6 + 8 * share
                     noise = 0.85 + 0.3 * _unit(ctx.seed, station, minute)
                     pm25 = level * rush * noise
                     if area.code in hazy and now >= haze_from:
