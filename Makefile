@@ -20,10 +20,11 @@ $(VENV)/.installed-run: pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/pip install -q -c constraints.txt -e '.[embedded]'
 	touch $@
 
-# The tests also install a separate feed package, as an engineer adding a feed would.
-PLUGIN := tests/plugins/ioc-test-parking
-$(VENV)/.installed-dev: pyproject.toml constraints.txt $(PLUGIN)/pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -c constraints.txt -e '.[embedded,dev]' -e $(PLUGIN)
+# The tests also install separate feed packages, as an engineer adding a feed would: a new
+# source of a shipped kind (parking cameras) and a new kind (air quality, with its declaration).
+PLUGINS := tests/plugins/ioc-test-parking tests/plugins/ioc-test-airquality
+$(VENV)/.installed-dev: pyproject.toml constraints.txt $(PLUGINS:%=%/pyproject.toml) | $(BIN)/python
+	$(BIN)/pip install -q -c constraints.txt -e '.[embedded,dev]' $(PLUGINS:%=-e %)
 	touch $@ $(VENV)/.installed-run
 
 up: $(VENV)/.installed-run

@@ -33,8 +33,20 @@ from ioc._cli import (
 from ioc.config import ConfigError, Settings, get_settings
 from ioc.db import MigrationError
 from ioc.embedded.process import EmbeddedError
+from ioc.feeds import FeedFileError, feeds
 from ioc.localtime import to_local
 from ioc.runstate import RunState, pid_alive, resolve_database_url, resolve_kafka_bootstrap
+
+# The feed declarations are compiled when ioc.events is first imported (ioc.telemetry below,
+# every domain command): a declaration with mistakes stops every command here, each problem
+# as file:line: path: reason, instead of a traceback from inside that import.
+try:
+    feeds()
+except FeedFileError as _refused:
+    err_console.print("[red]Feed declarations refused.[/]")
+    err_console.print(str(_refused), markup=False, highlight=False)
+    sys.exit(2)
+
 from ioc.telemetry import (
     ConnectorMetrics,
     NotifierMetrics,

@@ -4,7 +4,8 @@ Two working days of the simulated feeds, one in each shape of local government: 
 4 March 2024 (province → district → commune) and Monday 24 November 2025 (province →
 commune). Each day: online public services from 07:00 to 15:00 local time (three times a
 province's volume, so dossiers are resolved and rated within the day); cameras, payments and
-the network from 08:00 to 08:20, with two network outages (Văn Giang from 08:02 for eight
+the network from 08:00 to 08:20 (the test plug-in's air stations from 10:00 to 10:20), with two
+network outages (Văn Giang from 08:02 for eight
 minutes, Ân Thi from 08:10 until after the end). Events become window rows through the
 stream sink (``to_counted``, ``write_batch``, ``refresh_rollups``), KPI values through
 ``ioc.kpis.values.compute`` at 1m, 1h and 1d, alerts through the production evaluator run
@@ -86,6 +87,10 @@ async def fill_day(conn: asyncpg.Connection, settings: Settings, day: date) -> N
     events = await _events(settings, "dvc-sim", at(day, 7), at(day, 15), 12.0)
     for name in ("camera-sim", "payment-sim", "network-sim"):
         events += await _events(settings, name, at(day, 8), at(day, 8, SPAN_MINUTES), 1.0)
+    # The test plug-in's feed (tests/plugins/ioc-test-airquality, installed) has a board too.
+    # Its stations read from 10:00, outside the rush hours and the minutes evaluated below,
+    # so no air alert joins the network ones the board tests count on.
+    events += await _events(settings, "air-stations", at(day, 10), at(day, 10, SPAN_MINUTES), 1.0)
     await _write(conn, settings, events)
 
     # A fresh evaluator for each day: its first pass looks back ten windows, not to the

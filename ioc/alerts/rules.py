@@ -22,6 +22,11 @@ A condition must hold for `for_windows` consecutive windows to fire, and stay cl
 `clear_windows` windows, `hysteresis` beyond the threshold, to resolve. `escalate_after_minutes`
 moves an unacknowledged alert up one administrative level each time it passes. `mute` windows
 (e.g. nights for office-hours KPIs) hold notifications back, never the alert itself.
+
+A feed declaration (`ioc.feeds`) may bring rules under `alert_rules:`; they join the shipped
+rules, checked the same way, each problem at its line in the declaration. A province's own rules
+file (`IOC_ALERTS__RULES_FILE`) is its whole alerting policy: it replaces the shipped rules and
+the declared ones alike (copy those it keeps), while a declaration's KPIs join every catalogue.
 """
 
 from __future__ import annotations
@@ -35,8 +40,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ioc.alerts.model import Severity
-from ioc.datafile import DataFileError, load_document, read_text
+from ioc.datafile import DataFileError, Document, Loc, item_label, load_document, parse, read_text
 from ioc.events import FEEDS
+from ioc.feeds import feeds
 
 __all__ = ["Level", "MuteWindow", "Rule", "RulePeriod", "RuleSet", "load_rules"]
 
@@ -150,6 +156,8 @@ def load_rules(
 ) -> RuleSet:
     """Read and check a rule file (None = the shipped `ioc/data/alert_rules.yaml`).
 
+    The shipped rules are followed by those the feed declarations bring (``alert_rules:``).
+
     Args:
         path: the file.
         kpi_ids: the KPI catalogue's ids; a rule naming another KPI is refused.
@@ -169,25 +177,55 @@ def load_rules(
     else:
         source, text = str(path), read_text(path)
     rules, doc = load_document(source, text, RuleSet)
+    placed: list[tuple[Rule, Document, Loc]] = [
+        (rule, doc, ["rules", i]) for i, rule in enumerate(rules.rules)
+    ]
+    problems = [] if path is not None else _declared({r.id: source for r in rules.rules}, placed)
     if kpi_ids is not None:
-        problems = [
-            doc.problem(
-                ["rules", i, "kpi"],
-                f"unknown KPI {rule.kpi!r} (known: {', '.join(sorted(kpi_ids))})",
+        problems += [
+            at.problem(
+                [*loc, "kpi"], f"unknown KPI {rule.kpi!r} (known: {', '.join(sorted(kpi_ids))})"
             )
-            for i, rule in enumerate(rules.rules)
+            for rule, at, loc in placed
             if rule.kpi is not None and rule.kpi not in kpi_ids
         ]
         problems += [
-            doc.problem(
-                ["rules", i, "kpi"],
+            at.problem(
+                [*loc, "kpi"],
                 f"{rule.kpi!r} is a distinct-count KPI, counted per day from the event store; "
                 "rules judge minute windows, so this rule would never see a value (give it a "
                 "period: month, quarter, year or ytd, or watch it on the board)",
             )
-            for i, rule in enumerate(rules.rules)
+            for rule, at, loc in placed
             if rule.kpi is not None and rule.kpi in (daily_kpi_ids or set()) and rule.period is None
         ]
-        if problems:
-            raise DataFileError(source, problems)
-    return rules
+    if problems:
+        raise DataFileError(source, problems)
+    return RuleSet(rules=tuple(rule for rule, _, _ in placed), mute=rules.mute)
+
+
+def _declared(taken: dict[str, str], placed: list[tuple[Rule, Document, Loc]]) -> list[str]:
+    """Add the rules of the feed declarations to `placed`; return their problems.
+
+    Args:
+        taken: rule ids already used, with the file that uses each.
+        placed: each rule so far with its document and place in it, for later problems.
+    """
+    problems: list[str] = []
+    for f in feeds():
+        if not f.alert_rules:
+            continue
+        doc = parse(f.source, read_text(f.source), label=item_label("alert_rules", "id"))
+        for i, item in enumerate(f.alert_rules):
+            loc: Loc = ["alert_rules", i]
+            rule_id = item.get("id")
+            if isinstance(rule_id, str) and rule_id in taken:
+                reason = f"rule id {rule_id!r} is used in {taken[rule_id]} too"
+                problems.append(doc.problem([*loc, "id"], reason))
+                continue
+            rule, found = doc.validate(Rule, item, loc)
+            problems += found
+            if rule is not None:
+                taken[rule.id] = f.source
+                placed.append((rule, doc, loc))
+    return problems

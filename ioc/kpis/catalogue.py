@@ -16,6 +16,10 @@ header documents every field). :func:`load_kpis` checks it on load and reports e
 at once, each as ``file:line: field: reason``. A province's own catalogue
 (``ioc/data/provinces/<slug>/kpis.yaml``, found by :func:`catalogue_file_for`) ``extends`` the
 national one and replaces the targets its own resolution sets and adds the results it reported.
+A feed declaration (:mod:`ioc.feeds`) may bring KPIs of its own feed under ``kpis:``: they join
+every catalogue after its own KPIs (the national one, a copy of it, and so every province file
+that extends one), checked the same way, each problem at its line in the declaration; a
+province file can set their targets like any other's.
 
 Targets and reported results are kept apart. A :class:`Target` is what a KPI is held to: a
 legal target has a deadline and names the document that sets it; a standing operational target
@@ -56,7 +60,7 @@ from pydantic_core import PydanticCustomError
 
 from ioc.areas import AreaLevel, chosen_province
 from ioc.datafile import DataFileError, Document, item_label, parse, read_text
-from ioc.feeds import event_kinds
+from ioc.feeds import event_kinds, feeds
 from ioc.kpis.measures import METRICS
 
 __all__ = [
@@ -649,7 +653,8 @@ def load_kpis(path: Path | str | None = None, *, province: str | None = None) ->
     of the shipped ``ioc/data/kpis.yaml`` documents every field for the people who edit it.
     A province's file may instead say ``extends: national`` (or a path relative to itself)
     and list, under ``kpis:``, only ``id`` with the ``target`` that replaces the base's
-    (``target: null`` removes it) and the ``reported`` results added to the base's.
+    (``target: null`` removes it) and the ``reported`` results added to the base's. A
+    catalogue ends with the KPIs of the feed declarations (``kpis:``).
 
     Args:
         path: The file; None reads the catalogue shipped for the province
@@ -716,20 +721,68 @@ def load_kpis(path: Path | str | None = None, *, province: str | None = None) ->
                 )
             else:
                 first_use[kpi_id] = i
-        kpi, found = doc.validate(Kpi, item, ["kpis", i])
+        kpi, found = _check(doc, item, i)
         if kpi is not None:
             parsed.append(kpi)
-            continue
         problems += found
-        # A target whose deadline (say) is wrong never reaches the range check: do it here.
-        for where, reason in _fraction_problems(item.get("unit"), item.get("target")):
-            extra = doc.problem(["kpis", i, "target", *where.split(".")], reason)
-            if extra not in found:
-                problems.append(extra)
 
+    declared, found = _declared({kpi_id: source for kpi_id in first_use})
+    problems += found
     if problems:
         raise KpiFileError(source, problems)
-    return KpiCatalogue(parsed, source=source)
+    return KpiCatalogue([*parsed, *declared], source=source)
+
+
+def _check(doc: Document, item: dict[str, Any], i: int) -> tuple[Kpi | None, list[str]]:
+    """One KPI of the list ``kpis`` of `doc`: the KPI, or every problem with it."""
+    kpi, found = doc.validate(Kpi, item, ["kpis", i])
+    if kpi is not None:
+        return kpi, []
+    # A target whose deadline (say) is wrong never reaches the range check: do it here.
+    for where, reason in _fraction_problems(item.get("unit"), item.get("target")):
+        extra = doc.problem(["kpis", i, "target", *where.split(".")], reason)
+        if extra not in found:
+            found.append(extra)
+    return None, found
+
+
+def _declared(taken: dict[str, str]) -> tuple[list[Kpi], list[str]]:
+    """The KPIs feed declarations bring (``kpis:`` of :func:`ioc.feeds.feeds`), in feed order.
+
+    Each is checked as a catalogue's KPI is, its ``feed`` defaulting to the declaration's own
+    (another feed is refused); a problem names its line in the declaration.
+
+    Args:
+        taken: KPI ids already used, with the file that uses each.
+    """
+    out: list[Kpi] = []
+    problems: list[str] = []
+    for f in feeds():
+        if not f.kpis:
+            continue
+        doc = parse(
+            f.source,
+            read_text(f.source, KpiFileError),
+            label=item_label("kpis", "id"),
+            error=KpiFileError,
+        )
+        for i, written in enumerate(f.kpis):
+            item = {"feed": f.feed, **written}
+            kpi_id = item.get("id")
+            if item["feed"] != f.feed:
+                reason = f"a declaration's KPIs are of its own feed: write {f.feed!r} or omit it"
+                problems.append(doc.problem(["kpis", i, "feed"], reason))
+                continue
+            if isinstance(kpi_id, str) and kpi_id in taken:
+                reason = f"id {kpi_id!r} is used in {taken[kpi_id]} too; every KPI needs its own id"
+                problems.append(doc.problem(["kpis", i, "id"], reason))
+                continue
+            kpi, found = _check(doc, item, i)
+            problems += found
+            if kpi is not None:
+                taken[kpi.id] = f.source
+                out.append(kpi)
+    return out, problems
 
 
 def _load_overlay(doc: Document, file: Path) -> KpiCatalogue:

@@ -90,6 +90,8 @@ async def test_the_simulated_feeds_contribute_only_catalogued_metrics_and_most_o
             assert isinstance(event, Envelope)
             seen.update(metric for metric, _ in measures(event))
     assert set(seen) <= set(METRICS)
-    never = set(METRICS) - set(seen)
+    # Not the air metrics: the test plug-in's feed (tests/plugins/ioc-test-airquality) has its
+    # own connector and no shipped simulator.
+    never = {m for m in METRICS if not m.startswith("air.")} - set(seen)
     # Rare in six hours at 5% volume: returns, fires, and channels or kinds a feed lacks.
     assert len(never) < 12, sorted(never)
