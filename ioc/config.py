@@ -461,6 +461,11 @@ class Settings(BaseSettings):
         description="a folder of the province's own feed declarations (*.yaml), read once at "
         "start by ioc.feeds; unset = the shipped feeds and those of installed plugins",
     )
+    feeds_plugins: str = Field(
+        default="all",
+        description="which installed plug-ins' feeds to read: all, none, or their entry point "
+        "names separated by commas (read once at start by ioc.feeds)",
+    )
     indicators_file: Path | None = Field(
         default=None,
         description="the periodic indicators' catalogue (a full file, or one that extends "

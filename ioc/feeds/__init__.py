@@ -14,7 +14,8 @@ Declarations are found, once per process, in this order:
 1. the shipped ones, ``ioc/data/feeds/*.yaml``;
 2. those plugin packages ship, an entry point in the group ``ioc.feeds`` whose value is
    ``package:file.yaml`` (the file inside the package; the package is not imported, so it may
-   import ``ioc`` freely);
+   import ``ioc`` freely); ``IOC_FEEDS_PLUGINS`` chooses among the installed ones: ``all``
+   (unset), ``none``, or their entry point names separated by commas;
 3. the province's own, every ``*.yaml`` in the folder ``IOC_FEEDS_DIR`` names.
 
 A mistake in any of them stops the process at its start with every problem of every file.
@@ -46,6 +47,7 @@ from ioc.feeds._spec import FeedSpec
 __all__ = [
     "ENTRY_POINT_GROUP",
     "FEEDS_DIR_ENV",
+    "PLUGINS_ENV",
     "EventKind",
     "EventPayload",
     "FeedFileError",
@@ -61,6 +63,7 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "ioc.feeds"
 FEEDS_DIR_ENV = "IOC_FEEDS_DIR"
+PLUGINS_ENV = "IOC_FEEDS_PLUGINS"
 
 
 class FeedFileError(DataFileError):
@@ -73,7 +76,18 @@ def _shipped() -> list[Traversable]:
 
 
 def _from_plugins() -> Iterator[tuple[str, Path | str]]:
-    for point in entry_points(group=ENTRY_POINT_GROUP):
+    chosen = os.environ.get(PLUGINS_ENV, "all").strip()
+    wanted = None if chosen == "all" else {n.strip() for n in chosen.split(",")} - {"none", ""}
+    points = entry_points(group=ENTRY_POINT_GROUP)
+    for name in sorted((wanted or set()) - set(points.names)):
+        installed = ", ".join(sorted(points.names)) or "none"
+        yield (
+            name,
+            f"{PLUGINS_ENV}: no installed plug-in declares feed {name!r} (installed: {installed})",
+        )
+    for point in points:
+        if wanted is not None and point.name not in wanted:
+            continue
         package, _, name = point.value.partition(":")
         spec = find_spec(package.strip()) if package.strip() else None
         where = list(spec.submodule_search_locations or []) if spec else []
@@ -101,8 +115,9 @@ def declaration_files() -> list[Traversable | Path]:
             problems.append(f"entry point {name} ({ENTRY_POINT_GROUP}): no file {path}")
         else:
             found.append(path)
-    # Read from the environment, not ioc.config.Settings (whose `feeds_dir` documents it): the
-    # payload classes are made when ioc.events is imported, before any settings exist.
+    # Read from the environment, not ioc.config.Settings (whose `feeds_dir` and `feeds_plugins`
+    # document them): the payload classes are made when ioc.events is imported, before any
+    # settings exist.
     folder = os.environ.get(FEEDS_DIR_ENV)
     if folder:
         if not Path(folder).is_dir():
