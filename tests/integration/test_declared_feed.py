@@ -64,7 +64,9 @@ def _declared(tmp_path: Path) -> Path:
 
 
 def _ioc(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    # No plug-in's feeds (this venv also has the test plug-ins'): the shipped ones and the folder's.
     base = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
+    base["IOC_FEEDS_PLUGINS"] = "none"
     return subprocess.run(
         [sys.executable, "-m", "ioc", *args],
         env=base | env,
@@ -157,7 +159,8 @@ async def test_the_api_lists_the_declared_feed_with_its_names(
         )
     finally:
         await conn.close()
-    with running_api(settings, tmp_path / "logs", IOC_FEEDS_DIR=str(_declared(tmp_path))) as api:
+    declared = {"IOC_FEEDS_DIR": str(_declared(tmp_path)), "IOC_FEEDS_PLUGINS": "none"}
+    with running_api(settings, tmp_path / "logs", **declared) as api:
         async with api.client(key) as client:
             response = await client.get("/api/v1/feeds")
             assert response.status_code == 200, response.text
