@@ -33,7 +33,7 @@ from grafana_foundation_sdk.builders import dashboard as builders
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
 from ioc.config import Settings
-from ioc.dashboards import alerts, camera, dvc, network, overview, payment
+from ioc.dashboards import alerts, camera, dvc, feedback, network, overview, payment
 from ioc.dashboards._common import (
     DATASOURCE_NAME,
     DATASOURCE_TYPE,
@@ -72,6 +72,7 @@ BOARDS: Final[dict[str, Builder]] = {
     payment.UID: payment.build,
     network.UID: network.build,
     camera.UID: camera.build,
+    feedback.UID: feedback.build,
     alerts.UID: alerts.build,
 }
 """Every board by uid, in the order they are listed; the uid is what links and bookmarks use."""

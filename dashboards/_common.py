@@ -58,6 +58,7 @@ FEED_BOARDS: Final[dict[str, str]] = {
     "payment": "ioc-payment",
     "network": "ioc-network",
     "camera": "ioc-camera",
+    "feedback": "ioc-feedback",
 }
 """The board of each feed, by feed name; a KPI of another feed has nowhere to link to."""
 
