@@ -35,18 +35,25 @@ deadline. `answer_hours` is the time from receipt to answer. About 40% of answer
 rating at closing (satisfied for 92% of on-time answers, 55% of late ones: an estimate); the
 others close two days after the answer without one.
 
+Once a local day (at the first tick after local midnight, and at startup) one
+`feedback.backlog` event per agency counts the cases it has open (assigned, not answered) and
+how many of those are past their deadline, as the hotline's case system shows them.
+
 A case's whole life is drawn when it is received and its later stages are emitted when their
-time comes, so a run reproduces the same cases from the same seed. A run that starts
-mid-stream has no cases received before its start: their later stages are not emitted (with
-15 working days to answer, a run needs days of history before late answers appear). Events
-are keyed by case id.
+time comes, so a run reproduces the same cases from the same seed. A run starts with the
+cases received in the 30 days before its start (drawn from the ticks of those days, as a
+longer run would have): their stages that fall after the start are emitted, their received
+events (and those before the start) are not, and they count in the backlog. So a run that
+starts now shows answers, late ones and a backlog at once, as a province's would. Case events
+are keyed by case id, backlog events by agency.
 """
 
 from __future__ import annotations
 
 import heapq
 import uuid
-from datetime import datetime, timedelta
+from collections import Counter
+from datetime import date, datetime, timedelta
 from typing import ClassVar, Final
 
 import numpy as np
@@ -63,11 +70,19 @@ from ioc.connectors.simulated._base import (
     uuid_from,
 )
 from ioc.connectors.simulated._procedures import DEPARTMENTS
-from ioc.events import Envelope, FeedbackCase, FeedbackCategory, FeedbackChannel, FeedbackStage
+from ioc.events import (
+    Envelope,
+    FeedbackBacklog,
+    FeedbackCase,
+    FeedbackCategory,
+    FeedbackChannel,
+    FeedbackStage,
+)
 
 __all__ = ["AGENCIES", "FeedbackSimulator"]
 
 _PER_WORKING_DAY: Final = 60
+_HISTORY: Final = timedelta(days=30)  # cases received before the start that a run picks up
 _DUE_WORKING_DAYS: Final = 15
 _CENTRE: Final = "TT-PVHCC"
 _POLICE: Final = "CA-TINH"
@@ -208,23 +223,80 @@ class FeedbackSimulator(SimulatedConnector):
         self._on_time[_CENTRE] = 1.0
         self._started_ms = to_ms(self.started_at)
         self._heap: list[_HeapItem] = []
+        self._open: dict[str, _Case] = {}  # assigned, not answered yet
+        self._backlog_day: date | None = None
+        self._history_done = False
+
+    def _history(self) -> None:
+        """Draw the cases received in the days before the start, as a longer run would."""
+        first = (self._started_ms - to_ms(self.started_at - _HISTORY)) // self.step_ms
+        index = self._started_ms // self.step_ms
+        # The tick holding the start too: its cases received before the start are history.
+        for i in range(index - first, index + 1):
+            tick = Tick(i, self.step_ms, self.key, self.tz)
+            per_second = self._per_second(tick)
+            for case in self._arrivals(tick, per_second, before_start=True):
+                if case.times[1] < self._started_ms <= case.times[2]:
+                    self._open[case.id] = case
+                later = [s for s in (1, 2, 3) if case.times[s] >= self._started_ms]
+                if later:
+                    stage = later[0]
+                    heapq.heappush(self._heap, (case.times[stage], case.id, stage, case))
+
+    def _per_second(self, tick: Tick) -> float:
+        return _PER_WORKING_DAY * self.context.rate * _ARRIVALS.at(tick.local) / 86_400
 
     def tick(self, tick: Tick) -> list[Envelope]:
-        """The cases received in the tick, and the later stages that fall due in it."""
-        out: list[tuple[int, str, int, Envelope]] = []
-        per_second = _PER_WORKING_DAY * self.context.rate * _ARRIVALS.at(tick.local) / 86_400
-        for case in self._arrivals(tick, per_second):
+        """The backlog (once a day), the cases received, and the later stages that fall due."""
+        if not self._history_done:
+            self._history()
+            self._history_done = True
+        out = self._backlog(tick)
+        for case in self._arrivals(tick, self._per_second(tick)):
             out.append((case.received_ms, case.id, 0, self._event(case, 0)))
             heapq.heappush(self._heap, (case.times[1], case.id, 1, case))
         while self._heap and self._heap[0][0] < tick.end_ms:
             at, case_id, stage, case = heapq.heappop(self._heap)
             out.append((at, case_id, stage, self._event(case, stage)))
+            if stage == 1:
+                self._open[case_id] = case
+            elif stage == 2:
+                self._open.pop(case_id, None)
             if stage < 3:
                 heapq.heappush(self._heap, (case.times[stage + 1], case_id, stage + 1, case))
         out.sort(key=lambda item: item[:3])
         return [envelope for *_, envelope in out]
 
-    def _arrivals(self, tick: Tick, per_second: float) -> list[_Case]:
+    def _backlog(self, tick: Tick) -> list[tuple[int, str, int, Envelope]]:
+        """Once a local day (and at startup): each agency's open and overdue cases."""
+        day = tick.local.date()
+        if day == self._backlog_day:
+            return []
+        self._backlog_day = day
+        at = max(tick.start_ms, self._started_ms)
+        now = ms_to_datetime(at)
+        open_: Counter[str] = Counter()
+        overdue: Counter[str] = Counter()
+        for case in self._open.values():
+            open_[case.agency] += 1
+            overdue[case.agency] += case.due < now
+        ids = EventIds(tick.stream(2), len(self._on_time))
+        out: list[tuple[int, str, int, Envelope]] = []
+        for n, agency in enumerate(self._on_time):
+            commune = agency.removeprefix(f"{_COMMUNE}-") if agency.startswith(_COMMUNE) else None
+            province = self.province.code if self.province is not None else self.codes[0]
+            payload = FeedbackBacklog(
+                agency_code=agency, open=open_[agency], overdue=overdue[agency]
+            )
+            envelope = self.envelope(
+                area=commune or province, key=agency, at_ms=at, event_id=ids(n), payload=payload
+            )
+            out.append((at, agency, -1, envelope))
+        return out
+
+    def _arrivals(
+        self, tick: Tick, per_second: float, *, before_start: bool = False
+    ) -> list[_Case]:
         """Draw the cases received in a tick and their whole lives."""
         rng = tick.rng
         n = int(rng.poisson(per_second * self.step_ms / 1000))
@@ -244,8 +316,8 @@ class FeedbackSimulator(SimulatedConnector):
 
         cases: list[_Case] = []
         for j, at in enumerate(times):
-            if at < self._started_ms:
-                continue  # received before the run: not part of this run's history
+            if (at < self._started_ms) is not before_start:
+                continue  # history is drawn once, at the start (`_history`)
             code = self.codes[min(int(area[j]), len(self.codes) - 1)]
             received = ms_to_datetime(at).astimezone(self.tz)
             cat = self._categories[min(int(category[j]), len(self._categories) - 1)]

@@ -119,6 +119,7 @@ def test_the_kpis_and_their_targets() -> None:
         "feedback_on_time_rate",
         "feedback_mean_answer_hours",
         "feedback_satisfaction_rate",
+        "feedback_overdue_share",
     ]
     on_time = kpis.get("feedback_on_time_rate")
     # No legal text sets a share: the target is an SLO, and says so.
@@ -131,6 +132,12 @@ def test_the_kpis_and_their_targets() -> None:
     assert (mean.unit, mean.direction, mean.target) == ("number", "lower", None)
     assert (mean.numerator, mean.denominator) == ("feedback.answer_hours", "feedback.answered")
     assert kpis.get("feedback_satisfaction_rate").target is None
+    overdue = kpis.get("feedback_overdue_share")
+    assert (overdue.numerator, overdue.denominator, overdue.direction) == (
+        "feedback.overdue",
+        "feedback.open",
+        "lower",
+    )
     every_metric = set(feed("feedback").metrics)
     for kpi in kpis.for_feed("feedback"):
         assert {kpi.numerator, kpi.denominator} <= every_metric
@@ -191,8 +198,14 @@ async def simulate(start: datetime, days: int, rate: float = 1.0) -> list[Envelo
 
 
 @pytest.fixture(scope="module")
-async def five_weeks() -> list[Envelope]:
+async def run() -> list[Envelope]:
     return await simulate(datetime(2025, 9, 8, tzinfo=TZ), 35)
+
+
+@pytest.fixture(scope="module")
+def five_weeks(run: list[Envelope]) -> list[Envelope]:
+    """The case events of the run."""
+    return [e for e in run if e.event_type == "feedback.case"]
 
 
 async def test_volumes_are_a_provinces(five_weeks: list[Envelope]) -> None:
@@ -212,10 +225,16 @@ async def test_every_case_lives_its_stages_in_order(five_weeks: list[Envelope]) 
     for e in five_weeks:
         assert FEED_RULES["feedback"].reject(e) is None
         lives[e.payload.case_id].append(e)
-    stages = ("received", "assigned", "answered", "closed")
+    stages = ["received", "assigned", "answered", "closed"]
+    picked_up = 0
     for events in lives.values():
-        assert tuple(e.payload.stage for e in events) == stages[: len(events)]
+        # Cases received before the run started show their later stages only.
+        first = stages.index(events[0].payload.stage)
+        picked_up += first > 0
+        assert [e.payload.stage for e in events] == stages[first : first + len(events)]
         assert len({e.area for e in events}) == 1
+        if first > 0:
+            continue
         received = events[0].occurred_at
         for e in events[1:]:
             assert e.payload.agency_code and e.payload.due_at > received
@@ -223,6 +242,7 @@ async def test_every_case_lives_its_stages_in_order(five_weeks: list[Envelope]) 
             answered = events[2]
             hours = (answered.occurred_at - received).total_seconds() / 3600
             assert answered.payload.answer_hours == pytest.approx(hours, abs=0.01)
+    assert picked_up > 100  # a month of history: a live start shows answers at once
 
 
 async def test_answers_take_hours_at_the_centre_and_days_elsewhere(
@@ -240,3 +260,35 @@ async def test_answers_take_hours_at_the_centre_and_days_elsewhere(
     agencies = {p.agency_code for p in answered}
     assert {"TT-PVHCC", "CA-TINH", "SO-XD"} <= agencies
     assert any(a.startswith("UBND-") for a in agencies)
+
+
+async def test_the_daily_backlog_counts_the_open_cases(run: list[Envelope]) -> None:
+    """Each agency's open cases at each daily count: assigned before it, answered after."""
+    never = datetime.max.replace(tzinfo=UTC)
+    lives: dict[str, dict[str, Any]] = defaultdict(dict)
+    for e in run:
+        if e.event_type == "feedback.case":
+            lives[e.payload.case_id].setdefault("first", e.payload.stage)
+            lives[e.payload.case_id][e.payload.stage] = e
+    spans = []  # (agency, assigned, answered, due) of every case that was ever open in the run
+    for life in lives.values():
+        if life["first"] == "closed":
+            continue  # answered before the run started
+        assigned = life.get("assigned")
+        start = assigned.occurred_at if assigned else datetime.min.replace(tzinfo=UTC)
+        answered = life.get("answered")
+        end = answered.occurred_at if answered else never
+        if life["first"] == "received" and not assigned:
+            continue
+        payload = (assigned or answered).payload
+        spans.append((payload.agency_code, start, end, payload.due_at))
+    counts = [e for e in run if e.event_type == "feedback.backlog"]
+    days = {e.occurred_at.astimezone(TZ).date() for e in counts}
+    assert len(days) == 35 and len(counts) == 35 * len({e.payload.agency_code for e in counts})
+    for e in counts:
+        at, agency = e.occurred_at, e.payload.agency_code
+        open_ = [due for a, start, end, due in spans if a == agency and start < at <= end]
+        assert (e.payload.open, e.payload.overdue) == (len(open_), sum(d < at for d in open_))
+        assert e.area == (agency.removeprefix("UBND-") if agency.startswith("UBND-") else "33")
+    first = [e.payload for e in counts if e.occurred_at == counts[0].occurred_at]
+    assert sum(p.open for p in first) > 50 and sum(p.overdue for p in first) > 0
