@@ -32,7 +32,7 @@ def _dossier(on_time: bool, due: datetime) -> Envelope:
 
 
 def test_every_feed_has_an_agent() -> None:
-    assert set(FEED_RULES) == {"camera", "dvc", "payment", "network"}
+    assert set(FEED_RULES) == {"camera", "dvc", "payment", "network", "feedback"}
 
 
 @pytest.mark.parametrize(
