@@ -31,8 +31,9 @@ indicator "Tiến độ xử lý phản ánh, kiến nghị" as transcribed (rev
 5.2, unconfirmed against the annex). The hotline centre answers its cases within hours; other
 agencies answer within days (on time for a share of 85–98% drawn per agency: an ESTIMATE, the
 reports give handled shares of 99%, not on-time shares), late ones some days after the
-deadline. `answer_hours` is the time from receipt to answer. About 40% of answered cases get a
-rating at closing (satisfied for 92% of on-time answers, 55% of late ones: an estimate); the
+deadline. `answer_hours` is the time from receipt to answer. About 80% of answered cases get a
+rating at closing, satisfied for 95% of on-time answers and 60% of late ones (ESTIMATES below
+Đồng Tháp's April 2022: 419 of 431 answered cases rated, all "hài lòng" or "hữu ích"); the
 others close two days after the answer without one.
 
 Once a local day (at the first tick after local midnight, and at startup) one
@@ -128,8 +129,8 @@ _ROUTES: Final[dict[FeedbackCategory, tuple[tuple[str, float], ...]]] = {
     FeedbackCategory.OTHER: ((_CENTRE, 0.7), (_COMMUNE, 0.3)),
 }
 _ON_TIME: Final = (0.85, 0.98)  # per agency; the hotline centre's own answers are always on time
-_RATED_SHARE: Final = 0.4
-_SATISFIED: Final = (0.92, 0.55)  # on time, late
+_RATED_SHARE: Final = 0.8
+_SATISFIED: Final = (0.95, 0.6)  # on time, late
 _MINUTE: Final = 60_000
 _HOUR: Final = 60 * _MINUTE
 _DAY: Final = 24 * _HOUR
