@@ -22,7 +22,9 @@ from ioc.kafka import ensure_topics, project_topics, topic_name
 from ioc.kpis import load_kpis
 from ioc.kpis.drill import events_behind
 from ioc.kpis.measures import measures
+from ioc.kpis.periods import Period, agency_sums
 from ioc.kpis.values import compute, totals
+from ioc.localtime import to_local
 from ioc.streams.worker import StreamWorker
 from tests._streams import START, Record, produce, wait_caught_up
 
@@ -130,6 +132,23 @@ async def test_feedback_reaches_windows_kpis_by_commune_and_the_drill_through(
     assert all(e.kind == "feedback.case" and e.payload["stage"] == "answered" for e in listed)
     agencies = {e.payload["agency_code"] for e in listed}
     assert {"TT-PVHCC", "SO-XD"} <= agencies and any(a.startswith("UBND-") for a in agencies)
+    # By agency: the answered cases of the first local day, per agency that answered them.
+    day = to_local(START).date()
+    want: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for env in events:
+        payload = env.payload
+        if (
+            getattr(payload, "stage", None) == "answered"
+            and to_local(env.occurred_at).date() == day
+        ):
+            want[payload.agency_code][0] += payload.on_time
+            want[payload.agency_code][1] += 1
+    areas = load_areas(stream_settings.areas_file)
+    province = areas.get(PROVINCE, on=day)
+    got = await agency_sums(conn, kpi, province, Period("day", day, day))
+    assert {a.agency: [a.numerator, a.denominator] for a in got} == want
+    assert len(want) > 20
+
     in_time = await events_behind(conn, kpi, "numerator", busiest, start, end, limit=500)
     assert in_time.items
     assert all(e.payload["on_time"] is True and e.area == busiest for e in in_time.items)
