@@ -87,8 +87,8 @@ async def test_project_topics_are_created_once_with_log_append_time(
         kafka=KafkaSettings(topic_prefix=prefix, partitions=4, retention_hours=24),
     )
     created = await ensure_topics(settings, project_topics(settings))
-    # Four feeds, the dead-letter and the late topic (no ioc.alerts: nothing writes it).
-    assert f"{prefix}.events.dvc" in created and len(created) == 6
+    # Five feeds, the dead-letter and the late topic (no ioc.alerts: nothing writes it).
+    assert f"{prefix}.events.dvc" in created and len(created) == 7
     assert await ensure_topics(settings, project_topics(settings)) == []
     admin = make_admin(settings)
     await admin.start()
