@@ -41,12 +41,12 @@ Once a local day (at the first tick after local midnight, and at startup) one
 how many of those are past their deadline, as the hotline's case system shows them.
 
 A case's whole life is drawn when it is received and its later stages are emitted when their
-time comes, so a run reproduces the same cases from the same seed. A run starts with the
-cases received in the 30 days before its start (drawn from the ticks of those days, as a
-longer run would have): their stages that fall after the start are emitted, their received
-events (and those before the start) are not, and they count in the backlog. So a run that
-starts now shows answers, late ones and a backlog at once, as a province's would. Case events
-are keyed by case id, backlog events by agency.
+time comes, so a run reproduces the same cases from the same seed. A run starts with the cases
+received in the 30 days before its start (drawn from the ticks of those days, as a longer run
+would have; fewer days above rate 80, at most about 150,000 cases): their stages that fall after
+the start are emitted, their received events (and those before the start) are not, and they
+count in the backlog. So a run that starts now shows answers, late ones and a backlog at once,
+as a province's would. Case events are keyed by case id, backlog events by agency.
 """
 
 from __future__ import annotations
@@ -84,6 +84,8 @@ __all__ = ["AGENCIES", "FeedbackSimulator"]
 
 _PER_WORKING_DAY: Final = 60
 _HISTORY: Final = timedelta(days=30)  # cases received before the start that a run picks up
+# At most about this many cases of history (≈ 100 MB, a few seconds): shorter at high rates.
+_HISTORY_CASES: Final = 150_000
 _DUE_WORKING_DAYS: Final = 15
 _CENTRE: Final = "TT-PVHCC"
 _POLICE: Final = "CA-TINH"
@@ -230,7 +232,9 @@ class FeedbackSimulator(SimulatedConnector):
 
     def _history(self) -> None:
         """Draw the cases received in the days before the start, as a longer run would."""
-        first = (self._started_ms - to_ms(self.started_at - _HISTORY)) // self.step_ms
+        days = _HISTORY_CASES / (_PER_WORKING_DAY * self.context.rate)
+        history = min(_HISTORY, timedelta(days=days))
+        first = (self._started_ms - to_ms(self.started_at - history)) // self.step_ms
         index = self._started_ms // self.step_ms
         # The tick holding the start too: its cases received before the start are history.
         for i in range(index - first, index + 1):
