@@ -34,7 +34,7 @@ from grafana_foundation_sdk.builders import dashboard as builders
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
 from ioc.config import Settings
-from ioc.dashboards import alerts, camera, dvc, network, overview, payment
+from ioc.dashboards import alerts, camera, dvc, feedback, network, overview, payment
 from ioc.dashboards._common import (
     DATASOURCE_NAME,
     DATASOURCE_TYPE,
@@ -75,6 +75,7 @@ _DRAWN: Final[dict[str, Builder]] = {
     payment.UID: payment.build,
     network.UID: network.build,
     camera.UID: camera.build,
+    feedback.UID: feedback.build,
 }
 # The hand-made feed boards; every other declared feed gets the board its declaration draws.
 

@@ -38,6 +38,7 @@ PILLARS: Final[dict[str, str]] = {
     "payment": "Kinh tế số — thanh toán không dùng tiền mặt",
     "network": "Hạ tầng số — mạng, băng rộng, di động",
     "camera": "An ninh, trật tự — camera giám sát thông minh",
+    "feedback": "Chính quyền số — phản ánh, kiến nghị của người dân",
 }
 """The row heading of each feed's KPIs, by feed (the three pillars of the CĐS resolutions); a
 feed not named here is headed by its declared name (`ioc.feeds`)."""

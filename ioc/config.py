@@ -187,7 +187,7 @@ class ConnectorSettings(BaseModel):
     """How connectors publish, and which simulated feeds `ioc up` runs."""
 
     run: list[str] = Field(
-        default=["camera-sim", "dvc-sim", "payment-sim", "network-sim"],
+        default=["camera-sim", "dvc-sim", "payment-sim", "network-sim", "feedback-sim"],
         description="connectors `ioc up` starts, one process each",
     )
     rate: float = Field(default=1.0, gt=0, le=1000, description="volume multiplier, 1 = a province")

@@ -2,9 +2,10 @@
 
 Two working days of the simulated feeds, one in each shape of local government: Monday
 4 March 2024 (province → district → commune) and Monday 24 November 2025 (province →
-commune). Each day: online public services from 07:00 to 15:00 local time (three times a
-province's volume, so dossiers are resolved and rated within the day); cameras, payments and
-the network from 08:00 to 08:20 (the test plug-in's air stations from 10:00 to 10:20), with two
+commune). Each day: online public services (twelve times a province's volume, so dossiers are
+resolved and rated within the day) and citizen feedback (forty times, so the chosen communes
+have answered and rated cases) from 07:00 to 15:00 local time; cameras, payments and the
+network from 08:00 to 08:20 (the test plug-in's air stations from 10:00 to 10:20), with two
 network outages (Văn Giang from 08:02 for eight
 minutes, Ân Thi from 08:10 until after the end). Events become window rows through the
 stream sink (``to_counted``, ``write_batch``, ``refresh_rollups``), KPI values through
@@ -85,6 +86,9 @@ async def fill_day(conn: asyncpg.Connection, settings: Settings, day: date) -> N
     # Rate 12: the province has 104 communes (381 in 2024), and the chosen commune must still
     # see resolved and rated dossiers in a day.
     events = await _events(settings, "dvc-sim", at(day, 7), at(day, 15), 12.0)
+    # Citizen feedback: a few dozen cases a day at rate 1; its month of history brings answers,
+    # ratings and a backlog from 07:00.
+    events += await _events(settings, "feedback-sim", at(day, 7), at(day, 15), 40.0)
     for name in ("camera-sim", "payment-sim", "network-sim"):
         events += await _events(settings, name, at(day, 8), at(day, 8, SPAN_MINUTES), 1.0)
     # The test plug-in's feed (tests/plugins/ioc-test-airquality, installed) has a board too.

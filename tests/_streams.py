@@ -1,6 +1,6 @@
 """A known workload for stream-worker tests, and what the database must hold after it.
 
-The four simulated feeds are backfilled over a short span; then, as real feeds do, some events
+The simulated feeds are backfilled over a short span; then, as real feeds do, some events
 are delivered twice (connector retries, spool replays), some arrive out of order within the
 allowed lateness, some arrive after it (late), and a few records are malformed. Whatever the
 worker goes through, the window rows must equal the measures of the valid events counted once.
@@ -24,6 +24,7 @@ from ioc.config import Settings
 from ioc.connectors.base import ConnectorContext, VirtualClock
 from ioc.connectors.registry import load_connector
 from ioc.events import (
+    FEEDS,
     CameraHeartbeat,
     DossierEvent,
     Envelope,
@@ -43,7 +44,7 @@ def _a_recent_monday() -> datetime:
 
 
 START = _a_recent_monday()
-SIMULATORS = ("camera-sim", "dvc-sim", "payment-sim", "network-sim")
+SIMULATORS = ("camera-sim", "dvc-sim", "payment-sim", "network-sim", "feedback-sim")
 
 Key = tuple[datetime, str, str]
 
@@ -211,8 +212,7 @@ async def produce(settings: Settings, records: list[Record]) -> None:
 
 def stream_topics(settings: Settings) -> list[str]:
     """The topics a worker reads."""
-    feeds = ("camera", "dvc", "payment", "network")
-    return [topic_name(settings, "events", f) for f in feeds] + [topic_name(settings, "late")]
+    return [topic_name(settings, "events", f) for f in FEEDS] + [topic_name(settings, "late")]
 
 
 async def caught_up(conn: asyncpg.Connection, settings: Settings) -> bool:

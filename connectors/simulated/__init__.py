@@ -1,4 +1,4 @@
-"""Simulated feeds: one province's cameras, public services, payments and network.
+"""Simulated feeds: one province's cameras, public services, payments, network and feedback.
 
 Each simulator is a `Connector` driven by event-time ticks, reproducible from its seed, with
 volumes scaled by `rate` and incidents injected from a `Scenario`
@@ -7,7 +7,14 @@ volumes scaled by `rate` and incidents injected from a `Scenario`
 
 from ioc.connectors.simulated.camera import CameraSimulator
 from ioc.connectors.simulated.dvc import DvcSimulator
+from ioc.connectors.simulated.feedback import FeedbackSimulator
 from ioc.connectors.simulated.network import NetworkSimulator
 from ioc.connectors.simulated.payment import PaymentSimulator
 
-__all__ = ["CameraSimulator", "DvcSimulator", "NetworkSimulator", "PaymentSimulator"]
+__all__ = [
+    "CameraSimulator",
+    "DvcSimulator",
+    "FeedbackSimulator",
+    "NetworkSimulator",
+    "PaymentSimulator",
+]

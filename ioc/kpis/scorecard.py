@@ -82,7 +82,10 @@ _DIGITISED: Final = (
     "Hệ thống thông tin giải quyết TTHC cấp tỉnh: cờ số hóa, kết quả điện tử; sự kiện DVC "
     "chưa mang các trường này"
 )
-_PAKN: Final = "hệ thống tiếp nhận, xử lý phản ánh, kiến nghị (PAKN); chưa có luồng dữ liệu"
+_PAKN: Final = (
+    "hệ thống tiếp nhận, xử lý phản ánh, kiến nghị (PAKN): phân loại theo quy định, chính sách, "
+    "thủ tục hay hành vi của cán bộ; luồng phản ánh, kiến nghị chưa mang trường này"
+)
 
 
 @dataclass(frozen=True)
@@ -273,8 +276,23 @@ GROUPS: Final[tuple[Group, ...]] = (
         18,
         (
             Component("5.1", "Tỷ lệ phản ánh, kiến nghị theo phân loại", None, missing=_PAKN),
-            Component("5.2", "Tiến độ xử lý phản ánh, kiến nghị", None, missing=_PAKN),
-            Component("5.3", "Tỷ lệ hài lòng trong xử lý phản ánh, kiến nghị", None, missing=_PAKN),
+            Component(
+                "5.2",
+                "Tiến độ xử lý phản ánh, kiến nghị",
+                None,
+                kpis=("feedback_on_time_rate",),
+                note="Gần đúng: tỷ lệ PAKN trả lời đúng hạn theo hạn của từng phiếu",
+            ),
+            Component(
+                "5.3",
+                "Tỷ lệ hài lòng trong xử lý phản ánh, kiến nghị",
+                None,
+                kpis=("feedback_satisfaction_rate",),
+                note=(
+                    "Gần đúng: số đánh giá hài lòng trên số đánh giá; công thức 766 còn trừ "
+                    "PAKN bị phản ánh lại hoặc quá hạn"
+                ),
+            ),
             Component(
                 "5.4",
                 "Tỷ lệ hài lòng trong tiếp nhận, giải quyết TTHC",

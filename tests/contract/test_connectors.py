@@ -26,9 +26,8 @@ MAX_SECONDS = 20.0
 
 
 def test_the_shipped_feeds_and_the_test_plugin_are_registered() -> None:
-    assert {"camera-sim", "dvc-sim", "payment-sim", "network-sim", "jsonl", "http-ingest"} <= set(
-        NAMES
-    )
+    shipped = {"camera-sim", "dvc-sim", "payment-sim", "network-sim", "feedback-sim"}
+    assert shipped | {"jsonl", "http-ingest"} <= set(NAMES)
     assert registered()["parking-cameras"].distribution == "ioc-test-parking"
 
 

@@ -40,7 +40,7 @@ def _env(state: Path, **extra: str) -> dict[str, str]:
             "IOC_EMBEDDED__POSTGRES_PORT": "0",
             "IOC_EMBEDDED__STOP_GRACE_SECONDS": "10",
             "IOC_API_PORT": str(free_port()),  # never a user's 8000, nor another test's
-            # The stack alone; test_up_runs_the_four_feeds turns the feeds on.
+            # The stack alone; test_up_runs_the_simulated_feeds turns the feeds on.
             "IOC_CONNECTORS__RUN": "[]",
             "IOC_ALERTS__RECIPIENTS_FILE": str(
                 Path(__file__).with_name("recipients-email-only.yaml")
@@ -309,14 +309,14 @@ async def _feeds_with_windows(database_url: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-def test_up_runs_the_four_feeds_with_history_then_live(tmp_path: Path) -> None:
+def test_up_runs_the_simulated_feeds_with_history_then_live(tmp_path: Path) -> None:
     state = tmp_path / "state"
     env = _env(state, IOC_CONNECTORS__HISTORY_HOURS="1", IOC_CONNECTORS__RATE="0.3")
-    del env["IOC_CONNECTORS__RUN"]  # the default: the four simulated feeds
+    del env["IOC_CONNECTORS__RUN"]  # the default: the five simulated feeds
     stack = Stack(state, env)
     try:
         stack.start()  # waits until `ioc status` is all healthy, connectors included
-        feeds = {"camera-sim", "dvc-sim", "payment-sim", "network-sim"}
+        feeds = {"camera-sim", "dvc-sim", "payment-sim", "network-sim", "feedback-sim"}
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             status = json.loads(_run(stack.env, "status", "--json").stdout)
@@ -328,12 +328,12 @@ def test_up_runs_the_four_feeds_with_history_then_live(tmp_path: Path) -> None:
             raise AssertionError(f"feeds not all live and sending: {status}")
         assert {p["name"] for p in status["parts"]} >= {f"connector {f}" for f in feeds}
 
-        # The stream worker turns all four feeds into window rows.
+        # The stream worker turns every feed into window rows.
         database_url = str(stack.run_state()["database_url"])
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             feeds_in_windows = asyncio.run(_feeds_with_windows(database_url))
-            if feeds_in_windows == {"camera", "dvc", "payment", "network"}:
+            if feeds_in_windows == {"camera", "dvc", "payment", "network", "feedback"}:
                 break
             time.sleep(1)
         else:

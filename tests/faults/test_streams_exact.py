@@ -1,8 +1,8 @@
 """Exact window totals while workers are SIGKILLed, join and leave, and services restart.
 
 Two `ioc streams run` processes share the group on real Kafka and PostgreSQL while a producer
-streams a known workload (duplicates, out-of-order, late and malformed records in all four
-feeds). Mid-stream: worker A is SIGKILLed and restarted while B joins (rebalance), PostgreSQL
+streams a known workload (duplicates, out-of-order, late and malformed records in every
+feed). Mid-stream: worker A is SIGKILLed and restarted while B joins (rebalance), PostgreSQL
 is killed and restarted, B is SIGKILLed (its partitions move back to A), and the broker is
 restarted. At the end the database must hold exactly the valid events counted once, and the
 DLQ exactly the malformed records (each location once).

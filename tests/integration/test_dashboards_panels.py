@@ -98,6 +98,7 @@ SCENARIOS = [
                 "payment_success_rate",
                 "network_special_availability",
                 "camera_online_rate",
+                "feedback_on_time_rate",
             ],
             "channel": ["qr", "card"],
             "point_kind": ["special_network"],

@@ -87,9 +87,9 @@ async def test_project_topics_are_created_once_with_log_append_time(
         kafka=KafkaSettings(topic_prefix=prefix, partitions=4, retention_hours=24),
     )
     created = await ensure_topics(settings, project_topics(settings))
-    # Four feeds, the test plug-in's air (tests/plugins/ioc-test-airquality), the dead-letter
+    # Five feeds, the test plug-in's air (tests/plugins/ioc-test-airquality), the dead-letter
     # and the late topic (no ioc.alerts: nothing writes it).
-    assert f"{prefix}.events.dvc" in created and len(created) == 7
+    assert f"{prefix}.events.dvc" in created and len(created) == 8
     assert await ensure_topics(settings, project_topics(settings)) == []
     admin = make_admin(settings)
     await admin.start()

@@ -44,7 +44,7 @@ SERVICES_WITH_HEALTHCHECK = (
 )
 SETUP = ("topics", "migrate", "grafana-role")
 PROCESSES = ("api", "streams", "alerts", "http-ingest")
-SIMULATED_FEEDS = ("camera-sim", "dvc-sim", "payment-sim", "network-sim")
+SIMULATED_FEEDS = ("camera-sim", "dvc-sim", "payment-sim", "network-sim", "feedback-sim")
 HEALTH_PORT = "9464"
 
 # `${VAR:?message}` and `${VAR?message}`: compose refuses to start without VAR.

@@ -49,7 +49,7 @@ STREAMS = "ioc-streams"
 API = "ioc-api"
 HTTP_INGEST = "ioc-http-ingest"
 ALERTS = "ioc-alerts"
-SIMULATED_FEEDS = ("camera-sim", "dvc-sim", "payment-sim", "network-sim")
+SIMULATED_FEEDS = ("camera-sim", "dvc-sim", "payment-sim", "network-sim", "feedback-sim")
 PROVINCE = "ioc-province"
 PROVINCE_DIR = "/etc/ioc/province"
 # The oldest Kubernetes minor the manifests are checked against (kubernetes-validate).

@@ -33,7 +33,7 @@ def _dossier(on_time: bool, due: datetime) -> Envelope:
 
 def test_every_feed_has_an_agent() -> None:
     # air: declared by the test plug-in (tests/plugins/ioc-test-airquality), installed.
-    assert set(FEED_RULES) == {"camera", "dvc", "payment", "network", "air"}
+    assert set(FEED_RULES) == {"camera", "dvc", "payment", "network", "feedback", "air"}
 
 
 @pytest.mark.parametrize(

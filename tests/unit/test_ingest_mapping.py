@@ -107,7 +107,7 @@ def rejected(mapping: Mapping, raw: bytes) -> Rejected:
 
 
 # --- the shipped examples ----------------------------------------------------------------------
-@pytest.mark.parametrize("stem", ["hospital-payments", "dvc-dossiers"])
+@pytest.mark.parametrize("stem", ["hospital-payments", "dvc-dossiers", "hotline-1022"])
 def test_every_example_line_becomes_an_event(stem: str, areas: AreaRegistry) -> None:
     mapping = load_mapping(EXAMPLES / f"{stem}.yaml", areas=areas)
     lines = (EXAMPLES / f"{stem}.jsonl").read_bytes().splitlines()

@@ -57,6 +57,7 @@ def test_project_topics_keep_backfills_alive() -> None:
         "ioc.events.dvc",
         "ioc.events.payment",
         "ioc.events.network",
+        "ioc.events.feedback",
         "ioc.events.air",  # declared by the test plug-in (tests/plugins/ioc-test-airquality)
         "ioc.dlq",
         "ioc.late",

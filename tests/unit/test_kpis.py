@@ -87,7 +87,7 @@ def test_shipped_catalogue_loads_with_the_domain_kpis() -> None:
     assert (full.target.value, full.target.deadline) == (0.8, date(2025, 12, 31))
     assert full.target.source.startswith("QĐ 942/QĐ-TTg")
     # air: the feed the test plug-in declares (tests/plugins/ioc-test-airquality, installed).
-    assert {k.feed for k in kpis} == {"dvc", "payment", "network", "camera", "air"}
+    assert {k.feed for k in kpis} == {"dvc", "payment", "network", "camera", "feedback", "air"}
     assert [k.id for k in kpis.for_feed("camera")] == ["camera_online_rate"]
     assert kpis.for_feed("weather") == []
 
