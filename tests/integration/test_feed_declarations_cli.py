@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.unit.test_feed_declarations import BAD
+from tests.unit.test_feed_plugin_declarations import BAD
 
 IOC = shutil.which("ioc") or str(Path(sys.executable).parent / "ioc")
 
