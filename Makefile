@@ -46,8 +46,11 @@ typecheck: $(VENV)/.installed-dev
 # Exit code 5 means pytest collected no test: a green run that tested nothing is a failure.
 # With no PYTEST_ARGS, two tiers run side by side: the store's exactness tests spend most of
 # their time waiting a minute of wall time for each repeat (tests/_exact.py), so they run in a
-# pytest of their own (own services, own temporary folder) while the rest runs here.
-SLOW_TESTS := tests/integration/test_store_exact.py
+# pytest of their own (own services, own temporary folder) while the rest runs here. The Grafana
+# panels on both database tiers and the indicators CLI keep that pytest's idle core busy, so
+# both end at about the same time.
+SLOW_TESTS := tests/integration/test_store_exact.py tests/integration/test_dashboards_panels.py \
+  tests/integration/test_cli_indicators.py
 pytest: $(VENV)/.installed-dev
 	@if [ -n "$(PYTEST_ARGS)" ]; then \
 	  $(BIN)/pytest $(PYTEST_ARGS); code=$$?; \
@@ -55,7 +58,7 @@ pytest: $(VENV)/.installed-dev
 	  rm -rf .pytest-tmp && mkdir -p .pytest-tmp; \
 	  $(BIN)/pytest -p no:cacheprovider --basetemp=.pytest-tmp/slow $(SLOW_TESTS) \
 	    > .pytest-tmp/slow.log 2>&1 & slow=$$!; \
-	  $(BIN)/pytest --basetemp=.pytest-tmp/main --ignore=$(SLOW_TESTS); code=$$?; \
+	  $(BIN)/pytest --basetemp=.pytest-tmp/main $(SLOW_TESTS:%=--ignore=%); code=$$?; \
 	  wait $$slow; slow_code=$$?; \
 	  echo "--- $(SLOW_TESTS) (run alongside) ---"; cat .pytest-tmp/slow.log; \
 	  if [ $$code -eq 0 ]; then code=$$slow_code; fi; \

@@ -40,6 +40,8 @@ from importlib.resources.abc import Traversable
 from importlib.util import find_spec
 from pathlib import Path
 
+from dotenv import dotenv_values
+
 from ioc.datafile import DataFileError, parse, read_text
 from ioc.feeds._compile import EventKind, EventPayload, FeedKind, Measure, Rule, compile_feed
 from ioc.feeds._spec import FeedSpec
@@ -70,13 +72,25 @@ class FeedFileError(DataFileError):
     """A feed declaration that cannot be used; lists every problem of every declaration."""
 
 
+def _setting(name: str) -> str | None:
+    """A setting from the environment, else from ``.env`` as `ioc.config` reads it.
+
+    Not from `ioc.config.Settings` (whose ``feeds_dir`` and ``feeds_plugins`` document these):
+    the payload classes are made when `ioc.events` is imported, before any settings exist.
+    """
+    given = os.environ.get(name)
+    if given is None and Path(".env").is_file():
+        given = dotenv_values(".env").get(name)
+    return given
+
+
 def _shipped() -> list[Traversable]:
     folder = files("ioc") / "data" / "feeds"
     return sorted((f for f in folder.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name)
 
 
 def _from_plugins() -> Iterator[tuple[str, Path | str]]:
-    chosen = os.environ.get(PLUGINS_ENV, "all").strip()
+    chosen = (_setting(PLUGINS_ENV) or "all").strip()
     wanted = None if chosen == "all" else {n.strip() for n in chosen.split(",")} - {"none", ""}
     points = entry_points(group=ENTRY_POINT_GROUP)
     for name in sorted((wanted or set()) - set(points.names)):
@@ -115,10 +129,7 @@ def declaration_files() -> list[Traversable | Path]:
             problems.append(f"entry point {name} ({ENTRY_POINT_GROUP}): no file {path}")
         else:
             found.append(path)
-    # Read from the environment, not ioc.config.Settings (whose `feeds_dir` and `feeds_plugins`
-    # document them): the payload classes are made when ioc.events is imported, before any
-    # settings exist.
-    folder = os.environ.get(FEEDS_DIR_ENV)
+    folder = _setting(FEEDS_DIR_ENV)
     if folder:
         if not Path(folder).is_dir():
             problems.append(

@@ -225,7 +225,8 @@ async def test_kpi_tiles_series_and_map_match_the_database(stack: Stack) -> None
         assert children[OTHER_WARD]["events_last_hour"] == 31 * (5 + 6 + 7 + 8)
         feeds = (await client.get("/api/v1/feeds")).json()["items"]
         # The shipped feeds, then the test plug-in's (tests/plugins/ioc-test-airquality).
-        assert [f["feed"] for f in feeds] == ["camera", "dvc", "payment", "network", "air"]
+        shipped = ["camera", "dvc", "payment", "network", "feedback"]
+        assert [f["feed"] for f in feeds] == [*shipped, "air"]
         # 2 wards × 5 camera events a minute, for the seeded minutes still among the last five
         # (the module's earlier tests may take a minute or two on a busy machine).
         gone = (floor_minute(datetime.now(UTC)) - stack.seeded_until) // timedelta(minutes=1)

@@ -99,6 +99,7 @@ SCENARIOS = [
                 "network_special_availability",
                 "camera_online_rate",
                 "feedback_on_time_rate",
+                "air_good_share",  # the test plug-in's feed (tests/plugins/ioc-test-airquality)
             ],
             "channel": ["qr", "card"],
             "point_kind": ["special_network"],
@@ -298,7 +299,9 @@ def query_panels(board: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
-@pytest.mark.parametrize("uid", list(BOARDS))
+# Not the test plug-in's board: drawn from its declaration with one panel per AQI band, and the
+# rarer bands rightly have no rows in this data (tests/e2e/test_plugin_feed.py runs its panel).
+@pytest.mark.parametrize("uid", [uid for uid in BOARDS if uid != "ioc-air"])
 async def test_every_panel_returns_what_its_type_needs(
     tier: tuple[str, asyncpg.Connection], uid: str, scenario: Scenario
 ) -> None:

@@ -165,7 +165,8 @@ async def test_the_api_lists_the_declared_feed_with_its_names(
             response = await client.get("/api/v1/feeds")
             assert response.status_code == 200, response.text
             items = response.json()["items"]
-            assert [f["feed"] for f in items] == ["camera", "dvc", "payment", "network", "flood"]
+            shipped = ["camera", "dvc", "payment", "network", "feedback"]
+            assert [f["feed"] for f in items] == [*shipped, "flood"]
             flood = items[-1]
             assert (flood["name_vi"], flood["name_en"]) == (
                 "Quan trắc mực nước",
