@@ -16,8 +16,9 @@ from tests.unit.test_feed_plugin_declarations import BAD
 
 IOC = shutil.which("ioc") or str(Path(sys.executable).parent / "ioc")
 
-# Right in itself; its KPI and its rules are wrong against the metrics and the catalogue.
-ODOUR = """\
+# A feed right in itself; the KPIs and rules added below are wrong against its metrics and the
+# catalogue.
+FEED = """\
 feed: odour
 name: {vi: Mùi, en: Odour}
 events:
@@ -29,6 +30,10 @@ events:
     metrics:
       - {metric: odour.reports, doc: reports}
       - {metric: odour.strong, when: {strong: true}, doc: strong ones}
+"""
+ODOUR = (
+    FEED
+    + """\
 kpis:
   - id: odour_strong_share
     name_vi: Tỷ lệ mùi nặng
@@ -46,18 +51,10 @@ kpis:
     unit: percent
     direction: lower
 """
-ODOUR_RULES = """\
-feed: odour
-name: {vi: Mùi, en: Odour}
-events:
-  odour.report:
-    class: OdourReport
-    doc: A citizen reports a smell.
-    fields:
-      strong: {type: bool}
-    metrics:
-      - {metric: odour.reports, doc: reports}
-      - {metric: odour.strong, when: {strong: true}, doc: strong ones}
+)
+ODOUR_RULES = (
+    FEED
+    + """\
 kpis:
   - {id: odour_share, name_vi: Tỷ lệ mùi nặng, name_en: Strong share, numerator: odour.strong,
      denominator: odour.reports, unit: percent, direction: lower}
@@ -65,6 +62,7 @@ alert_rules:
   - {id: odour_high, kind: threshold, kpi: odour_shares, above: 0.3, severity: warning}
   - {id: odour_silent, kind: no_data, feed: odor, severity: info}
 """
+)
 
 
 def _ioc(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
