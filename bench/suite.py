@@ -478,24 +478,33 @@ async def ours_backlog(
     label: str,
     tree: Path | None = None,
     expected: Rows | None = None,
+    workers: int = 1,
 ) -> dict[str, Any]:
-    """Our worker on a backlog, fresh group and database, timed until every event is in."""
-    name = f"bench-{label}"
+    """Our worker on a backlog, fresh group and database, timed until every event is in.
+
+    With `workers` > 1, that many worker processes in the group share the partitions; CPU is
+    then not reported (it is sampled on one process), peak memory is the first one's.
+    """
+    names = [f"bench-{label}"] + [f"bench-{label}-{n}" for n in range(2, workers + 1)]
     settings = _with_group(settings, f"bench-{label}-{uuid.uuid4().hex[:6]}")
     url = await bench.database(label.replace("-", "_"), tree=tree)
-    process = start_worker(bench, settings, url, name, tree=tree)
+    processes = [start_worker(bench, settings, url, name, tree=tree) for name in names]
     try:
-        result = await drain(bench, settings, url, process, total, f"ours ({label})")
+        result = await drain(bench, settings, url, processes[0], total, f"ours ({label})")
     finally:
-        process.stop(15.0)
-    metrics = worker_metrics(settings, name)
-    agents = list(metrics.agents.values()) if metrics else []
+        for process in processes:
+            process.stop(15.0)
+    if workers > 1:
+        result.pop("cpu_us_per_event", None)
+        result.pop("cpu_percent", None)
+    every = [m for m in (worker_metrics(settings, name) for name in names) if m is not None]
+    agents = [agent for metrics in every for agent in metrics.agents.values()]
     check: dict[str, Any] = {
         "counted": sum(a.counted for a in agents),
         "duplicates": sum(a.duplicates for a in agents),
         "dead_lettered": sum(a.dead_lettered for a in agents),
         "late": sum(a.late for a in agents),
-        "flushes": metrics.flushes if metrics else None,
+        "flushes": sum(m.flushes for m in every) if every else None,
     }
     check["all_counted"] = check["counted"] == total and check["dead_lettered"] == 0
     if expected is not None:
@@ -862,6 +871,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         sl["bare_writer"] = await bare_writer(bench, batches, total)
         del batches
         sl["ours"] = await ours_backlog(bench, part, total, "slice", expected=expected)
+        try:  # both cores: does the database have room for a second worker?
+            sl["ours_two"] = await ours_backlog(
+                bench, part, total, "slice-two", expected=expected, workers=2
+            )
+        except (RuntimeError, TimeoutError) as err:
+            sl["ours_two"] = {"error": describe(err)}
         if args.before:
             tree = _before_tree(args.before, bench.root)
             try:
@@ -951,6 +966,7 @@ def ratios(results: dict[str, Any]) -> dict[str, Any]:
             "ours_to_bare_writer": _ratio(ours, sl.get("bare_writer")),
             **{f"ours_to_{p}": _ratio(ours, sl.get(p)) for p in PEERS if p != "faust"},
             "ours_to_ours_before": _ratio(ours, sl.get("ours_before")),
+            "ours_two_to_ours": _ratio(sl.get("ours_two"), ours),
         },
         "backfill": {"ours_to_bare_decode": _ratio(bf["ours"], bf.get("bare_decode"))},
         "faust_slice": {

@@ -27,7 +27,7 @@ from ioc.health_server import serve_health, stream_probes
 from ioc.kafka import make_admin, make_consumer, topic_name
 from ioc.logs import configure_logging
 from ioc.streams.sink import load_positions
-from ioc.streams.worker import StreamWorker
+from ioc.streams.worker import StreamWorker, tune_gc
 from ioc.telemetry import health_problem, read_stream_metrics
 
 __all__ = ["app"]
@@ -103,6 +103,7 @@ def run(
         f"{settings.streams.window_seconds} s windows, "
         f"{settings.streams.allowed_lateness_seconds} s allowed lateness."
     )
+    tune_gc()
     try:
         asyncio.run(_run(worker, settings.health_port))
     except RuntimeError as err:

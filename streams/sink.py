@@ -433,18 +433,9 @@ async def write_batch(
             else:
                 counted = Counter(batch.topics)
         if totals:
-            keys = list(totals)
-            values = list(totals.values())
-            await conn.execute(
-                _UPSERT_WINDOWS,
-                [k[0] for k in keys],
-                [k[1] for k in keys],
-                [k[2] for k in keys],
-                [int(v[0]) for v in values],
-                [v[1] for v in values],
-                [v[2] for v in values],
-                [v[3] for v in values],
-            )
+            # Columns by transposing (in C): starts, metrics, areas; counts, sums, mins, maxes.
+            window_columns = (*zip(*totals, strict=True), *zip(*totals.values(), strict=True))
+            await conn.execute(_UPSERT_WINDOWS, *window_columns)
         if any(s is not None for s in batch.statuses):
             columns, changed = batch.status_rows(counts)
             if columns[0]:
