@@ -737,6 +737,19 @@ async def sustained(bench: Bench, impl: str, rate: float, seconds: float) -> dic
     by_window: dict[datetime, float] = {}
     for r, value in zip(rows, lat, strict=True):
         by_window[r["window_start"]] = max(by_window.get(r["window_start"], value), value)
+    # Split each window's latency: until its last event was in Kafka (the feeds' share), and
+    # from then to its last row (the implementation's share).
+    arrived = await _arrivals(settings)
+    feeds_share = [
+        max((arrived[start] - (start + width)).total_seconds(), 0.0)
+        for start in by_window
+        if start in arrived
+    ]
+    own_share = [
+        max(value - max((arrived[start] - (start + width)).total_seconds(), 0.0), 0.0)
+        for start, value in by_window.items()
+        if start in arrived
+    ]
     bench.progress.update(task, completed=seconds)
     return {
         "impl": impl,
@@ -754,12 +767,39 @@ async def sustained(bench: Bench, impl: str, rate: float, seconds: float) -> dic
         "rows": len(lat),
         "row_latency_seconds": latency_percentiles([max(v, 0.0) for v in lat]),
         "window_latency_seconds": latency_percentiles([max(v, 0.0) for v in by_window.values()]),
+        "window_in_kafka_seconds": latency_percentiles(feeds_share),
+        "window_kafka_to_row_seconds": latency_percentiles(own_share),
         "cpu_percent": 100 * cpu / wall,
         "cpu_us_per_event": 1e6 * cpu / max(count, 1),
         "rss_mb_peak": sampler.rss_peak / 2**20,
         "feeds_cpu_percent": 100 * cpu_feeds / wall,
         **service_use,
     }
+
+
+async def _arrivals(settings: Settings) -> dict[datetime, datetime]:
+    """Per live window: when its last event was appended to Kafka (the topics' LogAppendTime)."""
+    topics = event_topics(settings)
+    ends = await end_offsets(settings, topics)
+    last: dict[datetime, datetime] = {}
+    consumer = make_consumer(settings, *topics)
+    await consumer.start()
+    try:
+        left = {tp: end for tp, end in ends.items() if end > 0}
+        async with asyncio.timeout(120):
+            while left:
+                fetched = await consumer.getmany(timeout_ms=1000, max_records=20_000)
+                for tp, records in fetched.items():
+                    for record in records:
+                        start = window_of(decode(record.value).occurred_at, LIVE_WINDOW_SECONDS)
+                        at = datetime.fromtimestamp(record.timestamp / 1000, UTC)
+                        if start not in last or at > last[start]:
+                            last[start] = at
+                    if records and records[-1].offset + 1 >= left.get(tp, 0):
+                        left.pop(tp, None)
+    finally:
+        await consumer.stop()
+    return last
 
 
 def _whole_windows(first_at: datetime, last_at: datetime) -> int:

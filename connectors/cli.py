@@ -16,7 +16,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ioc._cli import command_settings, err_console, out_console, print_json
+from ioc._cli import command_settings, err_console, out_console, print_json, tune_gc
 from ioc.areas import load_areas
 from ioc.config import Settings, get_settings
 from ioc.connectors.base import (
@@ -151,6 +151,7 @@ async def _run(
     health_port: int | None = None,
 ) -> float:
     """Run the connector (with its bar if `progress`); the seconds it took."""
+    tune_gc()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, runner.stop)

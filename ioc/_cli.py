@@ -8,6 +8,7 @@ one place where a database or broker that cannot be reached becomes one line and
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
@@ -83,6 +84,22 @@ def command_settings() -> Settings:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     return settings
+
+
+def tune_gc() -> None:
+    """Collect garbage less often, in a process that moves events (a worker, a connector).
+
+    Both allocate a few objects per event and make no reference cycles of their own, but
+    CPython's default thresholds ran the cycle collector every 700 allocations, walking the
+    batch being built and every object loaded at start each time: a third of a stream
+    worker's time per event (a day of the bench's history: 23.7 → 16.3 µs), a sixth of a
+    connector's (payment-sim: 22,400 → 27,200 events/s). Objects alive now (modules, compiled
+    feeds, schemas) are frozen out of every collection, and young objects are collected every
+    50,000 allocations instead of 700: garbage cycles still go, a little later.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 def quiet_kafka_client() -> None:

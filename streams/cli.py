@@ -18,6 +18,7 @@ from ioc._cli import (
     out_console,
     print_json,
     quiet_kafka_client,
+    tune_gc,
     unreachable,
 )
 from ioc.config import Settings, get_settings
@@ -27,7 +28,7 @@ from ioc.health_server import serve_health, stream_probes
 from ioc.kafka import make_admin, make_consumer, topic_name
 from ioc.logs import configure_logging
 from ioc.streams.sink import load_positions
-from ioc.streams.worker import StreamWorker, tune_gc
+from ioc.streams.worker import StreamWorker
 from ioc.telemetry import health_problem, read_stream_metrics
 
 __all__ = ["app"]

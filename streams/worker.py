@@ -38,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import gc
 import logging
 import time
 from collections.abc import Iterable
@@ -72,7 +71,7 @@ from ioc.streams.sink import (
 )
 from ioc.telemetry import StreamMetrics
 
-__all__ = ["LATE_AGENT", "StreamWorker", "tune_gc"]
+__all__ = ["LATE_AGENT", "StreamWorker"]
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +85,10 @@ RECHECK_EVERY_SECONDS = 5.0
 METRICS_EVERY_SECONDS = 1.0
 RATE_SECONDS = 10.0
 CONNECT_TIMEOUT_SECONDS = 10.0
-GC_YOUNG_THRESHOLD = 50_000
+# A burst (a simulator's tick, a connector back after an outage) is written as it is read
+# once this many events wait and no transaction is in flight, rather than after the flush
+# interval: the first of it is in the database while the rest is still being decoded.
+EAGER_FLUSH = 1_000
 # Records taken between two chances for the flush in flight to move (about 25 ms of work).
 TAKE_SLICE = 1_000
 AREA_CACHE_MAX = 100_000
@@ -101,21 +103,6 @@ _UNAVAILABLE = (
     KafkaError,
     TimeoutError,
 )
-
-
-def tune_gc() -> None:
-    """Collect less often, for a process that runs a worker (`ioc streams run` calls it).
-
-    The worker allocates a few objects per event and makes no reference cycles of its own,
-    but with the default thresholds CPython's cycle collector ran every 700 allocations and
-    kept walking the batch being built and every object loaded at start: about a third of the
-    worker's time per event (a day of the bench's history: 23.7 → 16.3 µs). Objects alive now
-    (modules, compiled feeds, schemas) are frozen out of every collection; young objects are
-    collected every 50,000 allocations instead of 700, so garbage cycles still go, later.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 100)
 
 
 @dataclass
@@ -242,7 +229,11 @@ class StreamWorker:
                 for tp in await self._take_in_slices(batch):
                     await self._resync(tp)
                 now = time.monotonic()
-                if len(self._pending) >= self.max_batch or now - last_flush >= self.flush_interval:
+                if (
+                    len(self._pending) >= self.max_batch
+                    or now - last_flush >= self.flush_interval
+                    or (len(self._pending) >= EAGER_FLUSH and self._writer_idle())
+                ):
                     await self._start_flush()
                     last_flush = now
                 if self._blocked and now - last_recheck >= RECHECK_EVERY_SECONDS:
@@ -465,6 +456,9 @@ class StreamWorker:
             if moved or len(pending):
                 self._inflight = asyncio.create_task(self._commit(pending, moved))
                 await asyncio.sleep(0)  # the transaction starts now, not at the next yield
+
+    def _writer_idle(self) -> bool:
+        return self._inflight is None or self._inflight.done()
 
     async def _settle(self) -> bool:
         """Wait for the transaction in flight; False if it failed."""
