@@ -85,10 +85,6 @@ RECHECK_EVERY_SECONDS = 5.0
 METRICS_EVERY_SECONDS = 1.0
 RATE_SECONDS = 10.0
 CONNECT_TIMEOUT_SECONDS = 10.0
-# A burst (a simulator's tick, a connector back after an outage) is written as it is read
-# once this many events wait and no transaction is in flight, rather than after the flush
-# interval: the first of it is in the database while the rest is still being decoded.
-EAGER_FLUSH = 1_000
 # Records taken between two chances for the flush in flight to move (about 25 ms of work).
 TAKE_SLICE = 1_000
 AREA_CACHE_MAX = 100_000
@@ -229,11 +225,7 @@ class StreamWorker:
                 for tp in await self._take_in_slices(batch):
                     await self._resync(tp)
                 now = time.monotonic()
-                if (
-                    len(self._pending) >= self.max_batch
-                    or now - last_flush >= self.flush_interval
-                    or (len(self._pending) >= EAGER_FLUSH and self._writer_idle())
-                ):
+                if len(self._pending) >= self.max_batch or now - last_flush >= self.flush_interval:
                     await self._start_flush()
                     last_flush = now
                 if self._blocked and now - last_recheck >= RECHECK_EVERY_SECONDS:
@@ -456,9 +448,6 @@ class StreamWorker:
             if moved or len(pending):
                 self._inflight = asyncio.create_task(self._commit(pending, moved))
                 await asyncio.sleep(0)  # the transaction starts now, not at the next yield
-
-    def _writer_idle(self) -> bool:
-        return self._inflight is None or self._inflight.done()
 
     async def _settle(self) -> bool:
         """Wait for the transaction in flight; False if it failed."""
