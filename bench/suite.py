@@ -77,6 +77,7 @@ from bench.harness import (
     worker_metrics,
 )
 from bench.peers._common import window_of
+from ioc._cli import tune_gc
 from ioc.areas import load_areas
 from ioc.codec import decode
 from ioc.config import Settings
@@ -1075,6 +1076,9 @@ def _arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = _arguments(argv)
+    # The live feeds and the bare consumers run in this process: set up as `ioc connectors
+    # run` and `ioc streams run` set themselves up.
+    tune_gc()
     outcome = asyncio.run(run(args))
     RESULTS.mkdir(parents=True, exist_ok=True)
     suffix = "".join(f"-{s}" for s in ("quick" if args.quick else "", args.label) if s)
