@@ -20,9 +20,10 @@ import asyncpg
 
 from ioc.areas import load_areas
 from ioc.codec import encode, headers
-from ioc.config import Settings
+from ioc.config import Settings, load_settings
 from ioc.connectors.base import ConnectorContext, VirtualClock
 from ioc.connectors.registry import load_connector
+from ioc.db import connect, migrate, sync_areas
 from ioc.events import (
     FEEDS,
     CameraHeartbeat,
@@ -31,7 +32,7 @@ from ioc.events import (
     NetworkSample,
     PaymentTransaction,
 )
-from ioc.kafka import end_offsets, make_producer, topic_name
+from ioc.kafka import end_offsets, ensure_topics, make_producer, project_topics, topic_name
 from ioc.kpis.measures import measures
 from ioc.streams.sink import window_start
 
@@ -133,6 +134,27 @@ def _bad_records(settings: Settings, sample: Envelope) -> list[tuple[str, str, b
         (network, "inconsistent", encode(down_with_traffic)),
         (payment, "not_utf8", b"\xff\xfe\x00"),
     ]
+
+
+async def isolated_settings(settings: Settings, *, with_areas: bool = False) -> Settings:
+    """The test's broker and database, topics of its own, a migrated schema (and the areas)."""
+    assert settings.database_url is not None
+    isolated = load_settings(
+        kafka_bootstrap=settings.kafka_bootstrap,
+        database_url=settings.database_url.get_secret_value(),
+        state_dir=settings.state_dir,
+        kafka={"topic_prefix": f"t{uuid.uuid4().hex[:10]}", "partitions": 3},
+        streams={"flush_interval_ms": 200, "max_batch": 3000},
+    )
+    await ensure_topics(isolated, project_topics(isolated))
+    conn = await connect(isolated)
+    try:
+        await migrate(conn)
+        if with_areas:
+            await sync_areas(conn, load_areas(isolated.areas_file))
+    finally:
+        await conn.close()
+    return isolated
 
 
 async def build_workload(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -13,12 +12,12 @@ import pytest
 
 from ioc.areas import load_areas
 from ioc.codec import encode, headers
-from ioc.config import Settings, load_settings
+from ioc.config import Settings
 from ioc.connectors.base import ConnectorContext, VirtualClock
 from ioc.connectors.registry import load_connector
-from ioc.db import connect, migrate, sync_areas
+from ioc.db import connect
 from ioc.events import Envelope
-from ioc.kafka import ensure_topics, project_topics, topic_name
+from ioc.kafka import topic_name
 from ioc.kpis import load_kpis
 from ioc.kpis.drill import events_behind
 from ioc.kpis.measures import measures
@@ -26,7 +25,7 @@ from ioc.kpis.periods import Period, agency_sums
 from ioc.kpis.values import compute, totals
 from ioc.localtime import to_local
 from ioc.streams.worker import StreamWorker
-from tests._streams import START, Record, produce, wait_caught_up
+from tests._streams import START, Record, isolated_settings, produce, wait_caught_up
 
 KPIS = load_kpis().for_feed("feedback")
 PROVINCE = "33"
@@ -34,23 +33,7 @@ PROVINCE = "33"
 
 @pytest.fixture
 async def stream_settings(settings: Settings) -> Settings:
-    """The test's broker and database, topics of its own, a migrated schema with the areas."""
-    assert settings.database_url is not None
-    isolated = load_settings(
-        kafka_bootstrap=settings.kafka_bootstrap,
-        database_url=settings.database_url.get_secret_value(),
-        state_dir=settings.state_dir,
-        kafka={"topic_prefix": f"t{uuid.uuid4().hex[:10]}", "partitions": 3},
-        streams={"flush_interval_ms": 200, "max_batch": 3000},
-    )
-    await ensure_topics(isolated, project_topics(isolated))
-    conn = await connect(isolated)
-    try:
-        await migrate(conn)
-        await sync_areas(conn, load_areas(isolated.areas_file))
-    finally:
-        await conn.close()
-    return isolated
+    return await isolated_settings(settings, with_areas=True)
 
 
 @pytest.fixture

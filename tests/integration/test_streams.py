@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -12,7 +11,7 @@ import asyncpg
 import pytest
 
 from ioc.config import Settings, load_settings
-from ioc.db import connect, migrate
+from ioc.db import connect
 from ioc.dlq import read_dead_letters
 from ioc.events import FEEDS
 from ioc.kafka import ensure_topics, make_admin, project_topics, topic_name
@@ -26,6 +25,7 @@ from tests._streams import (
     caught_up,
     differences,
     dossier_record,
+    isolated_settings,
     produce,
     reasons,
     wait_caught_up,
@@ -37,22 +37,7 @@ EVENT_METRICS = {f"{feed}.events" for feed in FEEDS}
 
 @pytest.fixture
 async def stream_settings(settings: Settings) -> Settings:
-    """The test's broker and database, topics of its own, a migrated schema."""
-    assert settings.database_url is not None
-    isolated = load_settings(
-        kafka_bootstrap=settings.kafka_bootstrap,
-        database_url=settings.database_url.get_secret_value(),
-        state_dir=settings.state_dir,
-        kafka={"topic_prefix": f"t{uuid.uuid4().hex[:10]}", "partitions": 3},
-        streams={"flush_interval_ms": 200, "max_batch": 3000},
-    )
-    await ensure_topics(isolated, project_topics(isolated))
-    conn = await connect(isolated)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    return isolated
+    return await isolated_settings(settings)
 
 
 @pytest.fixture
