@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -111,11 +112,12 @@ def test_a_leader_downloads_the_report_from_the_board(served: Served, tmp_path: 
             assert download.suggested_filename == f"bao-cao-33-{last:%Y-%m}.xlsx"
             path = tmp_path / download.suggested_filename
             download.save_as(path)
-            sheet = load_workbook(path, read_only=True).worksheets[0]
-            assert sheet.cell(row=1, column=1).value == "TỈNH HƯNG YÊN"
-            assert str(sheet.cell(row=2, column=1).value).endswith(
-                f"Tháng {last.month}/{last.year}"
-            )
+            with closing(load_workbook(path, read_only=True)) as book:
+                sheet = book.worksheets[0]
+                assert sheet.cell(row=1, column=1).value == "TỈNH HƯNG YÊN"
+                assert str(sheet.cell(row=2, column=1).value).endswith(
+                    f"Tháng {last.month}/{last.year}"
+                )
 
             dialog.locator("#report-kind").select_option("quarter")
             dialog.locator("#report-quarter").select_option("1")

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -225,8 +226,8 @@ def _same_rows(rows: list[tuple[Any, ...]], expected: list[tuple[Any, ...]]) -> 
 
 
 def _sheet_rows(path: Path, sheet: str) -> list[tuple[Any, ...]]:
-    book = load_workbook(path, read_only=True)
-    rows = list(book[sheet].iter_rows(min_row=7, values_only=True))
+    with closing(load_workbook(path, read_only=True)) as book:
+        rows = list(book[sheet].iter_rows(min_row=7, values_only=True))
     return [r for r in rows if r and r[0] is not None]
 
 
@@ -326,9 +327,9 @@ async def test_the_workbook_holds_the_apis_figures(stack: Stack, built: Path) ->
     body = await _api(stack, stack.leader, period=PERIOD, area=PROVINCE)
     items = {i["kpi"]: i for i in body["items"]}
     path = built / f"bao-cao-{PROVINCE}-{PERIOD}.xlsx"
-    book = load_workbook(path, read_only=True)
-    assert book.sheetnames == list(SHEETS)
-    head = [book[SHEETS[0]].cell(row=r, column=1).value for r in (1, 2, 3)]
+    with closing(load_workbook(path, read_only=True)) as book:
+        assert book.sheetnames == list(SHEETS)
+        head = [book[SHEETS[0]].cell(row=r, column=1).value for r in (1, 2, 3)]
     assert head[0] == "TỈNH HƯNG YÊN"
     assert head[1] == "Báo cáo chỉ tiêu chuyển đổi số — Tháng 10/2026"
     assert str(head[2]).startswith("Địa bàn: Tỉnh Hưng Yên (33)")
