@@ -258,6 +258,34 @@ def check_alive(process: ManagedProcess) -> None:
 # --- readers and the worker's drain ------------------------------------------------------
 
 
+def read_rates(
+    events: int,
+    started: float,
+    ended: float,
+    first: tuple[float, int, float] | None,
+    start_cpu: float,
+    end_cpu: float,
+) -> dict[str, float]:
+    """Events/s from the start, and sustained: from the first batch read (time, count, CPU).
+
+    A backlog read in one batch leaves nothing after its first batch to time; then the
+    sustained figures are the ones from the start.
+    """
+    if first is None or first[1] >= events or ended <= first[0]:
+        first = (started, 0, start_cpu)
+    sustained = ended - first[0]
+    after = events - first[1]
+    return {
+        "events": events,
+        "seconds_from_start": ended - started,
+        "events_per_second_from_start": events / (ended - started),
+        "seconds": sustained,
+        "events_per_second": after / sustained,
+        "cpu_us_per_event": 1e6 * (end_cpu - first[2]) / after,
+        "cpu_percent": 100 * (end_cpu - first[2]) / sustained,
+    }
+
+
 async def bare_consumer(
     bench: Bench, settings: Settings, total: int, decode_each: bool
 ) -> dict[str, Any]:
@@ -271,6 +299,7 @@ async def bare_consumer(
     me.begin()
     services = service_cpu()
     started = time.perf_counter()
+    start_cpu = cpu_seconds(me.proc)
     await consumer.start()
     count = touched = 0
     first: tuple[float, int, float] | None = None
@@ -293,16 +322,8 @@ async def bare_consumer(
         me.sample()
     finally:
         await consumer.stop()
-    assert first is not None
-    sustained = ended - first[0]
     return {
-        "events": count,
-        "seconds_from_start": ended - started,
-        "events_per_second_from_start": count / (ended - started),
-        "seconds": sustained,
-        "events_per_second": (count - first[1]) / sustained,
-        "cpu_us_per_event": 1e6 * (cpu_end - first[2]) / (count - first[1]),
-        "cpu_percent": 100 * (cpu_end - first[2]) / sustained,
+        **read_rates(count, started, ended, first, start_cpu, cpu_end),
         **service_cpu_delta(services, service_cpu(), ended - started),
     }
 
@@ -365,18 +386,8 @@ async def drain(
                 if all(stored.get(tp, 0) >= end for tp, end in ends.items()):
                     break
                 await asyncio.sleep(0.5)
-    assert first is not None
-    if first[1] >= total:  # a backlog read in one batch: only the time from the start is known
-        first = (spawned, 0, cpu_start)
-    sustained = ended - first[0]
     return {
-        "events": total,
-        "seconds_from_start": ended - spawned,
-        "events_per_second_from_start": total / (ended - spawned),
-        "seconds": sustained,
-        "events_per_second": (total - first[1]) / sustained,
-        "cpu_us_per_event": 1e6 * (cpu_end - first[2]) / (total - first[1]),
-        "cpu_percent": 100 * (cpu_end - first[2]) / sustained,
+        **read_rates(total, spawned, ended, first, cpu_start, cpu_end),
         "rss_mb_peak": sampler.rss_peak / 2**20,
         **service_use,
     }

@@ -69,6 +69,7 @@ from bench.harness import (
     pg_connection,
     postgres_server,
     profile_backlog,
+    read_rates,
     service_cpu,
     service_cpu_delta,
     stored_positions,
@@ -318,15 +319,15 @@ async def faust_backlog(bench: Bench, settings: Settings, total: int) -> dict[st
     finally:
         process.stop(5.0)  # faust can ignore SIGTERM for long (streams/RESEARCH.md): SIGKILL
     first = state["first"]
-    sustained = state["at"] - first["at"]
     return {
-        "events": state["count"],
-        "seconds_from_start": state["at"] - spawned,
-        "events_per_second_from_start": state["count"] / (state["at"] - spawned),
-        "seconds": sustained,
-        "events_per_second": (state["count"] - first["count"]) / sustained,
-        "cpu_us_per_event": 1e6 * (state["cpu"] - first["cpu"]) / (state["count"] - first["count"]),
-        "cpu_percent": 100 * (state["cpu"] - first["cpu"]) / sustained,
+        **read_rates(
+            state["count"],
+            spawned,
+            state["at"],
+            (first["at"], first["count"], first["cpu"]),
+            0.0,  # a fresh process
+            state["cpu"],
+        ),
         "rss_mb_peak": sampler.rss_peak / 2**20,
         **service_use,
     }

@@ -72,6 +72,7 @@ from bench.harness import (
     pg_connection,
     postgres_server,
     profile_backlog,
+    read_rates,
     service_cpu,
     service_cpu_delta,
     worker_metrics,
@@ -601,16 +602,15 @@ async def peer_backlog(
     first = state.get("first")
     if first is None or state["count"] <= first["count"]:
         raise RuntimeError(f"{peer} finished having read {state['count']} of {total} events")
-    sustained = state["at"] - first["at"]
-    events = state["count"] - first["count"]
     return {
-        "events": state["count"],
-        "seconds_from_start": state["at"] - spawned,
-        "events_per_second_from_start": state["count"] / (state["at"] - spawned),
-        "seconds": sustained,
-        "events_per_second": events / sustained,
-        "cpu_us_per_event": 1e6 * (state["cpu"] - first["cpu"]) / events,
-        "cpu_percent": 100 * (state["cpu"] - first["cpu"]) / sustained,
+        **read_rates(
+            state["count"],
+            spawned,
+            state["at"],
+            (first["at"], first["count"], first["cpu"]),
+            0.0,  # a fresh process
+            state["cpu"],
+        ),
         "rss_mb_peak": sampler.rss_peak / 2**20,
         **service_use,
         "check": await compare(url, expected),
