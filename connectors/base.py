@@ -125,6 +125,10 @@ class Clock(ABC):
         """Wait `delay` of event time."""
         await self.sleep_until(self.now() + delay)
 
+    def ahead(self, when: datetime) -> bool:
+        """True when `sleep_until(when)` would wait in real time (`when` is still to come)."""
+        return False
+
     @property
     def end(self) -> datetime | None:
         """Where a backfill stops (exclusive); None when live."""
@@ -162,6 +166,9 @@ class WallClock(Clock):
             await asyncio.sleep(delay)
         else:
             await asyncio.sleep(0)  # catching up: let the runner send
+
+    def ahead(self, when: datetime) -> bool:  # noqa: D102
+        return when > utc_now()
 
 
 class VirtualClock(Clock):

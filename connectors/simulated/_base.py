@@ -27,7 +27,7 @@ import numpy.typing as npt
 from ioc.areas import Area
 from ioc.connectors.base import Connector, ConnectorContext, ConnectorError, Item
 from ioc.connectors.scenarios import Incident
-from ioc.events import Envelope
+from ioc.events import Envelope, utc_now
 from ioc.localtime import ZONE
 
 __all__ = [
@@ -59,6 +59,8 @@ Interval = tuple[int, int, int]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
+RELEASE_GRAIN = timedelta(milliseconds=20)
+"""Live, a tick's events are sent in groups this long of event time (one wake-up per group)."""
 _HOUR_MS = 3_600_000
 _DAY_S = 86_400
 
@@ -527,18 +529,30 @@ class SimulatedConnector(Connector):
         The first tick starts on the grid at or before the clock's start and the last may end
         after the clock's end; events outside [start, end) are dropped, so a backfill yields
         exactly its window.
+
+        A tick still to come in real time is made at its start, and its events are sent as their
+        time comes (`RELEASE_GRAIN` late at most, plus the event loop's own delay), the way a
+        camera or a payment gateway sends them, not bundled at the tick's end. A tick in the
+        past (a backfill, or `ioc up`'s history) is made and sent at once.
         """
         clock = self.context.clock
         low = self.started_at
         index = to_ms(low) // self.step_ms
         while not clock.finished:
             tick = Tick(index, self.step_ms, self.key, self.tz)
-            await clock.sleep_until(tick.end)
+            live = clock.ahead(tick.end)
+            await clock.sleep_until(tick.start if live else tick.end)
             high = clock.end
             clip = tick.start < low or (high is not None and tick.end > high)
+            due = tick.start
             for envelope in self.tick(tick):
                 at = envelope.occurred_at
                 if clip and (at < low or (high is not None and at >= high)):
                     continue
+                if live:
+                    if at >= due:  # wait for it, and send what falls in the grain after it
+                        due = at + RELEASE_GRAIN
+                        await clock.sleep_until(due)
+                    envelope = envelope.model_copy(update={"published_at": utc_now()})
                 yield envelope
             index += 1
