@@ -11,6 +11,7 @@ saves screenshots to test-artifacts/board-entities/.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from collections.abc import Iterator
@@ -28,7 +29,7 @@ from tests._entities import CAMERA_DOWN, CAMERA_SILENT, POINTS, WARD, seed_entit
 from tests.e2e.test_board_browser import CHROMIUM_ARGS, ZONE, _chromium, _playwright
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, Route
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "board-entities"
@@ -114,6 +115,7 @@ def _local(iso: str) -> str:
 
 
 def _run(page: Page, served: Served) -> None:
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import expect
 
     page.goto(served.url)
@@ -165,9 +167,27 @@ def _run(page: Page, served: Served) -> None:
     expect(dialog.locator("[data-role=entities-shown]")).to_contain_text("Đang hiện 4 / 4")
     _shot(page, "02-network-points-down")
 
-    # Every feed, every state: down first, then the silent camera, then those up.
+    # Every feed, every state: down first, then the silent camera, then those up. The list
+    # for the first change (every feed, down) is held back and answered after the second's:
+    # the newer list stays.
+    held: list[Route] = []
+
+    def hold_every_feed_down(route: Route) -> None:
+        url = route.request.url
+        if "state=down" in url and "feed=" not in url:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/entities?*", hold_every_feed_down)
     dialog.get_by_label("Nguồn").select_option("")
     dialog.get_by_label("Trạng thái").select_option("")
+    expect(rows).to_have_count(11)
+    assert len(held) == 1
+    with contextlib.suppress(PlaywrightError):  # the board may have aborted it already
+        held[0].continue_()
+    page.wait_for_timeout(500)
+    page.unroute("**/api/v1/entities?*")
     expect(rows).to_have_count(11)
     expect(dialog.get_by_role("heading", name="Trạng thái các điểm")).to_be_visible()
     expect(rows.first.locator(".entity-id")).to_have_text(CAMERA_DOWN)

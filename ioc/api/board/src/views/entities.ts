@@ -40,7 +40,7 @@ let dialog: HTMLDialogElement | null = null;
 let filter: ListFilter = { feed: "", state: "down", area: "" };
 let items: Entity[] = [];
 let last: EntitiesPage | null = null;
-let loading = false;
+let loading: AbortController | null = null; // the request in flight; a newer one aborts it
 let error = "";
 
 function pointsDown(): number {
@@ -248,7 +248,7 @@ function render(): void {
         ? h("button", {
             class: "btn",
             text: te("more"),
-            attrs: { type: "button", "data-role": "entities-more", disabled: loading },
+            attrs: { type: "button", "data-role": "entities-more", disabled: loading !== null },
             on: { click: () => void load(last?.next_cursor ?? null) },
           })
         : null,
@@ -257,21 +257,27 @@ function render(): void {
 }
 
 async function load(cursor: string | null): Promise<void> {
-  loading = true;
+  // Filters changed quickly (feed, then state) must not show the list of the slower, older
+  // request: the newest request aborts the one in flight and only its answer is shown.
+  loading?.abort();
+  const controller = new AbortController();
+  loading = controller;
   error = "";
   render();
   try {
     const params = new URLSearchParams(query({ state: filter.state, area: filter.area, limit: PAGE, silent_minutes: SILENT_MINUTES, cursor }));
     for (const feed of filter.feed.split(",").filter(Boolean)) params.append("feed", feed);
-    const page = await api<EntitiesPage>(`/api/v1/entities?${params.toString()}`);
+    const page = await api<EntitiesPage>(`/api/v1/entities?${params.toString()}`, { signal: controller.signal });
+    if (controller.signal.aborted) return;
     items = cursor ? [...items, ...page.items] : page.items;
     last = page;
   } catch (err) {
+    if (controller.signal.aborted) return;
     error = err instanceof ApiError ? (err.problem?.detail ?? err.message) : String(err);
   } finally {
-    loading = false;
-    render();
+    if (loading === controller) loading = null;
   }
+  render();
 }
 
 function reload(next: ListFilter): void {
