@@ -156,9 +156,9 @@ def tables(r: dict[str, Any]) -> str:
         "10 s windows; latency = `updated_at` of a window's row − the window's end (0 if "
         "final before its end), on the whole windows from 10 s after the feeds start to 5 s "
         "before they stop; lag = events sent − events read, sampled every 0.5 s. A window's "
-        "latency is split in two: until its last event was in Kafka (the simulators publish "
-        "a tick's events at its end, which is a window's end; the feeds' share), then from "
-        "there to its last row (the implementation's share):\n"
+        "latency is split in two: until its last event was in Kafka (the feeds' share: the "
+        "simulators send each event at its time, within 0.1 s, through `ConnectorRunner` in "
+        "the bench process), then from there to its last row (the implementation's share):\n"
     )
     out.append(
         "| load | implementation | events/s | lag max | row p50 | row p99 | windows | "

@@ -59,8 +59,10 @@ Interval = tuple[int, int, int]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
-RELEASE_GRAIN = timedelta(milliseconds=20)
-"""Live, a tick's events are sent in groups this long of event time (one wake-up per group)."""
+RELEASE_GRAIN = timedelta(milliseconds=100)
+"""Live, a tick's events are sent in groups this long of event time: one wake-up, and about one
+produce request, per group (at 20 ms the bench's four feeds at 10× took 13.7% of a core, against
+3.1% with whole ticks at once)."""
 _HOUR_MS = 3_600_000
 _DAY_S = 86_400
 
