@@ -322,6 +322,7 @@ def chart(r: dict[str, Any], png: Path) -> None:
     ]
     ax.barh(labels, rates, color=[palette[k] for k in keys])
     ax.set_xscale("log")
+    ax.set_xlim(right=max(rates) * 2.5)  # room for the largest bar's label
     ax.invert_yaxis()
     ax.set_xlabel("events/s (log scale)")
     ax.set_title(f"Same {r['inputs']['slice']['events']:,} events, Kafka → PostgreSQL")
