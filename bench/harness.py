@@ -286,6 +286,19 @@ def read_rates(
     }
 
 
+def peer_rates(state: dict[str, Any], spawned: float) -> dict[str, float]:
+    """`read_rates` from a peer process's progress file (its CPU counted from its start)."""
+    first = state.get("first")
+    return read_rates(
+        state["count"],
+        spawned,
+        state["at"],
+        (first["at"], first["count"], first["cpu"]) if first else None,
+        0.0,
+        state["cpu"],
+    )
+
+
 async def bare_consumer(
     bench: Bench, settings: Settings, total: int, decode_each: bool
 ) -> dict[str, Any]:

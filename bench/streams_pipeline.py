@@ -66,10 +66,10 @@ from bench.harness import (
     latency_percentiles,
     machine_description,
     package_version,
+    peer_rates,
     pg_connection,
     postgres_server,
     profile_backlog,
-    read_rates,
     service_cpu,
     service_cpu_delta,
     stored_positions,
@@ -318,16 +318,8 @@ async def faust_backlog(bench: Bench, settings: Settings, total: int) -> dict[st
         service_use = service_cpu_delta(services, service_cpu(), time.time() - spawned)
     finally:
         process.stop(5.0)  # faust can ignore SIGTERM for long (streams/RESEARCH.md): SIGKILL
-    first = state["first"]
     return {
-        **read_rates(
-            state["count"],
-            spawned,
-            state["at"],
-            (first["at"], first["count"], first["cpu"]),
-            0.0,  # a fresh process
-            state["cpu"],
-        ),
+        **peer_rates(state, spawned),
         "rss_mb_peak": sampler.rss_peak / 2**20,
         **service_use,
     }

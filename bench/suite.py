@@ -69,10 +69,10 @@ from bench.harness import (
     latency_percentiles,
     machine_description,
     package_version,
+    peer_rates,
     pg_connection,
     postgres_server,
     profile_backlog,
-    read_rates,
     service_cpu,
     service_cpu_delta,
     worker_metrics,
@@ -603,14 +603,7 @@ async def peer_backlog(
     if first is None or state["count"] <= first["count"]:
         raise RuntimeError(f"{peer} finished having read {state['count']} of {total} events")
     return {
-        **read_rates(
-            state["count"],
-            spawned,
-            state["at"],
-            (first["at"], first["count"], first["cpu"]),
-            0.0,  # a fresh process
-            state["cpu"],
-        ),
+        **peer_rates(state, spawned),
         "rss_mb_peak": sampler.rss_peak / 2**20,
         **service_use,
         "check": await compare(url, expected),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.harness import read_rates
+from bench.harness import peer_rates, read_rates
 
 
 def test_the_sustained_rate_is_timed_from_the_first_batch() -> None:
@@ -29,3 +29,18 @@ def test_a_backlog_read_in_one_batch_is_timed_from_the_start(
     assert rates["events_per_second"] == rates["events_per_second_from_start"]
     assert rates["events_per_second"] == pytest.approx(10_000 / 6)
     assert rates["cpu_us_per_event"] == pytest.approx(1e6 * 2.5 / 10_000)
+
+
+def test_a_peers_progress_file_gives_the_same_rates() -> None:
+    state = {
+        "count": 10_000,
+        "at": 106.0,
+        "cpu": 3.0,
+        "first": {"at": 102.0, "count": 1_000, "cpu": 1.0},
+    }
+    assert peer_rates(state, 100.0) == read_rates(
+        10_000, 100.0, 106.0, (102.0, 1_000, 1.0), 0.0, 3.0
+    )
+    assert peer_rates({**state, "first": None}, 100.0)["events_per_second"] == pytest.approx(
+        10_000 / 6
+    )
